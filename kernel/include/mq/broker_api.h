@@ -1,0 +1,188 @@
+// The broker and name-server request interfaces, in kernel types. The kernel implements
+// them; a transport plugin (transport-thrift) decodes wire requests into these calls and
+// encodes the replies. Every reply carries a Status: code + readable remark.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mq/message.h"
+#include "mq/status.h"
+#include "mq/types.h"
+
+namespace mq {
+
+// Completion for an asynchronous request. Called exactly once, from any thread; must not
+// block (it only serializes the reply and hands it to the connection).
+template <typename T>
+using Reply = std::function<void(T)>;
+
+// Topic permissions, RocketMQ PermName bits.
+inline constexpr int32_t kPermRead = 1 << 2;
+inline constexpr int32_t kPermWrite = 1 << 1;
+inline constexpr int32_t kPermInherit = 1 << 0;
+
+struct TopicConfig {
+  std::string topic_name;
+  int32_t read_queue_nums = 4;
+  int32_t write_queue_nums = 4;
+  int32_t perm = kPermRead | kPermWrite;
+  friend bool operator==(const TopicConfig&, const TopicConfig&) = default;
+};
+
+// ---- send ----
+struct SendRequest {
+  std::string producer_group;
+  std::string topic;
+  QueueId queue_id = -1;          // -1: the broker picks one (round robin)
+  std::vector<Message> messages;  // one message, or a batch stored consecutively in one queue
+  int64_t born_timestamp_ms = 0;
+  HostAddress born_host;
+  int32_t sys_flag = 0;
+  int32_t reconsume_times = 0;
+};
+struct SendResultItem {
+  std::string msg_id;         // the client's UNIQ_KEY (empty if the client set none)
+  std::string offset_msg_id;  // broker id: store host + commit-log offset
+  QueueOffset queue_offset{0};
+};
+struct SendResponse {
+  Status status;
+  QueueId queue_id = 0;
+  std::vector<SendResultItem> results;  // one per message, in order, when status is OK
+};
+
+// ---- pull ----
+struct PullRequest {
+  std::string consumer_group;
+  std::string topic;
+  QueueId queue_id = 0;
+  QueueOffset queue_offset{0};
+  int32_t max_msgs = 32;
+  int32_t max_bytes = 256 * 1024;
+  int64_t suspend_timeout_ms = 15000;  // 0: answer at once (no long polling)
+  int64_t commit_offset = -1;          // >= 0: also commit this consumer offset
+  std::string subscription = "*";      // tag expression "TagA || TagB" or "*"
+};
+struct PullResponse {
+  Status status;  // SUCCESS, PULL_NOT_FOUND, PULL_RETRY_IMMEDIATELY, PULL_OFFSET_MOVED, ...
+  QueueOffset next_begin_offset{0};
+  QueueOffset min_offset{0};
+  QueueOffset max_offset{0};
+  std::vector<StoredMessage> messages;
+};
+
+// ---- clients ----
+enum class ConsumeType { kPull, kPush };
+enum class MessageModel { kClustering, kBroadcasting };
+enum class ConsumeFromWhere { kLastOffset, kFirstOffset, kTimestamp };
+
+struct SubscriptionData {
+  std::string topic;
+  std::string expression_type = "TAG";
+  std::string expression = "*";
+  friend bool operator==(const SubscriptionData&, const SubscriptionData&) = default;
+};
+struct ConsumerData {
+  std::string group;
+  ConsumeType consume_type = ConsumeType::kPush;
+  MessageModel message_model = MessageModel::kClustering;
+  ConsumeFromWhere consume_from_where = ConsumeFromWhere::kLastOffset;
+  std::vector<SubscriptionData> subscriptions;
+};
+struct HeartbeatRequest {
+  std::string client_id;
+  std::vector<std::string> producer_groups;
+  std::vector<ConsumerData> consumers;
+};
+
+struct QueueConsumeStat {
+  std::string topic;
+  std::string broker_name;
+  QueueId queue_id = 0;
+  QueueOffset broker_offset{0};    // max offset of the queue
+  int64_t consumer_offset = -1;    // committed offset, -1 if none
+};
+
+// Implemented by the kernel. Threading: every method may be called concurrently from
+// transport threads; none blocks on disk or network (long pulls complete later).
+class BOOST_SYMBOL_VISIBLE BrokerApi {
+ public:
+  static constexpr std::string_view kServiceName = "BrokerApi";
+  virtual ~BrokerApi() = default;
+
+  virtual void send(SendRequest request, Reply<SendResponse> reply) = 0;
+  // Holds the reply up to suspend_timeout_ms when no message is available yet.
+  virtual void pull(PullRequest request, Reply<PullResponse> reply) = 0;
+
+  virtual Result<int64_t> query_consumer_offset(const std::string& group, const std::string& topic,
+                                                QueueId queue_id) = 0;  // QUERY_NOT_FOUND if none
+  virtual Status update_consumer_offset(const std::string& group, const std::string& topic, QueueId queue_id,
+                                        int64_t offset) = 0;
+  virtual Result<QueueOffset> min_offset(const std::string& topic, QueueId queue_id) = 0;
+  virtual Result<QueueOffset> max_offset(const std::string& topic, QueueId queue_id) = 0;
+  virtual Result<QueueOffset> search_offset_by_timestamp(const std::string& topic, QueueId queue_id,
+                                                         int64_t timestamp_ms) = 0;
+
+  virtual Status heartbeat(const HeartbeatRequest& request) = 0;
+  virtual Status unregister_client(const std::string& client_id) = 0;
+  virtual Result<std::vector<std::string>> consumer_ids(const std::string& group) = 0;
+
+  virtual Status create_topic(const TopicConfig& config) = 0;
+  virtual std::vector<TopicConfig> topics() = 0;
+  // Per-queue progress of a group (for mqadmin consumerProgress); empty topic: all topics
+  // the group has offsets for.
+  virtual Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group,
+                                                              const std::string& topic) = 0;
+  virtual std::map<std::string, std::string> runtime_info() = 0;
+};
+
+// ---- name server ----
+struct BrokerRegistration {
+  std::string cluster_name;
+  std::string broker_name;
+  int64_t broker_id = 0;
+  std::string broker_addr;  // "host:port" clients connect to
+  std::vector<TopicConfig> topics;
+  int64_t heartbeat_timeout_ms = 120000;
+};
+struct QueueData {
+  std::string broker_name;
+  int32_t read_queue_nums = 0;
+  int32_t write_queue_nums = 0;
+  int32_t perm = 0;
+  friend bool operator==(const QueueData&, const QueueData&) = default;
+};
+struct BrokerData {
+  std::string cluster;
+  std::string broker_name;
+  std::map<int64_t, std::string> broker_addrs;  // broker id -> address; 0 is the master
+  friend bool operator==(const BrokerData&, const BrokerData&) = default;
+};
+struct TopicRoute {
+  std::vector<QueueData> queues;
+  std::vector<BrokerData> brokers;
+};
+struct ClusterInfo {
+  std::map<std::string, BrokerData> brokers;                    // broker name -> data
+  std::map<std::string, std::vector<std::string>> clusters;     // cluster -> broker names
+};
+
+// Implemented by the kernel's name-server core (standalone or embedded in a broker).
+class BOOST_SYMBOL_VISIBLE NameServerApi {
+ public:
+  static constexpr std::string_view kServiceName = "NameServerApi";
+  virtual ~NameServerApi() = default;
+  virtual Status register_broker(const BrokerRegistration& registration) = 0;
+  virtual Status unregister_broker(const std::string& cluster_name, const std::string& broker_name,
+                                   int64_t broker_id, const std::string& broker_addr) = 0;
+  virtual Result<TopicRoute> route(const std::string& topic) = 0;  // TOPIC_NOT_EXIST if unknown
+  virtual ClusterInfo cluster_info() = 0;
+  virtual std::vector<std::string> topics() = 0;
+};
+
+}  // namespace mq

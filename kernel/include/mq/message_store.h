@@ -1,0 +1,116 @@
+// MessageStore: the storage service interface (provided by storage-mmap). The kernel's
+// send and pull paths, and later schedule/transaction/ha-sync, use only this.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mq/message.h"
+#include "mq/status.h"
+#include "mq/types.h"
+
+namespace mq {
+
+// Outcome of an append. `status` is OK only when the message is stored as the flush mode
+// requires (for SYNC_FLUSH: on disk). FLUSH_DISK_TIMEOUT means appended but not known
+// durable; SERVICE_NOT_AVAILABLE means not appended (read-only store, disk full).
+struct PutResult {
+  Status status;
+  CommitLogOffset commit_log_offset{0};  // where the record starts
+  int32_t wrote_bytes = 0;
+  QueueOffset queue_offset{0};
+  int64_t store_timestamp_ms = 0;
+  std::string offset_msg_id;  // make_offset_msg_id(store host, commit_log_offset)
+};
+
+// Called exactly once per put, on a store thread or the caller's thread. Must not block.
+using PutCallback = std::function<void(PutResult)>;
+using PutBatchCallback = std::function<void(std::vector<PutResult>)>;
+
+// RocketMQ GetMessageStatus, with the same meaning.
+enum class GetStatus {
+  kFound,
+  kNoMatchedMessage,     // messages exist in range but none matched the filter
+  kMessageWasRemoving,   // the commit-log bytes were deleted by retention
+  kOffsetFoundNull,
+  kOffsetOverflowBadly,  // offset > max offset
+  kOffsetOverflowOne,    // offset == max offset: nothing new yet (long-poll candidate)
+  kOffsetTooSmall,       // offset < min offset
+  kNoMatchedLogicQueue,  // no such (topic, queue)
+  kNoMessageInQueue,     // queue exists but is empty
+};
+
+// A consumer's filter. The store asks match_tag_hash on the consume-queue unit first
+// (cheap), then match_message on the decoded record only if that passed.
+class MessageFilter {
+ public:
+  virtual ~MessageFilter() = default;
+  virtual bool match_tag_hash(int64_t tag_hash) const = 0;
+  virtual bool match_message(const StoredMessage& msg) const = 0;
+};
+
+struct GetRequest {
+  std::string topic;
+  QueueId queue_id = 0;
+  QueueOffset offset{0};
+  int32_t max_count = 32;
+  int32_t max_bytes = 256 * 1024;
+  const MessageFilter* filter = nullptr;  // nullptr: everything; must outlive the call
+};
+
+struct GetResult {
+  GetStatus status = GetStatus::kNoMatchedLogicQueue;
+  QueueOffset next_begin_offset{0};  // where the next pull should start
+  QueueOffset min_offset{0};
+  QueueOffset max_offset{0};         // one past the last message
+  std::vector<StoredMessage> messages;
+};
+
+struct StoreStats {
+  CommitLogOffset min_commit_log_offset{0};
+  CommitLogOffset max_commit_log_offset{0};   // end of the last appended record
+  CommitLogOffset flushed_commit_log_offset{0};
+  CommitLogOffset dispatched_commit_log_offset{0};  // consume queues built up to here
+  uint64_t put_count = 0;
+  uint64_t get_count = 0;
+  bool read_only = false;
+  std::string read_only_reason;
+};
+
+// Called by the dispatcher after the consume-queue unit for a message is written, so
+// held pulls can wake. Runs on the dispatcher thread: must be quick and not block.
+using ArrivalListener =
+    std::function<void(const std::string& topic, QueueId queue_id, QueueOffset next_offset, int64_t tag_hash)>;
+
+// Threading: every method is safe from any thread. Lifetime: provided by a plugin; users
+// must drop their references before that plugin's stop() returns.
+class BOOST_SYMBOL_VISIBLE MessageStore {
+ public:
+  static constexpr std::string_view kServiceName = "MessageStore";
+  virtual ~MessageStore() = default;
+
+  // Appends one message to msg.topic / msg.queue_id. The store assigns the queue offset,
+  // commit-log offset, store timestamp and CRC. `done` runs once; never blocks the caller
+  // on a disk flush (SYNC_FLUSH completes `done` from the flush thread).
+  virtual void put(StoredMessage msg, PutCallback done) = 0;
+  // Appends several messages (same topic and queue, consecutive queue offsets) atomically
+  // with respect to other puts; one result per message, in order.
+  virtual void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) = 0;
+
+  virtual GetResult get(const GetRequest& request) = 0;
+  virtual QueueOffset min_offset(const std::string& topic, QueueId queue_id) = 0;
+  // One past the last dispatched message; 0 for an unknown queue.
+  virtual QueueOffset max_offset(const std::string& topic, QueueId queue_id) = 0;
+  // The first queue offset whose store time is >= timestamp_ms (max offset if none).
+  virtual QueueOffset offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) = 0;
+  // Reads and CRC-checks the record starting at `offset`.
+  virtual Result<StoredMessage> read_at(CommitLogOffset offset) = 0;
+
+  virtual void add_arrival_listener(ArrivalListener listener) = 0;
+  virtual StoreStats stats() = 0;
+};
+
+}  // namespace mq

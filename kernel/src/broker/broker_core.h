@@ -1,0 +1,80 @@
+// BrokerCore: the kernel's implementation of BrokerApi (send, pull with long polling,
+// consumer offsets, topics, client registry) on top of a MessageStore, plus the
+// registration loop that announces this broker to every name server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "mq/broker_api.h"
+#include "mq/host.h"
+#include "mq/message_store.h"
+#include "mq/transport.h"
+
+namespace mq::kernel {
+
+// Global broker keys (RocketMQ names) the core uses; parsed by the kernel's config.
+struct BrokerSettings {
+  BrokerIdentity identity;                    // cluster, name, id, storePathRootDir, address
+  std::vector<std::string> namesrv_addrs;     // namesrvAddr, split on ';'
+  int32_t default_topic_queue_nums = 4;       // defaultTopicQueueNums
+  bool auto_create_topic_enable = true;       // autoCreateTopicEnable
+  bool auto_create_subscription_group = true; // autoCreateSubscriptionGroup
+  int64_t max_message_size = 4 << 20;         // maxMessageSize
+  bool long_polling_enable = true;            // longPollingEnable
+  int64_t short_polling_time_ms = 1000;       // shortPollingTimeMills
+  int64_t register_name_server_period_ms = 30000;   // registerNameServerPeriod
+  int64_t flush_consumer_offset_interval_ms = 5000; // flushConsumerOffsetInterval
+  int64_t client_channel_expired_ms = 120000;       // heartbeat expiry of clients
+};
+
+// Lifecycle: construct -> start() -> [serve] -> stop() -> destroy. Threading: BrokerApi
+// methods are safe from any thread once started. Owns its timers/threads; stop() joins
+// them, completes every held pull (PULL_NOT_FOUND) and persists consumer offsets.
+class BrokerCore final : public BrokerApi {
+ public:
+  BrokerCore(BrokerSettings settings, std::shared_ptr<MessageStore> store, std::shared_ptr<spdlog::logger> log);
+  ~BrokerCore() override;
+
+  // Loads config/topics.json and config/consumerOffset.json under storePathRootDir,
+  // registers the store arrival listener, starts the timers. Errors name the file.
+  Status start();
+  void stop();
+
+  // Starts announcing this broker to every name server (every register period and at
+  // once after a topic change). `transport` must outlive stop().
+  void start_registration(Transport& transport);
+
+  // What this broker announces (identity, address, topics).
+  BrokerRegistration registration() const;
+
+  // BrokerApi
+  void send(SendRequest request, Reply<SendResponse> reply) override;
+  void pull(PullRequest request, Reply<PullResponse> reply) override;
+  Result<int64_t> query_consumer_offset(const std::string& group, const std::string& topic,
+                                        QueueId queue_id) override;
+  Status update_consumer_offset(const std::string& group, const std::string& topic, QueueId queue_id,
+                                int64_t offset) override;
+  Result<QueueOffset> min_offset(const std::string& topic, QueueId queue_id) override;
+  Result<QueueOffset> max_offset(const std::string& topic, QueueId queue_id) override;
+  Result<QueueOffset> search_offset_by_timestamp(const std::string& topic, QueueId queue_id,
+                                                 int64_t timestamp_ms) override;
+  Status heartbeat(const HeartbeatRequest& request) override;
+  Status unregister_client(const std::string& client_id) override;
+  Result<std::vector<std::string>> consumer_ids(const std::string& group) override;
+  Status create_topic(const TopicConfig& config) override;
+  std::vector<TopicConfig> topics() override;
+  Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group, const std::string& topic) override;
+  std::map<std::string, std::string> runtime_info() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mq::kernel
