@@ -1,0 +1,119 @@
+// The commit log: every message of every topic appended to one sequence of mmap'd segments
+// (FORMAT.md §1-2). Owns the put lock, the queue-offset table, the published write
+// position, the flushed position and the read-only state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mapped_file_queue.h"
+#include "mq/status.h"
+#include "mq/types.h"
+#include "record_codec.h"
+
+namespace mq::storage_mmap {
+
+// One record to append. `rec` is encoded (encode_record) but not finalized.
+struct AppendItem {
+  EncodedRecord* rec = nullptr;
+  std::string_view topic;
+  QueueId queue_id = 0;
+  bool consumes_queue_offset = true;
+};
+
+struct AppendOutcome {
+  int64_t offset = 0;  // commit-log offset of the record
+  int32_t size = 0;
+  int64_t queue_offset = 0;
+  int64_t store_timestamp_ms = 0;
+};
+
+// Bytes of a record (or blank marker) in place. `file` keeps the mapping alive.
+struct RecordRef {
+  std::shared_ptr<MappedFile> file;
+  const char* data = nullptr;
+  int64_t to_segment_end = 0;  // bytes from `data` to the end of its segment
+};
+
+struct ScanResult {
+  int64_t end = 0;        // offset after the last valid record (or blank)
+  uint64_t records = 0;   // valid records seen
+  std::string stop_reason;  // why the scan stopped when it was not a clean end
+};
+
+// Threading: append() from any thread (serialized by the put lock); flush() from the flush
+// thread; locate()/write_pos() from any thread. Bytes below write_pos() are immutable
+// and published with release/acquire ordering. Recovery methods (load, scan, truncate,
+// reset_after_recovery, set_queue_offsets) only before the store starts.
+class CommitLog {
+ public:
+  CommitLog(std::string dir, int64_t segment_size) : segments_(std::move(dir), segment_size) {}
+
+  Status load() { return segments_.load(); }
+  MappedFileQueue& segments() { return segments_; }
+  int64_t segment_size() const { return segments_.file_size(); }
+  // The largest record a segment can take (one blank marker must always fit after it).
+  int64_t max_record_size() const { return segments_.file_size() - kBlankSize; }
+
+  // ---- recovery ----
+  // Walks records from `from` (a record boundary) to the first end / invalid record.
+  ScanResult scan(int64_t from, bool verify_crc) const;
+  // Drops everything at and after `end`, makes `end` the write and flushed position and
+  // reopens the log for appends.
+  Status truncate(int64_t end);
+  void set_queue_offsets(std::unordered_map<std::string, int64_t> table);
+
+  // ---- append path ----
+  // Appends items consecutively under one put-lock acquisition; all or nothing. Fails with
+  // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason).
+  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out);
+  // After close(), append fails; the write position no longer moves.
+  void close();
+
+  // ---- positions ----
+  int64_t write_pos() const noexcept { return write_pos_.load(std::memory_order_acquire); }
+  int64_t flushed_pos() const noexcept { return flushed_.load(std::memory_order_acquire); }
+  int64_t min_offset() const { return segments_.min_offset(0); }
+  int64_t last_store_timestamp() const noexcept { return last_store_ts_.load(std::memory_order_acquire); }
+
+  // msync up to write_pos(); on error the log turns read-only and the error is returned.
+  // Called by one thread at a time (the flush thread, or stop()).
+  Status flush();
+
+  void set_read_only(const std::string& reason);
+  bool read_only() const noexcept { return read_only_.load(std::memory_order_acquire); }
+  std::string read_only_reason() const;
+
+  // The record or blank marker at `offset`, which must be below write_pos().
+  Result<RecordRef> locate(int64_t offset) const;
+  // Locates, CRC-checks and decodes the record at `offset`.
+  Result<StoredMessage> read(int64_t offset) const;
+
+  static std::string queue_key(std::string_view topic, QueueId queue_id);
+
+ private:
+  MappedFileQueue segments_;
+
+  std::mutex put_mu_;  // the put lock: guards everything below up to the atomics
+  bool closed_ = false;
+  int64_t append_pos_ = 0;  // == write_pos_ outside append()
+  std::unordered_map<std::string, int64_t> queue_offsets_;
+
+  std::atomic<int64_t> write_pos_{0};
+  std::atomic<int64_t> flushed_{0};
+  std::atomic<int64_t> last_store_ts_{0};
+  std::mutex flush_mu_;
+
+  std::atomic<bool> read_only_{false};
+  mutable std::mutex reason_mu_;
+  std::string read_only_reason_;  // guarded by reason_mu_
+};
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,97 @@
+// ConsumeQueue: unit append (idempotent), load, truncation, reads.
+#include "consume_queue.h"
+
+#include "byte_order.h"
+
+namespace mq::storage_mmap {
+
+Status ConsumeQueue::load() {
+  if (Status st = files_.load(); !st) return st;
+  int64_t min = files_.min_offset(0) / kCqUnitSize;
+  int64_t max = min;
+  if (auto last = files_.last()) {
+    max = last->base() / kCqUnitSize;
+    const char* p = last->data();
+    for (int64_t off = 0; off + kCqUnitSize <= last->size(); off += kCqUnitSize, ++max) {
+      if (static_cast<int32_t>(get_be32(p + off + 8)) <= 0) break;
+    }
+  }
+  min_offset_.store(min, std::memory_order_release);
+  max_offset_.store(max, std::memory_order_release);
+  flushed_bytes_ = max * kCqUnitSize;
+  return Status::ok();
+}
+
+Status ConsumeQueue::write_unit(int64_t queue_offset, const CqUnit& unit) {
+  int64_t byte = queue_offset * kCqUnitSize;
+  int64_t base = byte / files_.file_size() * files_.file_size();
+  auto file = files_.get_or_create(base);
+  if (!file) return file.status();
+  char* p = (*file)->data() + (byte - base);
+  put_be64(p, static_cast<uint64_t>(unit.commit_log_offset));
+  put_be32(p + 8, static_cast<uint32_t>(unit.size));
+  put_be64(p + 12, static_cast<uint64_t>(unit.tag_hash));
+  return Status::ok();
+}
+
+Status ConsumeQueue::put_unit(int64_t queue_offset, const CqUnit& unit) {
+  int64_t max = max_offset();
+  if (queue_offset < max) return Status::ok();
+  if (files_.empty() && max == 0 && queue_offset > 0) {
+    // A queue first seen in the middle (its older files are gone): start at its file.
+    int64_t base = queue_offset * kCqUnitSize / files_.file_size() * files_.file_size();
+    min_offset_.store(base / kCqUnitSize, std::memory_order_release);
+    max = base / kCqUnitSize;
+  }
+  // Units between max and queue_offset stay zero (holes), already zero in fresh files.
+  if (Status st = write_unit(queue_offset, unit); !st) return st;
+  max_offset_.store(queue_offset + 1, std::memory_order_release);
+  return Status::ok();
+}
+
+Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
+  int64_t min = min_offset();
+  int64_t max = max_offset();
+  int64_t new_max = max;
+  while (new_max > min) {
+    CqUnit u;
+    if (!read_unit(new_max - 1, &u)) break;
+    if (u.size > 0 && u.commit_log_offset + u.size <= commit_log_end) break;
+    --new_max;
+  }
+  // Zero the dropped units (and anything stale after them) so a restart does not see them.
+  if (Status st = files_.truncate(new_max * kCqUnitSize); !st) return st;
+  max_offset_.store(new_max, std::memory_order_release);
+  if (flushed_bytes_ > new_max * kCqUnitSize) flushed_bytes_ = new_max * kCqUnitSize;
+  return max - new_max;
+}
+
+Status ConsumeQueue::flush() {
+  int64_t to = max_offset() * kCqUnitSize;
+  if (to <= flushed_bytes_) return Status::ok();
+  if (Status st = files_.flush(flushed_bytes_, to); !st) return st;
+  flushed_bytes_ = to;
+  return Status::ok();
+}
+
+bool ConsumeQueue::read_unit(int64_t queue_offset, CqUnit* out) const {
+  if (queue_offset < min_offset() || queue_offset >= max_offset()) return false;
+  int64_t byte = queue_offset * kCqUnitSize;
+  auto file = files_.find(byte);
+  if (!file) return false;
+  const char* p = file->data() + (byte - file->base());
+  out->commit_log_offset = static_cast<int64_t>(get_be64(p));
+  out->size = static_cast<int32_t>(get_be32(p + 8));
+  out->tag_hash = static_cast<int64_t>(get_be64(p + 12));
+  return true;
+}
+
+int64_t ConsumeQueue::max_commit_log_end() const {
+  CqUnit u;
+  for (int64_t q = max_offset() - 1; q >= min_offset(); --q) {
+    if (read_unit(q, &u) && u.size > 0) return u.commit_log_offset + u.size;
+  }
+  return 0;
+}
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,65 @@
+// One consume queue: the index of one (topic, queue id), fixed 20-byte units
+// [commit-log offset i64][size i32][tag hash i64] (FORMAT.md §3), unit q at byte q*20.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mapped_file_queue.h"
+#include "mq/status.h"
+#include "mq/types.h"
+
+namespace mq::storage_mmap {
+
+inline constexpr int64_t kCqUnitSize = 20;
+
+struct CqUnit {
+  int64_t commit_log_offset = 0;
+  int32_t size = 0;
+  int64_t tag_hash = 0;
+};
+
+// Threading: one writer (the dispatcher thread, or recovery before start) calls put_unit /
+// truncate / flush; readers on any thread call read_unit / min / max. Units below
+// max_offset() are immutable and published with release/acquire.
+class ConsumeQueue {
+ public:
+  ConsumeQueue(std::string topic, QueueId queue_id, std::string dir, int64_t file_size)
+      : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {}
+
+  // Maps the files and finds the end: the first unit with size 0 in the last file.
+  Status load();
+
+  const std::string& topic() const noexcept { return topic_; }
+  QueueId queue_id() const noexcept { return queue_id_; }
+
+  // Writes unit `queue_offset`. Idempotent: a unit below max_offset() is left as is (the
+  // dispatcher re-runs over already indexed records after a crash). A gap (offset above
+  // max) is logged by the caller and filled with zero units, which readers skip.
+  Status put_unit(int64_t queue_offset, const CqUnit& unit);
+  // Drops units that reference bytes at or beyond `commit_log_end`. Returns how many.
+  Result<int64_t> truncate_beyond(int64_t commit_log_end);
+  // msync of units written since the last flush.
+  Status flush();
+
+  int64_t min_offset() const noexcept { return min_offset_.load(std::memory_order_acquire); }
+  int64_t max_offset() const noexcept { return max_offset_.load(std::memory_order_acquire); }
+  // Unit `queue_offset` if min <= queue_offset < max; a zero unit (size 0) is a hole.
+  bool read_unit(int64_t queue_offset, CqUnit* out) const;
+  // End of the last unit's record in the commit log (0 when empty).
+  int64_t max_commit_log_end() const;
+
+ private:
+  Status write_unit(int64_t queue_offset, const CqUnit& unit);
+
+  std::string topic_;
+  QueueId queue_id_;
+  MappedFileQueue files_;
+  std::atomic<int64_t> min_offset_{0};
+  std::atomic<int64_t> max_offset_{0};
+  int64_t flushed_bytes_ = 0;  // writer thread only
+};
+
+}  // namespace mq::storage_mmap

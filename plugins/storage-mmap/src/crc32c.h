@@ -1,0 +1,18 @@
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slice-by-8, plus crc32c_combine
+// so the bulk of a record can be checksummed outside the put lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mq::storage_mmap {
+
+// Standard CRC-32C with pre/post inversion; crc32c("123456789") == 0xE3069283.
+// `crc` is the value returned for the preceding bytes (0 to start).
+uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept;
+inline uint32_t crc32c(const void* data, size_t len) noexcept { return crc32c_extend(0, data, len); }
+
+// crc32c(A || B) from crc32c(A), crc32c(B) and len(B), as zlib's crc32_combine.
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) noexcept;
+
+}  // namespace mq::storage_mmap

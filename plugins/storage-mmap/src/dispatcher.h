@@ -1,0 +1,70 @@
+// The dispatcher (RocketMQ's ReputMessageService): reads the commit log forward from the
+// dispatched offset, appends consume-queue units, then tells arrival listeners.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "commit_log.h"
+#include "consume_queue_store.h"
+#include "mq/message_store.h"
+
+namespace mq::storage_mmap {
+
+// Threading: one dispatcher thread between start() and stop(); before start(),
+// dispatch_available() may be called on the recovering thread. wake() and the getters are
+// safe from any thread. Consumers see a message once its unit is written and max_offset
+// of its queue published; dispatched() is published after that.
+class Dispatcher {
+ public:
+  Dispatcher(CommitLog& log, ConsumeQueueStore& queues, std::shared_ptr<spdlog::logger> logger)
+      : log_(log), queues_(queues), logger_(std::move(logger)) {}
+  ~Dispatcher() { stop(); }
+
+  void set_dispatched(int64_t offset) { dispatched_.store(offset, std::memory_order_release); }
+  int64_t dispatched() const noexcept { return dispatched_.load(std::memory_order_acquire); }
+
+  // Dispatches every record between dispatched() and the commit log's write position.
+  // Returns the number of records indexed; stops at the first error (logged, returned).
+  Result<uint64_t> dispatch_available(bool notify_listeners);
+
+  void add_listener(ArrivalListener listener);
+
+  void start();
+  // Dispatches what is written, then joins the thread. Idempotent.
+  void stop();
+  // Called after each publish of the write position; cheap when nobody waits.
+  void wake() noexcept {
+    wake_seq_.fetch_add(1, std::memory_order_release);
+    wake_seq_.notify_one();
+  }
+  // Blocks until dispatched() >= offset or the timeout passes; true if reached.
+  bool wait_dispatched(int64_t offset, std::chrono::milliseconds timeout);
+
+ private:
+  void run();
+
+  CommitLog& log_;
+  ConsumeQueueStore& queues_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::atomic<int64_t> dispatched_{0};
+  std::atomic<uint32_t> wake_seq_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  std::mutex listeners_mu_;
+  std::vector<ArrivalListener> listeners_;  // guarded by listeners_mu_
+
+  std::mutex progress_mu_;  // with progress_cv_: wakes wait_dispatched()
+  std::condition_variable progress_cv_;
+};
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,173 @@
+// FlushService: timed / group-commit msync loop, consume-queue flush, checkpoint.
+#include "flush_service.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace mq::storage_mmap {
+
+FlushService::FlushService(CommitLog& log, ConsumeQueueStore& queues, Dispatcher& dispatcher,
+                           const StoreOptions& options, std::string checkpoint_path,
+                           std::shared_ptr<spdlog::logger> logger)
+    : log_(log),
+      queues_(queues),
+      dispatcher_(dispatcher),
+      options_(options),
+      checkpoint_path_(std::move(checkpoint_path)),
+      logger_(std::move(logger)) {}
+
+void FlushService::start() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  stopped_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+Status FlushService::stop() {
+  if (stopped_) return Status::ok();
+  stopped_ = true;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  Status st = flush_all_and_checkpoint();
+  complete_requests(/*final_pass=*/true);
+  return st;
+}
+
+void FlushService::submit(int64_t next_offset, Done done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.sync_flush_timeout_ms);
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      requests_.push_back(Request{next_offset, deadline, std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) {
+    // Stopping: the final flush in stop() may already be over; answer from what is on disk.
+    done(log_.flushed_pos() >= next_offset
+             ? Status::ok()
+             : Status::error(Code::kFlushDiskTimeout, "message store stopped before the message was flushed"));
+    return;
+  }
+  cv_.notify_one();
+}
+
+Status FlushService::flush_commit_log() {
+  Status st = log_.flush();
+  if (!st && !read_only_logged_) {
+    read_only_logged_ = true;
+    logger_->error("commit-log flush failed; the store is now read-only and refuses puts: {}", st.message());
+  }
+  return st;
+}
+
+Status FlushService::flush_consume_queues(int64_t dispatched) {
+  for (const auto& cq : queues_.all()) {
+    if (Status st = cq->flush(); !st) {
+      log_.set_read_only(st.message());
+      if (!read_only_logged_) {
+        read_only_logged_ = true;
+        logger_->error("consume-queue flush failed; the store is now read-only and refuses puts: {}", st.message());
+      }
+      return st;
+    }
+  }
+  cq_safe_ = dispatched;
+  return Status::ok();
+}
+
+Status FlushService::write_checkpoint() {
+  CheckpointData d;
+  d.commit_log_flushed = log_.flushed_pos();
+  d.consume_queue_safe = std::min(cq_safe_, d.commit_log_flushed);
+  d.physic_msg_timestamp = log_.last_store_timestamp();
+  if (d.commit_log_flushed == last_written_.commit_log_flushed &&
+      d.consume_queue_safe == last_written_.consume_queue_safe)
+    return Status::ok();
+  if (Status st = store_checkpoint(checkpoint_path_, d); !st) {
+    logger_->warn("checkpoint not written: {}", st.message());
+    return st;
+  }
+  last_written_ = d;
+  return Status::ok();
+}
+
+Status FlushService::flush_all_and_checkpoint() {
+  Status first = flush_commit_log();
+  int64_t dispatched = dispatcher_.dispatched();
+  Status cq = flush_consume_queues(dispatched);
+  if (first.is_ok()) first = cq;
+  if (first.is_ok()) first = write_checkpoint();
+  return first;
+}
+
+void FlushService::complete_requests(bool final_pass) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : requests_) waiting_.push_back(std::move(r));
+    requests_.clear();
+  }
+  if (waiting_.empty()) return;
+  int64_t flushed = log_.flushed_pos();
+  bool read_only = log_.read_only();
+  auto now = std::chrono::steady_clock::now();
+  std::vector<Request> still;
+  for (auto& r : waiting_) {
+    if (flushed >= r.next_offset) {
+      r.done(Status::ok());
+    } else if (read_only) {
+      r.done(Status::error(Code::kFlushDiskTimeout,
+                           "message appended but not flushed: " + log_.read_only_reason()));
+    } else if (final_pass || now >= r.deadline) {
+      r.done(Status::error(Code::kFlushDiskTimeout,
+                           "message appended but not flushed within syncFlushTimeout=" +
+                               std::to_string(options_.sync_flush_timeout_ms) + " ms"));
+    } else {
+      still.push_back(std::move(r));
+    }
+  }
+  waiting_ = std::move(still);
+}
+
+void FlushService::run() {
+  using Clock = std::chrono::steady_clock;
+  const bool sync = options_.flush_disk_type == FlushDiskType::kSync;
+  const int64_t page = ::sysconf(_SC_PAGESIZE);
+  auto last_thorough = Clock::now();
+  auto last_cq = Clock::now();
+  const auto interval = sync ? std::chrono::milliseconds(10) : std::chrono::milliseconds(options_.flush_interval_ms);
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) break;
+      if (sync) {
+        if (requests_.empty() && waiting_.empty()) cv_.wait_for(lock, interval, [&] { return stopping_ || !requests_.empty(); });
+      } else {
+        cv_.wait_for(lock, interval, [&] { return stopping_; });
+      }
+      if (stopping_) break;
+    }
+    auto now = Clock::now();
+    int64_t dirty = log_.write_pos() - log_.flushed_pos();
+    bool thorough = now - last_thorough >= std::chrono::milliseconds(options_.flush_thorough_interval_ms);
+    if (dirty > 0 && (sync || thorough || dirty >= options_.flush_least_pages * page)) {
+      (void)flush_commit_log();
+      if (thorough) last_thorough = now;
+    }
+    if (sync) complete_requests(false);
+    if (now - last_cq >= std::chrono::milliseconds(options_.flush_consume_queue_interval_ms)) {
+      last_cq = now;
+      int64_t dispatched = dispatcher_.dispatched();
+      if (flush_consume_queues(dispatched).is_ok()) (void)write_checkpoint();
+    }
+  }
+}
+
+}  // namespace mq::storage_mmap

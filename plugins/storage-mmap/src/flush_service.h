@@ -1,0 +1,87 @@
+// The flush thread: msyncs the commit log (ASYNC_FLUSH on a timer, SYNC_FLUSH as group
+// commit completing waiting puts), flushes consume queues and writes the checkpoint.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "checkpoint.h"
+#include "commit_log.h"
+#include "consume_queue_store.h"
+#include "dispatcher.h"
+#include "store_options.h"
+
+namespace mq::storage_mmap {
+
+// Threading: one flush thread between start() and stop(). submit() is safe from any
+// thread and never blocks on I/O; its callback runs on the flush thread (or in stop()).
+// An msync failure turns the commit log read-only (logged once with the reason) and fails
+// every waiting request with FLUSH_DISK_TIMEOUT naming it: those messages are appended
+// but not known durable.
+class FlushService {
+ public:
+  using Done = std::function<void(Status)>;
+
+  FlushService(CommitLog& log, ConsumeQueueStore& queues, Dispatcher& dispatcher, const StoreOptions& options,
+               std::string checkpoint_path, std::shared_ptr<spdlog::logger> logger);
+  ~FlushService() { (void)stop(); }
+
+  void start();
+  // Joins the thread, then flushes everything, completes every request and writes the
+  // checkpoint. Idempotent. Returns the first error of that final flush.
+  Status stop();
+
+  // SYNC_FLUSH group commit: `done(OK)` once the commit log is on disk up to next_offset.
+  void submit(int64_t next_offset, Done done);
+
+  // Flushes the commit log and every consume queue, then writes the checkpoint (consume
+  // queues safe up to the dispatched offset). For recovery and stop; not concurrent with
+  // the flush thread.
+  Status flush_all_and_checkpoint();
+
+ private:
+  struct Request {
+    int64_t next_offset;
+    std::chrono::steady_clock::time_point deadline;
+    Done done;
+  };
+
+  void run();
+  Status flush_commit_log();
+  // Flushes every consume queue; on success records `dispatched` as CQ-safe.
+  Status flush_consume_queues(int64_t dispatched);
+  Status write_checkpoint();
+  // Completes requests covered by the flushed position, failed ones and expired ones.
+  void complete_requests(bool final_pass);
+
+  CommitLog& log_;
+  ConsumeQueueStore& queues_;
+  Dispatcher& dispatcher_;
+  StoreOptions options_;
+  std::string checkpoint_path_;
+  std::shared_ptr<spdlog::logger> logger_;
+
+  std::mutex mu_;  // guards requests_, stopping_; with cv_ wakes the flush thread
+  std::condition_variable cv_;
+  std::vector<Request> requests_;
+  bool stopping_ = false;
+  std::thread thread_;
+  bool stopped_ = false;
+
+  // Flush-thread (or stop()) state.
+  std::vector<Request> waiting_;
+  int64_t cq_safe_ = 0;
+  CheckpointData last_written_{};
+  bool read_only_logged_ = false;
+};
+
+}  // namespace mq::storage_mmap

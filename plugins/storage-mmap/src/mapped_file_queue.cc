@@ -1,0 +1,131 @@
+// MappedFileQueue: directory loading, lookup by offset, growth and truncation.
+#include "mapped_file_queue.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+
+namespace mq::storage_mmap {
+
+namespace fs = std::filesystem;
+
+Status MappedFileQueue::load() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+  std::vector<std::pair<int64_t, std::string>> names;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() != 20 || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    if (!entry.is_regular_file()) continue;
+    names.emplace_back(std::stoll(name), entry.path().string());
+  }
+  if (ec) return Status::error(Code::kServiceNotAvailable, "cannot list directory " + dir_ + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  std::vector<std::shared_ptr<MappedFile>> files;
+  for (const auto& [base, path] : names) {
+    auto file = MappedFile::open(path, base, file_size_);
+    if (!file) return file.status();
+    if (!files.empty() && files.back()->end() != base) {
+      return Status::error(Code::kServiceNotAvailable,
+                           "files are not contiguous: " + files.back()->path() + " ends at " +
+                               std::to_string(files.back()->end()) + " but the next file is " + path +
+                               "; restore the missing file or move the later ones away");
+    }
+    files.push_back(std::move(file).value());
+  }
+  std::unique_lock lock(mu_);
+  files_ = std::move(files);
+  return Status::ok();
+}
+
+bool MappedFileQueue::empty() const {
+  std::shared_lock lock(mu_);
+  return files_.empty();
+}
+
+std::shared_ptr<MappedFile> MappedFileQueue::find(int64_t offset) const {
+  std::shared_lock lock(mu_);
+  auto it = std::upper_bound(files_.begin(), files_.end(), offset,
+                             [](int64_t off, const std::shared_ptr<MappedFile>& f) { return off < f->base(); });
+  if (it == files_.begin()) return nullptr;
+  --it;
+  return offset < (*it)->end() ? *it : nullptr;
+}
+
+std::shared_ptr<MappedFile> MappedFileQueue::first() const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? nullptr : files_.front();
+}
+
+std::shared_ptr<MappedFile> MappedFileQueue::last() const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? nullptr : files_.back();
+}
+
+std::vector<std::shared_ptr<MappedFile>> MappedFileQueue::files() const {
+  std::shared_lock lock(mu_);
+  return files_;
+}
+
+int64_t MappedFileQueue::min_offset(int64_t empty_value) const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? empty_value : files_.front()->base();
+}
+
+int64_t MappedFileQueue::files_end(int64_t empty_value) const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? empty_value : files_.back()->end();
+}
+
+Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base) {
+  if (auto f = find(base); f && f->base() == base) return f;
+  std::unique_lock lock(mu_);
+  if (files_.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+  }
+  int64_t next = files_.empty() ? base / file_size_ * file_size_ : files_.back()->end();
+  if (base < next || (files_.empty() && base % file_size_ != 0)) {
+    return Status::system("cannot create a file at offset " + std::to_string(base) + " in " + dir_ +
+                          ": the next file must start at " + std::to_string(next));
+  }
+  while (true) {
+    auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
+    if (!file) return file.status();
+    files_.push_back(file.value());
+    if (next >= base) return std::move(file).value();
+    next = files_.back()->end();
+  }
+}
+
+Status MappedFileQueue::truncate(int64_t end) {
+  std::unique_lock lock(mu_);
+  while (!files_.empty() && files_.back()->base() >= end) {
+    if (files_.back()->base() == end) {
+      // Keep the (now empty) file at `end` but make it read as zeros.
+      if (Status st = files_.back()->zero_range(0, files_.back()->size()); !st) return st;
+      if (files_.size() == 1 || files_[files_.size() - 2]->end() == end) break;
+    }
+    if (Status st = files_.back()->unlink(); !st) return st;
+    files_.pop_back();
+  }
+  for (auto& f : files_) {
+    if (f->base() < end && end < f->end()) return f->zero_range(end - f->base(), f->size());
+  }
+  return Status::ok();
+}
+
+Status MappedFileQueue::flush(int64_t from, int64_t to) const {
+  for (const auto& f : files()) {
+    if (f->end() <= from || f->base() >= to) continue;
+    if (Status st = f->flush(std::max(from, f->base()) - f->base(), std::min(to, f->end()) - f->base()); !st)
+      return st;
+  }
+  return Status::ok();
+}
+
+}  // namespace mq::storage_mmap

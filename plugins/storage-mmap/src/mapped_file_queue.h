@@ -1,0 +1,59 @@
+// An ordered, contiguous list of MappedFiles in one directory (commit-log segments or one
+// consume queue's files), addressed by global offset.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "mapped_file.h"
+#include "mq/status.h"
+
+namespace mq::storage_mmap {
+
+// Threading: all methods are safe from any thread (a shared_mutex guards the list; file
+// contents are coordinated by the owner). New files are added only at the end.
+class MappedFileQueue {
+ public:
+  MappedFileQueue(std::string dir, int64_t file_size) : dir_(std::move(dir)), file_size_(file_size) {}
+
+  // Maps every file whose name is 20 digits. Files must be contiguous (each starts where
+  // the previous ends); an error names the gap. Other names are ignored.
+  Status load();
+
+  const std::string& dir() const noexcept { return dir_; }
+  int64_t file_size() const noexcept { return file_size_; }
+  bool empty() const;
+  // The file whose [base, end) contains `offset`; nullptr if none.
+  std::shared_ptr<MappedFile> find(int64_t offset) const;
+  std::shared_ptr<MappedFile> first() const;
+  std::shared_ptr<MappedFile> last() const;
+  std::vector<std::shared_ptr<MappedFile>> files() const;
+  // base of the first file, or `empty_value` when there is none.
+  int64_t min_offset(int64_t empty_value = 0) const;
+  // end of the last file, or `empty_value`.
+  int64_t files_end(int64_t empty_value = 0) const;
+
+  // Returns the file starting at `base`, creating it (and any file between the current
+  // end and `base`, all of file_size) when needed. `base` must be >= the current end
+  // when creating, and a multiple of file_size for the first file.
+  Result<std::shared_ptr<MappedFile>> get_or_create(int64_t base);
+
+  // Drops everything at and after `end`: deletes files with base > end, zeroes a file that
+  // starts exactly at `end` (kept, so appends continue there) and the rest of the file
+  // containing `end`.
+  Status truncate(int64_t end);
+
+  // msync of the global range [from, to).
+  Status flush(int64_t from, int64_t to) const;
+
+ private:
+  std::string dir_;
+  int64_t file_size_;
+  mutable std::shared_mutex mu_;
+  std::vector<std::shared_ptr<MappedFile>> files_;  // guarded by mu_, sorted by base
+};
+
+}  // namespace mq::storage_mmap

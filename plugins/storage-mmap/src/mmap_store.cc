@@ -1,0 +1,352 @@
+// MmapStore: put/get semantics (RocketMQ DefaultMessageStore), recovery and lifecycle.
+#include "mmap_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <unordered_map>
+
+#include "byte_order.h"
+
+namespace mq::storage_mmap {
+
+namespace {
+
+PutResult error_result(Status st) {
+  PutResult r;
+  r.status = std::move(st);
+  return r;
+}
+
+int64_t clamp_offset(int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(v, hi)); }
+
+}  // namespace
+
+MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)), store_host_(store_host), logger_(std::move(logger)) {
+  const std::string& root = options_.store_root;
+  log_ = std::make_unique<CommitLog>(root + "/commitlog", options_.commit_log_segment_size);
+  queues_ = std::make_unique<ConsumeQueueStore>(root + "/consumequeue", options_.consume_queue_file_size);
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, *queues_, logger_);
+  flush_ = std::make_unique<FlushService>(*log_, *queues_, *dispatcher_, options_, root + "/checkpoint", logger_);
+}
+
+MmapStore::~MmapStore() { stop(); }
+
+Status MmapStore::start() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (started_) return Status::ok();
+  if (options_.store_root.empty())
+    return Status::invalid("[storage-mmap] storePathRootDir is empty; set it in the broker config");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.store_root, ec);
+  if (ec)
+    return Status::error(Code::kServiceNotAvailable,
+                         "cannot create store directory " + options_.store_root + ": " + ec.message());
+  if (Status st = lock_.acquire(options_.store_root); !st) return st;
+  if (Status st = recover(); !st) {
+    lock_.release();
+    return st;
+  }
+  dispatcher_->start();
+  flush_->start();
+  started_ = true;
+  running_.store(true, std::memory_order_release);
+  return Status::ok();
+}
+
+Status MmapStore::recover() {
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string& root = options_.store_root;
+  auto crashed = create_abort_file(root);
+  if (!crashed) return crashed.status();
+  std::string cp_warning;
+  auto cp = load_checkpoint(root + "/checkpoint", &cp_warning);
+  if (!cp_warning.empty()) logger_->warn("ignoring checkpoint: {}; recovery scans from the start", cp_warning);
+  if (Status st = log_->load(); !st) return st;
+  if (Status st = queues_->load(); !st) return st;
+
+  const int64_t min = log_->min_offset();
+  const int64_t files_end = log_->segments().files_end(min);
+  auto last = log_->segments().last();
+  const int64_t last_base = last ? last->base() : min;
+  int64_t scan_from = min;
+  if (cp && last) {
+    int64_t safe = cp->safe_offset();
+    if (safe < min || safe > files_end) {
+      logger_->warn("checkpoint safe offset {} is outside the commit log [{}, {}); scanning from the start", safe, min,
+                    files_end);
+    } else {
+      scan_from = *crashed ? safe : std::min(safe, last_base);
+    }
+  }
+  ScanResult scan = log_->scan(scan_from, /*verify_crc=*/true);
+  const int64_t end = scan.end;
+  if (!scan.stop_reason.empty())
+    logger_->warn("commit log ends at offset {} at an invalid record: {}; truncating there", end, scan.stop_reason);
+  if (Status st = log_->truncate(end); !st) return st;
+
+  int64_t dropped_units = 0;
+  for (const auto& cq : queues_->all()) {
+    auto dropped = cq->truncate_beyond(end);
+    if (!dropped) return dropped.status();
+    if (*dropped > 0)
+      logger_->warn("consume queue topic={} queue={} dropped {} units beyond commit-log end {}", cq->topic(),
+                    cq->queue_id(), *dropped, end);
+    dropped_units += *dropped;
+  }
+
+  // Index everything the consume queues may be missing. Re-dispatching what they already
+  // hold is harmless (units below a queue's max are skipped).
+  int64_t dispatch_from = scan_from;
+  if (!cp || !queues_->existed()) dispatch_from = min;
+  dispatcher_->set_dispatched(clamp_offset(dispatch_from, min, end));
+  auto dispatched = dispatcher_->dispatch_available(/*notify_listeners=*/false);
+  if (!dispatched) return dispatched.status();
+
+  std::unordered_map<std::string, int64_t> table;
+  for (const auto& cq : queues_->all()) table[CommitLog::queue_key(cq->topic(), cq->queue_id())] = cq->max_offset();
+  log_->set_queue_offsets(std::move(table));
+
+  if (Status st = flush_->flush_all_and_checkpoint(); !st) return st;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  logger_->info(
+      "recovery done root={} mode={} checkpoint={} scan_from={} end={} files_end={} records_scanned={} "
+      "cq_units_dropped={} redispatch_from={} records_redispatched={} queues={} took_ms={}",
+      root, *crashed ? "crash" : "clean", cp ? "yes" : "no", scan_from, end, files_end, scan.records, dropped_units,
+      dispatch_from, *dispatched, queues_->all().size(), ms);
+  return Status::ok();
+}
+
+void MmapStore::stop() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (!started_) return;
+  started_ = false;
+  running_.store(false, std::memory_order_release);
+  log_->close();
+  dispatcher_->stop();
+  Status st = flush_->stop();
+  if (st.is_ok() && !log_->read_only()) {
+    if (Status rm = remove_abort_file(options_.store_root); !rm) logger_->warn("{}", rm.message());
+  } else {
+    logger_->error("store stopped without a clean flush; the abort file stays so the next start recovers: {}",
+                   st.is_ok() ? log_->read_only_reason() : st.message());
+  }
+  lock_.release();
+  logger_->info("store stopped root={} write_pos={} flushed={} dispatched={}", options_.store_root,
+                log_->write_pos(), log_->flushed_pos(), dispatcher_->dispatched());
+}
+
+void MmapStore::finish_put(PutResult result, int64_t next_offset, bool wait_flush, PutCallback done) {
+  if (wait_flush) {
+    flush_->submit(next_offset, [result = std::move(result), done = std::move(done)](Status st) mutable {
+      result.status = std::move(st);
+      done(std::move(result));
+    });
+  } else {
+    done(std::move(result));
+  }
+}
+
+void MmapStore::put(StoredMessage msg, PutCallback done) {
+  if (!running_.load(std::memory_order_acquire)) {
+    done(error_result(Status::error(Code::kServiceNotAvailable, "message store is not running")));
+    return;
+  }
+  auto size = validate_message(msg, options_.max_message_size, log_->max_record_size());
+  if (!size) {
+    done(error_result(size.status()));
+    return;
+  }
+  EncodedRecord rec;
+  encode_record(msg, store_host_, &rec);
+  AppendItem item{&rec, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag)};
+  std::vector<AppendOutcome> out;
+  if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out); !st) {
+    done(error_result(std::move(st)));
+    return;
+  }
+  dispatcher_->wake();
+  put_count_.fetch_add(1, std::memory_order_relaxed);
+  const AppendOutcome& o = out.front();
+  PutResult r;
+  r.commit_log_offset = CommitLogOffset(o.offset);
+  r.wrote_bytes = o.size;
+  r.queue_offset = QueueOffset(o.queue_offset);
+  r.store_timestamp_ms = o.store_timestamp_ms;
+  r.offset_msg_id = make_offset_msg_id(store_host_, r.commit_log_offset);
+  bool wait = options_.flush_disk_type == FlushDiskType::kSync && msg.property(prop::kWaitStoreMsgOk) != "false";
+  finish_put(std::move(r), o.offset + o.size, wait, std::move(done));
+}
+
+void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) {
+  auto fail_all = [&](Status st) {
+    std::vector<PutResult> rs(msgs.size(), error_result(st));
+    done(std::move(rs));
+  };
+  if (!running_.load(std::memory_order_acquire))
+    return fail_all(Status::error(Code::kServiceNotAvailable, "message store is not running"));
+  if (msgs.empty()) return done({});
+  std::vector<EncodedRecord> recs(msgs.size());
+  std::vector<AppendItem> items(msgs.size());
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const StoredMessage& m = msgs[i];
+    if (m.topic != msgs[0].topic || m.queue_id != msgs[0].queue_id)
+      return fail_all(Status::error(Code::kMessageIllegal, "a batch must target one topic and queue; message " +
+                                                               std::to_string(i) + " is for " + m.topic + "/" +
+                                                               std::to_string(m.queue_id) + ", the first for " +
+                                                               msgs[0].topic + "/" + std::to_string(msgs[0].queue_id)));
+    auto size = validate_message(m, options_.max_message_size, log_->max_record_size());
+    if (!size)
+      return fail_all(Status::error(size.status().code(),
+                                    "message " + std::to_string(i) + " of the batch: " + size.status().message()));
+    encode_record(m, store_host_, &recs[i]);
+    items[i] = AppendItem{&recs[i], m.topic, m.queue_id, consumes_queue_offset(m.sys_flag)};
+  }
+  std::vector<AppendOutcome> out;
+  if (Status st = log_->append(items, &out); !st) return fail_all(std::move(st));
+  dispatcher_->wake();
+  put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
+  std::vector<PutResult> results;
+  results.reserve(out.size());
+  for (const auto& o : out) {
+    PutResult r;
+    r.commit_log_offset = CommitLogOffset(o.offset);
+    r.wrote_bytes = o.size;
+    r.queue_offset = QueueOffset(o.queue_offset);
+    r.store_timestamp_ms = o.store_timestamp_ms;
+    r.offset_msg_id = make_offset_msg_id(store_host_, r.commit_log_offset);
+    results.push_back(std::move(r));
+  }
+  bool wait = options_.flush_disk_type == FlushDiskType::kSync &&
+              msgs.front().property(prop::kWaitStoreMsgOk) != "false";
+  if (!wait) return done(std::move(results));
+  int64_t next = out.back().offset + out.back().size;
+  flush_->submit(next, [results = std::move(results), done = std::move(done)](Status st) mutable {
+    for (auto& r : results) r.status = st;
+    done(std::move(results));
+  });
+}
+
+GetResult MmapStore::get(const GetRequest& req) {
+  get_count_.fetch_add(1, std::memory_order_relaxed);
+  GetResult r;
+  const int64_t offset = req.offset.value();
+  auto cq = queues_->find(req.topic, req.queue_id);
+  if (!cq) {
+    r.status = GetStatus::kNoMatchedLogicQueue;
+    r.next_begin_offset = QueueOffset(0);
+    return r;
+  }
+  const int64_t min = cq->min_offset();
+  const int64_t max = cq->max_offset();
+  r.min_offset = QueueOffset(min);
+  r.max_offset = QueueOffset(max);
+  if (max == 0) {
+    r.status = GetStatus::kNoMessageInQueue;
+    r.next_begin_offset = QueueOffset(0);
+    return r;
+  }
+  if (offset < min) {
+    r.status = GetStatus::kOffsetTooSmall;
+    r.next_begin_offset = QueueOffset(min);
+    return r;
+  }
+  if (offset == max) {
+    r.status = GetStatus::kOffsetOverflowOne;
+    r.next_begin_offset = QueueOffset(offset);
+    return r;
+  }
+  if (offset > max) {
+    r.status = GetStatus::kOffsetOverflowBadly;
+    r.next_begin_offset = QueueOffset(min == 0 ? min : max);  // as RocketMQ
+    return r;
+  }
+  const int32_t max_count = std::max(1, req.max_count);
+  const int64_t scan_limit = std::max<int64_t>(16000 / kCqUnitSize, max_count);  // RocketMQ maxFilterMessageCount
+  const int64_t log_min = log_->min_offset();
+  int64_t bytes = 0;
+  r.status = GetStatus::kNoMatchedMessage;
+  int64_t q = offset;
+  for (; q < max && q - offset < scan_limit; ++q) {
+    CqUnit unit;
+    if (!cq->read_unit(q, &unit) || unit.size <= 0) continue;  // a hole left by recovery
+    const auto count = static_cast<int64_t>(r.messages.size());
+    if (count > 0 && (count >= max_count || bytes + unit.size > req.max_bytes)) break;
+    if (req.filter && !req.filter->match_tag_hash(unit.tag_hash)) continue;
+    if (unit.commit_log_offset < log_min) {
+      if (r.messages.empty()) r.status = GetStatus::kMessageWasRemoving;
+      continue;
+    }
+    auto msg = log_->read(unit.commit_log_offset);
+    if (!msg) {
+      // Never serve or skip a bad record: stop before it so the consumer retries here.
+      logger_->error("get topic={} queue={} queue_offset={} commit_log_offset={}: {}", req.topic, req.queue_id, q,
+                     unit.commit_log_offset, msg.status().message());
+      if (r.messages.empty()) r.status = GetStatus::kOffsetFoundNull;
+      break;
+    }
+    if (req.filter && !req.filter->match_message(*msg)) continue;
+    bytes += unit.size;
+    r.messages.push_back(std::move(msg).value());
+    r.status = GetStatus::kFound;
+  }
+  r.next_begin_offset = QueueOffset(q);
+  return r;
+}
+
+QueueOffset MmapStore::min_offset(const std::string& topic, QueueId queue_id) {
+  auto cq = queues_->find(topic, queue_id);
+  return QueueOffset(cq ? cq->min_offset() : 0);
+}
+
+QueueOffset MmapStore::max_offset(const std::string& topic, QueueId queue_id) {
+  auto cq = queues_->find(topic, queue_id);
+  return QueueOffset(cq ? cq->max_offset() : 0);
+}
+
+QueueOffset MmapStore::offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) {
+  auto cq = queues_->find(topic, queue_id);
+  if (!cq) return QueueOffset(0);
+  // Store timestamps are non-decreasing in commit-log order, hence in queue order.
+  int64_t lo = cq->min_offset();
+  int64_t hi = cq->max_offset();
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    int64_t ts = INT64_MIN;
+    CqUnit unit;
+    if (cq->read_unit(mid, &unit) && unit.size > 0) {
+      if (auto ref = log_->locate(unit.commit_log_offset); ref && ref->to_segment_end >= pos::kStoreTimestamp + 8)
+        ts = static_cast<int64_t>(get_be64(ref->data + pos::kStoreTimestamp));
+    }
+    if (ts >= timestamp_ms) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return QueueOffset(lo);
+}
+
+Result<StoredMessage> MmapStore::read_at(CommitLogOffset offset) { return log_->read(offset.value()); }
+
+void MmapStore::add_arrival_listener(ArrivalListener listener) { dispatcher_->add_listener(std::move(listener)); }
+
+StoreStats MmapStore::stats() {
+  StoreStats s;
+  s.min_commit_log_offset = CommitLogOffset(log_->min_offset());
+  s.max_commit_log_offset = CommitLogOffset(log_->write_pos());
+  s.flushed_commit_log_offset = CommitLogOffset(log_->flushed_pos());
+  s.dispatched_commit_log_offset = CommitLogOffset(dispatcher_->dispatched());
+  s.put_count = put_count_.load(std::memory_order_relaxed);
+  s.get_count = get_count_.load(std::memory_order_relaxed);
+  s.read_only = log_->read_only();
+  if (s.read_only) s.read_only_reason = log_->read_only_reason();
+  return s;
+}
+
+bool MmapStore::wait_dispatched(std::chrono::milliseconds timeout) {
+  return dispatcher_->wait_dispatched(log_->write_pos(), timeout);
+}
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,238 @@
+// Commit-log record encode / check / decode (layout in FORMAT.md §2).
+#include "record_codec.h"
+
+#include <cstring>
+
+#include "byte_order.h"
+#include "crc32c.h"
+
+namespace mq::storage_mmap {
+namespace {
+
+constexpr char kNameValueSep = '\x01';
+constexpr char kPropertySep = '\x02';
+
+bool has_separator(std::string_view s) {
+  return s.find(kNameValueSep) != std::string_view::npos || s.find(kPropertySep) != std::string_view::npos;
+}
+
+size_t properties_length(const Message& msg) {
+  size_t n = 0;
+  for (const auto& [k, v] : msg.properties) n += k.size() + v.size() + 2;
+  return n;
+}
+
+void put_host(char* p, const HostAddress& h) {
+  put_be32(p, h.ipv4);
+  put_be32(p + 4, static_cast<uint32_t>(h.port));
+}
+
+HostAddress get_host(const char* p) {
+  return HostAddress{get_be32(p), static_cast<int32_t>(get_be32(p + 4))};
+}
+
+}  // namespace
+
+Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size) {
+  if (std::string why = validate_topic_name(msg.topic); !why.empty())
+    return Status::error(Code::kMessageIllegal, why);
+  if (msg.queue_id < 0)
+    return Status::error(Code::kMessageIllegal,
+                         "queue id " + std::to_string(msg.queue_id) + " of topic " + msg.topic + " is negative");
+  for (const auto& [k, v] : msg.properties) {
+    if (k.empty() || has_separator(k) || has_separator(v))
+      return Status::error(Code::kMessageIllegal, "property '" + k +
+                                                      "' has an empty name or contains the reserved characters "
+                                                      "\\x01 or \\x02");
+  }
+  size_t props = properties_length(msg);
+  if (props > static_cast<size_t>(kMaxPropertiesLength))
+    return Status::error(Code::kMessageIllegal, "properties take " + std::to_string(props) +
+                                                    " bytes; the limit is " + std::to_string(kMaxPropertiesLength));
+  if (static_cast<int64_t>(msg.body.size()) > max_message_size)
+    return Status::error(Code::kMessageIllegal, "message body is " + std::to_string(msg.body.size()) +
+                                                    " bytes; maxMessageSize is " + std::to_string(max_message_size));
+  int64_t size = kFixedOverhead + static_cast<int64_t>(msg.body.size()) + static_cast<int64_t>(msg.topic.size()) +
+                 static_cast<int64_t>(props);
+  if (size > max_record_size)
+    return Status::error(Code::kMessageIllegal,
+                         "record of " + std::to_string(size) + " bytes does not fit in a commit-log segment (at most " +
+                             std::to_string(max_record_size) +
+                             " bytes per record); raise storage-mmap.mapedFileSizeCommitLog or send a smaller message");
+  return static_cast<int32_t>(size);
+}
+
+std::string encode_properties(const Message& msg) {
+  std::string out;
+  out.reserve(properties_length(msg));
+  for (const auto& [k, v] : msg.properties) {
+    out += k;
+    out += kNameValueSep;
+    out += v;
+    out += kPropertySep;
+  }
+  return out;
+}
+
+void decode_properties(std::string_view data, Message* msg) {
+  while (!data.empty()) {
+    size_t end = data.find(kPropertySep);
+    std::string_view entry = data.substr(0, end);
+    size_t sep = entry.find(kNameValueSep);
+    if (sep != std::string_view::npos)
+      msg->properties[std::string(entry.substr(0, sep))] = std::string(entry.substr(sep + 1));
+    if (end == std::string_view::npos) break;
+    data.remove_prefix(end + 1);
+  }
+}
+
+void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out) {
+  std::string props = encode_properties(msg);
+  size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
+  out->bytes.assign(size, '\0');
+  char* p = out->bytes.data();
+  put_be32(p + pos::kTotalSize, static_cast<uint32_t>(size));
+  put_be32(p + pos::kMagic, kMagicV1);
+  put_be32(p + pos::kQueueId, static_cast<uint32_t>(msg.queue_id));
+  put_be32(p + pos::kFlag, static_cast<uint32_t>(msg.flag));
+  put_be32(p + pos::kSysFlag, static_cast<uint32_t>(msg.sys_flag));
+  put_be64(p + pos::kBornTimestamp, static_cast<uint64_t>(msg.born_timestamp_ms));
+  put_host(p + pos::kBornHost, msg.born_host);
+  put_host(p + pos::kStoreHost, store_host);
+  put_be32(p + pos::kReconsumeTimes, static_cast<uint32_t>(msg.reconsume_times));
+  put_be64(p + pos::kPreparedOffset, static_cast<uint64_t>(msg.prepared_transaction_offset.value()));
+  put_be32(p + pos::kBodyLength, static_cast<uint32_t>(msg.body.size()));
+  char* q = p + pos::kBody;
+  std::memcpy(q, msg.body.data(), msg.body.size());
+  q += msg.body.size();
+  *q++ = static_cast<char>(msg.topic.size());
+  std::memcpy(q, msg.topic.data(), msg.topic.size());
+  q += msg.topic.size();
+  put_be16(q, static_cast<uint16_t>(props.size()));
+  q += 2;
+  std::memcpy(q, props.data(), props.size());
+  out->tail_crc = crc32c(p + pos::kTail, size - pos::kTail);
+}
+
+void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
+                     int64_t store_timestamp_ms) {
+  put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
+  put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
+  put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  uint32_t head = crc32c(rec, pos::kCrc);
+  head = crc32c_extend(head, rec + pos::kQueueId, pos::kTail - pos::kQueueId);
+  put_be32(rec + pos::kCrc, crc32c_combine(head, tail_crc, static_cast<size_t>(size - pos::kTail)));
+}
+
+uint32_t record_crc(const char* rec, int32_t size) {
+  uint32_t c = crc32c(rec, pos::kCrc);
+  return crc32c_extend(c, rec + pos::kQueueId, static_cast<size_t>(size - pos::kQueueId));
+}
+
+RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool verify_crc) {
+  RecordCheck out;
+  auto corrupt = [&](std::string why) {
+    out.kind = RecordKind::kCorrupt;
+    out.reason = "record at commit-log offset " + std::to_string(offset) + ": " + std::move(why);
+    return out;
+  };
+  if (avail < kBlankSize) {
+    // Too short to hold anything: only valid if never written.
+    for (int64_t i = 0; i < avail; ++i)
+      if (p[i] != 0) return corrupt("non-zero bytes in the last " + std::to_string(avail) + " bytes of a segment");
+    out.kind = RecordKind::kEnd;
+    return out;
+  }
+  int32_t size = static_cast<int32_t>(get_be32(p + pos::kTotalSize));
+  uint32_t magic = get_be32(p + pos::kMagic);
+  if (size == 0 && magic == 0) {
+    out.kind = RecordKind::kEnd;
+    return out;
+  }
+  if (magic == kBlankMagic) {
+    if (size != avail)
+      return corrupt("end-of-segment marker says " + std::to_string(size) + " bytes remain but " +
+                     std::to_string(avail) + " do");
+    out.kind = RecordKind::kBlank;
+    out.size = size;
+    return out;
+  }
+  if (magic != kMagicV1) return corrupt("bad magic code " + std::to_string(magic));
+  if (size < kFixedOverhead || size > avail)
+    return corrupt("size " + std::to_string(size) + " is impossible (" + std::to_string(avail) +
+                   " bytes left in the segment)");
+  int64_t body_len = get_be32(p + pos::kBodyLength);
+  if (body_len > size - kFixedOverhead) return corrupt("body length " + std::to_string(body_len) + " exceeds the record");
+  int64_t topic_len = static_cast<unsigned char>(p[pos::kBody + body_len]);
+  if (pos::kBody + body_len + 1 + topic_len + 2 > size) return corrupt("topic length exceeds the record");
+  int64_t props_len = get_be16(p + pos::kBody + body_len + 1 + topic_len);
+  if (kFixedOverhead + body_len + topic_len + props_len != size)
+    return corrupt("field lengths (body " + std::to_string(body_len) + ", topic " + std::to_string(topic_len) +
+                   ", properties " + std::to_string(props_len) + ") do not add up to size " + std::to_string(size));
+  int64_t phys = static_cast<int64_t>(get_be64(p + pos::kPhysicalOffset));
+  if (phys != offset) return corrupt("physical offset field says " + std::to_string(phys));
+  if (verify_crc) {
+    uint32_t stored = get_be32(p + pos::kCrc);
+    uint32_t actual = record_crc(p, size);
+    if (stored != actual)
+      return corrupt("CRC mismatch (stored " + std::to_string(stored) + ", computed " + std::to_string(actual) + ")");
+  }
+  out.kind = RecordKind::kRecord;
+  out.size = size;
+  return out;
+}
+
+RecordSummary summarize_record(const char* rec) {
+  RecordSummary s;
+  int64_t body_len = get_be32(rec + pos::kBodyLength);
+  const char* t = rec + pos::kBody + body_len;
+  size_t topic_len = static_cast<unsigned char>(*t);
+  s.topic = std::string_view(t + 1, topic_len);
+  const char* pr = t + 1 + topic_len;
+  size_t props_len = get_be16(pr);
+  std::string_view props(pr + 2, props_len);
+  s.queue_id = static_cast<int32_t>(get_be32(rec + pos::kQueueId));
+  s.queue_offset = static_cast<int64_t>(get_be64(rec + pos::kQueueOffset));
+  s.sys_flag = static_cast<int32_t>(get_be32(rec + pos::kSysFlag));
+  s.store_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kStoreTimestamp));
+  // Find TAGS without building the property map.
+  while (!props.empty()) {
+    size_t end = props.find(kPropertySep);
+    std::string_view entry = props.substr(0, end);
+    size_t sep = entry.find(kNameValueSep);
+    if (sep != std::string_view::npos && entry.substr(0, sep) == prop::kTags) {
+      s.tag_hash = tag_hash(entry.substr(sep + 1));
+      break;
+    }
+    if (end == std::string_view::npos) break;
+    props.remove_prefix(end + 1);
+  }
+  return s;
+}
+
+StoredMessage decode_record(const char* rec) {
+  StoredMessage m;
+  m.store_size = static_cast<int32_t>(get_be32(rec + pos::kTotalSize));
+  m.body_crc = get_be32(rec + pos::kCrc);
+  m.queue_id = static_cast<int32_t>(get_be32(rec + pos::kQueueId));
+  m.flag = static_cast<int32_t>(get_be32(rec + pos::kFlag));
+  m.queue_offset = QueueOffset(static_cast<int64_t>(get_be64(rec + pos::kQueueOffset)));
+  m.commit_log_offset = CommitLogOffset(static_cast<int64_t>(get_be64(rec + pos::kPhysicalOffset)));
+  m.sys_flag = static_cast<int32_t>(get_be32(rec + pos::kSysFlag));
+  m.born_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kBornTimestamp));
+  m.born_host = get_host(rec + pos::kBornHost);
+  m.store_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kStoreTimestamp));
+  m.store_host = get_host(rec + pos::kStoreHost);
+  m.reconsume_times = static_cast<int32_t>(get_be32(rec + pos::kReconsumeTimes));
+  m.prepared_transaction_offset = CommitLogOffset(static_cast<int64_t>(get_be64(rec + pos::kPreparedOffset)));
+  size_t body_len = get_be32(rec + pos::kBodyLength);
+  m.body.assign(rec + pos::kBody, body_len);
+  const char* t = rec + pos::kBody + body_len;
+  size_t topic_len = static_cast<unsigned char>(*t);
+  m.topic.assign(t + 1, topic_len);
+  const char* pr = t + 1 + topic_len;
+  decode_properties(std::string_view(pr + 2, get_be16(pr)), &m);
+  return m;
+}
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,102 @@
+// The commit-log record format (FORMAT.md §2): encoding a StoredMessage, validating a
+// record in place (magic, lengths, offset, CRC-32C over all bytes but the CRC field),
+// and decoding it back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mq/message.h"
+#include "mq/status.h"
+
+namespace mq::storage_mmap {
+
+inline constexpr uint32_t kMagicV1 = 0xDAA320A7u;
+inline constexpr uint32_t kBlankMagic = 0xCBD43194u;
+inline constexpr int32_t kBlankSize = 8;          // [int32 remaining][int32 kBlankMagic]
+inline constexpr int32_t kFixedOverhead = 91;     // IPv4 hosts, V1 (1-byte topic length)
+inline constexpr int32_t kMaxPropertiesLength = 32767;
+
+// Field positions (bytes from the record start).
+namespace pos {
+inline constexpr int kTotalSize = 0;
+inline constexpr int kMagic = 4;
+inline constexpr int kCrc = 8;
+inline constexpr int kQueueId = 12;
+inline constexpr int kFlag = 16;
+inline constexpr int kQueueOffset = 20;
+inline constexpr int kPhysicalOffset = 28;
+inline constexpr int kSysFlag = 36;
+inline constexpr int kBornTimestamp = 40;
+inline constexpr int kBornHost = 48;
+inline constexpr int kStoreTimestamp = 56;
+inline constexpr int kStoreHost = 64;
+inline constexpr int kReconsumeTimes = 72;
+inline constexpr int kPreparedOffset = 76;
+inline constexpr int kBodyLength = 84;
+inline constexpr int kBody = 88;
+// Bytes [kTail, end) do not change once encoded; [0, kTail) holds the fields patched under
+// the put lock (queue offset, physical offset, store timestamp) and the CRC.
+inline constexpr int kTail = 64;
+}  // namespace pos
+
+// Transaction type bits of sys_flag (MessageSysFlag): PREPARED and ROLLBACK records get
+// no consume-queue unit and queue offset 0.
+inline constexpr int32_t kTransactionTypeMask = 0xC;
+inline constexpr int32_t kTransactionPrepared = 0x4;
+inline constexpr int32_t kTransactionRollback = 0xC;
+inline bool consumes_queue_offset(int32_t sys_flag) {
+  int32_t t = sys_flag & kTransactionTypeMask;
+  return t != kTransactionPrepared && t != kTransactionRollback;
+}
+
+// Returns the record size for `msg`, or MESSAGE_ILLEGAL naming what is wrong (topic,
+// queue id, property characters or length, body over max_message_size, record over
+// max_record_size).
+Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size);
+
+// An encoded record waiting for its offsets. `tail_crc` is crc32c of bytes [pos::kTail, end).
+struct EncodedRecord {
+  std::string bytes;
+  uint32_t tail_crc = 0;
+};
+// Encodes everything but queue offset, physical offset, store timestamp and CRC.
+// Precondition: validate_message(msg) succeeded.
+void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out);
+// Patches the three late fields into `rec` and writes the CRC. Cheap: O(log size).
+void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
+                     int64_t store_timestamp_ms);
+// CRC of a whole record as stored in its CRC field (covers all bytes except [8, 12)).
+uint32_t record_crc(const char* rec, int32_t size);
+
+enum class RecordKind { kRecord, kBlank, kEnd, kCorrupt };
+struct RecordCheck {
+  RecordKind kind = RecordKind::kCorrupt;
+  int32_t size = 0;    // record size (kRecord) or blank length (kBlank)
+  std::string reason;  // for kCorrupt
+};
+// Checks the bytes at `p`, which sit at global `offset`, with `avail` bytes to the end of
+// the segment. kEnd: zero-filled (never written). kBlank: the end-of-segment marker.
+// kCorrupt: anything else that is not a whole valid record.
+RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool verify_crc);
+
+// What the dispatcher needs from a record, without copying body or properties.
+struct RecordSummary {
+  std::string_view topic;
+  QueueId queue_id = 0;
+  int64_t queue_offset = 0;
+  int32_t sys_flag = 0;
+  int64_t store_timestamp_ms = 0;
+  int64_t tag_hash = 0;  // tag_hash(TAGS property), 0 without tags
+};
+// Precondition: check_record(...) returned kRecord for these bytes.
+RecordSummary summarize_record(const char* rec);
+// Precondition: check_record(...) returned kRecord for these bytes.
+StoredMessage decode_record(const char* rec);
+
+// Properties as stored: "k\x01v\x02" per entry.
+std::string encode_properties(const Message& msg);
+void decode_properties(std::string_view data, Message* msg);
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,108 @@
+// CommitLog: blank markers at segment ends, rolling over many small segments, scanning.
+#include "commit_log.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "byte_order.h"
+#include "fake_host.h"
+
+namespace mq::storage_mmap {
+namespace {
+
+using testing::make_message;
+using testing::TempDir;
+
+int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr) {
+  EncodedRecord rec;
+  encode_record(m, HostAddress{0x7F000001, 1}, &rec);
+  AppendItem item{&rec, m.topic, m.queue_id, true};
+  std::vector<AppendOutcome> out;
+  Status st = log.append(std::span<AppendItem>(&item, 1), &out);
+  EXPECT_TRUE(st) << st.to_string();
+  if (outcome && !out.empty()) *outcome = out.front();
+  return out.empty() ? -1 : out.front().offset;
+}
+
+TEST(CommitLogTest, RollsOverManySmallSegmentsWithBlankMarkers) {
+  TempDir dir;
+  constexpr int64_t kSeg = 4096;
+  CommitLog log(dir.path() + "/commitlog", kSeg);
+  ASSERT_TRUE(log.load());
+  std::vector<AppendOutcome> outs;
+  for (int i = 0; i < 300; ++i) {
+    AppendOutcome o;
+    append_one(log, make_message("Roll", i % 3, std::string(100 + (i * 37) % 400, 'a' + i % 26)), &o);
+    outs.push_back(o);
+  }
+  // Records never span segments; queue offsets count per queue.
+  for (size_t i = 0; i < outs.size(); ++i) {
+    EXPECT_EQ(outs[i].offset / kSeg, (outs[i].offset + outs[i].size - 1) / kSeg) << i;
+    EXPECT_EQ(outs[i].queue_offset, static_cast<int64_t>(i / 3));
+  }
+  auto files = log.segments().files();
+  ASSERT_GT(files.size(), 20u);
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(files[i]->base(), static_cast<int64_t>(i) * kSeg);
+    EXPECT_EQ(std::filesystem::path(files[i]->path()).filename().string(), offset_to_file_name(i * kSeg));
+  }
+  // Every full segment ends with a blank marker [remaining][BLANK_MAGIC] right after its last record.
+  for (size_t i = 0; i + 1 < files.size(); ++i) {
+    int64_t last_end = 0;
+    for (const auto& o : outs)
+      if (o.offset / kSeg == static_cast<int64_t>(i)) last_end = o.offset + o.size;
+    const char* p = files[i]->data() + (last_end - files[i]->base());
+    EXPECT_EQ(get_be32(p + 4), kBlankMagic) << "segment " << i;
+    EXPECT_EQ(static_cast<int64_t>(get_be32(p)), files[i]->end() - last_end);
+  }
+  ScanResult scan = log.scan(0, true);
+  EXPECT_EQ(scan.records, 300u);
+  EXPECT_EQ(scan.end, log.write_pos());
+  EXPECT_TRUE(scan.stop_reason.empty());
+  // Reads go through the blank markers to the right records.
+  for (size_t i = 0; i < outs.size(); i += 17) {
+    auto m = log.read(outs[i].offset);
+    ASSERT_TRUE(m) << m.status().to_string();
+    EXPECT_EQ(m->queue_offset.value(), outs[i].queue_offset);
+  }
+}
+
+TEST(CommitLogTest, RecordExactlyFillingASegmentLeavesRoomForTheBlank) {
+  TempDir dir;
+  constexpr int64_t kSeg = 4096;
+  CommitLog log(dir.path() + "/commitlog", kSeg);
+  ASSERT_TRUE(log.load());
+  StoredMessage m = make_message("Fill", 0, "");
+  auto base_size = validate_message(m, 1 << 20, log.max_record_size());
+  ASSERT_TRUE(base_size);
+  // The largest record a segment can take is segment - 8.
+  m.body.assign(static_cast<size_t>(log.max_record_size() - *base_size), 'z');
+  ASSERT_TRUE(validate_message(m, 1 << 20, log.max_record_size()));
+  m.body.push_back('z');
+  EXPECT_EQ(validate_message(m, 1 << 20, log.max_record_size()).status().code(), Code::kMessageIllegal);
+  m.body.pop_back();
+  EXPECT_EQ(append_one(log, make_message("Fill", 0, "small")), 0);
+  EXPECT_EQ(append_one(log, m), kSeg);  // rolled: the big record starts a segment
+  EXPECT_EQ(append_one(log, make_message("Fill", 0, "after")), 2 * kSeg);
+  EXPECT_EQ(log.scan(0, true).records, 3u);
+}
+
+TEST(CommitLogTest, ReadOnlyRefusesAppendsWithTheReason) {
+  TempDir dir;
+  CommitLog log(dir.path() + "/commitlog", 4096);
+  ASSERT_TRUE(log.load());
+  log.set_read_only("msync of X failed: Input/output error");
+  EncodedRecord rec;
+  StoredMessage m = make_message("T", 0, "x");
+  encode_record(m, HostAddress{}, &rec);
+  AppendItem item{&rec, m.topic, 0, true};
+  std::vector<AppendOutcome> out;
+  Status st = log.append(std::span<AppendItem>(&item, 1), &out);
+  EXPECT_EQ(st.code(), Code::kServiceNotAvailable);
+  EXPECT_NE(st.message().find("Input/output error"), std::string::npos);
+  EXPECT_EQ(log.write_pos(), 0);
+}
+
+}  // namespace
+}  // namespace mq::storage_mmap

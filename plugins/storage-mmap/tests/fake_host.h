@@ -1,0 +1,115 @@
+// Test support: a minimal HostContext, a temp directory and synchronous put helpers for
+// the storage-mmap tests.
+#pragma once
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "mmap_store.h"
+#include "mq/host.h"
+#include "mq/message_store.h"
+
+namespace mq::storage_mmap::testing {
+
+class FakeHost : public HostContext {
+ public:
+  explicit FakeHost(std::string root) {
+    identity_.store_root = std::move(root);
+    identity_.broker_address = HostAddress{0x7F000001, 10911};
+  }
+  const BrokerIdentity& identity() const override { return identity_; }
+  std::shared_ptr<spdlog::logger> logger(const std::string& component) override {
+    auto l = std::make_shared<spdlog::logger>(component, sink_);
+    l->set_level(spdlog::level::warn);
+    return l;
+  }
+
+ private:
+  BrokerIdentity identity_;
+  std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink_ = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+};
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/storage_mmap_test.XXXXXX";
+    char* p = ::mkdtemp(tmpl);
+    EXPECT_NE(p, nullptr);
+    path_ = p ? p : "/tmp";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline StoreOptions small_options(const std::string& root) {
+  StoreOptions o;
+  o.store_root = root;
+  o.commit_log_segment_size = 64 * 1024;
+  o.consume_queue_file_size = 200 * 20;
+  o.flush_interval_ms = 50;
+  return o;
+}
+
+inline std::shared_ptr<MmapStore> make_store(const StoreOptions& o) {
+  FakeHost host(o.store_root);
+  return std::make_shared<MmapStore>(o, host.identity().broker_address, host.logger("storage-mmap"));
+}
+
+inline StoredMessage make_message(const std::string& topic, QueueId queue, const std::string& body,
+                                  const std::string& tags = "") {
+  StoredMessage m;
+  m.topic = topic;
+  m.queue_id = queue;
+  m.body = body;
+  if (!tags.empty()) m.set_property(prop::kTags, tags);
+  m.set_property(prop::kKeys, "key-" + std::to_string(body.size()));
+  m.born_timestamp_ms = 1700000000000;
+  m.born_host = HostAddress{0x0A000001, 5555};
+  return m;
+}
+
+// put() and wait for its callback (which may run on the flush thread).
+inline PutResult put_wait(MessageStore& store, StoredMessage m) {
+  std::promise<PutResult> p;
+  auto f = p.get_future();
+  store.put(std::move(m), [&p](PutResult r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+inline std::vector<PutResult> put_batch_wait(MessageStore& store, std::vector<StoredMessage> ms) {
+  std::promise<std::vector<PutResult>> p;
+  auto f = p.get_future();
+  store.put_batch(std::move(ms), [&p](std::vector<PutResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+inline GetResult get_all(MessageStore& store, const std::string& topic, QueueId q, int64_t offset,
+                         int32_t max_count = 32, const MessageFilter* filter = nullptr) {
+  GetRequest req;
+  req.topic = topic;
+  req.queue_id = q;
+  req.offset = QueueOffset(offset);
+  req.max_count = max_count;
+  req.max_bytes = 1 << 30;
+  req.filter = filter;
+  return store.get(req);
+}
+
+}  // namespace mq::storage_mmap::testing

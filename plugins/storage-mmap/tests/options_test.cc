@@ -1,0 +1,70 @@
+// Option parsing and validation: defaults, good values, refusals naming key and value.
+#include "store_options.h"
+
+#include <vector>
+
+#include <boost/program_options/parsers.hpp>
+#include <gtest/gtest.h>
+
+namespace mq::storage_mmap {
+namespace {
+
+namespace po = boost::program_options;
+
+Result<StoreOptions> parse(std::vector<std::string> args) {
+  po::options_description desc;
+  declare_store_options(desc);
+  desc.add_options()("storePathRootDir", po::value<std::string>());
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  return parse_store_options(vm);
+}
+
+TEST(OptionsTest, DefaultsAndGoodValues) {
+  auto d = parse({});
+  ASSERT_TRUE(d) << d.status().to_string();
+  EXPECT_EQ(d->commit_log_segment_size, int64_t{1} << 30);
+  EXPECT_EQ(d->consume_queue_file_size, 6000000);
+  EXPECT_EQ(d->flush_disk_type, FlushDiskType::kAsync);
+  EXPECT_EQ(d->flush_interval_ms, 500);
+  EXPECT_EQ(d->flush_least_pages, 4);
+  EXPECT_EQ(d->sync_flush_timeout_ms, 5000);
+  EXPECT_EQ(d->max_message_size, 4 << 20);
+  EXPECT_TRUE(d->store_root.empty());
+
+  auto g = parse({"--storePathRootDir=/tmp/x", "--storage-mmap.mapedFileSizeCommitLog=65536",
+                  "--storage-mmap.flushDiskType=SYNC_FLUSH", "--storage-mmap.syncFlushTimeout=100"});
+  ASSERT_TRUE(g) << g.status().to_string();
+  EXPECT_EQ(g->store_root, "/tmp/x");
+  EXPECT_EQ(g->commit_log_segment_size, 65536);
+  EXPECT_EQ(g->flush_disk_type, FlushDiskType::kSync);
+  EXPECT_EQ(g->sync_flush_timeout_ms, 100);
+}
+
+TEST(OptionsTest, BadValuesAreRefusedNamingKeyAndValue) {
+  struct Case {
+    std::string arg;
+    std::string expect;
+  };
+  std::vector<Case> cases = {
+      {"--storage-mmap.flushDiskType=FAST", "[storage-mmap] flushDiskType=FAST"},
+      {"--storage-mmap.mapedFileSizeCommitLog=1000", "[storage-mmap] mapedFileSizeCommitLog=1000"},
+      {"--storage-mmap.mapedFileSizeCommitLog=-5", "[storage-mmap] mapedFileSizeCommitLog=-5"},
+      {"--storage-mmap.mapedFileSizeConsumeQueue=6001", "[storage-mmap] mapedFileSizeConsumeQueue=6001"},
+      {"--storage-mmap.flushIntervalCommitLog=0", "[storage-mmap] flushIntervalCommitLog=0"},
+      {"--storage-mmap.flushCommitLogLeastPages=-1", "[storage-mmap] flushCommitLogLeastPages=-1"},
+      {"--storage-mmap.syncFlushTimeout=0", "[storage-mmap] syncFlushTimeout=0"},
+      {"--storage-mmap.maxMessageSize=0", "[storage-mmap] maxMessageSize=0"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse({c.arg});
+    ASSERT_FALSE(r) << c.arg;
+    EXPECT_EQ(r.status().code(), Code::kInvalidParameter);
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("allowed"), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace mq::storage_mmap

@@ -1,0 +1,284 @@
+// MmapStore behaviour: put/get across segments, filtering, GetStatus, offsets by time,
+// read_at, listeners, batches, refusals, SYNC_FLUSH group commit.
+#include "mmap_store.h"
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fake_host.h"
+
+namespace mq::storage_mmap {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::get_all;
+using testing::make_message;
+using testing::make_store;
+using testing::put_batch_wait;
+using testing::put_wait;
+using testing::small_options;
+using testing::TempDir;
+
+class TagFilter : public MessageFilter {
+ public:
+  explicit TagFilter(std::string tag) : tag_(std::move(tag)), hash_(tag_hash(tag_)) {}
+  bool match_tag_hash(int64_t h) const override { return h == hash_; }
+  bool match_message(const StoredMessage& m) const override { return m.tags() == tag_; }
+
+ private:
+  std::string tag_;
+  int64_t hash_;
+};
+
+// Passes every tag hash, then rejects by body: exercises the second filter stage.
+class BodyFilter : public MessageFilter {
+ public:
+  bool match_tag_hash(int64_t) const override { return true; }
+  bool match_message(const StoredMessage& m) const override { return m.body.find("keep") != std::string::npos; }
+};
+
+TEST(StoreTest, PutGetInOrderAcrossSegments) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  constexpr int kCount = 500;  // ~1 KiB each: spans several 64 KiB segments and CQ files
+  std::vector<PutResult> puts;
+  for (int i = 0; i < kCount; ++i) {
+    PutResult r = put_wait(*store, make_message("OrderTopic", 1, "msg-" + std::to_string(i) + std::string(1000, 'x')));
+    ASSERT_TRUE(r.status) << r.status.to_string();
+    EXPECT_EQ(r.queue_offset.value(), i);
+    EXPECT_EQ(r.offset_msg_id, make_offset_msg_id(HostAddress{0x7F000001, 10911}, r.commit_log_offset));
+    puts.push_back(r);
+  }
+  EXPECT_GT(std::filesystem::file_size(dir.path() + "/commitlog/" + offset_to_file_name(0)), 0u);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/commitlog/" + offset_to_file_name(7 * 64 * 1024)));
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(store->max_offset("OrderTopic", 1).value(), kCount);
+  EXPECT_EQ(store->min_offset("OrderTopic", 1).value(), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/consumequeue/OrderTopic/1/" + offset_to_file_name(4000)));
+
+  int64_t next = 0;
+  int seen = 0;
+  while (next < kCount) {
+    GetResult g = get_all(*store, "OrderTopic", 1, next, 32);
+    ASSERT_EQ(g.status, GetStatus::kFound);
+    ASSERT_FALSE(g.messages.empty());
+    EXPECT_LE(g.messages.size(), 32u);
+    for (const auto& m : g.messages) {
+      EXPECT_EQ(m.queue_offset.value(), seen);
+      EXPECT_EQ(m.body, "msg-" + std::to_string(seen) + std::string(1000, 'x'));
+      EXPECT_EQ(m.commit_log_offset, puts[seen].commit_log_offset);
+      EXPECT_EQ(m.store_host, (HostAddress{0x7F000001, 10911}));
+      EXPECT_EQ(m.keys(), "key-" + std::to_string(m.body.size()));
+      ++seen;
+    }
+    EXPECT_EQ(g.next_begin_offset.value(), seen);
+    next = g.next_begin_offset.value();
+  }
+  EXPECT_EQ(seen, kCount);
+  // max_bytes limits the batch but the first message is always returned.
+  GetRequest small;
+  small.topic = "OrderTopic";
+  small.queue_id = 1;
+  small.offset = QueueOffset(10);
+  small.max_bytes = 1;
+  GetResult g = store->get(small);
+  ASSERT_EQ(g.status, GetStatus::kFound);
+  EXPECT_EQ(g.messages.size(), 1u);
+  EXPECT_EQ(g.next_begin_offset.value(), 11);
+  store->stop();
+}
+
+TEST(StoreTest, TagFilteringByHashThenMessage) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  for (int i = 0; i < 30; ++i) {
+    std::string tag = i % 3 == 0 ? "TagA" : "TagB";
+    ASSERT_TRUE(put_wait(*store, make_message("Filter", 0, (i % 2 ? "keep-" : "drop-") + std::to_string(i), tag)).status);
+  }
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  TagFilter a("TagA");
+  GetResult g = get_all(*store, "Filter", 0, 0, 100, &a);
+  ASSERT_EQ(g.status, GetStatus::kFound);
+  ASSERT_EQ(g.messages.size(), 10u);
+  for (const auto& m : g.messages) EXPECT_EQ(m.tags(), "TagA");
+  EXPECT_EQ(g.next_begin_offset.value(), 30);
+
+  // A window holding only TagB messages: NO_MATCHED_MESSAGE, and next skips the window.
+  GetResult none = get_all(*store, "Filter", 0, 28, 100, &a);
+  EXPECT_EQ(none.status, GetStatus::kNoMatchedMessage);
+  EXPECT_TRUE(none.messages.empty());
+  EXPECT_EQ(none.next_begin_offset.value(), 30);
+
+  BodyFilter body;
+  GetResult kept = get_all(*store, "Filter", 0, 0, 100, &body);
+  ASSERT_EQ(kept.status, GetStatus::kFound);
+  EXPECT_EQ(kept.messages.size(), 15u);
+  store->stop();
+}
+
+TEST(StoreTest, GetStatusCases) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  GetResult unknown = get_all(*store, "Nope", 0, 5);
+  EXPECT_EQ(unknown.status, GetStatus::kNoMatchedLogicQueue);
+  EXPECT_EQ(unknown.next_begin_offset.value(), 0);
+  EXPECT_EQ(store->max_offset("Nope", 0).value(), 0);
+
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(put_wait(*store, make_message("S", 2, "m" + std::to_string(i))).status);
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  GetResult one = get_all(*store, "S", 2, 5);
+  EXPECT_EQ(one.status, GetStatus::kOffsetOverflowOne);
+  EXPECT_EQ(one.next_begin_offset.value(), 5);
+  EXPECT_EQ(one.max_offset.value(), 5);
+  GetResult badly = get_all(*store, "S", 2, 9);
+  EXPECT_EQ(badly.status, GetStatus::kOffsetOverflowBadly);
+  EXPECT_EQ(badly.next_begin_offset.value(), 0);  // min is 0: RocketMQ resets to min
+  GetResult found = get_all(*store, "S", 2, 3);
+  EXPECT_EQ(found.status, GetStatus::kFound);
+  EXPECT_EQ(found.messages.size(), 2u);
+  EXPECT_EQ(found.min_offset.value(), 0);
+  EXPECT_EQ(found.max_offset.value(), 5);
+  store->stop();
+}
+
+TEST(StoreTest, MinMaxOffsetByTimeAndReadAt) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  std::vector<PutResult> puts;
+  for (int i = 0; i < 6; ++i) {
+    puts.push_back(put_wait(*store, make_message("Time", 0, "t" + std::to_string(i))));
+    ASSERT_TRUE(puts.back().status);
+    std::this_thread::sleep_for(5ms);  // distinct store timestamps
+  }
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(store->min_offset("Time", 0).value(), 0);
+  EXPECT_EQ(store->max_offset("Time", 0).value(), 6);
+  EXPECT_EQ(store->offset_by_time("Time", 0, 0).value(), 0);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(store->offset_by_time("Time", 0, puts[i].store_timestamp_ms).value(), i);
+    EXPECT_EQ(store->offset_by_time("Time", 0, puts[i].store_timestamp_ms + 1).value(), i + 1);
+  }
+  EXPECT_EQ(store->offset_by_time("Time", 0, puts.back().store_timestamp_ms + 100000).value(), 6);
+
+  auto m = store->read_at(puts[3].commit_log_offset);
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->body, "t3");
+  EXPECT_EQ(m->store_timestamp_ms, puts[3].store_timestamp_ms);
+  EXPECT_EQ(m->store_size, puts[3].wrote_bytes);
+  HostAddress host;
+  CommitLogOffset off;
+  ASSERT_TRUE(decode_offset_msg_id(puts[3].offset_msg_id, &host, &off));
+  EXPECT_EQ(off, puts[3].commit_log_offset);
+  EXPECT_FALSE(store->read_at(CommitLogOffset(puts[3].commit_log_offset.value() + 1)));
+  EXPECT_FALSE(store->read_at(CommitLogOffset(1 << 30)));
+
+  StoreStats s = store->stats();
+  EXPECT_EQ(s.put_count, 6u);
+  EXPECT_EQ(s.max_commit_log_offset.value(), puts.back().commit_log_offset.value() + puts.back().wrote_bytes);
+  EXPECT_EQ(s.dispatched_commit_log_offset, s.max_commit_log_offset);
+  EXPECT_FALSE(s.read_only);
+  store->stop();
+}
+
+TEST(StoreTest, ArrivalListenerCalledAfterUnitWritten) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  std::mutex mu;
+  std::vector<std::tuple<std::string, QueueId, int64_t, int64_t, int64_t>> calls;  // + max seen inside
+  MmapStore* raw = store.get();
+  store->add_arrival_listener([&](const std::string& topic, QueueId q, QueueOffset next, int64_t hash) {
+    int64_t max = raw->max_offset(topic, q).value();
+    std::lock_guard lock(mu);
+    calls.emplace_back(topic, q, next.value(), hash, max);
+  });
+  ASSERT_TRUE(put_wait(*store, make_message("Arrive", 4, "a", "TagX")).status);
+  ASSERT_TRUE(put_wait(*store, make_message("Arrive", 4, "b", "TagX")).status);
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(std::get<0>(calls[0]), "Arrive");
+  EXPECT_EQ(std::get<1>(calls[0]), 4);
+  EXPECT_EQ(std::get<2>(calls[0]), 1);
+  EXPECT_EQ(std::get<3>(calls[0]), tag_hash("TagX"));
+  EXPECT_GE(std::get<4>(calls[0]), 1);  // the unit was visible when the listener ran
+  EXPECT_EQ(std::get<2>(calls[1]), 2);
+}
+
+TEST(StoreTest, PutBatchIsConsecutive) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  ASSERT_TRUE(put_wait(*store, make_message("Batch", 0, "first")).status);
+  std::vector<StoredMessage> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(make_message("Batch", 0, "b" + std::to_string(i)));
+  auto rs = put_batch_wait(*store, batch);
+  ASSERT_EQ(rs.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(rs[i].status) << rs[i].status.to_string();
+    EXPECT_EQ(rs[i].queue_offset.value(), i + 1);
+    if (i > 0) {
+      EXPECT_EQ(rs[i].commit_log_offset.value(), rs[i - 1].commit_log_offset.value() + rs[i - 1].wrote_bytes);
+    }
+  }
+  std::vector<StoredMessage> mixed = {make_message("Batch", 0, "x"), make_message("Other", 0, "y")};
+  auto bad = put_batch_wait(*store, mixed);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].status.code(), Code::kMessageIllegal);
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(store->max_offset("Batch", 0).value(), 11);
+  EXPECT_EQ(store->max_offset("Other", 0).value(), 0);
+}
+
+TEST(StoreTest, RefusesIllegalMessagesAndPutsWhenStopped) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  PutResult before = put_wait(*store, make_message("T", 0, "x"));
+  EXPECT_EQ(before.status.code(), Code::kServiceNotAvailable);
+  ASSERT_TRUE(store->start());
+  EXPECT_EQ(put_wait(*store, make_message("", 0, "x")).status.code(), Code::kMessageIllegal);
+  EXPECT_EQ(put_wait(*store, make_message("T", -1, "x")).status.code(), Code::kMessageIllegal);
+  PutResult huge = put_wait(*store, make_message("T", 0, std::string(70 * 1024, 'h')));
+  EXPECT_EQ(huge.status.code(), Code::kMessageIllegal);
+  EXPECT_NE(huge.status.message().find("65528"), std::string::npos) << huge.status.message();
+  store->stop();
+  EXPECT_EQ(put_wait(*store, make_message("T", 0, "x")).status.code(), Code::kServiceNotAvailable);
+}
+
+TEST(StoreTest, SyncFlushCompletesAfterMsync) {
+  TempDir dir;
+  StoreOptions o = small_options(dir.path());
+  o.flush_disk_type = FlushDiskType::kSync;
+  auto store = make_store(o);
+  ASSERT_TRUE(store->start());
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        PutResult r = put_wait(*store, make_message("Sync", t, "s" + std::to_string(i)));
+        EXPECT_TRUE(r.status) << r.status.to_string();
+        EXPECT_GE(store->stats().flushed_commit_log_offset.value(), r.commit_log_offset.value() + r.wrote_bytes);
+        done.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(done.load(), 100);
+  // WAIT=false: completes at once, without waiting for the flush.
+  StoredMessage nowait = make_message("Sync", 0, "nowait");
+  nowait.set_property(prop::kWaitStoreMsgOk, "false");
+  EXPECT_TRUE(put_wait(*store, nowait).status);
+  store->stop();
+}
+
+}  // namespace
+}  // namespace mq::storage_mmap
