@@ -1,0 +1,58 @@
+// Producer: sends messages to the brokers serving a topic, found through the name servers.
+// Thread-safe once started: send / send_async / send_oneway may be called from any thread.
+// No method throws; failures come back as a Status or a SendResult with a code and remark.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mq/client/export.h"
+#include "mq/client/message.h"
+#include "mq/client/send_result.h"
+#include "mq/client/status.h"
+
+namespace mq::client {
+
+// Runs on an SDK worker thread; must not block for long (it holds a worker of a small pool).
+using SendCallback = std::function<void(const SendResult&)>;
+
+class MQ_CLIENT_API Producer {
+ public:
+  explicit Producer(std::string group);
+  ~Producer();  // calls shutdown()
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Configuration: call before start().
+  // "host:port;host:port". When never set, start() reads the NAMESRV_ADDR environment variable.
+  void set_namesrv_addr(std::string addresses);
+  void set_send_timeout_ms(int timeout_ms);              // default 3000
+  void set_retry_times_when_send_failed(int times);      // default 2 (3 attempts in total)
+  void set_max_message_size(int64_t bytes);              // default 4 MiB
+  void set_async_worker_threads(int threads);            // default 4
+  void set_async_queue_capacity(int capacity);           // default 10000 pending async sends
+  void set_route_refresh_interval_ms(int interval_ms);   // default 30000
+  const std::string& group() const;
+
+  Status start();
+  // Waits for queued async sends to finish; idempotent.
+  Status shutdown();
+
+  // Synchronous send with queue selection round-robin and retries on another broker.
+  SendResult send(const Message& message);
+  // Synchronous send to one queue (no retry on another queue).
+  SendResult send(const Message& message, const MessageQueue& queue);
+  // The callback runs on an SDK thread; if the async queue is full it runs on the calling
+  // thread with code kClientBusy.
+  void send_async(const Message& message, SendCallback callback);
+  // Fire and forget: no broker acknowledgement, no retry. Errors seen locally are returned.
+  Status send_oneway(const Message& message);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mq::client

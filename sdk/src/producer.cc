@@ -1,0 +1,314 @@
+// Producer: validation, route cache, queue selection with retries, async worker pool.
+#include "mq/client/producer.h"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "client_instance.h"
+#include "local_address.h"
+#include "logging.h"
+#include "message_id.h"
+#include "message_validator.h"
+#include "mq_constants.h"
+#include "name_server_list.h"
+#include "send_retry.h"
+#include "thread_pool.h"
+#include "topic_route.h"
+#include "wire_convert.h"
+
+namespace mq::client {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+SendResult failed(int c, std::string remark) {
+  SendResult r;
+  r.code = c;
+  r.remark = std::move(remark);
+  return r;
+}
+
+}  // namespace
+
+class Producer::Impl {
+ public:
+  explicit Impl(std::string group) : group_(std::move(group)) {}
+
+  // Configuration (read-only after start()).
+  std::string group_;
+  std::string namesrv_addr_;
+  int send_timeout_ms_ = 3000;
+  int retry_times_ = 2;
+  int64_t max_message_size_ = 4 << 20;
+  int async_threads_ = 4;
+  int async_capacity_ = 10000;
+  int route_refresh_ms_ = 30000;
+
+  enum class State { kCreated, kRunning, kStopped };
+  std::mutex state_mu_;
+  State state_ = State::kCreated;
+  std::unique_ptr<ClientInstance> client_;
+  std::shared_ptr<ThreadPool> async_pool_;  // shared: send_async may hold it while shutdown runs
+  std::string born_host_;
+
+  struct CachedRoute {
+    std::shared_ptr<const TopicPublishInfo> info;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::mutex routes_mu_;
+  std::map<std::string, CachedRoute> routes_;
+
+  Status start() {
+    std::lock_guard lock(state_mu_);
+    if (state_ != State::kCreated) return Status(code::kIllegalState, "producer " + group_ + " was already started");
+    if (group_.empty()) return Status(code::kIllegalArgument, "the producer group is empty; pass a group name");
+    if (send_timeout_ms_ <= 0) return Status(code::kIllegalArgument, "send timeout must be > 0 ms");
+    std::vector<std::string> name_servers;
+    if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
+    wire::ChannelOptions options;
+    options.connect_timeout_ms = std::min(send_timeout_ms_, 3000);
+    options.recv_timeout_ms = send_timeout_ms_;
+    options.send_timeout_ms = send_timeout_ms_;
+    client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
+    async_pool_ = std::make_shared<ThreadPool>("producer-async", async_threads_,
+                                               static_cast<size_t>(std::max(1, async_capacity_)));
+    born_host_ = local_ip_string() + ":0";
+    state_ = State::kRunning;
+    client_log().info("producer {} started (name servers: {})", group_, namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
+    return Status::ok();
+  }
+
+  // Queued async sends still run (the state stays kRunning until they are done), then the
+  // channels are closed.
+  Status shutdown() {
+    std::shared_ptr<ThreadPool> pool;
+    {
+      std::lock_guard lock(state_mu_);
+      if (state_ != State::kRunning) {
+        state_ = State::kStopped;
+        return Status::ok();
+      }
+      pool = std::move(async_pool_);  // send_async refuses new work from here on
+    }
+    if (pool) pool->shutdown(true);
+    {
+      std::lock_guard lock(state_mu_);
+      state_ = State::kStopped;
+    }
+    client_->close_all();
+    client_log().info("producer {} shut down", group_);
+    return Status::ok();
+  }
+
+  bool running() {
+    std::lock_guard lock(state_mu_);
+    return state_ == State::kRunning;
+  }
+
+  // Returns the cached publish info, refreshed from the name server when older than the
+  // refresh interval or when force is set. A failed refresh keeps serving a stale entry.
+  Status publish_info(const std::string& topic, bool force, std::shared_ptr<const TopicPublishInfo>* out) {
+    {
+      std::lock_guard lock(routes_mu_);
+      auto it = routes_.find(topic);
+      if (it != routes_.end() && !force &&
+          std::chrono::steady_clock::now() - it->second.fetched < std::chrono::milliseconds(route_refresh_ms_)) {
+        *out = it->second.info;
+        return Status::ok();
+      }
+    }
+    wire::TopicRouteResponse route;
+    Status s = client_->fetch_route(topic, &route);
+    std::lock_guard lock(routes_mu_);
+    if (!s) {
+      auto it = routes_.find(topic);
+      if (it != routes_.end()) {
+        *out = it->second.info;
+        return Status::ok();
+      }
+      return s;
+    }
+    auto info = std::make_shared<const TopicPublishInfo>(TopicPublishInfo::from_route(topic, route));
+    routes_[topic] = CachedRoute{info, std::chrono::steady_clock::now()};
+    *out = std::move(info);
+    return Status::ok();
+  }
+
+  void invalidate_route(const std::string& topic) {
+    std::lock_guard lock(routes_mu_);
+    auto it = routes_.find(topic);
+    if (it != routes_.end()) it->second.fetched = std::chrono::steady_clock::time_point{};
+  }
+
+  Status prepare(const Message& message, wire::Message* out, std::string* msg_id) {
+    if (!running()) return Status(code::kIllegalState, "producer " + group_ + " is not running; call start() first");
+    if (Status s = validate_message(message, max_message_size_); !s) return s;
+    *out = to_wire(message);
+    auto it = out->properties.find(property::kUniqKey);
+    if (it == out->properties.end() || it->second.empty()) {
+      *msg_id = MessageIdGenerator::instance().next();
+      out->properties[property::kUniqKey] = *msg_id;
+    } else {
+      *msg_id = it->second;
+    }
+    return Status::ok();
+  }
+
+  wire::SendRequest make_request(const wire::Message& message, int32_t queue_id) {
+    wire::SendRequest request;
+    request.producerGroup = group_;
+    request.topic = message.topic;
+    request.queueId = queue_id;
+    request.messages.push_back(message);
+    request.bornTimestamp = now_ms();
+    request.bornHost = born_host_;
+    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+    return request;
+  }
+
+  SendResult send_once(const wire::Message& message, const std::string& msg_id, const MessageQueue& queue,
+                       const std::string& addr) {
+    if (addr.empty()) return failed(code::kNoRoute, "broker " + queue.broker_name + " has no master address");
+    wire::SendRequest request = make_request(message, queue.queue_id);
+    wire::SendResponse response;
+    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& broker) { broker.send(response, request); });
+    if (!s) {
+      SendResult r = failed(s.code(), s.remark());
+      r.msg_id = msg_id;
+      r.message_queue = queue;
+      return r;
+    }
+    return send_result_from_wire(response, queue, msg_id);
+  }
+
+  SendResult send(const Message& message) {
+    wire::Message wm;
+    std::string msg_id;
+    if (Status s = prepare(message, &wm, &msg_id); !s) return failed(s.code(), s.remark());
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(wm.topic, false, &info); !s) {
+      SendResult r = failed(s.code(), "no route for topic " + wm.topic + ": " + s.remark());
+      r.msg_id = msg_id;
+      return r;
+    }
+    SendResult r = send_with_retry(
+        *info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
+        [&](const MessageQueue& queue, const std::string& addr) { return send_once(wm, msg_id, queue, addr); });
+    if (!r.ok()) invalidate_route(wm.topic);
+    return r;
+  }
+
+  SendResult send(const Message& message, const MessageQueue& queue) {
+    wire::Message wm;
+    std::string msg_id;
+    if (Status s = prepare(message, &wm, &msg_id); !s) return failed(s.code(), s.remark());
+    if (queue.topic != wm.topic) {
+      return failed(code::kIllegalArgument,
+                    "message topic " + wm.topic + " differs from the queue's topic " + queue.topic);
+    }
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(wm.topic, false, &info); !s) return failed(s.code(), s.remark());
+    SendResult r = send_once(wm, msg_id, queue, info->broker_address(queue.broker_name));
+    if (!r.ok()) invalidate_route(wm.topic);
+    return r;
+  }
+
+  Status send_oneway(const Message& message) {
+    wire::Message wm;
+    std::string msg_id;
+    if (Status s = prepare(message, &wm, &msg_id); !s) return s;
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(wm.topic, false, &info); !s) return s;
+    if (info->empty()) return Status(code::kNoRoute, "topic " + wm.topic + " has no writable queue");
+    MessageQueue queue = info->select_queue();
+    wire::SendRequest request = make_request(wm, queue.queue_id);
+    return client_->call_broker(info->broker_address(queue.broker_name),
+                                [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); });
+  }
+
+  void send_async(const Message& message, SendCallback callback) {
+    std::shared_ptr<ThreadPool> pool;
+    {
+      std::lock_guard lock(state_mu_);
+      if (state_ == State::kRunning) pool = async_pool_;
+    }
+    if (pool == nullptr) {
+      if (callback) callback(failed(code::kIllegalState, "producer " + group_ + " is not running"));
+      return;
+    }
+    auto shared_cb = std::make_shared<SendCallback>(std::move(callback));
+    bool queued = pool->try_submit([this, message, shared_cb] {
+      SendResult r = send(message);
+      if (*shared_cb) (*shared_cb)(r);
+    });
+    if (!queued && *shared_cb) {
+      (*shared_cb)(failed(code::kClientBusy, "async send queue is full (" + std::to_string(async_capacity_) +
+                                                 " pending); slow down or raise set_async_queue_capacity"));
+    }
+  }
+};
+
+Producer::Producer(std::string group) : impl_(std::make_unique<Impl>(std::move(group))) {}
+Producer::~Producer() {
+  try {
+    (void)impl_->shutdown();
+  } catch (const std::exception& e) {
+    client_log().error("producer {}: shutdown in destructor failed: {}", impl_->group_, e.what());
+  }
+}
+void Producer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
+void Producer::set_send_timeout_ms(int timeout_ms) { impl_->send_timeout_ms_ = timeout_ms; }
+void Producer::set_retry_times_when_send_failed(int times) { impl_->retry_times_ = times; }
+void Producer::set_max_message_size(int64_t bytes) { impl_->max_message_size_ = bytes; }
+void Producer::set_async_worker_threads(int threads) { impl_->async_threads_ = threads; }
+void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ = capacity; }
+void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
+const std::string& Producer::group() const { return impl_->group_; }
+Status Producer::start() {
+  try {
+    return impl_->start();
+  } catch (const std::exception& e) {
+    return Status(code::kClientError, std::string("producer start failed: ") + e.what());
+  }
+}
+Status Producer::shutdown() {
+  try {
+    return impl_->shutdown();
+  } catch (const std::exception& e) {
+    return Status(code::kClientError, std::string("producer shutdown failed: ") + e.what());
+  }
+}
+SendResult Producer::send(const Message& message) {
+  try {
+    return impl_->send(message);
+  } catch (const std::exception& e) {
+    return failed(code::kClientError, e.what());
+  }
+}
+SendResult Producer::send(const Message& message, const MessageQueue& queue) {
+  try {
+    return impl_->send(message, queue);
+  } catch (const std::exception& e) {
+    return failed(code::kClientError, e.what());
+  }
+}
+void Producer::send_async(const Message& message, SendCallback callback) {
+  try {
+    impl_->send_async(message, std::move(callback));
+  } catch (const std::exception& e) {
+    client_log().error("send_async failed: {}", e.what());
+  }
+}
+Status Producer::send_oneway(const Message& message) {
+  try {
+    return impl_->send_oneway(message);
+  } catch (const std::exception& e) {
+    return Status(code::kClientError, e.what());
+  }
+}
+
+}  // namespace mq::client

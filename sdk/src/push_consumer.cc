@@ -1,0 +1,688 @@
+// PushConsumer: route refresh, heartbeats, rebalance, one long-polling puller thread per
+// assigned queue, consumption on a thread pool, offset commits.
+//
+// Threads (all joined by shutdown()):
+//  - scheduler: route refresh, heartbeat, rebalance, offset persistence, delayed redelivery;
+//  - one puller per assigned queue, owning its own connection (PullChannel). A long-polling
+//    pull blocks its connection for up to the suspend timeout, so per-queue connections keep
+//    one quiet queue from delaying the others; an assignment has few queues (queues /
+//    consumers). Dropping the queue or shutting down interrupts a held pull at once;
+//  - consume pool (consume_thread_count): runs the listener.
+// The assignment table (queues_) is changed only by the scheduler thread (and by start()
+// before the scheduler runs) and by shutdown() after the scheduler stopped.
+#include "mq/client/push_consumer.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "allocate_strategy.h"
+#include "client_instance.h"
+#include "local_address.h"
+#include "logging.h"
+#include "mq_constants.h"
+#include "name_server_list.h"
+#include "offset_store.h"
+#include "process_queue.h"
+#include "pull_channel.h"
+#include "scheduler.h"
+#include "tag_filter.h"
+#include "thread_pool.h"
+#include "topic_route.h"
+#include "wire_convert.h"
+
+namespace mq::client {
+namespace {
+
+constexpr int64_t kPullBackoffMs = 1000;      // after a transport or broker error
+constexpr int64_t kFlowControlDelayMs = 50;   // while a queue holds too much
+constexpr int64_t kQuickEmptyPullMs = 100;    // an empty answer faster than this was not held
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* consume_from_where_name(ConsumeFromWhere where) {
+  switch (where) {
+    case ConsumeFromWhere::kFirstOffset: return "CONSUME_FROM_FIRST_OFFSET";
+    case ConsumeFromWhere::kTimestamp: return "CONSUME_FROM_TIMESTAMP";
+    case ConsumeFromWhere::kLastOffset: break;
+  }
+  return "CONSUME_FROM_LAST_OFFSET";
+}
+
+std::atomic<uint64_t> g_instance_counter{0};
+
+}  // namespace
+
+// One assigned queue: its ProcessQueue and its puller thread.
+struct QueueState {
+  QueueState(MessageQueue q, TagFilter f) : queue(std::move(q)), filter(std::move(f)) {}
+  const MessageQueue queue;
+  const TagFilter filter;
+  ProcessQueue pq;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> finished{false};
+  // Guards the drop decision against offset updates, and wakes the puller's sleeps.
+  std::mutex mu;
+  std::condition_variable cv;
+  Interrupter interrupter;  // aborts the puller's blocking pull when stopping
+  std::thread thread;
+
+  // Sleeps up to ms; false when asked to stop.
+  bool sleep_ms(int64_t ms) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop.load(); });
+    return !stop.load();
+  }
+  void request_stop() {
+    {
+      std::lock_guard lock(mu);
+      stop.store(true);
+    }
+    cv.notify_all();
+    interrupter.fire();
+  }
+};
+
+class PushConsumer::Impl {
+ public:
+  explicit Impl(std::string group) : group_(std::move(group)) {
+    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@" +
+                 std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000);
+  }
+  ~Impl() {
+    try {
+      (void)shutdown();
+    } catch (const std::exception& e) {
+      client_log().error("consumer {}: shutdown in destructor failed: {}", group_, e.what());
+    }
+  }
+
+  // Configuration (read-only after start()).
+  std::string group_;
+  std::string namesrv_addr_;
+  std::map<std::string, std::string> subscriptions_;  // topic -> expression
+  MessageListener listener_;
+  MessageModel model_ = MessageModel::kClustering;
+  int consume_threads_ = 4;
+  ConsumeFromWhere from_where_ = ConsumeFromWhere::kLastOffset;
+  int64_t consume_timestamp_ms_ = -1;
+  int pull_batch_size_ = 32;
+  int consume_batch_max_ = 1;
+  int pull_threshold_count_ = 1000;
+  int pull_threshold_mib_ = 100;
+  int suspend_timeout_ms_ = 15000;
+  int route_refresh_ms_ = 30000;
+  int heartbeat_ms_ = 30000;
+  int rebalance_ms_ = 20000;
+  int persist_ms_ = 5000;
+  int reconsume_delay_ms_ = 1000;
+  std::string client_id_;
+
+  Status start() {
+    std::lock_guard lock(state_mu_);
+    if (state_ != State::kCreated) return Status(code::kIllegalState, "consumer " + group_ + " was already started");
+    if (Status s = validate(); !s) return s;
+    std::vector<std::string> name_servers;
+    if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
+    for (const auto& [topic, expression] : subscriptions_) {
+      TagFilter filter;
+      if (Status s = TagFilter::parse(expression, &filter); !s) return s;
+      filters_[topic] = filter;
+    }
+    if (consume_timestamp_ms_ < 0) consume_timestamp_ms_ = now_ms() - 30 * 60 * 1000;
+    wire::ChannelOptions options;
+    options.recv_timeout_ms = 10000;
+    client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
+    consume_pool_ = std::make_unique<ThreadPool>("consume", consume_threads_);
+    scheduler_ = std::make_unique<Scheduler>("consumer-scheduler");
+    state_ = State::kRunning;
+
+    refresh_routes();
+    send_heartbeat();
+    rebalance();
+    scheduler_->schedule_every(route_refresh_ms_, route_refresh_ms_, [this] { refresh_routes(); });
+    scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
+    scheduler_->schedule_every(rebalance_ms_, rebalance_ms_, [this] { rebalance(); });
+    scheduler_->schedule_every(persist_ms_, persist_ms_, [this] { persist_offsets(); });
+    scheduler_->start();
+    client_log().info("consumer {} started as {} ({} topics)", group_, client_id_, subscriptions_.size());
+    return Status::ok();
+  }
+
+  Status shutdown() {
+    {
+      std::lock_guard lock(state_mu_);
+      if (state_ != State::kRunning) {
+        state_ = State::kStopped;
+        return Status::ok();
+      }
+      state_ = State::kStopped;
+    }
+    stopping_.store(true);
+    scheduler_->stop();  // no more rebalances or redeliveries
+    std::vector<std::shared_ptr<QueueState>> all;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto& [q, qs] : queues_) all.push_back(qs);
+      for (auto& qs : retired_) all.push_back(qs);
+    }
+    for (auto& qs : all) qs->request_stop();
+    // Queued batches are skipped (their offsets stay uncommitted); running ones finish.
+    consume_pool_->shutdown(true);
+    // Pullers must be gone before the final commit: a late pull would piggy-back an older offset.
+    for (auto& qs : all) {
+      if (qs->thread.joinable()) qs->thread.join();
+    }
+    persist_offsets();
+    for (const auto& addr : broker_addresses()) {
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
+      if (!s) client_log().warn("consumer {}: unregisterClient on {} failed: {}", group_, addr, s.to_string());
+    }
+    {
+      std::lock_guard lock(queues_mu_);
+      queues_.clear();
+      retired_.clear();
+    }
+    client_->close_all();
+    client_log().info("consumer {} ({}) shut down", group_, client_id_);
+    return Status::ok();
+  }
+
+ private:
+  enum class State { kCreated, kRunning, kStopped };
+
+  Status validate() const {
+    if (group_.empty()) return Status(code::kIllegalArgument, "the consumer group is empty; pass a group name");
+    if (model_ == MessageModel::kBroadcasting) {
+      return Status(code::kIllegalArgument,
+                    "BROADCASTING is not supported yet (needs a local offset store); use CLUSTERING");
+    }
+    if (!listener_) {
+      return Status(code::kIllegalArgument, "no message listener; call register_message_listener() before start()");
+    }
+    if (subscriptions_.empty()) {
+      return Status(code::kIllegalArgument, "no subscription; call subscribe(topic, \"*\") before start()");
+    }
+    if (consume_threads_ < 1 || pull_batch_size_ < 1 || consume_batch_max_ < 1) {
+      return Status(code::kIllegalArgument,
+                    "consume thread count, pull batch size and consume batch size must all be >= 1");
+    }
+    if (suspend_timeout_ms_ < 0) return Status(code::kIllegalArgument, "pull suspend timeout must be >= 0 ms");
+    return Status::ok();
+  }
+
+  // --- routes -----------------------------------------------------------------------------
+
+  void refresh_routes() {
+    for (const auto& [topic, expression] : subscriptions_) {
+      wire::TopicRouteResponse route;
+      Status s = client_->fetch_route(topic, &route);
+      if (!s) {
+        client_log().warn("consumer {}: route of topic {} unavailable: {}", group_, topic, s.to_string());
+        continue;
+      }
+      std::lock_guard lock(routes_mu_);
+      routes_[topic] = std::move(route);
+    }
+  }
+
+  bool route_of(const std::string& topic, wire::TopicRouteResponse* out) {
+    std::lock_guard lock(routes_mu_);
+    auto it = routes_.find(topic);
+    if (it == routes_.end()) return false;
+    *out = it->second;
+    return true;
+  }
+
+  std::string master_address(const std::string& broker_name) {
+    std::lock_guard lock(routes_mu_);
+    for (const auto& [topic, route] : routes_) {
+      auto masters = master_addresses(route);
+      auto it = masters.find(broker_name);
+      if (it != masters.end()) return it->second;
+    }
+    return {};
+  }
+
+  std::set<std::string> broker_addresses() {
+    std::set<std::string> out;
+    std::lock_guard lock(routes_mu_);
+    for (const auto& [topic, route] : routes_) {
+      for (const auto& [name, addr] : master_addresses(route)) out.insert(addr);
+    }
+    return out;
+  }
+
+  // --- heartbeat --------------------------------------------------------------------------
+
+  void send_heartbeat() {
+    wire::HeartbeatRequest request;
+    request.clientId = client_id_;
+    wire::ConsumerData data;
+    data.groupName = group_;
+    data.consumeType = "PUSH";
+    data.messageModel = "CLUSTERING";
+    data.consumeFromWhere = consume_from_where_name(from_where_);
+    for (const auto& [topic, filter] : filters_) {
+      wire::SubscriptionData sub;
+      sub.topic = topic;
+      sub.expressionType = "TAG";
+      sub.expression = filter.expression();
+      data.subscriptions.push_back(std::move(sub));
+    }
+    request.consumers.push_back(std::move(data));
+    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+    for (const auto& addr : broker_addresses()) {
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.heartbeat(response, request); });
+      if (!s) {
+        client_log().warn("consumer {}: heartbeat to {} failed: {}", group_, addr, s.to_string());
+      } else if (response.code != code::kSuccess) {
+        client_log().warn("consumer {}: heartbeat to {} refused: {}", group_, addr,
+                          Status(response.code, response.remark).to_string());
+      }
+    }
+  }
+
+  // --- rebalance --------------------------------------------------------------------------
+
+  void rebalance() {
+    for (const auto& [topic, filter] : filters_) {
+      if (stopping_.load()) return;
+      wire::TopicRouteResponse route;
+      if (!route_of(topic, &route)) continue;  // keep the current assignment until a route is known
+      std::vector<MessageQueue> all = readable_queues(topic, route);
+      std::set<std::string> ids;
+      bool answered = false;
+      for (const auto& [name, addr] : master_addresses(route)) {
+        wire::ConsumerListResponse response;
+        Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerList(response, group_); });
+        if (!s || response.code != code::kSuccess) {
+          client_log().warn("consumer {}: getConsumerList from {} failed: {}", group_, addr,
+                            s ? Status(response.code, response.remark).to_string() : s.to_string());
+          continue;
+        }
+        answered = true;
+        ids.insert(response.consumerIds.begin(), response.consumerIds.end());
+      }
+      if (!answered) continue;
+      if (ids.count(client_id_) == 0) {
+        client_log().warn("consumer {}: this client ({}) is not yet among the group's {} consumers; no queue taken",
+                          group_, client_id_, ids.size());
+      }
+      auto mine = allocate_averagely(client_id_, all, std::vector<std::string>(ids.begin(), ids.end()));
+      update_assignment(topic, filter, std::set<MessageQueue>(mine.begin(), mine.end()), ids.size());
+    }
+    join_finished_retired();
+  }
+
+  void update_assignment(const std::string& topic, const TagFilter& filter, const std::set<MessageQueue>& mine,
+                         size_t consumer_count) {
+    std::vector<std::shared_ptr<QueueState>> dropped;
+    std::vector<MessageQueue> added;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto it = queues_.begin(); it != queues_.end();) {
+        if (it->first.topic == topic && mine.count(it->first) == 0) {
+          dropped.push_back(it->second);
+          retired_.push_back(it->second);
+          it = queues_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (const auto& q : mine) {
+        if (queues_.count(q) != 0) continue;
+        auto qs = std::make_shared<QueueState>(q, filter);
+        qs->thread = std::thread([this, qs] { pull_loop(qs); });
+        queues_.emplace(q, qs);
+        added.push_back(q);
+      }
+    }
+    for (auto& qs : dropped) drop_queue(*qs);
+    if (!dropped.empty() || !added.empty()) {
+      std::string list;
+      for (const auto& q : mine) list += (list.empty() ? "" : " ") + q.broker_name + "/" + std::to_string(q.queue_id);
+      client_log().info("consumer {}: rebalance of {} among {} consumers: {} queues ({} new, {} dropped): [{}]", group_,
+                        topic, consumer_count, mine.size(), added.size(), dropped.size(), list);
+    }
+  }
+
+  // Stops the puller, forbids later offset updates for the queue and commits its offset now.
+  void drop_queue(QueueState& qs) {
+    {
+      std::lock_guard lock(qs.mu);
+      qs.pq.set_dropped();
+      qs.stop.store(true);
+    }
+    qs.cv.notify_all();
+    qs.interrupter.fire();
+    int64_t offset = offsets_.read(qs.queue);
+    if (offset >= 0) commit_offset(qs.queue, offset);
+    offsets_.remove(qs.queue);
+  }
+
+  void join_finished_retired() {
+    std::vector<std::shared_ptr<QueueState>> done;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto it = retired_.begin(); it != retired_.end();) {
+        if ((*it)->finished.load()) {
+          done.push_back(*it);
+          it = retired_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& qs : done) {
+      if (qs->thread.joinable()) qs->thread.join();
+    }
+  }
+
+  // --- offsets ----------------------------------------------------------------------------
+
+  // Records a commit offset unless the queue was dropped (a dropped queue's offset belongs to
+  // its new owner).
+  void update_offset(QueueState& qs, int64_t offset, bool increase_only) {
+    std::lock_guard lock(qs.mu);
+    if (!qs.pq.dropped()) offsets_.update(qs.queue, offset, increase_only);
+  }
+
+  bool commit_offset(const MessageQueue& queue, int64_t offset) {
+    std::string addr = master_address(queue.broker_name);
+    if (addr.empty()) return false;
+    wire::ConsumerOffsetRequest request;
+    request.consumerGroup = group_;
+    request.topic = queue.topic;
+    request.queueId = queue.queue_id;
+    request.offset = offset;
+    wire::BaseResponse response;
+    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.updateConsumerOffset(response, request); });
+    if (!s || response.code != code::kSuccess) {
+      client_log().warn("consumer {}: commit of offset {} for {} failed: {}", group_, offset, queue.to_string(),
+                        s ? Status(response.code, response.remark).to_string() : s.to_string());
+      return false;
+    }
+    return true;
+  }
+
+  void persist_offsets() {
+    for (const auto& [queue, offset] : offsets_.to_persist()) {
+      if (commit_offset(queue, offset)) offsets_.mark_persisted(queue, offset);
+    }
+  }
+
+  // Where a newly assigned queue starts: the group's committed offset, else consumeFromWhere.
+  Status start_offset(const MessageQueue& queue, int64_t* out) {
+    std::string addr = master_address(queue.broker_name);
+    if (addr.empty()) return Status(code::kNoRoute, "no master address for broker " + queue.broker_name);
+    wire::ConsumerOffsetRequest request;
+    request.consumerGroup = group_;
+    request.topic = queue.topic;
+    request.queueId = queue.queue_id;
+    wire::OffsetResponse committed;
+    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.queryConsumerOffset(committed, request); });
+    if (!s) return s;
+    if (committed.code == code::kSuccess && committed.offset >= 0) {
+      *out = committed.offset;
+      return Status::ok();
+    }
+    if (committed.code != code::kSuccess && committed.code != code::kQueryNotFound) {
+      return Status(committed.code, "queryConsumerOffset: " + committed.remark);
+    }
+    wire::QueueRef ref;
+    ref.topic = queue.topic;
+    ref.queueId = queue.queue_id;
+    wire::OffsetResponse r;
+    switch (from_where_) {
+      case ConsumeFromWhere::kLastOffset:
+        s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getMaxOffset(r, ref); });
+        break;
+      case ConsumeFromWhere::kFirstOffset:
+        s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getMinOffset(r, ref); });
+        break;
+      case ConsumeFromWhere::kTimestamp: {
+        wire::SearchOffsetRequest search;
+        search.topic = queue.topic;
+        search.queueId = queue.queue_id;
+        search.timestamp = consume_timestamp_ms_;
+        s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.searchOffsetByTimestamp(r, search); });
+        break;
+      }
+    }
+    if (!s) return s;
+    if (r.code != code::kSuccess) return Status(r.code, r.remark);
+    *out = std::max<int64_t>(0, r.offset);
+    return Status::ok();
+  }
+
+  // --- pulling ----------------------------------------------------------------------------
+
+  void pull_loop(std::shared_ptr<QueueState> qs) {
+    const MessageQueue& queue = qs->queue;
+    const int64_t max_bytes = static_cast<int64_t>(pull_threshold_mib_) << 20;
+    std::unique_ptr<PullChannel> channel;
+    int64_t offset = -1;
+    int64_t last_flow_log_ms = 0;
+    int64_t last_error_log_ms = 0;
+    auto log_error = [&](const std::string& what) {
+      // At most one warning per 10 s per queue: a dead broker must not flood the log.
+      if (now_ms() - last_error_log_ms >= 10000) {
+        last_error_log_ms = now_ms();
+        client_log().warn("consumer {}: pull {}: {}", group_, queue.to_string(), what);
+      }
+    };
+    while (!qs->stop.load()) {
+      if (offset < 0) {
+        Status s = start_offset(queue, &offset);
+        if (!s) {
+          offset = -1;
+          log_error("cannot compute the start offset: " + s.to_string());
+          qs->sleep_ms(kPullBackoffMs);
+          continue;
+        }
+        qs->pq.reset_frontier(offset);
+        update_offset(*qs, offset, false);
+        client_log().info("consumer {}: {} starts at offset {}", group_, queue.to_string(), offset);
+      }
+      if (static_cast<int>(qs->pq.message_count()) > pull_threshold_count_ || qs->pq.message_bytes() > max_bytes) {
+        if (now_ms() - last_flow_log_ms >= 30000) {
+          last_flow_log_ms = now_ms();
+          client_log().warn("consumer {}: flow control on {}: {} messages / {} bytes held; pulling paused", group_,
+                            queue.to_string(), qs->pq.message_count(), qs->pq.message_bytes());
+        }
+        qs->sleep_ms(kFlowControlDelayMs);
+        continue;
+      }
+      std::string addr = master_address(queue.broker_name);
+      if (addr.empty()) {
+        log_error("no master address for broker " + queue.broker_name);
+        qs->sleep_ms(kPullBackoffMs);
+        continue;
+      }
+      wire::PullRequest request;
+      request.consumerGroup = group_;
+      request.topic = queue.topic;
+      request.queueId = queue.queue_id;
+      request.queueOffset = offset;
+      request.maxMsgs = pull_batch_size_;
+      request.suspendTimeoutMs = suspend_timeout_ms_;
+      request.commitOffset = offsets_.read(queue);
+      request.subscription = qs->filter.expression();
+      request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+      wire::PullResponse response;
+      const int64_t started = now_ms();
+      try {
+        if (!channel || channel->address() != addr) {
+          channel.reset();
+          channel = PullChannel::connect(addr, 3000, suspend_timeout_ms_ + 15000, qs->interrupter);
+        }
+        channel->broker().pull(response, request);
+      } catch (const std::exception& e) {
+        channel.reset();
+        if (qs->stop.load()) break;  // interrupted on purpose
+        log_error(status_from_exception("broker " + addr, e).to_string());
+        qs->sleep_ms(kPullBackoffMs);
+        continue;
+      }
+      if (qs->stop.load()) break;
+      switch (response.code) {
+        case code::kSuccess: {
+          std::vector<MessageExt> messages;
+          messages.reserve(response.messages.size());
+          for (const auto& m : response.messages) {
+            auto tags = m.properties.find(property::kTags);
+            if (!qs->filter.matches(tags == m.properties.end() ? std::string() : tags->second)) continue;
+            messages.push_back(from_wire(m));
+          }
+          int64_t next = response.nextBeginOffset;
+          if (next <= offset && !response.messages.empty()) next = response.messages.back().queueOffset + 1;
+          offset = next;
+          qs->pq.put(messages, offset);
+          if (messages.empty()) {
+            update_offset(*qs, qs->pq.commit_offset(), true);
+          } else {
+            dispatch(qs, std::move(messages));
+          }
+          break;
+        }
+        case code::kPullNotFound:
+          if (response.nextBeginOffset > offset) offset = response.nextBeginOffset;
+          qs->pq.put({}, offset);
+          update_offset(*qs, qs->pq.commit_offset(), true);
+          if (now_ms() - started < kQuickEmptyPullMs) qs->sleep_ms(kQuickEmptyPullMs);
+          break;
+        case code::kPullRetryImmediately:
+          if (response.nextBeginOffset > offset) offset = response.nextBeginOffset;
+          break;
+        case code::kPullOffsetMoved:
+          client_log().warn("consumer {}: {} offset {} is out of range [{}, {}]; moving to {}", group_,
+                            queue.to_string(), offset, response.minOffset, response.maxOffset, response.nextBeginOffset);
+          offset = std::max<int64_t>(0, response.nextBeginOffset);
+          qs->pq.reset_frontier(offset);
+          update_offset(*qs, qs->pq.commit_offset(), false);
+          break;
+        default:
+          log_error("broker " + addr + " answered " + Status(response.code, response.remark).to_string());
+          qs->sleep_ms(kPullBackoffMs);
+          break;
+      }
+    }
+    qs->finished.store(true);
+  }
+
+  // --- consumption ------------------------------------------------------------------------
+
+  void dispatch(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt> messages) {
+    const size_t batch = static_cast<size_t>(consume_batch_max_);
+    for (size_t i = 0; i < messages.size(); i += batch) {
+      std::vector<MessageExt> part;
+      for (size_t j = i; j < messages.size() && j < i + batch; ++j) part.push_back(std::move(messages[j]));
+      submit_consume(qs, std::move(part));
+    }
+  }
+
+  void submit_consume(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt> batch) {
+    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(batch));
+    if (!consume_pool_->try_submit([this, qs, shared] { consume(qs, *shared); })) {
+      // Only during shutdown: the messages stay in the ProcessQueue, so their offsets are not committed.
+      client_log().debug("consumer {}: consume pool closed; {} messages of {} left unconsumed", group_, shared->size(),
+                         qs->queue.to_string());
+    }
+  }
+
+  void consume(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt>& batch) {
+    if (qs->pq.dropped() || stopping_.load()) return;  // left for the next owner / the next start
+    ConsumeStatus status = ConsumeStatus::kReconsumeLater;
+    try {
+      status = listener_(batch);
+    } catch (const std::exception& e) {
+      client_log().error("consumer {}: listener threw on {} ({} messages): {}; treated as RECONSUME_LATER", group_,
+                         qs->queue.to_string(), batch.size(), e.what());
+    } catch (...) {
+      client_log().error("consumer {}: listener threw on {}; treated as RECONSUME_LATER", group_, qs->queue.to_string());
+    }
+    if (status == ConsumeStatus::kConsumeSuccess) {
+      std::vector<int64_t> offsets;
+      offsets.reserve(batch.size());
+      for (const auto& m : batch) offsets.push_back(m.queue_offset());
+      int64_t commit = qs->pq.remove(offsets);
+      update_offset(*qs, commit, true);
+      return;
+    }
+    if (!reconsume_warned_.exchange(true)) {
+      client_log().error(
+          "consumer {}: the listener returned RECONSUME_LATER; sending messages back for a delayed retry needs the "
+          "schedule plugin (retry topics), which is not available yet. The message is redelivered locally after {} ms "
+          "and the committed offset does not pass it (logged once)",
+          group_, reconsume_delay_ms_);
+    }
+    for (auto& m : batch) m.set_reconsume_times(m.reconsume_times() + 1);
+    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(batch));
+    scheduler_->schedule(reconsume_delay_ms_, [this, qs, shared] { submit_consume(qs, std::move(*shared)); });
+  }
+
+  std::mutex state_mu_;
+  State state_ = State::kCreated;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> reconsume_warned_{false};
+  std::map<std::string, TagFilter> filters_;  // set by start(), read-only afterwards
+  std::unique_ptr<ClientInstance> client_;
+  std::unique_ptr<ThreadPool> consume_pool_;
+  std::unique_ptr<Scheduler> scheduler_;
+  OffsetStore offsets_;
+  std::mutex routes_mu_;
+  std::map<std::string, wire::TopicRouteResponse> routes_;
+  std::mutex queues_mu_;
+  std::map<MessageQueue, std::shared_ptr<QueueState>> queues_;
+  std::vector<std::shared_ptr<QueueState>> retired_;  // dropped; puller may still be finishing a pull
+};
+
+PushConsumer::PushConsumer(std::string group) : impl_(std::make_unique<Impl>(std::move(group))) {}
+PushConsumer::~PushConsumer() = default;
+void PushConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
+void PushConsumer::subscribe(const std::string& topic, const std::string& expression) {
+  impl_->subscriptions_[topic] = expression;
+}
+void PushConsumer::register_message_listener(MessageListener listener) { impl_->listener_ = std::move(listener); }
+void PushConsumer::set_message_model(MessageModel model) { impl_->model_ = model; }
+void PushConsumer::set_consume_thread_count(int threads) { impl_->consume_threads_ = threads; }
+void PushConsumer::set_consume_from_where(ConsumeFromWhere where) { impl_->from_where_ = where; }
+void PushConsumer::set_consume_timestamp_ms(int64_t ms) { impl_->consume_timestamp_ms_ = ms; }
+void PushConsumer::set_pull_batch_size(int messages) { impl_->pull_batch_size_ = messages; }
+void PushConsumer::set_consume_message_batch_max_size(int messages) { impl_->consume_batch_max_ = messages; }
+void PushConsumer::set_pull_threshold_for_queue(int messages) { impl_->pull_threshold_count_ = messages; }
+void PushConsumer::set_pull_threshold_size_for_queue_mib(int mib) { impl_->pull_threshold_mib_ = mib; }
+void PushConsumer::set_pull_suspend_timeout_ms(int ms) { impl_->suspend_timeout_ms_ = ms; }
+void PushConsumer::set_route_refresh_interval_ms(int ms) { impl_->route_refresh_ms_ = ms; }
+void PushConsumer::set_heartbeat_interval_ms(int ms) { impl_->heartbeat_ms_ = ms; }
+void PushConsumer::set_rebalance_interval_ms(int ms) { impl_->rebalance_ms_ = ms; }
+void PushConsumer::set_persist_offset_interval_ms(int ms) { impl_->persist_ms_ = ms; }
+void PushConsumer::set_reconsume_delay_ms(int ms) { impl_->reconsume_delay_ms_ = ms; }
+const std::string& PushConsumer::group() const { return impl_->group_; }
+std::string PushConsumer::client_id() const { return impl_->client_id_; }
+Status PushConsumer::start() {
+  try {
+    return impl_->start();
+  } catch (const std::exception& e) {
+    return Status(code::kClientError, std::string("consumer start failed: ") + e.what());
+  }
+}
+Status PushConsumer::shutdown() {
+  try {
+    return impl_->shutdown();
+  } catch (const std::exception& e) {
+    return Status(code::kClientError, std::string("consumer shutdown failed: ") + e.what());
+  }
+}
+
+}  // namespace mq::client

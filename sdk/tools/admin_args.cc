@@ -1,0 +1,153 @@
+// mqadmin argument parsing and usage text.
+#include "admin_args.h"
+
+#include <charconv>
+
+namespace mq::admin {
+namespace {
+
+bool parse_int(const std::string& text, int64_t* out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+const std::string kNamesrvHelp = "-n <host:port;...>  name servers (default: $NAMESRV_ADDR)";
+
+}  // namespace
+
+const std::vector<CommandSpec>& command_specs() {
+  static const std::vector<CommandSpec> specs = {
+      {"updateTopic", "create or update a topic on brokers", "ntrwpbc", "t", "rwp",
+       {"-t <topic>         topic name", "-r <n>             read queue count (default 8)",
+        "-w <n>             write queue count (default 8)", "-p <perm>          permission bits: 6 rw, 4 r, 2 w (default 6)",
+        "-b <host:port>     only this broker", "-c <cluster>       every master broker of this cluster",
+        "                   (neither -b nor -c: every master broker)", kNamesrvHelp}},
+      {"topicList", "list all topics known to the name servers", "n", "", "", {kNamesrvHelp}},
+      {"topicRoute", "show the route (queues and brokers) of a topic", "nt", "t", "",
+       {"-t <topic>         topic name", kNamesrvHelp}},
+      {"clusterList", "list clusters and their brokers", "n", "", "", {kNamesrvHelp}},
+      {"sendMessage", "send one message", "ntpkcbi", "tp", "i",
+       {"-t <topic>         topic name", "-p <body>          message body", "-k <keys>          message keys",
+        "-c <tags>          message tag", "-b <brokerName>    send to this broker (with -i, default queue 0)",
+        "-i <queueId>       send to this queue (needs -b)", kNamesrvHelp}},
+      {"consumeMessage", "pull and print messages of a topic", "ntgcbio", "t", "cio",
+       {"-t <topic>         topic name", "-g <group>         consumer group: start at its committed offsets and commit",
+        "-c <count>         stop after this many messages (default 128)",
+        "-b <brokerName>    only queues of this broker", "-i <queueId>       only this queue id",
+        "-o <offset>        start at this queue offset (instead of min / committed offset)", kNamesrvHelp}},
+      {"consumerProgress", "show a group's consumed and stored offsets per queue", "ngt", "g", "",
+       {"-g <group>         consumer group", "-t <topic>         only this topic", kNamesrvHelp}},
+      {"help", "show help for a command", "", "", "", {}},
+  };
+  return specs;
+}
+
+const CommandSpec* find_command(const std::string& name) {
+  for (const auto& spec : command_specs()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string AdminArgs::get(char flag, const std::string& fallback) const {
+  auto it = flags.find(flag);
+  return it == flags.end() ? fallback : it->second;
+}
+
+int64_t AdminArgs::get_int(char flag, int64_t fallback) const {
+  auto it = flags.find(flag);
+  int64_t value = fallback;
+  if (it != flags.end() && !parse_int(it->second, &value)) return fallback;
+  return value;
+}
+
+ParseResult parse_admin_args(const std::vector<std::string>& args) {
+  ParseResult result;
+  if (args.empty()) {
+    result.error = "no command given";
+    return result;
+  }
+  const CommandSpec* spec = find_command(args[0]);
+  if (spec == nullptr) {
+    result.error = "unknown command '" + args[0] + "'";
+    return result;
+  }
+  result.args.command = spec->name;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (spec->name == "help" && result.args.positional.empty()) {
+        result.args.positional.push_back(arg);
+        continue;
+      }
+      result.error = "unexpected argument '" + arg + "' for " + spec->name;
+      return result;
+    }
+    char flag = arg[1];
+    if (arg.size() > 2 && arg[1] == '-') {
+      result.error = "unknown option '" + arg + "' for " + spec->name + " (options are one letter, e.g. -t)";
+      return result;
+    }
+    if (spec->value_flags.find(flag) == std::string::npos) {
+      result.error = "unknown option '-" + std::string(1, flag) + "' for " + spec->name;
+      return result;
+    }
+    std::string value;
+    if (arg.size() > 2) {
+      value = arg.substr(2);  // -tTopic
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      result.error = "option -" + std::string(1, flag) + " of " + spec->name + " needs a value";
+      return result;
+    }
+    if (spec->numeric.find(flag) != std::string::npos) {
+      int64_t number = 0;
+      if (!parse_int(value, &number)) {
+        result.error = "option -" + std::string(1, flag) + " of " + spec->name + " must be an integer, got '" + value + "'";
+        return result;
+      }
+    }
+    result.args.flags[flag] = value;
+  }
+  for (char flag : spec->required) {
+    if (!result.args.has(flag)) {
+      result.error = spec->name + " needs option -" + std::string(1, flag);
+      return result;
+    }
+  }
+  if (spec->name == "sendMessage" && result.args.has('i') && !result.args.has('b')) {
+    result.error = "sendMessage: -i <queueId> needs -b <brokerName>";
+    return result;
+  }
+  if (spec->name == "updateTopic" && result.args.has('b') && result.args.has('c')) {
+    result.error = "updateTopic: give either -b <broker address> or -c <cluster>, not both";
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+std::string usage_text() {
+  std::string out = "usage: mqadmin <command> [options]\n\ncommands:\n";
+  for (const auto& spec : command_specs()) {
+    out += "  " + spec.name + std::string(spec.name.size() < 18 ? 18 - spec.name.size() : 1, ' ') + spec.summary + "\n";
+  }
+  out += "\n`mqadmin help <command>` shows a command's options.\n";
+  return out;
+}
+
+std::string command_usage(const CommandSpec& spec) {
+  std::string out = "usage: mqadmin " + spec.name;
+  for (char flag : spec.value_flags) {
+    bool required = spec.required.find(flag) != std::string::npos;
+    out += required ? " -" + std::string(1, flag) + " <v>" : " [-" + std::string(1, flag) + " <v>]";
+  }
+  if (spec.name == "help") out += " [command]";
+  out += "\n  " + spec.summary + "\n";
+  for (const auto& line : spec.flag_help) out += "  " + line + "\n";
+  return out;
+}
+
+}  // namespace mq::admin
