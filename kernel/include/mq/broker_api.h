@@ -3,6 +3,8 @@
 // encodes the replies. Every reply carries a Status: code + readable remark.
 #pragma once
 
+#include <boost/config.hpp>  // BOOST_SYMBOL_VISIBLE
+
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -2,6 +2,8 @@
 // configuration, paths).
 #pragma once
 
+#include <boost/config.hpp>  // BOOST_SYMBOL_VISIBLE
+
 #include <memory>
 #include <string>
 

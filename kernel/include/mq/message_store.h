@@ -2,6 +2,8 @@
 // send and pull paths, and later schedule/transaction/ha-sync, use only this.
 #pragma once
 
+#include <boost/config.hpp>  // BOOST_SYMBOL_VISIBLE
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -85,6 +87,15 @@ struct StoreStats {
 using ArrivalListener =
     std::function<void(const std::string& topic, QueueId queue_id, QueueOffset next_offset, int64_t tag_hash)>;
 
+// Commit-log bytes for replication (read_raw): whole records (and, at a segment end, the
+// 8-byte blank marker) starting at the requested offset. `next_offset` is where the next
+// read_raw starts: after the last record, or the next segment's first byte after a marker.
+struct RawChunk {
+  CommitLogOffset from{0};
+  CommitLogOffset next_offset{0};
+  std::string bytes;  // empty: nothing at or after `from` yet
+};
+
 // Threading: every method is safe from any thread. Lifetime: provided by a plugin; users
 // must drop their references before that plugin's stop() returns.
 class BOOST_SYMBOL_VISIBLE MessageStore {
@@ -111,6 +122,39 @@ class BOOST_SYMBOL_VISIBLE MessageStore {
 
   virtual void add_arrival_listener(ArrivalListener listener) = 0;
   virtual StoreStats stats() = 0;
+
+  // ---- additive (issue 3); the defaults serve stores without these features ----
+
+  // Messages of `topic` whose KEYS (space separated) contain `key` or whose UNIQ_KEY is
+  // `key`, stored in [begin_ms, end_ms], at most `max`, newest first (RocketMQ
+  // queryMessage; the index key is "topic#key"). QUERY_NOT_FOUND when there is none.
+  virtual Result<std::vector<StoredMessage>> query_by_key(const std::string& topic, const std::string& key,
+                                                          int32_t max, int64_t begin_ms, int64_t end_ms) {
+    (void)topic, (void)key, (void)max, (void)begin_ms, (void)end_ms;
+    return Status::error(Code::kRequestCodeNotSupported, "this message store has no key index");
+  }
+  // The message whose offset message id (make_offset_msg_id) is `msg_id`.
+  virtual Result<StoredMessage> read_by_msg_id(std::string_view msg_id) {
+    HostAddress host;
+    CommitLogOffset offset{0};
+    if (!decode_offset_msg_id(msg_id, &host, &offset))
+      return Status::invalid("message id " + std::string(msg_id) + " is not a 32-hex-digit offset message id");
+    return read_at(offset);
+  }
+  // Replication, master side: commit-log bytes from `from` (a record boundary), at most
+  // `max_bytes` but always at least one whole record when one is there.
+  virtual Result<RawChunk> read_raw(CommitLogOffset from, int32_t max_bytes) {
+    (void)from, (void)max_bytes;
+    return Status::error(Code::kRequestCodeNotSupported, "this message store has no raw commit-log access");
+  }
+  // Replication, slave side: appends bytes produced by a master's read_raw at `at`, which
+  // must equal the current end of the log; the bytes must be whole, valid records (CRC
+  // checked, PHYSICALOFFSET equal to their position). They are indexed like puts.
+  // Returns the new end of the log. Durability follows the flush mode's timer (no wait).
+  virtual Result<CommitLogOffset> append_raw(CommitLogOffset at, std::string_view bytes) {
+    (void)at, (void)bytes;
+    return Status::error(Code::kRequestCodeNotSupported, "this message store has no raw commit-log access");
+  }
 };
 
 }  // namespace mq

@@ -3,6 +3,8 @@
 // makes itself (broker -> name server registration).
 #pragma once
 
+#include <boost/config.hpp>  // BOOST_SYMBOL_VISIBLE
+
 #include <cstdint>
 #include <memory>
 #include <string>

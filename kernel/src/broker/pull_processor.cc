@@ -1,0 +1,162 @@
+// PullProcessor: the pull path and its long-polling hand-off.
+#include "broker/pull_processor.h"
+
+#include "broker/group_name.h"
+
+namespace mq::kernel {
+namespace {
+
+std::string where(const PullRequest& r) {
+  return "topic '" + r.topic + "' queue " + std::to_string(r.queue_id);
+}
+
+std::string range(const GetResult& g) {
+  return "[" + std::to_string(g.min_offset.value()) + ", " + std::to_string(g.max_offset.value()) + ")";
+}
+
+PullResponse error_response(const PullRequest& request, Status status) {
+  PullResponse r;
+  r.status = std::move(status);
+  r.next_begin_offset = request.queue_offset;
+  return r;
+}
+
+}  // namespace
+
+PullResponse map_get_result(const PullRequest& request, GetResult g) {
+  PullResponse r;
+  r.min_offset = g.min_offset;
+  r.max_offset = g.max_offset;
+  r.next_begin_offset = g.next_begin_offset;
+  const int64_t offset = request.queue_offset.value();
+  const std::string at = "offset " + std::to_string(offset) + " of " + where(request);
+  switch (g.status) {
+    case GetStatus::kFound:
+      r.messages = std::move(g.messages);
+      break;
+    case GetStatus::kNoMatchedMessage:
+      r.status = Status(Code::kPullRetryImmediately, "no message matching '" + request.subscription + "' from " + at +
+                                                         " up to " + std::to_string(g.next_begin_offset.value()));
+      break;
+    case GetStatus::kMessageWasRemoving:
+      r.status = Status(Code::kPullRetryImmediately, "the message at " + at + " was removed by retention; pull again");
+      break;
+    case GetStatus::kOffsetOverflowOne:
+      r.status = Status(Code::kPullNotFound, "no new message at " + at);
+      break;
+    case GetStatus::kOffsetFoundNull:
+      r.status = Status(Code::kPullNotFound, "no message found at " + at + "; valid range is " + range(g));
+      break;
+    case GetStatus::kOffsetTooSmall:
+      r.next_begin_offset = g.min_offset;
+      r.status = Status(Code::kPullOffsetMoved, at + " is below the minimum; valid range is " + range(g) +
+                                                    "; continue from " + std::to_string(g.min_offset.value()));
+      break;
+    case GetStatus::kOffsetOverflowBadly:
+      r.next_begin_offset = g.max_offset;
+      r.status = Status(Code::kPullOffsetMoved, at + " is past the end; valid range is " + range(g) +
+                                                    "; continue from " + std::to_string(g.max_offset.value()));
+      break;
+    case GetStatus::kNoMessageInQueue:
+    case GetStatus::kNoMatchedLogicQueue:
+      r.next_begin_offset = QueueOffset(0);
+      if (offset == 0) {
+        r.status = Status(Code::kPullNotFound, where(request) + " has no message yet");
+      } else {
+        r.status = Status(Code::kPullOffsetMoved, at + " is invalid: the queue is empty; continue from 0");
+      }
+      break;
+  }
+  return r;
+}
+
+PullProcessor::PullProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
+                             ConsumerOffsetManager& offsets, PullHoldService& holds, spdlog::logger& log)
+    : settings_(settings), store_(store), topics_(topics), offsets_(offsets), holds_(holds), log_(log) {}
+
+void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
+  auto topic = topics_.find(request.topic);
+  if (!topic)
+    return reply(error_response(request, Status(Code::kTopicNotExist,
+                                                "topic '" + request.topic + "' does not exist on broker '" +
+                                                    settings_.identity.broker_name + "'")));
+  if ((topic->perm & kPermRead) == 0)
+    return reply(error_response(request, Status(Code::kNoPermission, "topic '" + request.topic +
+                                                                         "' is not readable on broker '" +
+                                                                         settings_.identity.broker_name + "'")));
+  if (request.queue_id < 0 || request.queue_id >= topic->read_queue_nums)
+    return reply(error_response(
+        request, Status::invalid("queue id " + std::to_string(request.queue_id) + " is out of range for topic '" +
+                                 request.topic + "'; valid ids are 0.." +
+                                 std::to_string(topic->read_queue_nums - 1))));
+  if (request.queue_offset.value() < 0)
+    return reply(error_response(request, Status::invalid("pull offset " +
+                                                         std::to_string(request.queue_offset.value()) +
+                                                         " of " + where(request) + " is negative")));
+  if (request.max_msgs <= 0 || request.max_bytes <= 0)
+    return reply(error_response(request, Status::invalid("pull of " + where(request) + " asks for max_msgs=" +
+                                                         std::to_string(request.max_msgs) + " max_bytes=" +
+                                                         std::to_string(request.max_bytes) +
+                                                         "; both must be positive")));
+  auto parsed = TagFilter::parse(request.subscription);
+  if (!parsed) return reply(error_response(request, parsed.status()));
+  auto filter = std::make_shared<const TagFilter>(std::move(parsed).value());
+
+  if (!request.consumer_group.empty()) {
+    if (std::string why = validate_group_name(request.consumer_group); !why.empty())
+      return reply(error_response(request, Status::invalid(why)));
+  }
+  if (request.commit_offset >= 0 && !request.consumer_group.empty())
+    offsets_.commit(request.consumer_group, request.topic, request.queue_id, request.commit_offset);
+
+  std::optional<Clock::time_point> park_until;
+  bool wake_on_arrival = settings_.long_polling_enable;
+  if (request.suspend_timeout_ms > 0) {
+    int64_t hold_ms = settings_.long_polling_enable ? request.suspend_timeout_ms : settings_.short_polling_time_ms;
+    park_until = Clock::now() + std::chrono::milliseconds(hold_ms);
+  }
+  serve(std::move(request), std::move(reply), std::move(filter), park_until, wake_on_arrival);
+}
+
+void PullProcessor::rerun(HeldPull pull, std::optional<Clock::time_point> park_until) {
+  serve(std::move(pull.request), std::move(pull.reply), std::move(pull.filter), park_until, pull.wake_on_arrival);
+}
+
+void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const TagFilter> filter,
+                          std::optional<Clock::time_point> park_until, bool wake_on_arrival) {
+  GetRequest get;
+  get.topic = request.topic;
+  get.queue_id = request.queue_id;
+  get.offset = request.queue_offset;
+  get.max_count = request.max_msgs;
+  get.max_bytes = request.max_bytes;
+  get.filter = filter->match_all() ? nullptr : filter.get();
+  GetResult result = store_.get(get);
+  const QueueOffset seen_max = result.max_offset;
+  PullResponse response = map_get_result(request, std::move(result));
+
+  if (response.status.code() != Code::kPullNotFound || !park_until || Clock::now() >= *park_until)
+    return reply(std::move(response));
+
+  HeldPull held;
+  held.request = std::move(request);
+  held.reply = std::move(reply);
+  held.deadline = *park_until;
+  held.filter = std::move(filter);
+  held.wake_on_arrival = wake_on_arrival;
+  const std::string topic = held.request.topic;
+  const QueueId queue_id = held.request.queue_id;
+  if (!holds_.park(held)) {  // shutting down: answer now
+    response.status = Status(Code::kPullNotFound, "no new message at " + where(held.request) +
+                                                      " (broker is shutting down)");
+    return held.reply(std::move(response));
+  }
+  // A message that arrived between the get and the park did not see this pull: re-check.
+  if (wake_on_arrival) {
+    QueueOffset now_max = store_.max_offset(topic, queue_id);
+    if (now_max > seen_max) holds_.notify(topic, queue_id, now_max, std::nullopt);
+  }
+  log_.trace("parked pull of topic '{}' queue {}", topic, queue_id);
+}
+
+}  // namespace mq::kernel

@@ -1,0 +1,163 @@
+// SendProcessor: the send path (RocketMQ SendMessageProcessor without hooks).
+#include "broker/send_processor.h"
+
+#include <chrono>
+#include <memory>
+
+#include "broker/unique_id.h"
+
+namespace mq::kernel {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+SendResponse failed(Status status, QueueId queue_id = 0) {
+  SendResponse r;
+  r.status = std::move(status);
+  r.queue_id = queue_id;
+  return r;
+}
+
+// A put outcome that still means "appended" carries results (RocketMQ returns a SendResult
+// with FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE).
+bool appended(const Status& st) {
+  return st.is_ok() || st.code() == Code::kFlushDiskTimeout || st.code() == Code::kFlushSlaveTimeout ||
+         st.code() == Code::kSlaveNotAvailable;
+}
+
+SendResultItem to_item(const PutResult& put, const std::string& msg_id, const HostAddress& store_host) {
+  SendResultItem item;
+  item.msg_id = msg_id;
+  item.offset_msg_id =
+      put.offset_msg_id.empty() ? make_offset_msg_id(store_host, put.commit_log_offset) : put.offset_msg_id;
+  item.queue_offset = put.queue_offset;
+  return item;
+}
+
+}  // namespace
+
+int64_t properties_size(const Message& msg) {
+  int64_t n = 0;
+  for (const auto& [k, v] : msg.properties) n += static_cast<int64_t>(k.size() + v.size() + 2);
+  return n;
+}
+
+SendProcessor::SendProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
+                             spdlog::logger& log)
+    : settings_(settings), store_(store), topics_(topics), log_(log) {}
+
+Result<TopicConfig> SendProcessor::resolve_topic(const std::string& topic) {
+  if (auto found = topics_.find(topic)) return *found;
+  if (!settings_.auto_create_topic_enable)
+    return Status(Code::kTopicNotExist, "topic '" + topic + "' does not exist on broker '" +
+                                            settings_.identity.broker_name +
+                                            "'; create it with `mqadmin updateTopic -t " + topic +
+                                            "` or set autoCreateTopicEnable=true");
+  int32_t n = settings_.default_topic_queue_nums;
+  if (n < 1 || n > kMaxQueueNums) {
+    log_.error("defaultTopicQueueNums={} is out of range 1..{}; topics cannot be auto-created", n, kMaxQueueNums);
+    return Status::system("cannot auto-create topic '" + topic + "': defaultTopicQueueNums is " + std::to_string(n) +
+                          "; set it between 1 and " + std::to_string(kMaxQueueNums));
+  }
+  return topics_.create_if_absent(topic, n);
+}
+
+QueueId SendProcessor::next_queue(const std::string& topic, int32_t write_queue_nums) {
+  std::lock_guard lock(rr_mu_);
+  uint32_t n = round_robin_[topic]++;
+  return static_cast<QueueId>(n % static_cast<uint32_t>(write_queue_nums));
+}
+
+void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
+  if (std::string why = validate_topic_name(request.topic); !why.empty())
+    return reply(failed(Status::invalid(why)));
+  if (request.messages.empty())
+    return reply(failed(Status::invalid("send to topic '" + request.topic + "' carries no message")));
+  for (size_t i = 0; i < request.messages.size(); ++i) {
+    const Message& m = request.messages[i];
+    const std::string which = request.messages.size() > 1 ? " (message " + std::to_string(i) + " of the batch)" : "";
+    if (!m.topic.empty() && m.topic != request.topic)
+      return reply(failed(Status::invalid("message topic '" + m.topic + "' differs from the request topic '" +
+                                          request.topic + "'" + which)));
+    if (m.body.empty()) return reply(failed(Status(Code::kMessageIllegal, "message body is empty" + which)));
+    int64_t size = static_cast<int64_t>(m.body.size()) + properties_size(m);
+    if (size > settings_.max_message_size)
+      return reply(failed(Status(Code::kMessageIllegal,
+                                 "message of " + std::to_string(size) + " bytes (body + properties) exceeds " +
+                                     "maxMessageSize " + std::to_string(settings_.max_message_size) + which)));
+  }
+
+  auto topic = resolve_topic(request.topic);
+  if (!topic) return reply(failed(topic.status()));
+  if ((topic->perm & kPermWrite) == 0)
+    return reply(failed(Status(Code::kNoPermission, "topic '" + request.topic + "' is not writable on broker '" +
+                                                        settings_.identity.broker_name + "' (perm " +
+                                                        std::to_string(topic->perm) + ")")));
+  QueueId queue_id = request.queue_id;
+  if (queue_id == -1) {
+    queue_id = next_queue(request.topic, topic->write_queue_nums);
+  } else if (queue_id < 0 || queue_id >= topic->write_queue_nums) {
+    return reply(failed(Status::invalid("queue id " + std::to_string(queue_id) + " is out of range for topic '" +
+                                        request.topic + "'; valid ids are 0.." +
+                                        std::to_string(topic->write_queue_nums - 1) + " or -1 (broker picks)")));
+  }
+
+  const HostAddress store_host = settings_.identity.broker_address;
+  const int64_t born = request.born_timestamp_ms > 0 ? request.born_timestamp_ms : now_ms();
+  std::vector<StoredMessage> msgs;
+  std::vector<std::string> ids;
+  msgs.reserve(request.messages.size());
+  ids.reserve(request.messages.size());
+  for (Message& m : request.messages) {
+    StoredMessage s;
+    static_cast<Message&>(s) = std::move(m);
+    s.topic = request.topic;
+    if (s.property(prop::kUniqKey).empty()) s.set_property(prop::kUniqKey, make_unique_message_id(store_host));
+    if (!request.producer_group.empty() && s.property(prop::kProducerGroup).empty())
+      s.set_property(prop::kProducerGroup, request.producer_group);
+    s.queue_id = queue_id;
+    s.sys_flag = request.sys_flag;
+    s.born_timestamp_ms = born;
+    s.born_host = request.born_host;
+    s.store_host = store_host;
+    s.reconsume_times = request.reconsume_times;
+    ids.emplace_back(s.property(prop::kUniqKey));
+    msgs.push_back(std::move(s));
+  }
+
+  if (msgs.size() == 1) {
+    store_.put(std::move(msgs.front()),
+               [reply = std::move(reply), id = std::move(ids.front()), queue_id, store_host](PutResult put) {
+                 SendResponse r;
+                 r.queue_id = queue_id;
+                 if (appended(put.status)) r.results.push_back(to_item(put, id, store_host));
+                 r.status = std::move(put.status);
+                 reply(std::move(r));
+               });
+    return;
+  }
+  store_.put_batch(std::move(msgs), [reply = std::move(reply), ids = std::move(ids), queue_id,
+                                     store_host](std::vector<PutResult> puts) {
+    SendResponse r;
+    r.queue_id = queue_id;
+    if (puts.size() != ids.size()) {
+      r.status = Status::system("store returned " + std::to_string(puts.size()) + " results for a batch of " +
+                                std::to_string(ids.size()) + " messages");
+      return reply(std::move(r));
+    }
+    // The batch's status is its first non-OK status; results are kept while it is still "appended".
+    for (const auto& put : puts)
+      if (!put.status.is_ok()) {
+        r.status = put.status;
+        break;
+      }
+    if (appended(r.status))
+      for (size_t i = 0; i < puts.size(); ++i) r.results.push_back(to_item(puts[i], ids[i], store_host));
+    reply(std::move(r));
+  });
+}
+
+}  // namespace mq::kernel

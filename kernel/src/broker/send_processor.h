@@ -1,0 +1,42 @@
+// SendProcessor: validates a send, resolves (or auto-creates) the topic, picks the queue,
+// builds StoredMessages and replies from the store's completion.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <spdlog/logger.h>
+
+#include "broker/broker_core.h"
+#include "broker/topic_config_manager.h"
+#include "mq/broker_api.h"
+#include "mq/message_store.h"
+
+namespace mq::kernel {
+
+// Bytes a message's properties take in a commit-log record (name \x01 value \x02 ...).
+int64_t properties_size(const Message& msg);
+
+// Threading: process() is safe from any thread and never blocks; the reply runs on the
+// store's completion thread (or the caller's for a rejected request).
+class SendProcessor {
+ public:
+  SendProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
+                spdlog::logger& log);
+  void process(SendRequest request, Reply<SendResponse> reply);
+
+ private:
+  Result<TopicConfig> resolve_topic(const std::string& topic);
+  QueueId next_queue(const std::string& topic, int32_t write_queue_nums);
+
+  const BrokerSettings& settings_;
+  MessageStore& store_;
+  TopicConfigManager& topics_;
+  spdlog::logger& log_;
+  std::mutex rr_mu_;
+  std::unordered_map<std::string, uint32_t> round_robin_;  // guarded by rr_mu_
+};
+
+}  // namespace mq::kernel

@@ -1,0 +1,47 @@
+// Unique message id generation.
+#include "broker/unique_id.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace mq::kernel {
+namespace {
+
+uint32_t process_random() {
+  static const uint32_t value = [] {
+    std::random_device rd;
+    auto now = std::chrono::system_clock::now().time_since_epoch().count();
+    return static_cast<uint32_t>(rd()) ^ static_cast<uint32_t>(now);
+  }();
+  return value;
+}
+
+void put_hex(std::string& out, uint64_t v, int bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int i = bytes - 1; i >= 0; --i) {
+    uint8_t b = static_cast<uint8_t>(v >> (8 * i));
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xF]);
+  }
+}
+
+}  // namespace
+
+std::string make_unique_message_id(const HostAddress& host) {
+  static std::atomic<uint64_t> counter{0};
+  // A 48-bit counter never wraps in practice, so ids are unique within the process.
+  uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  std::string out;
+  out.reserve(32);
+  put_hex(out, host.ipv4, 4);
+  put_hex(out, static_cast<uint64_t>(::getpid()) & 0xFFFF, 2);
+  put_hex(out, process_random(), 4);
+  put_hex(out, n, 6);
+  return out;
+}
+
+}  // namespace mq::kernel
