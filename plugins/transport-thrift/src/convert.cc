@@ -1,0 +1,276 @@
+// Wire <-> kernel type conversions (see convert.h).
+#include "convert.h"
+
+#include <charconv>
+
+namespace mq::transport_thrift {
+namespace {
+
+template <typename Map>
+std::map<std::string, std::string, std::less<>> to_kernel_properties(const Map& in) {
+  return {in.begin(), in.end()};
+}
+
+template <typename Map>
+std::map<std::string, std::string> to_wire_properties(const Map& in) {
+  return {in.begin(), in.end()};
+}
+
+bool parse_uint(std::string_view text, uint32_t max, uint32_t* out) {
+  if (text.empty()) return false;
+  uint32_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value > max) return false;
+  *out = value;
+  return true;
+}
+
+ConsumeType consume_type_from(const std::string& text) {
+  if (text == "PUSH") return ConsumeType::kPush;
+  if (text == "PULL") return ConsumeType::kPull;
+  throw ConversionError("consumeType '" + text + "' is not PUSH or PULL");
+}
+
+MessageModel message_model_from(const std::string& text) {
+  if (text == "CLUSTERING") return MessageModel::kClustering;
+  if (text == "BROADCASTING") return MessageModel::kBroadcasting;
+  throw ConversionError("messageModel '" + text + "' is not CLUSTERING or BROADCASTING");
+}
+
+ConsumeFromWhere consume_from_where_from(const std::string& text) {
+  if (text == "CONSUME_FROM_LAST_OFFSET") return ConsumeFromWhere::kLastOffset;
+  if (text == "CONSUME_FROM_FIRST_OFFSET") return ConsumeFromWhere::kFirstOffset;
+  if (text == "CONSUME_FROM_TIMESTAMP") return ConsumeFromWhere::kTimestamp;
+  throw ConversionError("consumeFromWhere '" + text +
+                        "' is not CONSUME_FROM_LAST_OFFSET, CONSUME_FROM_FIRST_OFFSET or CONSUME_FROM_TIMESTAMP");
+}
+
+}  // namespace
+
+HostAddress parse_host_address(std::string_view text, std::string_view field) {
+  HostAddress out;
+  if (text.empty()) return out;
+  auto fail = [&]() -> ConversionError {
+    return ConversionError(std::string(field) + " '" + std::string(text) + "' is not an IPv4 \"a.b.c.d:port\" address");
+  };
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) throw fail();
+  uint32_t port = 0;
+  if (!parse_uint(text.substr(colon + 1), 65535, &port)) throw fail();
+  std::string_view ip = text.substr(0, colon);
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto dot = ip.find('.');
+    if ((i < 3) != (dot != std::string_view::npos)) throw fail();
+    uint32_t octet = 0;
+    if (!parse_uint(ip.substr(0, dot), 255, &octet)) throw fail();
+    value = (value << 8) | octet;
+    ip = dot == std::string_view::npos ? std::string_view() : ip.substr(dot + 1);
+  }
+  out.ipv4 = value;
+  out.port = static_cast<int32_t>(port);
+  return out;
+}
+
+std::string format_host_address(const HostAddress& address) {
+  if (address == HostAddress{}) return {};
+  return address.to_string();
+}
+
+Status to_status(int32_t code, const std::string& remark) {
+  return code == 0 ? Status::ok() : Status(static_cast<Code>(code), remark);
+}
+
+mq::Message to_kernel(const wire::Message& in) {
+  mq::Message out;
+  out.topic = in.topic;
+  out.flag = in.flag;
+  out.properties = to_kernel_properties(in.properties);
+  out.body = in.body;
+  return out;
+}
+
+mq::SendRequest to_kernel(const wire::SendRequest& in) {
+  mq::SendRequest out;
+  out.producer_group = in.producerGroup;
+  out.topic = in.topic;
+  out.queue_id = in.queueId;
+  out.messages.reserve(in.messages.size());
+  for (const auto& m : in.messages) out.messages.push_back(to_kernel(m));
+  out.born_timestamp_ms = in.bornTimestamp;
+  out.born_host = parse_host_address(in.bornHost, "bornHost");
+  out.sys_flag = in.sysFlag;
+  out.reconsume_times = in.reconsumeTimes;
+  return out;
+}
+
+mq::PullRequest to_kernel(const wire::PullRequest& in) {
+  mq::PullRequest out;
+  out.consumer_group = in.consumerGroup;
+  out.topic = in.topic;
+  out.queue_id = in.queueId;
+  out.queue_offset = QueueOffset(in.queueOffset);
+  out.max_msgs = in.maxMsgs;
+  out.max_bytes = in.maxBytes;
+  out.suspend_timeout_ms = in.suspendTimeoutMs;
+  out.commit_offset = in.commitOffset;
+  out.subscription = in.subscription;
+  return out;
+}
+
+mq::TopicConfig to_kernel(const wire::TopicConfig& in) {
+  return mq::TopicConfig{in.topicName, in.readQueueNums, in.writeQueueNums, in.perm};
+}
+
+mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in) {
+  mq::HeartbeatRequest out;
+  out.client_id = in.clientId;
+  out.producer_groups = in.producerGroups;
+  for (const auto& c : in.consumers) {
+    ConsumerData data;
+    data.group = c.groupName;
+    data.consume_type = consume_type_from(c.consumeType);
+    data.message_model = message_model_from(c.messageModel);
+    data.consume_from_where = consume_from_where_from(c.consumeFromWhere);
+    for (const auto& s : c.subscriptions) {
+      data.subscriptions.push_back(mq::SubscriptionData{s.topic, s.expressionType, s.expression});
+    }
+    out.consumers.push_back(std::move(data));
+  }
+  return out;
+}
+
+wire::MessageExt to_wire(const StoredMessage& in) {
+  wire::MessageExt out;
+  out.topic = in.topic;
+  out.flag = in.flag;
+  out.properties = to_wire_properties(in.properties);
+  out.body = in.body;
+  out.queueId = in.queue_id;
+  out.queueOffset = in.queue_offset.value();
+  out.commitLogOffset = in.commit_log_offset.value();
+  out.sysFlag = in.sys_flag;
+  out.bornTimestamp = in.born_timestamp_ms;
+  out.bornHost = format_host_address(in.born_host);
+  out.storeTimestamp = in.store_timestamp_ms;
+  out.storeHost = format_host_address(in.store_host);
+  out.reconsumeTimes = in.reconsume_times;
+  out.offsetMsgId = make_offset_msg_id(in.store_host, in.commit_log_offset);
+  out.storeSize = in.store_size;
+  out.bodyCrc = static_cast<int32_t>(in.body_crc);
+  out.preparedTransactionOffset = in.prepared_transaction_offset.value();
+  return out;
+}
+
+wire::SendResponse to_wire(const mq::SendResponse& in) {
+  auto out = status_response<wire::SendResponse>(in.status);
+  out.queueId = in.queue_id;
+  out.results.reserve(in.results.size());
+  for (const auto& r : in.results) {
+    wire::SendResultItem item;
+    item.msgId = r.msg_id;
+    item.offsetMsgId = r.offset_msg_id;
+    item.queueOffset = r.queue_offset.value();
+    out.results.push_back(std::move(item));
+  }
+  return out;
+}
+
+wire::PullResponse to_wire(const mq::PullResponse& in) {
+  auto out = status_response<wire::PullResponse>(in.status);
+  out.nextBeginOffset = in.next_begin_offset.value();
+  out.minOffset = in.min_offset.value();
+  out.maxOffset = in.max_offset.value();
+  out.messages.reserve(in.messages.size());
+  for (const auto& m : in.messages) out.messages.push_back(to_wire(m));
+  return out;
+}
+
+wire::TopicConfig to_wire(const mq::TopicConfig& in) {
+  wire::TopicConfig out;
+  out.topicName = in.topic_name;
+  out.readQueueNums = in.read_queue_nums;
+  out.writeQueueNums = in.write_queue_nums;
+  out.perm = in.perm;
+  return out;
+}
+
+wire::QueueConsumeStat to_wire(const mq::QueueConsumeStat& in) {
+  wire::QueueConsumeStat out;
+  out.topic = in.topic;
+  out.brokerName = in.broker_name;
+  out.queueId = in.queue_id;
+  out.brokerOffset = in.broker_offset.value();
+  out.consumerOffset = in.consumer_offset;
+  return out;
+}
+
+BrokerRegistration to_kernel(const wire::RegisterBrokerRequest& in) {
+  BrokerRegistration out;
+  out.cluster_name = in.clusterName;
+  out.broker_name = in.brokerName;
+  out.broker_id = in.brokerId;
+  out.broker_addr = in.brokerAddr;
+  for (const auto& t : in.topics) out.topics.push_back(to_kernel(t));
+  out.heartbeat_timeout_ms = in.heartbeatTimeoutMs;
+  return out;
+}
+
+wire::RegisterBrokerRequest to_wire(const BrokerRegistration& in) {
+  wire::RegisterBrokerRequest out;
+  out.clusterName = in.cluster_name;
+  out.brokerName = in.broker_name;
+  out.brokerId = in.broker_id;
+  out.brokerAddr = in.broker_addr;
+  for (const auto& t : in.topics) out.topics.push_back(to_wire(t));
+  out.heartbeatTimeoutMs = in.heartbeat_timeout_ms;
+  return out;
+}
+
+wire::QueueData to_wire(const mq::QueueData& in) {
+  wire::QueueData out;
+  out.brokerName = in.broker_name;
+  out.readQueueNums = in.read_queue_nums;
+  out.writeQueueNums = in.write_queue_nums;
+  out.perm = in.perm;
+  return out;
+}
+
+wire::BrokerData to_wire(const mq::BrokerData& in) {
+  wire::BrokerData out;
+  out.cluster = in.cluster;
+  out.brokerName = in.broker_name;
+  out.brokerAddrs = {in.broker_addrs.begin(), in.broker_addrs.end()};
+  return out;
+}
+
+wire::TopicRouteResponse to_wire(const TopicRoute& in) {
+  auto out = status_response<wire::TopicRouteResponse>(Status::ok());
+  for (const auto& q : in.queues) out.queues.push_back(to_wire(q));
+  for (const auto& b : in.brokers) out.brokers.push_back(to_wire(b));
+  return out;
+}
+
+wire::ClusterInfoResponse to_wire(const ClusterInfo& in) {
+  auto out = status_response<wire::ClusterInfoResponse>(Status::ok());
+  for (const auto& [name, data] : in.brokers) out.brokers.emplace(name, to_wire(data));
+  out.clusters = {in.clusters.begin(), in.clusters.end()};
+  return out;
+}
+
+std::string_view to_wire(ConsumeType value) { return value == ConsumeType::kPull ? "PULL" : "PUSH"; }
+
+std::string_view to_wire(MessageModel value) {
+  return value == MessageModel::kBroadcasting ? "BROADCASTING" : "CLUSTERING";
+}
+
+std::string_view to_wire(ConsumeFromWhere value) {
+  switch (value) {
+    case ConsumeFromWhere::kFirstOffset: return "CONSUME_FROM_FIRST_OFFSET";
+    case ConsumeFromWhere::kTimestamp: return "CONSUME_FROM_TIMESTAMP";
+    case ConsumeFromWhere::kLastOffset: break;
+  }
+  return "CONSUME_FROM_LAST_OFFSET";
+}
+
+}  // namespace mq::transport_thrift

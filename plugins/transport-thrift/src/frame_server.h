@@ -1,0 +1,53 @@
+// FrameServer: a Boost.Asio listener speaking framed binary Thrift. It reads length-prefixed
+// frames, hands each to a generated asynchronous processor (TAsyncProcessor) and writes the
+// framed reply whenever the processor's completion fires, so a held request pins no thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+#include <thrift/async/TAsyncProcessor.h>
+
+#include "io_pool.h"
+#include "mq/status.h"
+#include "mq/transport.h"
+
+namespace mq::transport_thrift {
+
+struct FrameServerOptions {
+  uint32_t max_frame_size = 16u << 20;  // largest accepted request frame (payload bytes)
+  uint32_t max_connections = 10000;     // further connections are closed at accept
+};
+
+class ServerCore;  // the shared state behind a FrameServer (frame_server.cc)
+
+// Threading: port() anywhere; stop() from any thread except an io thread of `pool`.
+// Lifetime: the pool must be running while the server is served and outlive it.
+class FrameServer final : public Server {
+ public:
+  // Binds host:port (port 0: ephemeral) and starts accepting. `kind` names the service in
+  // log lines ("broker", "name server").
+  static Result<std::unique_ptr<FrameServer>> listen(IoPool& pool,
+                                                     std::shared_ptr<apache::thrift::async::TAsyncProcessor> processor,
+                                                     const std::string& host, uint16_t port,
+                                                     const FrameServerOptions& options,
+                                                     std::shared_ptr<spdlog::logger> logger, std::string kind);
+  ~FrameServer() override;
+  uint16_t port() const override;
+  // Closes the acceptor and every connection, and waits until no request is being
+  // dispatched into the processor; idempotent. Replies completed later are dropped.
+  void stop() override;
+  // For the owner of the pool, to stop servers its users forgot.
+  std::weak_ptr<ServerCore> core() const { return core_; }
+
+ private:
+  explicit FrameServer(std::shared_ptr<ServerCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<ServerCore> core_;
+};
+
+// Stops a server through its core (no-op if it is gone or already stopped).
+void stop_server_core(const std::weak_ptr<ServerCore>& core);
+
+}  // namespace mq::transport_thrift

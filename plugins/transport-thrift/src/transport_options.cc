@@ -1,0 +1,69 @@
+// transport-thrift option declaration and validation.
+#include "transport_options.h"
+
+#include <string>
+
+namespace po = boost::program_options;
+
+namespace mq::transport_thrift {
+namespace {
+
+std::string key(const char* name) { return std::string(kPluginName) + "." + name; }
+
+// Reads an integer option, accepting any integral type the kernel may have stored.
+Result<int64_t> read_int(const po::variables_map& options, const char* name, int64_t fallback) {
+  auto it = options.find(key(name));
+  if (it == options.end() || it->second.empty()) return fallback;
+  const auto& value = it->second.value();
+  if (const auto* v = boost::any_cast<int64_t>(&value)) return *v;
+  if (const auto* v = boost::any_cast<int>(&value)) return static_cast<int64_t>(*v);
+  if (const auto* v = boost::any_cast<uint32_t>(&value)) return static_cast<int64_t>(*v);
+  if (const auto* v = boost::any_cast<std::string>(&value)) {
+    try {
+      size_t used = 0;
+      int64_t parsed = std::stoll(*v, &used);
+      if (used == v->size()) return parsed;
+    } catch (const std::exception&) {
+    }
+    return Status::invalid(key(name) + "='" + *v + "' is not an integer");
+  }
+  return Status::invalid(key(name) + " has an unexpected type; declare it through transport-thrift's options");
+}
+
+Status check_range(const char* name, int64_t value, int64_t lo, int64_t hi, const char* hint) {
+  if (value >= lo && value <= hi) return Status::ok();
+  return Status::invalid(key(name) + "=" + std::to_string(value) + " is out of range; allowed " +
+                         std::to_string(lo) + ".." + std::to_string(hi) + " (" + hint + ")");
+}
+
+}  // namespace
+
+void declare_options(po::options_description& out) {
+  TransportOptions d;
+  out.add_options()
+      (key("ioThreads").c_str(), po::value<int64_t>()->default_value(d.io_threads),
+       "transport-thrift: threads running network I/O and request dispatch")
+      (key("maxFrameSize").c_str(), po::value<int64_t>()->default_value(d.max_frame_size),
+       "transport-thrift: largest accepted request frame in bytes")
+      (key("maxConnections").c_str(), po::value<int64_t>()->default_value(d.max_connections),
+       "transport-thrift: open connections allowed per listener");
+}
+
+Result<TransportOptions> parse_options(const po::variables_map& options) {
+  TransportOptions out;
+  auto threads = read_int(options, "ioThreads", out.io_threads);
+  if (!threads) return threads.status();
+  auto frame = read_int(options, "maxFrameSize", out.max_frame_size);
+  if (!frame) return frame.status();
+  auto connections = read_int(options, "maxConnections", out.max_connections);
+  if (!connections) return connections.status();
+  if (Status st = check_range("ioThreads", *threads, 1, 256, "threads"); !st) return st;
+  if (Status st = check_range("maxFrameSize", *frame, 1024, 1LL << 30, "bytes, 1 KiB to 1 GiB"); !st) return st;
+  if (Status st = check_range("maxConnections", *connections, 1, 1000000, "connections"); !st) return st;
+  out.io_threads = static_cast<int>(*threads);
+  out.max_frame_size = static_cast<uint32_t>(*frame);
+  out.max_connections = static_cast<uint32_t>(*connections);
+  return out;
+}
+
+}  // namespace mq::transport_thrift

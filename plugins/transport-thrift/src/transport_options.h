@@ -1,0 +1,29 @@
+// The plugin's options (section [transport-thrift] / keys "transport-thrift.<key>"):
+// declaration with defaults and validation into TransportOptions.
+#pragma once
+
+#include <cstdint>
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include "mq/status.h"
+
+namespace mq::transport_thrift {
+
+inline constexpr const char* kPluginName = "transport-thrift";
+
+struct TransportOptions {
+  int io_threads = 2;                   // ioThreads: threads running the io_context
+  uint32_t max_frame_size = 16u << 20;  // maxFrameSize: largest request frame, bytes
+  uint32_t max_connections = 10000;     // maxConnections: per listener
+};
+
+// Adds transport-thrift.ioThreads, .maxFrameSize and .maxConnections with their defaults.
+void declare_options(boost::program_options::options_description& out);
+
+// Reads and validates the options; keys that are absent keep their defaults. An invalid
+// value yields INVALID_PARAMETER naming the key, the value and the allowed range.
+Result<TransportOptions> parse_options(const boost::program_options::variables_map& options);
+
+}  // namespace mq::transport_thrift

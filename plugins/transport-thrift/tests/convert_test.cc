@@ -1,0 +1,61 @@
+// Unit tests of the small conversion helpers and option parsing.
+#include <boost/program_options/parsers.hpp>
+#include <gtest/gtest.h>
+
+#include "convert.h"
+#include "mq/wire/client_channel.h"
+#include "transport_options.h"
+
+namespace mq::transport_thrift {
+namespace {
+
+TEST(Convert, HostAddressRoundTrip) {
+  EXPECT_EQ(parse_host_address("192.168.1.20:10911", "f"), (HostAddress{0xC0A80114, 10911}));
+  EXPECT_EQ(format_host_address(HostAddress{0xC0A80114, 10911}), "192.168.1.20:10911");
+  EXPECT_EQ(parse_host_address("", "f"), HostAddress{});
+  EXPECT_EQ(format_host_address(HostAddress{}), "");
+  for (const char* bad : {"1.2.3:4", "1.2.3.4", "1.2.3.4:", "1.2.3.4:70000", "a.b.c.d:1", "1.2.3.4.5:1", "256.1.1.1:1"}) {
+    EXPECT_THROW(parse_host_address(bad, "bornHost"), ConversionError) << bad;
+  }
+}
+
+TEST(Convert, SplitAddress) {
+  std::string host;
+  int port = 0;
+  EXPECT_TRUE(wire::split_address("localhost:9876", &host, &port));
+  EXPECT_EQ(host, "localhost");
+  EXPECT_EQ(port, 9876);
+  for (const char* bad : {"localhost", ":1", "h:", "h:0", "h:65536", "h:12x"}) {
+    EXPECT_FALSE(wire::split_address(bad, &host, &port)) << bad;
+  }
+}
+
+TEST(Options, DefaultsAndOverrides) {
+  namespace po = boost::program_options;
+  po::options_description description;
+  declare_options(description);
+  po::variables_map vm;
+  po::store(po::command_line_parser(std::vector<std::string>{}).options(description).run(), vm);
+  auto defaults = parse_options(vm);
+  ASSERT_TRUE(defaults.is_ok());
+  EXPECT_EQ(defaults->io_threads, 2);
+  EXPECT_EQ(defaults->max_frame_size, 16u << 20);
+  EXPECT_EQ(defaults->max_connections, 10000u);
+
+  po::variables_map custom;
+  po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.ioThreads=4",
+                                                             "--transport-thrift.maxConnections=5"})
+                .options(description)
+                .run(),
+            custom);
+  auto parsed = parse_options(custom);
+  ASSERT_TRUE(parsed.is_ok());
+  EXPECT_EQ(parsed->io_threads, 4);
+  EXPECT_EQ(parsed->max_connections, 5u);
+
+  // An empty map (options never declared) keeps the defaults too.
+  EXPECT_TRUE(parse_options(po::variables_map{}).is_ok());
+}
+
+}  // namespace
+}  // namespace mq::transport_thrift

@@ -1,0 +1,95 @@
+// FakeBrokerApi / FakeNameServerApi: scriptable kernel APIs for the transport tests. Each
+// method forwards to a std::function the test sets; an unset hook throws, which the
+// transport must turn into a SYSTEM_ERROR reply.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "mq/broker_api.h"
+
+namespace mq::transport_thrift::testing {
+
+template <typename Fn>
+decltype(auto) call_hook(const std::function<Fn>& hook, const char* name, auto&&... args) {
+  if (!hook) throw std::runtime_error(std::string("fake: no hook for ") + name);
+  return hook(std::forward<decltype(args)>(args)...);
+}
+
+// Threading: hooks must be set before the server sees traffic; they run on io threads.
+class FakeBrokerApi final : public BrokerApi {
+ public:
+  std::function<void(SendRequest, Reply<SendResponse>)> on_send;
+  std::function<void(PullRequest, Reply<PullResponse>)> on_pull;
+  std::function<Result<int64_t>(const std::string&, const std::string&, QueueId)> on_query_consumer_offset;
+  std::function<Status(const std::string&, const std::string&, QueueId, int64_t)> on_update_consumer_offset;
+  std::function<Result<QueueOffset>(const std::string&, QueueId)> on_min_offset;
+  std::function<Result<QueueOffset>(const std::string&, QueueId)> on_max_offset;
+  std::function<Result<QueueOffset>(const std::string&, QueueId, int64_t)> on_search_offset;
+  std::function<Status(const HeartbeatRequest&)> on_heartbeat;
+  std::function<Status(const std::string&)> on_unregister_client;
+  std::function<Result<std::vector<std::string>>(const std::string&)> on_consumer_ids;
+  std::function<Status(const TopicConfig&)> on_create_topic;
+  std::function<std::vector<TopicConfig>()> on_topics;
+  std::function<Result<std::vector<QueueConsumeStat>>(const std::string&, const std::string&)> on_consume_stats;
+  std::function<std::map<std::string, std::string>()> on_runtime_info;
+
+  void send(SendRequest request, Reply<SendResponse> reply) override {
+    call_hook(on_send, "send", std::move(request), std::move(reply));
+  }
+  void pull(PullRequest request, Reply<PullResponse> reply) override {
+    call_hook(on_pull, "pull", std::move(request), std::move(reply));
+  }
+  Result<int64_t> query_consumer_offset(const std::string& group, const std::string& topic, QueueId queue) override {
+    return call_hook(on_query_consumer_offset, "query_consumer_offset", group, topic, queue);
+  }
+  Status update_consumer_offset(const std::string& group, const std::string& topic, QueueId queue,
+                                int64_t offset) override {
+    return call_hook(on_update_consumer_offset, "update_consumer_offset", group, topic, queue, offset);
+  }
+  Result<QueueOffset> min_offset(const std::string& topic, QueueId queue) override {
+    return call_hook(on_min_offset, "min_offset", topic, queue);
+  }
+  Result<QueueOffset> max_offset(const std::string& topic, QueueId queue) override {
+    return call_hook(on_max_offset, "max_offset", topic, queue);
+  }
+  Result<QueueOffset> search_offset_by_timestamp(const std::string& topic, QueueId queue, int64_t ts) override {
+    return call_hook(on_search_offset, "search_offset_by_timestamp", topic, queue, ts);
+  }
+  Status heartbeat(const HeartbeatRequest& request) override { return call_hook(on_heartbeat, "heartbeat", request); }
+  Status unregister_client(const std::string& client_id) override {
+    return call_hook(on_unregister_client, "unregister_client", client_id);
+  }
+  Result<std::vector<std::string>> consumer_ids(const std::string& group) override {
+    return call_hook(on_consumer_ids, "consumer_ids", group);
+  }
+  Status create_topic(const TopicConfig& config) override { return call_hook(on_create_topic, "create_topic", config); }
+  std::vector<TopicConfig> topics() override { return call_hook(on_topics, "topics"); }
+  Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group, const std::string& topic) override {
+    return call_hook(on_consume_stats, "consume_stats", group, topic);
+  }
+  std::map<std::string, std::string> runtime_info() override { return call_hook(on_runtime_info, "runtime_info"); }
+};
+
+class FakeNameServerApi final : public NameServerApi {
+ public:
+  std::function<Status(const BrokerRegistration&)> on_register;
+  std::function<Status(const std::string&, const std::string&, int64_t, const std::string&)> on_unregister;
+  std::function<Result<TopicRoute>(const std::string&)> on_route;
+  std::function<ClusterInfo()> on_cluster_info;
+  std::function<std::vector<std::string>()> on_topics;
+
+  Status register_broker(const BrokerRegistration& registration) override {
+    return call_hook(on_register, "register_broker", registration);
+  }
+  Status unregister_broker(const std::string& cluster, const std::string& broker, int64_t id,
+                           const std::string& addr) override {
+    return call_hook(on_unregister, "unregister_broker", cluster, broker, id, addr);
+  }
+  Result<TopicRoute> route(const std::string& topic) override { return call_hook(on_route, "route", topic); }
+  ClusterInfo cluster_info() override { return call_hook(on_cluster_info, "cluster_info"); }
+  std::vector<std::string> topics() override { return call_hook(on_topics, "topics"); }
+};
+
+}  // namespace mq::transport_thrift::testing

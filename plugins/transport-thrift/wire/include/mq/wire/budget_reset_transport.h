@@ -1,0 +1,59 @@
+// Thrift transports that reset 0.17's per-transport message-size budget at every message
+// boundary, so long-lived connections survive more than ~100 MB received.
+#pragma once
+
+#include <memory>
+
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+namespace mq::wire {
+
+// Why: TFramedTransport decrements its budget (TTransport::remainingMessageSize_) on every
+// borrow/consume, i.e. for every string/binary field read, and readEnd() never restores it.
+// In 0.17 only flush() resets it, so a framed object that is read many times without being
+// flushed (a separate input transport as TTransportFactory builds for TThreadedServer, a
+// one-way stream reader) fails with "MaxMessageSize reached" after ~100 MB received in total
+// (tests: MessageBudget.*, GigabyteThroughOneConnection.Stock*). The classes below reset the
+// budget on themselves and on the socket below whenever a frame starts and a message ends,
+// so correctness never depends on writing between reads.
+
+// A TSocket whose message-size budget can be reset from outside (the reset is protected in
+// TTransport). TSocket 0.17 only checks the budget, but resetting it keeps us safe if a later
+// Thrift starts counting socket bytes.
+class BudgetResetSocket final : public apache::thrift::transport::TSocket {
+ public:
+  using TSocket::TSocket;
+  void reset_message_budget() { resetConsumedMessageSize(); }
+};
+
+// Framed transport over a BudgetResetSocket. Invariant: the budget of both layers is full
+// whenever a new frame (= one message) starts being read. Not thread-safe (like TFramedTransport).
+class BudgetResetFramedTransport final : public apache::thrift::transport::TFramedTransport {
+ public:
+  BudgetResetFramedTransport(std::shared_ptr<BudgetResetSocket> socket,
+                             std::shared_ptr<apache::thrift::TConfiguration> config)
+      : TFramedTransport(socket, std::move(config)), socket_(std::move(socket)) {}
+
+  uint32_t readEnd() override {
+    uint32_t bytes = TFramedTransport::readEnd();
+    reset_message_budget();
+    return bytes;
+  }
+
+ protected:
+  bool readFrame() override {
+    reset_message_budget();
+    return TFramedTransport::readFrame();
+  }
+
+ private:
+  void reset_message_budget() {
+    resetConsumedMessageSize();
+    socket_->reset_message_budget();
+  }
+
+  std::shared_ptr<BudgetResetSocket> socket_;
+};
+
+}  // namespace mq::wire
