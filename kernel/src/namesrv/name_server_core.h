@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,9 @@ namespace mq::kernel {
 struct NameServerSettings {
   int64_t scan_not_active_broker_interval_ms = 5000;  // scanNotActiveBrokerInterval
   int64_t broker_channel_expired_ms = 120000;         // default expiry when a broker sends none
+  // Milliseconds on a monotonic clock, used for last-update times; empty: steady_clock.
+  // Tests inject a fake one and call expire_inactive() with its readings.
+  std::function<int64_t()> clock_ms;
 };
 
 // Threading: every method is safe from any thread. start() runs the expiry scan thread;
