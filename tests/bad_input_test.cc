@@ -37,13 +37,15 @@ wire::SendRequest make_send(const std::string& topic, const std::string& body, i
   return req;
 }
 
-wire::PullRequest make_pull(const std::string& topic, int32_t queue_id, int64_t offset) {
+// suspend_ms > 0 long-polls: dispatch to the consume queue is asynchronous, so a message is
+// visible to pulls shortly after its send was acknowledged, not necessarily at once.
+wire::PullRequest make_pull(const std::string& topic, int32_t queue_id, int64_t offset, int64_t suspend_ms = 0) {
   wire::PullRequest req;
   req.consumerGroup = "bad-input-consumer";
   req.topic = topic;
   req.queueId = queue_id;
   req.queueOffset = offset;
-  req.suspendTimeoutMs = 0;
+  req.suspendTimeoutMs = suspend_ms;
   return req;
 }
 
@@ -95,13 +97,14 @@ class BadInputTest : public ::testing::Test {
     wire::SendResponse sent;
     channel_->broker().send(sent, make_send("Known", "the stored body"));
     ASSERT_EQ(sent.code, kSuccess) << sent.remark;
+    expect_stored_message_intact();  // waits until it is dispatched
   }
 
   // The message stored in SetUp is still there, byte for byte.
   void expect_stored_message_intact() {
     auto channel = wire::ClientChannel::connect(broker_->broker_addr());
     wire::PullResponse pulled;
-    channel->broker().pull(pulled, make_pull("Known", 0, 0));
+    channel->broker().pull(pulled, make_pull("Known", 0, 0, 5000));
     ASSERT_EQ(pulled.code, kSuccess) << pulled.remark;
     ASSERT_EQ(pulled.messages.size(), 1u);
     EXPECT_EQ(pulled.messages[0].body, "the stored body");

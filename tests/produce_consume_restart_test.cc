@@ -109,8 +109,11 @@ int64_t committed_offset(const std::string& broker_addr, const std::string& grou
 void produce(client::Producer& producer, int thread, int count, std::vector<int32_t>* queue_of_seq) {
   queue_of_seq->resize(static_cast<size_t>(count));
   for (int seq = 0; seq < count; ++seq) {
-    client::Message msg(kTopic, "Tag" + std::to_string(thread), "key-" + std::to_string(seq),
-                        "p" + std::to_string(thread) + "-" + std::to_string(seq));
+    std::string body = "p";
+    body += std::to_string(thread);
+    body += '-';
+    body += std::to_string(seq);
+    client::Message msg(kTopic, "Tag" + std::to_string(thread), "key-" + std::to_string(seq), body);
     auto result = producer.send(msg);
     ASSERT_EQ(result.status, client::SendStatus::kSendOk) << result.code << " " << result.remark;
     (*queue_of_seq)[static_cast<size_t>(seq)] = result.message_queue.queue_id;
@@ -164,7 +167,9 @@ TEST(ProduceConsumeRestartTest, TenThousandMessagesExactlyOnceInQueueOrderAcross
       int seq = std::stoi(body.substr(3));
       auto key = std::make_pair(where.first, thread);
       auto it = last_seq.find(key);
-      if (it != last_seq.end()) EXPECT_LT(it->second, seq) << "queue " << where.first << " offset " << where.second;
+      if (it != last_seq.end()) {
+        EXPECT_LT(it->second, seq) << "queue " << where.first << " offset " << where.second;
+      }
       last_seq[key] = seq;
     }
   }
