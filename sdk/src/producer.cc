@@ -1,17 +1,24 @@
 // Producer: validation, route cache, queue selection with retries, async worker pool.
 #include "mq/client/producer.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "client_instance.h"
+#include "latency_fault.h"
 #include "local_address.h"
 #include "logging.h"
 #include "message_id.h"
 #include "message_validator.h"
 #include "mq_constants.h"
 #include "name_server_list.h"
+#include "scheduler.h"
 #include "send_retry.h"
 #include "thread_pool.h"
 #include "topic_route.h"
@@ -25,6 +32,11 @@ int64_t now_ms() {
       .count();
 }
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 SendResult failed(int c, std::string remark) {
   SendResult r;
   r.code = c;
@@ -32,11 +44,16 @@ SendResult failed(int c, std::string remark) {
   return r;
 }
 
+std::atomic<uint64_t> g_producer_counter{0};
+
 }  // namespace
 
 class Producer::Impl {
  public:
-  explicit Impl(std::string group) : group_(std::move(group)) {}
+  explicit Impl(std::string group) : group_(std::move(group)) {
+    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@p" +
+                 std::to_string(g_producer_counter.fetch_add(1));
+  }
 
   // Configuration (read-only after start()).
   std::string group_;
@@ -47,6 +64,10 @@ class Producer::Impl {
   int async_threads_ = 4;
   int async_capacity_ = 10000;
   int route_refresh_ms_ = 30000;
+  int heartbeat_ms_ = 30000;
+  bool latency_fault_enable_ = true;
+  int64_t compress_over_bytes_ = 4096;  // stored only: compression is not implemented
+  std::string client_id_;
 
   enum class State { kCreated, kRunning, kStopped };
   std::mutex state_mu_;
@@ -54,6 +75,10 @@ class Producer::Impl {
   std::unique_ptr<ClientInstance> client_;
   std::shared_ptr<ThreadPool> async_pool_;  // shared: send_async may hold it while shutdown runs
   std::string born_host_;
+  std::unique_ptr<Scheduler> scheduler_;  // heartbeats to the brokers this producer talks to
+  LatencyFaultTolerance fault_;
+  std::mutex brokers_mu_;
+  std::set<std::string> brokers_;  // master addresses seen in routes (heartbeat targets)
 
   struct CachedRoute {
     std::shared_ptr<const TopicPublishInfo> info;
@@ -77,6 +102,9 @@ class Producer::Impl {
     async_pool_ = std::make_shared<ThreadPool>("producer-async", async_threads_,
                                                static_cast<size_t>(std::max(1, async_capacity_)));
     born_host_ = local_ip_string() + ":0";
+    scheduler_ = std::make_unique<Scheduler>("producer-heartbeat");
+    scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
+    scheduler_->start();
     state_ = State::kRunning;
     client_log().info("producer {} started (name servers: {})", group_, namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
     return Status::ok();
@@ -98,6 +126,12 @@ class Producer::Impl {
     {
       std::lock_guard lock(state_mu_);
       state_ = State::kStopped;
+    }
+    scheduler_->stop();
+    for (const auto& addr : heartbeat_targets()) {
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
+      if (!s) client_log().debug("producer {}: unregisterClient on {} failed: {}", group_, addr, s.to_string());
     }
     client_->close_all();
     client_log().info("producer {} shut down", group_);
@@ -134,6 +168,13 @@ class Producer::Impl {
     }
     auto info = std::make_shared<const TopicPublishInfo>(TopicPublishInfo::from_route(topic, route));
     routes_[topic] = CachedRoute{info, std::chrono::steady_clock::now()};
+    bool new_broker = false;
+    {
+      std::lock_guard blocks(brokers_mu_);
+      for (const auto& [name, addr] : master_addresses(route)) new_broker |= brokers_.insert(addr).second;
+    }
+    // A broker seen for the first time learns about this producer now, not in 30 s.
+    if (new_broker && scheduler_) scheduler_->schedule(0, [this] { send_heartbeat(); });
     *out = std::move(info);
     return Status::ok();
   }
@@ -170,19 +211,78 @@ class Producer::Impl {
     return request;
   }
 
-  SendResult send_once(const wire::Message& message, const std::string& msg_id, const MessageQueue& queue,
-                       const std::string& addr) {
+  std::set<std::string> heartbeat_targets() {
+    std::lock_guard lock(brokers_mu_);
+    return brokers_;
+  }
+
+  // Runs on the scheduler thread.
+  void send_heartbeat() {
+    wire::HeartbeatRequest request;
+    request.clientId = client_id_;
+    request.producerGroups.push_back(group_);
+    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+    for (const auto& addr : heartbeat_targets()) {
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.heartbeat(response, request); });
+      if (!s || response.code != code::kSuccess) {
+        client_log().warn("producer {}: heartbeat to {} failed: {}", group_, addr,
+                          s ? Status(response.code, response.remark).to_string() : s.to_string());
+      }
+    }
+  }
+
+  BrokerAvailableFn availability() {
+    if (!latency_fault_enable_) return {};
+    return [this](const std::string& broker) { return fault_.is_available(broker, steady_ms()); };
+  }
+
+  // Sends a request (one message or a batch) to queue and records the broker's latency / failure.
+  SendResult send_request(wire::SendRequest& request, const std::string& msg_id, const MessageQueue& queue,
+                          const std::string& addr, bool batch = false) {
     if (addr.empty()) return failed(code::kNoRoute, "broker " + queue.broker_name + " has no master address");
-    wire::SendRequest request = make_request(message, queue.queue_id);
+    request.queueId = queue.queue_id;
     wire::SendResponse response;
+    const int64_t started = steady_ms();
     Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& broker) { broker.send(response, request); });
+    const int64_t latency = steady_ms() - started;
     if (!s) {
+      if (latency_fault_enable_) fault_.update(queue.broker_name, latency, true, steady_ms());
       SendResult r = failed(s.code(), s.remark());
       r.msg_id = msg_id;
       r.message_queue = queue;
       return r;
     }
-    return send_result_from_wire(response, queue, msg_id);
+    if (latency_fault_enable_) {
+      bool broker_trouble = response.code == code::kSystemBusy || response.code == code::kServiceNotAvailable ||
+                            response.code == code::kSystemError;
+      fault_.update(queue.broker_name, latency, broker_trouble, steady_ms());
+    }
+    SendResult r = send_result_from_wire(response, queue, msg_id);
+    if (batch && r.ok()) {
+      for (size_t i = 0; i < request.messages.size(); ++i) {
+        SendResult item = r;
+        item.batch.clear();
+        auto uniq = request.messages[i].properties.find(property::kUniqKey);
+        item.msg_id = uniq == request.messages[i].properties.end() ? std::string() : uniq->second;
+        if (i < response.results.size()) {
+          if (!response.results[i].msgId.empty()) item.msg_id = response.results[i].msgId;
+          item.offset_msg_id = response.results[i].offsetMsgId;
+          item.queue_offset = response.results[i].queueOffset;
+        } else {
+          item.offset_msg_id.clear();
+          item.queue_offset = -1;
+        }
+        r.batch.push_back(std::move(item));
+      }
+    }
+    return r;
+  }
+
+  SendResult send_once(const wire::Message& message, const std::string& msg_id, const MessageQueue& queue,
+                       const std::string& addr) {
+    wire::SendRequest request = make_request(message, queue.queue_id);
+    return send_request(request, msg_id, queue, addr);
   }
 
   SendResult send(const Message& message) {
@@ -197,7 +297,72 @@ class Producer::Impl {
     }
     SendResult r = send_with_retry(
         *info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
-        [&](const MessageQueue& queue, const std::string& addr) { return send_once(wm, msg_id, queue, addr); });
+        [&](const MessageQueue& queue, const std::string& addr) { return send_once(wm, msg_id, queue, addr); },
+        availability());
+    if (!r.ok()) invalidate_route(wm.topic);
+    return r;
+  }
+
+  SendResult send_batch(const std::vector<Message>& messages) {
+    if (messages.empty()) return failed(code::kIllegalArgument, "send_batch: the batch is empty");
+    wire::SendRequest request;
+    std::string first_id;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (messages[i].topic() != messages[0].topic()) {
+        return failed(code::kIllegalArgument, "send_batch: message " + std::to_string(i) + " has topic " +
+                                                  messages[i].topic() + " but the batch's topic is " +
+                                                  messages[0].topic() + "; a batch has one topic");
+      }
+      wire::Message wm;
+      std::string msg_id;
+      if (Status s = prepare(messages[i], &wm, &msg_id); !s) {
+        return failed(s.code(), "send_batch: message " + std::to_string(i) + ": " + s.remark());
+      }
+      if (i == 0) {
+        request = make_request(wm, -1);
+        first_id = msg_id;
+      } else {
+        request.messages.push_back(std::move(wm));
+      }
+    }
+    int64_t total = 0;
+    for (const auto& m : request.messages) total += static_cast<int64_t>(m.body.size());
+    if (total > max_message_size_) {
+      return failed(code::kIllegalArgument, "send_batch: the bodies total " + std::to_string(total) +
+                                                " bytes, over the max message size " +
+                                                std::to_string(max_message_size_) + "; split the batch");
+    }
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(request.topic, false, &info); !s) {
+      return failed(s.code(), "no route for topic " + request.topic + ": " + s.remark());
+    }
+    SendResult r = send_with_retry(
+        *info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
+        [&](const MessageQueue& queue, const std::string& addr) {
+          request.bornTimestamp = now_ms();
+          return send_request(request, first_id, queue, addr, true);
+        },
+        availability());
+    if (!r.ok()) invalidate_route(request.topic);
+    return r;
+  }
+
+  SendResult send(const Message& message, const MessageQueueSelector& selector, const std::string& arg) {
+    if (!selector) return failed(code::kIllegalArgument, "send: the message queue selector is empty");
+    wire::Message wm;
+    std::string msg_id;
+    if (Status s = prepare(message, &wm, &msg_id); !s) return failed(s.code(), s.remark());
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(wm.topic, false, &info); !s) {
+      return failed(s.code(), "no route for topic " + wm.topic + ": " + s.remark());
+    }
+    if (info->empty()) return failed(code::kNoRoute, "topic " + wm.topic + " has no writable queue");
+    MessageQueue queue = selector(info->queues(), message, arg);
+    if (std::find(info->queues().begin(), info->queues().end(), queue) == info->queues().end()) {
+      return failed(code::kIllegalArgument, "the selector returned " + queue.to_string() +
+                                                ", which is not a writable queue of topic " + wm.topic);
+    }
+    SendResult r = send_once(wm, msg_id, queue, info->broker_address(queue.broker_name));
     if (!r.ok()) invalidate_route(wm.topic);
     return r;
   }
@@ -267,6 +432,20 @@ void Producer::set_max_message_size(int64_t bytes) { impl_->max_message_size_ = 
 void Producer::set_async_worker_threads(int threads) { impl_->async_threads_ = threads; }
 void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ = capacity; }
 void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
+void Producer::set_heartbeat_interval_ms(int interval_ms) { impl_->heartbeat_ms_ = interval_ms; }
+void Producer::set_send_latency_fault_enable(bool enable) { impl_->latency_fault_enable_ = enable; }
+void Producer::set_compress_over_bytes(int64_t bytes) { impl_->compress_over_bytes_ = bytes; }
+
+Producer::MessageQueueSelector Producer::select_by_hash() {
+  return [](const std::vector<MessageQueue>& queues, const Message&, const std::string& arg) {
+    if (queues.empty()) return MessageQueue{};
+    // Java's String.hashCode, so the choice is stable across processes, runs and languages.
+    int32_t h = 0;
+    for (unsigned char c : arg) h = static_cast<int32_t>(31u * static_cast<uint32_t>(h) + c);
+    int64_t index = h < 0 ? -static_cast<int64_t>(h) : h;
+    return queues[static_cast<size_t>(index % static_cast<int64_t>(queues.size()))];
+  };
+}
 const std::string& Producer::group() const { return impl_->group_; }
 Status Producer::start() {
   try {
@@ -295,6 +474,27 @@ SendResult Producer::send(const Message& message, const MessageQueue& queue) {
   } catch (const std::exception& e) {
     return failed(code::kClientError, e.what());
   }
+}
+SendResult Producer::send_batch(const std::vector<Message>& messages) {
+  try {
+    return impl_->send_batch(messages);
+  } catch (const std::exception& e) {
+    return failed(code::kClientError, e.what());
+  }
+}
+SendResult Producer::send(const Message& message, const MessageQueueSelector& selector, const std::string& arg) {
+  try {
+    return impl_->send(message, selector, arg);
+  } catch (const std::exception& e) {
+    return failed(code::kClientError, e.what());
+  }
+}
+std::future<SendResult> Producer::send_future(const Message& message) {
+  auto promise = std::make_shared<std::promise<SendResult>>();
+  std::future<SendResult> future = promise->get_future();
+  // send_async runs the callback exactly once (on a worker, or inline when refused).
+  send_async(message, [promise](const SendResult& r) { promise->set_value(r); });
+  return future;
 }
 void Producer::send_async(const Message& message, SendCallback callback) {
   try {

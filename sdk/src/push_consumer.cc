@@ -7,7 +7,12 @@
 //    pull blocks its connection for up to the suspend timeout, so per-queue connections keep
 //    one quiet queue from delaying the others; an assignment has few queues (queues /
 //    consumers). Dropping the queue or shutting down interrupts a held pull at once;
-//  - consume pool (consume_thread_count): runs the listener.
+//  - consume pool (consume_thread_count): runs the listener;
+//  - group watcher: one thread per broker holding waitConsumerGroupChange (prompt rebalance).
+// Orderly: a queue is added only once its broker lock is obtained; locks are renewed every
+// 20 s; a queue's messages go through its OrderlyBuffer, consumed by one task at a time
+// (QueueState::orderly_pending) under QueueState::consume_mu, which drop_queue also takes
+// before unlocking the queue on the broker.
 // The assignment table (queues_) is changed only by the scheduler thread (and by start()
 // before the scheduler runs) and by shutdown() after the scheduler stopped.
 #include "mq/client/push_consumer.h"
@@ -15,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,11 +28,14 @@
 
 #include "allocate_strategy.h"
 #include "client_instance.h"
+#include "group_watcher.h"
+#include "local_offset_store.h"
 #include "local_address.h"
 #include "logging.h"
 #include "mq_constants.h"
 #include "name_server_list.h"
 #include "offset_store.h"
+#include "orderly.h"
 #include "process_queue.h"
 #include "pull_channel.h"
 #include "scheduler.h"
@@ -41,6 +50,15 @@ namespace {
 constexpr int64_t kPullBackoffMs = 1000;      // after a transport or broker error
 constexpr int64_t kFlowControlDelayMs = 50;   // while a queue holds too much
 constexpr int64_t kQuickEmptyPullMs = 100;    // an empty answer faster than this was not held
+constexpr int64_t kLockRenewMs = 20000;       // RocketMQ rebalance lock interval
+constexpr int64_t kSuspendRetryMs = 1000;     // SUSPEND_CURRENT_QUEUE_A_MOMENT
+constexpr int64_t kNotLockedDelayMs = 1000;   // orderly queue not (yet) locked
+constexpr int64_t kGroupWatchHoldMs = 30000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -73,6 +91,10 @@ struct QueueState {
   std::condition_variable cv;
   Interrupter interrupter;  // aborts the puller's blocking pull when stopping
   std::thread thread;
+  // Orderly mode only.
+  OrderlyBuffer orderly;
+  std::timed_mutex consume_mu;              // held while the listener runs for this queue
+  std::atomic<bool> orderly_pending{false};  // a consume task is queued or running
 
   // Sleeps up to ms; false when asked to stop.
   bool sleep_ms(int64_t ms) {
@@ -96,6 +118,9 @@ class PushConsumer::Impl {
     client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@" +
                  std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000);
   }
+  void set_instance_name(std::string name) {
+    if (!name.empty()) client_id_ = local_ip_string() + "@" + name;
+  }
   ~Impl() {
     try {
       (void)shutdown();
@@ -108,7 +133,11 @@ class PushConsumer::Impl {
   std::string group_;
   std::string namesrv_addr_;
   std::map<std::string, std::string> subscriptions_;  // topic -> expression
+  std::map<std::string, std::string> expression_types_;  // topic -> "TAG" | "SQL92"
   MessageListener listener_;
+  OrderlyMessageListener orderly_listener_;
+  AllocateStrategy strategy_ = AllocateStrategy::kAveragely;
+  std::string offset_store_dir_;
   MessageModel model_ = MessageModel::kClustering;
   int consume_threads_ = 4;
   ConsumeFromWhere from_where_ = ConsumeFromWhere::kLastOffset;
@@ -125,35 +154,103 @@ class PushConsumer::Impl {
   int reconsume_delay_ms_ = 1000;
   std::string client_id_;
 
+  bool orderly() const { return static_cast<bool>(orderly_listener_); }
+  bool broadcasting() const { return model_ == MessageModel::kBroadcasting; }
+  bool is_sql(const std::string& topic) const {
+    auto it = expression_types_.find(topic);
+    return it != expression_types_.end() && it->second == "SQL92";
+  }
+
   Status start() {
-    std::lock_guard lock(state_mu_);
-    if (state_ != State::kCreated) return Status(code::kIllegalState, "consumer " + group_ + " was already started");
-    if (Status s = validate(); !s) return s;
-    std::vector<std::string> name_servers;
-    if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
-    for (const auto& [topic, expression] : subscriptions_) {
-      TagFilter filter;
-      if (Status s = TagFilter::parse(expression, &filter); !s) return s;
-      filters_[topic] = filter;
+    {
+      std::lock_guard lock(state_mu_);
+      if (state_ != State::kCreated) return Status(code::kIllegalState, "consumer " + group_ + " was already started");
+      if (Status s = validate(); !s) return s;
+      std::vector<std::string> name_servers;
+      if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
+      for (const auto& [topic, expression] : subscriptions_) {
+        TagFilter filter;  // SQL92: the broker filters; the client keeps everything it receives
+        if (!is_sql(topic)) {
+          if (Status s = TagFilter::parse(expression, &filter); !s) return s;
+        }
+        filters_[topic] = filter;
+      }
+      if (broadcasting()) {
+        if (offset_store_dir_.empty()) {
+          const char* home = std::getenv("HOME");
+          offset_store_dir_ = std::string(home != nullptr && *home != '\0' ? home : "/tmp") + "/.mq_offsets/" +
+                              client_id_ + "/" + group_;
+        }
+        local_file_ = std::make_unique<LocalOffsetFile>(offset_store_dir_);
+        if (Status s = local_file_->load(&local_table_); !s) return s;
+      }
+      if (consume_timestamp_ms_ < 0) consume_timestamp_ms_ = now_ms() - 30 * 60 * 1000;
+      wire::ChannelOptions options;
+      options.recv_timeout_ms = 10000;
+      client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
+      consume_pool_ = std::make_unique<ThreadPool>("consume", consume_threads_);
+      scheduler_ = std::make_unique<Scheduler>("consumer-scheduler");
+      if (!broadcasting()) {
+        watcher_ = std::make_unique<GroupWatcher>(
+            group_, client_id_, kGroupWatchHoldMs,
+            [this](const std::string& addr, int64_t version, const std::vector<std::string>& reset_topics) {
+              on_group_change(addr, version, reset_topics);
+            });
+      }
+      state_ = State::kRunning;
     }
-    if (consume_timestamp_ms_ < 0) consume_timestamp_ms_ = now_ms() - 30 * 60 * 1000;
-    wire::ChannelOptions options;
-    options.recv_timeout_ms = 10000;
-    client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
-    consume_pool_ = std::make_unique<ThreadPool>("consume", consume_threads_);
-    scheduler_ = std::make_unique<Scheduler>("consumer-scheduler");
-    state_ = State::kRunning;
 
     refresh_routes();
-    send_heartbeat();
+    if (Status s = send_heartbeat(); s.code() == code::kSubscriptionParseFailed) {
+      (void)shutdown();
+      return s;
+    }
     rebalance();
     scheduler_->schedule_every(route_refresh_ms_, route_refresh_ms_, [this] { refresh_routes(); });
-    scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
+    scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { (void)send_heartbeat(); });
     scheduler_->schedule_every(rebalance_ms_, rebalance_ms_, [this] { rebalance(); });
     scheduler_->schedule_every(persist_ms_, persist_ms_, [this] { persist_offsets(); });
+    if (orderly() && !broadcasting()) {
+      scheduler_->schedule_every(kLockRenewMs, kLockRenewMs, [this] { lock_all(); });
+    }
     scheduler_->start();
-    client_log().info("consumer {} started as {} ({} topics)", group_, client_id_, subscriptions_.size());
+    client_log().info("consumer {} started as {} ({} topics, {}{})", group_, client_id_, subscriptions_.size(),
+                      broadcasting() ? "broadcasting" : "clustering", orderly() ? ", orderly" : "");
     return Status::ok();
+  }
+
+  // Watcher thread: hand the work to the scheduler thread, which owns the assignment.
+  void on_group_change(const std::string& addr, int64_t version, const std::vector<std::string>& reset_topics) {
+    if (stopping_.load()) return;
+    client_log().info("consumer {}: group version {} on {}{}", group_, version, addr,
+                      reset_topics.empty() ? "" : " (offsets reset)");
+    scheduler_->schedule(0, [this, reset_topics] {
+      for (const auto& topic : reset_topics) drop_topic_queues(topic);
+      rebalance();
+    });
+  }
+
+  // Offsets of topic were reset on the broker: forget the local state of its queues without
+  // committing it; the next rebalance re-adds them from the (new) committed offsets.
+  void drop_topic_queues(const std::string& topic) {
+    std::vector<std::shared_ptr<QueueState>> dropped;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto it = queues_.begin(); it != queues_.end();) {
+        if (it->first.topic == topic) {
+          dropped.push_back(it->second);
+          retired_.push_back(it->second);
+          it = queues_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& qs : dropped) drop_queue(*qs, false);
+    if (!dropped.empty()) {
+      client_log().info("consumer {}: offsets of {} were reset; {} queues restart from the committed offsets", group_,
+                        topic, dropped.size());
+    }
   }
 
   Status shutdown() {
@@ -166,6 +263,7 @@ class PushConsumer::Impl {
       state_ = State::kStopped;
     }
     stopping_.store(true);
+    if (watcher_) watcher_->stop();
     scheduler_->stop();  // no more rebalances or redeliveries
     std::vector<std::shared_ptr<QueueState>> all;
     {
@@ -181,6 +279,7 @@ class PushConsumer::Impl {
       if (qs->thread.joinable()) qs->thread.join();
     }
     persist_offsets();
+    if (orderly() && !broadcasting()) unlock_all();
     for (const auto& addr : broker_addresses()) {
       wire::BaseResponse response;
       Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
@@ -201,11 +300,7 @@ class PushConsumer::Impl {
 
   Status validate() const {
     if (group_.empty()) return Status(code::kIllegalArgument, "the consumer group is empty; pass a group name");
-    if (model_ == MessageModel::kBroadcasting) {
-      return Status(code::kIllegalArgument,
-                    "BROADCASTING is not supported yet (needs a local offset store); use CLUSTERING");
-    }
-    if (!listener_) {
+    if (!listener_ && !orderly_listener_) {
       return Status(code::kIllegalArgument, "no message listener; call register_message_listener() before start()");
     }
     if (subscriptions_.empty()) {
@@ -232,6 +327,7 @@ class PushConsumer::Impl {
       std::lock_guard lock(routes_mu_);
       routes_[topic] = std::move(route);
     }
+    if (watcher_ && !stopping_.load()) watcher_->set_brokers(broker_addresses());
   }
 
   bool route_of(const std::string& topic, wire::TopicRouteResponse* out) {
@@ -263,19 +359,21 @@ class PushConsumer::Impl {
 
   // --- heartbeat --------------------------------------------------------------------------
 
-  void send_heartbeat() {
+  // Returns the first refusal (e.g. SUBSCRIPTION_PARSE_FAILED for a bad SQL92 filter).
+  Status send_heartbeat() {
+    Status refusal;
     wire::HeartbeatRequest request;
     request.clientId = client_id_;
     wire::ConsumerData data;
     data.groupName = group_;
     data.consumeType = "PUSH";
-    data.messageModel = "CLUSTERING";
+    data.messageModel = broadcasting() ? "BROADCASTING" : "CLUSTERING";
     data.consumeFromWhere = consume_from_where_name(from_where_);
     for (const auto& [topic, filter] : filters_) {
       wire::SubscriptionData sub;
       sub.topic = topic;
-      sub.expressionType = "TAG";
-      sub.expression = filter.expression();
+      sub.expressionType = is_sql(topic) ? "SQL92" : "TAG";
+      sub.expression = is_sql(topic) ? subscriptions_.at(topic) : filter.expression();
       data.subscriptions.push_back(std::move(sub));
     }
     request.consumers.push_back(std::move(data));
@@ -286,10 +384,16 @@ class PushConsumer::Impl {
       if (!s) {
         client_log().warn("consumer {}: heartbeat to {} failed: {}", group_, addr, s.to_string());
       } else if (response.code != code::kSuccess) {
-        client_log().warn("consumer {}: heartbeat to {} refused: {}", group_, addr,
-                          Status(response.code, response.remark).to_string());
+        Status refused(response.code, "heartbeat to " + addr + " refused: " + response.remark);
+        if (refusal) refusal = refused;
+        if (response.code == code::kSubscriptionParseFailed) {
+          client_log().error("consumer {}: a subscription expression was rejected: {}", group_, refused.to_string());
+        } else {
+          client_log().warn("consumer {}: {}", group_, refused.to_string());
+        }
       }
     }
+    return refusal;
   }
 
   // --- rebalance --------------------------------------------------------------------------
@@ -300,6 +404,10 @@ class PushConsumer::Impl {
       wire::TopicRouteResponse route;
       if (!route_of(topic, &route)) continue;  // keep the current assignment until a route is known
       std::vector<MessageQueue> all = readable_queues(topic, route);
+      if (broadcasting()) {
+        update_assignment(topic, filter, std::set<MessageQueue>(all.begin(), all.end()), 1);
+        continue;
+      }
       std::set<std::string> ids;
       bool answered = false;
       for (const auto& [name, addr] : master_addresses(route)) {
@@ -318,7 +426,10 @@ class PushConsumer::Impl {
         client_log().warn("consumer {}: this client ({}) is not yet among the group's {} consumers; no queue taken",
                           group_, client_id_, ids.size());
       }
-      auto mine = allocate_averagely(client_id_, all, std::vector<std::string>(ids.begin(), ids.end()));
+      std::vector<std::string> id_list(ids.begin(), ids.end());
+      auto mine = strategy_ == AllocateStrategy::kAveragelyByCircle
+                      ? allocate_averagely_by_circle(client_id_, all, id_list)
+                      : allocate_averagely(client_id_, all, id_list);
       update_assignment(topic, filter, std::set<MessageQueue>(mine.begin(), mine.end()), ids.size());
     }
     join_finished_retired();
@@ -328,6 +439,17 @@ class PushConsumer::Impl {
                          size_t consumer_count) {
     std::vector<std::shared_ptr<QueueState>> dropped;
     std::vector<MessageQueue> added;
+    std::set<MessageQueue> lockable;  // orderly: new queues whose broker lock was obtained
+    if (orderly() && !broadcasting()) {
+      std::vector<MessageQueue> wanted;
+      {
+        std::lock_guard lock(queues_mu_);
+        for (const auto& q : mine) {
+          if (queues_.count(q) == 0) wanted.push_back(q);
+        }
+      }
+      for (const auto& q : lock_queues(wanted)) lockable.insert(q);
+    }
     {
       std::lock_guard lock(queues_mu_);
       for (auto it = queues_.begin(); it != queues_.end();) {
@@ -341,13 +463,14 @@ class PushConsumer::Impl {
       }
       for (const auto& q : mine) {
         if (queues_.count(q) != 0) continue;
+        if (orderly() && !broadcasting() && lockable.count(q) == 0) continue;  // retried next rebalance
         auto qs = std::make_shared<QueueState>(q, filter);
         qs->thread = std::thread([this, qs] { pull_loop(qs); });
         queues_.emplace(q, qs);
         added.push_back(q);
       }
     }
-    for (auto& qs : dropped) drop_queue(*qs);
+    for (auto& qs : dropped) drop_queue(*qs, true);
     if (!dropped.empty() || !added.empty()) {
       std::string list;
       for (const auto& q : mine) list += (list.empty() ? "" : " ") + q.broker_name + "/" + std::to_string(q.queue_id);
@@ -356,8 +479,10 @@ class PushConsumer::Impl {
     }
   }
 
-  // Stops the puller, forbids later offset updates for the queue and commits its offset now.
-  void drop_queue(QueueState& qs) {
+  // Stops the puller, forbids later offset updates for the queue and (when commit) commits its
+  // offset now. Orderly: waits (up to 1 s) for the running listener call, then unlocks the queue
+  // on the broker; if the listener is still busy the broker lock is left to expire.
+  void drop_queue(QueueState& qs, bool commit) {
     {
       std::lock_guard lock(qs.mu);
       qs.pq.set_dropped();
@@ -365,9 +490,103 @@ class PushConsumer::Impl {
     }
     qs.cv.notify_all();
     qs.interrupter.fire();
+    bool quiet = true;
+    std::unique_lock<std::timed_mutex> consume_lock(qs.consume_mu, std::defer_lock);
+    if (orderly()) quiet = consume_lock.try_lock_for(std::chrono::seconds(1));
     int64_t offset = offsets_.read(qs.queue);
-    if (offset >= 0) commit_offset(qs.queue, offset);
+    if (commit && offset >= 0) commit_offset(qs.queue, offset);
     offsets_.remove(qs.queue);
+    if (orderly() && !broadcasting()) {
+      if (quiet) {
+        unlock_queues({qs.queue});
+      } else {
+        client_log().warn("consumer {}: {} dropped while its listener is still running; its broker lock expires later",
+                          group_, qs.queue.to_string());
+      }
+      locks_.forget(qs.queue);
+    }
+  }
+
+  // --- orderly locks ----------------------------------------------------------------------
+
+  // lockBatchMQ per broker; returns the queues now locked by this client (and records them).
+  std::vector<MessageQueue> lock_queues(const std::vector<MessageQueue>& queues) {
+    std::map<std::string, std::vector<MessageQueue>> by_broker;
+    for (const auto& q : queues) by_broker[q.broker_name].push_back(q);
+    std::vector<MessageQueue> locked_all;
+    for (const auto& [broker, list] : by_broker) {
+      std::string addr = master_address(broker);
+      if (addr.empty()) continue;
+      wire::LockBatchRequest request;
+      request.consumerGroup = group_;
+      request.clientId = client_id_;
+      for (const auto& q : list) {
+        wire::QueueRef ref;
+        ref.topic = q.topic;
+        ref.queueId = q.queue_id;
+        request.queues.push_back(std::move(ref));
+      }
+      wire::LockBatchResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.lockBatchMQ(response, request); });
+      if (!s || response.code != code::kSuccess) {
+        client_log().warn("consumer {}: lockBatchMQ on {} failed: {}", group_, addr,
+                          s ? Status(response.code, response.remark).to_string() : s.to_string());
+        if (s) locks_.on_lock_result(list, {}, steady_ms());  // refused: none held
+        continue;
+      }
+      std::vector<MessageQueue> locked;
+      for (const auto& ref : response.lockedQueues) locked.push_back(MessageQueue{ref.topic, broker, ref.queueId});
+      locks_.on_lock_result(list, locked, steady_ms());
+      locked_all.insert(locked_all.end(), locked.begin(), locked.end());
+    }
+    return locked_all;
+  }
+
+  void unlock_queues(const std::vector<MessageQueue>& queues) {
+    std::map<std::string, std::vector<MessageQueue>> by_broker;
+    for (const auto& q : queues) by_broker[q.broker_name].push_back(q);
+    for (const auto& [broker, list] : by_broker) {
+      std::string addr = master_address(broker);
+      if (addr.empty()) continue;
+      wire::LockBatchRequest request;
+      request.consumerGroup = group_;
+      request.clientId = client_id_;
+      for (const auto& q : list) {
+        wire::QueueRef ref;
+        ref.topic = q.topic;
+        ref.queueId = q.queue_id;
+        request.queues.push_back(std::move(ref));
+      }
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unlockBatchMQ(response, request); });
+      if (!s || response.code != code::kSuccess) {
+        client_log().warn("consumer {}: unlockBatchMQ on {} failed: {}", group_, addr,
+                          s ? Status(response.code, response.remark).to_string() : s.to_string());
+      }
+      for (const auto& q : list) locks_.forget(q);
+    }
+  }
+
+  // Scheduler: renews the locks of every assigned queue and wakes queues that became locked.
+  void lock_all() {
+    std::vector<std::shared_ptr<QueueState>> all;
+    std::vector<MessageQueue> queues;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto& [q, qs] : queues_) {
+        all.push_back(qs);
+        queues.push_back(q);
+      }
+    }
+    lock_queues(queues);
+    for (auto& qs : all) {
+      if (qs->orderly.size() > 0) submit_orderly(qs);
+    }
+  }
+
+  void unlock_all() {
+    auto held = locks_.held();
+    if (!held.empty()) unlock_queues(held);
   }
 
   void join_finished_retired() {
@@ -398,6 +617,11 @@ class PushConsumer::Impl {
   }
 
   bool commit_offset(const MessageQueue& queue, int64_t offset) {
+    if (broadcasting()) {
+      std::lock_guard lock(local_mu_);
+      local_table_[queue] = offset;
+      return true;
+    }
     std::string addr = master_address(queue.broker_name);
     if (addr.empty()) return false;
     wire::ConsumerOffsetRequest request;
@@ -419,25 +643,41 @@ class PushConsumer::Impl {
     for (const auto& [queue, offset] : offsets_.to_persist()) {
       if (commit_offset(queue, offset)) offsets_.mark_persisted(queue, offset);
     }
+    if (broadcasting()) {
+      std::lock_guard lock(local_mu_);
+      if (Status s = local_file_->save(local_table_); !s) {
+        client_log().warn("consumer {}: {}", group_, s.to_string());
+      }
+    }
   }
 
   // Where a newly assigned queue starts: the group's committed offset, else consumeFromWhere.
   Status start_offset(const MessageQueue& queue, int64_t* out) {
     std::string addr = master_address(queue.broker_name);
     if (addr.empty()) return Status(code::kNoRoute, "no master address for broker " + queue.broker_name);
-    wire::ConsumerOffsetRequest request;
-    request.consumerGroup = group_;
-    request.topic = queue.topic;
-    request.queueId = queue.queue_id;
-    wire::OffsetResponse committed;
-    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.queryConsumerOffset(committed, request); });
-    if (!s) return s;
-    if (committed.code == code::kSuccess && committed.offset >= 0) {
-      *out = committed.offset;
-      return Status::ok();
-    }
-    if (committed.code != code::kSuccess && committed.code != code::kQueryNotFound) {
-      return Status(committed.code, "queryConsumerOffset: " + committed.remark);
+    Status s;
+    if (broadcasting()) {
+      std::lock_guard lock(local_mu_);
+      auto it = local_table_.find(queue);
+      if (it != local_table_.end() && it->second >= 0) {
+        *out = it->second;
+        return Status::ok();
+      }
+    } else {
+      wire::ConsumerOffsetRequest request;
+      request.consumerGroup = group_;
+      request.topic = queue.topic;
+      request.queueId = queue.queue_id;
+      wire::OffsetResponse committed;
+      s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.queryConsumerOffset(committed, request); });
+      if (!s) return s;
+      if (committed.code == code::kSuccess && committed.offset >= 0) {
+        *out = committed.offset;
+        return Status::ok();
+      }
+      if (committed.code != code::kSuccess && committed.code != code::kQueryNotFound) {
+        return Status(committed.code, "queryConsumerOffset: " + committed.remark);
+      }
     }
     wire::QueueRef ref;
     ref.topic = queue.topic;
@@ -503,6 +743,10 @@ class PushConsumer::Impl {
         qs->sleep_ms(kFlowControlDelayMs);
         continue;
       }
+      if (orderly() && !broadcasting() && !locks_.is_locked(queue, steady_ms())) {
+        qs->sleep_ms(kNotLockedDelayMs);  // lock_all() renews it; consuming waits meanwhile
+        continue;
+      }
       std::string addr = master_address(queue.broker_name);
       if (addr.empty()) {
         log_error("no master address for broker " + queue.broker_name);
@@ -516,8 +760,13 @@ class PushConsumer::Impl {
       request.queueOffset = offset;
       request.maxMsgs = pull_batch_size_;
       request.suspendTimeoutMs = suspend_timeout_ms_;
-      request.commitOffset = offsets_.read(queue);
-      request.subscription = qs->filter.expression();
+      request.commitOffset = broadcasting() ? -1 : offsets_.read(queue);
+      if (is_sql(queue.topic)) {
+        request.subscription = subscriptions_.at(queue.topic);
+        request.__set_expressionType("SQL92");
+      } else {
+        request.subscription = qs->filter.expression();
+      }
       request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
       wire::PullResponse response;
       const int64_t started = now_ms();
@@ -571,6 +820,12 @@ class PushConsumer::Impl {
           qs->pq.reset_frontier(offset);
           update_offset(*qs, qs->pq.commit_offset(), false);
           break;
+        case code::kSubscriptionParseFailed:
+          client_log().error("consumer {}: broker {} cannot parse the subscription of {} ('{}'): {}; fix the "
+                             "expression (retrying in 10 s)", group_, addr, queue.topic, request.subscription,
+                             response.remark);
+          qs->sleep_ms(10 * kPullBackoffMs);
+          break;
         default:
           log_error("broker " + addr + " answered " + Status(response.code, response.remark).to_string());
           qs->sleep_ms(kPullBackoffMs);
@@ -583,6 +838,11 @@ class PushConsumer::Impl {
   // --- consumption ------------------------------------------------------------------------
 
   void dispatch(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt> messages) {
+    if (orderly()) {
+      qs->orderly.put(messages);
+      submit_orderly(qs);
+      return;
+    }
     const size_t batch = static_cast<size_t>(consume_batch_max_);
     for (size_t i = 0; i < messages.size(); i += batch) {
       std::vector<MessageExt> part;
@@ -598,6 +858,58 @@ class PushConsumer::Impl {
       client_log().debug("consumer {}: consume pool closed; {} messages of {} left unconsumed", group_, shared->size(),
                          qs->queue.to_string());
     }
+  }
+
+  // At most one orderly task per queue is queued or running (orderly_pending).
+  void submit_orderly(const std::shared_ptr<QueueState>& qs) {
+    if (qs->orderly_pending.exchange(true)) return;
+    if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
+  }
+
+  // One batch of one queue, then hands the queue back to the pool (fairness between queues).
+  void consume_orderly(const std::shared_ptr<QueueState>& qs) {
+    std::unique_lock<std::timed_mutex> consume_lock(qs->consume_mu);
+    if (qs->pq.dropped() || stopping_.load()) {
+      qs->orderly_pending.store(false);
+      return;
+    }
+    if (!broadcasting() && !locks_.is_locked(qs->queue, steady_ms())) {
+      // Not locked (yet / any more): never consume; lock_all() resubmits once locked.
+      qs->orderly_pending.store(false);
+      return;
+    }
+    std::vector<MessageExt> batch = qs->orderly.take(static_cast<size_t>(consume_batch_max_));
+    if (batch.empty()) {
+      qs->orderly_pending.store(false);
+      // A put() between take() and the store above found pending set and returned: re-check.
+      if (qs->orderly.size() > 0) {
+        consume_lock.unlock();
+        submit_orderly(qs);
+      }
+      return;
+    }
+    ConsumeOrderlyStatus status = ConsumeOrderlyStatus::kSuspendCurrentQueueAMoment;
+    try {
+      status = orderly_listener_(batch);
+    } catch (const std::exception& e) {
+      client_log().error("consumer {}: orderly listener threw on {}: {}; retrying the batch in {} ms", group_,
+                         qs->queue.to_string(), e.what(), kSuspendRetryMs);
+    } catch (...) {
+      client_log().error("consumer {}: orderly listener threw on {}; retrying the batch", group_, qs->queue.to_string());
+    }
+    if (status == ConsumeOrderlyStatus::kSuccess) {
+      int64_t commit = qs->pq.remove(qs->orderly.commit());
+      update_offset(*qs, commit, true);
+      consume_lock.unlock();
+      if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
+      return;
+    }
+    qs->orderly.rollback();
+    consume_lock.unlock();
+    // orderly_pending stays set: the queue waits for this retry, in order.
+    scheduler_->schedule(kSuspendRetryMs, [this, qs] {
+      if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
+    });
   }
 
   void consume(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt>& batch) {
@@ -639,7 +951,12 @@ class PushConsumer::Impl {
   std::unique_ptr<ClientInstance> client_;
   std::unique_ptr<ThreadPool> consume_pool_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<GroupWatcher> watcher_;
+  QueueLockTable locks_;
   OffsetStore offsets_;
+  std::unique_ptr<LocalOffsetFile> local_file_;  // broadcasting only
+  std::mutex local_mu_;
+  std::map<MessageQueue, int64_t> local_table_;  // broadcasting: every queue's offset (file content)
   std::mutex routes_mu_;
   std::map<std::string, wire::TopicRouteResponse> routes_;
   std::mutex queues_mu_;
@@ -652,8 +969,24 @@ PushConsumer::~PushConsumer() = default;
 void PushConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
 void PushConsumer::subscribe(const std::string& topic, const std::string& expression) {
   impl_->subscriptions_[topic] = expression;
+  impl_->expression_types_[topic] = "TAG";
 }
-void PushConsumer::register_message_listener(MessageListener listener) { impl_->listener_ = std::move(listener); }
+void PushConsumer::subscribe(const std::string& topic, const std::string& expression,
+                             const std::string& expression_type) {
+  impl_->subscriptions_[topic] = expression;
+  impl_->expression_types_[topic] = expression_type == "SQL92" ? "SQL92" : "TAG";
+}
+void PushConsumer::register_message_listener(MessageListener listener) {
+  impl_->listener_ = std::move(listener);
+  impl_->orderly_listener_ = nullptr;
+}
+void PushConsumer::register_message_listener_orderly(OrderlyMessageListener listener) {
+  impl_->orderly_listener_ = std::move(listener);
+  impl_->listener_ = nullptr;
+}
+void PushConsumer::set_allocate_strategy(AllocateStrategy strategy) { impl_->strategy_ = strategy; }
+void PushConsumer::set_offset_store_dir(std::string dir) { impl_->offset_store_dir_ = std::move(dir); }
+void PushConsumer::set_instance_name(std::string name) { impl_->set_instance_name(std::move(name)); }
 void PushConsumer::set_message_model(MessageModel model) { impl_->model_ = model; }
 void PushConsumer::set_consume_thread_count(int threads) { impl_->consume_threads_ = threads; }
 void PushConsumer::set_consume_from_where(ConsumeFromWhere where) { impl_->from_where_ = where; }

@@ -22,7 +22,7 @@ bool is_retriable_send_code(int c) noexcept {
 }
 
 SendResult send_with_retry(const TopicPublishInfo& info, int retry_times, std::chrono::milliseconds timeout,
-                           const SendAttemptFn& attempt) {
+                           const SendAttemptFn& attempt, const BrokerAvailableFn& available) {
   SendResult result;
   if (info.empty()) {
     result.code = code::kNoRoute;
@@ -37,7 +37,7 @@ SendResult send_with_retry(const TopicPublishInfo& info, int retry_times, std::c
       result.remark += " (send timeout reached after " + std::to_string(i) + " attempts)";
       break;
     }
-    MessageQueue queue = info.select_queue(failed_broker);
+    MessageQueue queue = info.select_queue(failed_broker, available);
     std::string addr = info.broker_address(queue.broker_name);
     result = attempt(queue, addr);
     result.message_queue = queue;

@@ -19,9 +19,12 @@ bool is_retriable_send_code(int code) noexcept;
 // Sends once to a queue whose master is broker_addr.
 using SendAttemptFn = std::function<SendResult(const MessageQueue& queue, const std::string& broker_addr)>;
 
+// Whether a broker may be chosen now (latency fault avoidance); empty: every broker.
+using BrokerAvailableFn = std::function<bool(const std::string& broker_name)>;
+
 // Returns the first successful result, the first non-retriable failure, or the last failure.
 // Stops retrying once timeout has elapsed since the call started.
 SendResult send_with_retry(const TopicPublishInfo& info, int retry_times, std::chrono::milliseconds timeout,
-                           const SendAttemptFn& attempt);
+                           const SendAttemptFn& attempt, const BrokerAvailableFn& available = {});
 
 }  // namespace mq::client

@@ -61,4 +61,16 @@ MessageQueue TopicPublishInfo::select_queue(const std::string& avoid_broker) con
   return queues_[next_.fetch_add(1) % n];
 }
 
+MessageQueue TopicPublishInfo::select_queue(const std::string& avoid_broker,
+                                            const std::function<bool(const std::string&)>& available) const {
+  const size_t n = queues_.size();
+  if (available) {
+    for (size_t i = 0; i < n; ++i) {
+      const MessageQueue& q = queues_[next_.fetch_add(1) % n];
+      if (q.broker_name != avoid_broker && available(q.broker_name)) return q;
+    }
+  }
+  return select_queue(avoid_broker);
+}
+
 }  // namespace mq::client

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ class TopicPublishInfo {
   // The next queue round-robin; when avoid_broker is set, the next queue on another broker if
   // there is one (else the plain next queue). Requires !empty().
   MessageQueue select_queue(const std::string& avoid_broker = {}) const;
+  // Like select_queue, but first looks for a queue whose broker passes `available` (and is not
+  // avoid_broker); falls back to select_queue(avoid_broker) when no broker qualifies.
+  MessageQueue select_queue(const std::string& avoid_broker,
+                            const std::function<bool(const std::string& broker)>& available) const;
 
  private:
   std::vector<MessageQueue> queues_;

@@ -1,7 +1,10 @@
 // Producer / PushConsumer input validation: refused locally, before any RPC. The name server
 // address points at a closed port, so a request that reached the network would fail with
 // RPC_FAILED instead of the expected client-side code.
+#include <stdlib.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 
 #include <gtest/gtest.h>
@@ -85,14 +88,19 @@ TEST(ConsumerValidation, StartRefusesIncompleteOrUnsupportedConfiguration) {
   no_subscription.register_message_listener(listener);
   EXPECT_EQ(no_subscription.start().code(), code::kIllegalArgument);
 
+  // Broadcasting is supported (issue 4): it starts and writes its local offset file on shutdown.
+  char dir_template[] = "/tmp/sdk_broadcast_XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
   PushConsumer broadcasting("g");
   broadcasting.set_namesrv_addr(kDeadNameServer);
   broadcasting.subscribe("T", "*");
   broadcasting.register_message_listener(listener);
   broadcasting.set_message_model(MessageModel::kBroadcasting);
-  Status s = broadcasting.start();
-  EXPECT_EQ(s.code(), code::kIllegalArgument);
-  EXPECT_NE(s.remark().find("BROADCASTING"), std::string::npos);
+  broadcasting.set_offset_store_dir(dir + "/offsets");
+  EXPECT_TRUE(broadcasting.start());
+  EXPECT_TRUE(broadcasting.shutdown());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/offsets/offsets.json"));
+  std::filesystem::remove_all(dir);
 
   PushConsumer bad_expression("g");
   bad_expression.set_namesrv_addr(kDeadNameServer);

@@ -38,6 +38,32 @@ const std::vector<CommandSpec>& command_specs() {
         "-o <offset>        start at this queue offset (instead of min / committed offset)", kNamesrvHelp}},
       {"consumerProgress", "show a group's consumed and stored offsets per queue", "ngt", "g", "",
        {"-g <group>         consumer group", "-t <topic>         only this topic", kNamesrvHelp}},
+      {"deleteTopic", "delete a topic from brokers", "ntbc", "t", "",
+       {"-t <topic>         topic name", "-b <host:port>     only this broker", "-c <cluster>       every master broker of this cluster",
+        "                   (neither -b nor -c: every master broker)", kNamesrvHelp}},
+      {"updateSubGroup", "create or update a subscription group on brokers", "ngbcsdqriwo", "g", "qriw",
+       {"-g <group>         consumer group", "-b <host:port>     only this broker", "-c <cluster>       every master broker of this cluster",
+        "-s <true|false>    consume enable (default true)", "-d <true|false>    consume broadcast enable (default true)",
+        "-q <n>             retry queue count (default 1)", "-r <n>             retry max times (default 16)",
+        "-i <id>            broker id to consume from (default 0)", "-w <id>            broker id when consuming slowly (default 1)",
+        "-o <true|false>    consume message orderly (default false)", kNamesrvHelp}},
+      {"queryMsgById", "show a message by its offset message id", "ni", "i", "",
+       {"-i <offsetMsgId>   32 hex chars: store host ip, port and commit-log offset", kNamesrvHelp}},
+      {"queryMsgByKey", "find messages by key (KEYS entry or UNIQ_KEY) on every broker of a topic", "ntkm", "tk", "m",
+       {"-t <topic>         topic name", "-k <key>           message key", "-m <n>             at most n messages per broker (default 32)",
+        kNamesrvHelp}},
+      {"queryMsgByOffset", "show the message at a queue offset", "ntbio", "tbio", "io",
+       {"-t <topic>         topic name", "-b <brokerName>    broker name", "-i <queueId>       queue id",
+        "-o <offset>        queue offset", kNamesrvHelp}},
+      {"resetOffsetByTime", "reset a group's offsets of a topic to a time", "ngts", "gts", "",
+       {"-g <group>         consumer group", "-t <topic>         topic name",
+        "-s <time>          ms since the epoch, or \"now\"", kNamesrvHelp}},
+      {"brokerStatus", "show a broker's runtime information", "nb", "b", "",
+       {"-b <host:port>     broker address", kNamesrvHelp}},
+      {"consumerConnection", "show a group's consumer connections and subscriptions", "ng", "g", "",
+       {"-g <group>         consumer group", kNamesrvHelp}},
+      {"producerConnection", "show a producer group's connections", "ngt", "gt", "",
+       {"-g <group>         producer group", "-t <topic>         a topic the producers send to", kNamesrvHelp}},
       {"help", "show help for a command", "", "", "", {}},
   };
   return specs;
@@ -84,6 +110,10 @@ ParseResult parse_admin_args(const std::vector<std::string>& args) {
       result.error = "unexpected argument '" + arg + "' for " + spec->name;
       return result;
     }
+    if (arg == "--json") {
+      result.args.json = true;
+      continue;
+    }
     char flag = arg[1];
     if (arg.size() > 2 && arg[1] == '-') {
       result.error = "unknown option '" + arg + "' for " + spec->name + " (options are one letter, e.g. -t)";
@@ -121,16 +151,32 @@ ParseResult parse_admin_args(const std::vector<std::string>& args) {
     result.error = "sendMessage: -i <queueId> needs -b <brokerName>";
     return result;
   }
-  if (spec->name == "updateTopic" && result.args.has('b') && result.args.has('c')) {
-    result.error = "updateTopic: give either -b <broker address> or -c <cluster>, not both";
+  if ((spec->name == "updateTopic" || spec->name == "deleteTopic" || spec->name == "updateSubGroup") &&
+      result.args.has('b') && result.args.has('c')) {
+    result.error = spec->name + ": give either -b <broker address> or -c <cluster>, not both";
     return result;
+  }
+  for (char flag : std::string("sdo")) {
+    if (spec->name == "updateSubGroup" && result.args.has(flag) && result.args.get(flag) != "true" &&
+        result.args.get(flag) != "false") {
+      result.error = "updateSubGroup: option -" + std::string(1, flag) + " must be true or false, got '" +
+                     result.args.get(flag) + "'";
+      return result;
+    }
+  }
+  if (spec->name == "resetOffsetByTime") {
+    int64_t ts = 0;
+    if (result.args.get('s') != "now" && !parse_int(result.args.get('s'), &ts)) {
+      result.error = "resetOffsetByTime: option -s must be a timestamp in ms or \"now\", got '" + result.args.get('s') + "'";
+      return result;
+    }
   }
   result.ok = true;
   return result;
 }
 
 std::string usage_text() {
-  std::string out = "usage: mqadmin <command> [options]\n\ncommands:\n";
+  std::string out = "usage: mqadmin <command> [options] [--json]\n\ncommands:\n";
   for (const auto& spec : command_specs()) {
     out += "  " + spec.name + std::string(spec.name.size() < 18 ? 18 - spec.name.size() : 1, ' ') + spec.summary + "\n";
   }
@@ -145,6 +191,7 @@ std::string command_usage(const CommandSpec& spec) {
     out += required ? " -" + std::string(1, flag) + " <v>" : " [-" + std::string(1, flag) + " <v>]";
   }
   if (spec.name == "help") out += " [command]";
+  else out += " [--json]";
   out += "\n  " + spec.summary + "\n";
   for (const auto& line : spec.flag_help) out += "  " + line + "\n";
   return out;

@@ -26,6 +26,7 @@ struct AdminArgs {
   std::string command;
   std::map<char, std::string> flags;
   std::vector<std::string> positional;  // only `help <command>` takes one
+  bool json = false;                    // --json: one JSON document on stdout instead of tables
 
   bool has(char flag) const { return flags.count(flag) != 0; }
   std::string get(char flag, const std::string& fallback = {}) const;

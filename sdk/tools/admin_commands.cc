@@ -5,7 +5,13 @@
 #include <map>
 #include <set>
 
+#include <chrono>
+#include <functional>
+#include <tuple>
+
+#include "admin_render.h"
 #include "client_instance.h"
+#include "report.h"
 #include "mq/client/producer.h"
 #include "name_server_list.h"
 #include "table.h"
@@ -31,6 +37,14 @@ int fail(std::ostream& err, const Status& status) {
 Status response_status(int32_t c, const std::string& remark, const std::string& what) {
   if (c == code::kSuccess) return Status::ok();
   return Status(c, what + ": " + (remark.empty() ? "no remark" : remark));
+}
+
+Status client_call(ClientInstance& client, const std::string& addr,
+                   const std::function<void(wire::BrokerServiceClient&, wire::BaseResponse&)>& call,
+                   wire::BaseResponse* response) {
+  Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { call(b, *response); });
+  if (s && response->code != code::kSuccess) s = Status(response->code, response->remark);
+  return s;
 }
 
 Status connect(const AdminArgs& args, std::unique_ptr<ClientInstance>* out) {
@@ -88,12 +102,18 @@ int update_topic(const AdminArgs& args, ClientInstance& client, std::ostream& ou
   return rc;
 }
 
-int topic_list(ClientInstance& client, std::ostream& out, std::ostream& err) {
+int topic_list(ClientInstance& client, bool json, std::ostream& out, std::ostream& err) {
   wire::NameListResponse response;
   Status s = client.call_name_server([&](wire::NameServerServiceClient& ns) { ns.getAllTopicList(response); });
   if (s) s = response_status(response.code, response.remark, "getAllTopicList");
   if (!s) return fail(err, s);
   std::sort(response.names.begin(), response.names.end());
+  if (json) {
+    Report r;
+    r.set("topics", response.names);
+    r.print(out, true);
+    return kExitOk;
+  }
   for (const auto& name : response.names) out << name << '\n';
   return kExitOk;
 }
@@ -109,13 +129,21 @@ int topic_route(const AdminArgs& args, ClientInstance& client, std::ostream& out
   for (const auto& q : route.queues) {
     queues.add_row({q.brokerName, std::to_string(q.readQueueNums), std::to_string(q.writeQueueNums), std::to_string(q.perm)});
   }
+  if (args.json) {
+    Report r;
+    r.set("Topic", args.get('t'));
+    r.add_section("brokers", brokers.header()) = brokers;
+    r.add_section("queues", queues.header()) = queues;
+    r.print(out, true);
+    return kExitOk;
+  }
   brokers.print(out);
   out << '\n';
   queues.print(out);
   return kExitOk;
 }
 
-int cluster_list(ClientInstance& client, std::ostream& out, std::ostream& err) {
+int cluster_list(ClientInstance& client, bool json, std::ostream& out, std::ostream& err) {
   wire::ClusterInfoResponse info;
   if (Status s = client.fetch_cluster_info(&info); !s) return fail(err, s);
   Table table({"#Cluster", "#BrokerName", "#BrokerId", "#Address"});
@@ -127,6 +155,12 @@ int cluster_list(ClientInstance& client, std::ostream& out, std::ostream& err) {
       if (it == info.brokers.end()) continue;
       for (const auto& [id, addr] : it->second.brokerAddrs) table.add_row({cluster, name, std::to_string(id), addr});
     }
+  }
+  if (json) {
+    Report r;
+    r.add_section("brokers", table.header()) = table;
+    r.print(out, true);
+    return kExitOk;
   }
   table.print(out);
   return kExitOk;
@@ -151,6 +185,12 @@ int send_message(const AdminArgs& args, std::ostream& out, std::ostream& err) {
   table.add_row({result.message_queue.broker_name, std::to_string(result.message_queue.queue_id),
                  client::send_status_name(result.status), result.msg_id, result.offset_msg_id,
                  std::to_string(result.queue_offset)});
+  if (args.json) {
+    Report r;
+    r.add_section("results", table.header()) = table;
+    r.print(out, true);
+    return kExitOk;
+  }
   table.print(out);
   return kExitOk;
 }
@@ -275,8 +315,232 @@ int consumer_progress(const AdminArgs& args, ClientInstance& client, std::ostrea
     table.add_row({q.topic, q.brokerName, std::to_string(q.queueId), std::to_string(q.brokerOffset),
                    std::to_string(q.consumerOffset), std::to_string(diff)});
   }
+  if (args.json) {
+    Report r;
+    r.set("ConsumerGroup", group);
+    r.set("DiffTotal", total);
+    r.add_section("queues", table.header()) = table;
+    r.print(out, true);
+    return kExitOk;
+  }
   table.print(out);
   out << "\nConsume TPS: n/a\nDiff Total: " << total << '\n';
+  return kExitOk;
+}
+
+// Master brokers addressed by -b <addr> or -c <cluster> (neither: every master).
+Status target_brokers(const AdminArgs& args, ClientInstance& client, std::map<std::string, std::string>* targets) {
+  if (args.has('b')) {
+    (*targets)[args.get('b')] = args.get('b');
+    return Status::ok();
+  }
+  if (Status s = cluster_masters(client, args.get('c'), targets); !s) return s;
+  if (targets->empty()) return Status(code::kBrokerNotExist, "no master broker is registered");
+  return Status::ok();
+}
+
+// Runs a BaseResponse call on every target and prints one row per broker.
+int per_broker(const AdminArgs& args, ClientInstance& client, const std::map<std::string, std::string>& targets, const std::string& what,
+               const std::function<void(wire::BrokerServiceClient&, wire::BaseResponse&)>& call, std::ostream& out,
+               std::ostream& err) {
+  Report report;
+  Table& table = report.add_section("results", {"#Broker", "#Address", "#Result"});
+  int rc = kExitOk;
+  for (const auto& [name, addr] : targets) {
+    wire::BaseResponse response;
+    Status s = client_call(client, addr, call, &response);
+    if (!s) {
+      err << "error: " << what << " on " << addr << ": " << s.to_string() << '\n';
+      rc = kExitError;
+    }
+    table.add_row({name, addr, s ? "OK" : s.to_string()});
+  }
+  report.print(out, args.json);
+  return rc;
+}
+
+int delete_topic(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  std::map<std::string, std::string> targets;
+  if (Status s = target_brokers(args, client, &targets); !s) return fail(err, s);
+  const std::string topic = args.get('t');
+  return per_broker(args, client, targets, "deleteTopic " + topic,
+                    [&](wire::BrokerServiceClient& b, wire::BaseResponse& r) { b.deleteTopic(r, topic); }, out, err);
+}
+
+int update_sub_group(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  std::map<std::string, std::string> targets;
+  if (Status s = target_brokers(args, client, &targets); !s) return fail(err, s);
+  wire::SubscriptionGroupConfig config;
+  config.groupName = args.get('g');
+  config.consumeEnable = args.get('s', "true") == "true";
+  config.consumeBroadcastEnable = args.get('d', "true") == "true";
+  config.retryQueueNums = static_cast<int32_t>(args.get_int('q', 1));
+  config.retryMaxTimes = static_cast<int32_t>(args.get_int('r', 16));
+  config.brokerId = args.get_int('i', 0);
+  config.whichBrokerWhenConsumeSlowly = args.get_int('w', 1);
+  config.consumeMessageOrderly = args.get('o', "false") == "true";
+  return per_broker(args, client, targets, "updateSubscriptionGroup " + config.groupName,
+                    [&](wire::BrokerServiceClient& b, wire::BaseResponse& r) { b.updateSubscriptionGroup(r, config); },
+                    out, err);
+}
+
+int query_msg_by_id(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  std::string addr;
+  int64_t offset = 0;
+  if (!decode_offset_msg_id(args.get('i'), &addr, &offset)) {
+    err << "error: '" << args.get('i') << "' is not an offset message id (32 hex chars: ip, port, commit-log offset)\n";
+    return kExitUsage;
+  }
+  wire::MessageResponse response;
+  Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.viewMessage(response, offset); });
+  if (s) s = response_status(response.code, response.remark, "viewMessage at " + std::to_string(offset) + " on " + addr);
+  if (!s) return fail(err, s);
+  message_report(addr, response.message).print(out, args.json);
+  return kExitOk;
+}
+
+int query_msg_by_key(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  wire::TopicRouteResponse route;
+  if (Status s = client.fetch_route(args.get('t'), &route); !s) return fail(err, s);
+  wire::QueryMessageRequest request;
+  request.topic = args.get('t');
+  request.key = args.get('k');
+  request.maxNum = static_cast<int32_t>(args.get_int('m', 32));
+  std::vector<std::pair<std::string, wire::MessageExt>> found;
+  for (const auto& [name, addr] : client::master_addresses(route)) {
+    wire::QueryMessageResponse response;
+    Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.queryMessageByKey(response, request); });
+    if (s && response.code == code::kQueryNotFound) continue;
+    if (s) s = response_status(response.code, response.remark, "queryMessageByKey on " + addr);
+    if (!s) return fail(err, s);
+    for (auto& m : response.messages) found.emplace_back(name, std::move(m));
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.queueId, a.second.queueOffset) < std::tie(b.first, b.second.queueId, b.second.queueOffset);
+  });
+  message_list_report(found).print(out, args.json);
+  return kExitOk;
+}
+
+int query_msg_by_offset(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  wire::TopicRouteResponse route;
+  if (Status s = client.fetch_route(args.get('t'), &route); !s) return fail(err, s);
+  auto masters = client::master_addresses(route);
+  auto it = masters.find(args.get('b'));
+  if (it == masters.end()) {
+    return fail(err, Status(code::kBrokerNotExist, "broker " + args.get('b') + " serves no queue of " + args.get('t')));
+  }
+  wire::PullRequest request;
+  request.consumerGroup = "TOOLS_CONSUMER";
+  request.topic = args.get('t');
+  request.queueId = static_cast<int32_t>(args.get_int('i', 0));
+  request.queueOffset = args.get_int('o', 0);
+  request.maxMsgs = 1;
+  request.suspendTimeoutMs = 0;
+  wire::PullResponse response;
+  Status s = client.call_broker(it->second, [&](wire::BrokerServiceClient& b) { b.pull(response, request); });
+  if (s && response.code == code::kSuccess && response.messages.empty()) {
+    s = Status(code::kQueryNotFound, "no message at that offset");
+  } else if (s && response.code != code::kSuccess) {
+    s = response_status(response.code, response.remark.empty() ? "no message at offset " + args.get('o') : response.remark,
+                        "pull " + args.get('t') + "@" + args.get('b') + "@" + args.get('i'));
+  }
+  if (!s) return fail(err, s);
+  message_report(args.get('b'), response.messages.front()).print(out, args.json);
+  return kExitOk;
+}
+
+int reset_offset_by_time(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  wire::TopicRouteResponse route;
+  if (Status s = client.fetch_route(args.get('t'), &route); !s) return fail(err, s);
+  wire::ResetOffsetRequest request;
+  request.consumerGroup = args.get('g');
+  request.topic = args.get('t');
+  request.timestamp = args.get('s') == "now"
+                          ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count()
+                          : args.get_int('s', 0);
+  request.force = true;
+  Report report;
+  report.set("ConsumerGroup", request.consumerGroup);
+  report.set("Topic", request.topic);
+  report.set("Timestamp", request.timestamp);
+  Table& table = report.add_section("offsets", {"#Broker", "#QID", "#NewOffset"});
+  for (const auto& [name, addr] : client::master_addresses(route)) {
+    wire::ResetOffsetResponse response;
+    Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.resetOffsetByTimestamp(response, request); });
+    if (s) s = response_status(response.code, response.remark, "resetOffsetByTimestamp on " + addr);
+    if (!s) return fail(err, s);
+    for (const auto& [qid, offset] : response.offsetTable) table.add_row({name, std::to_string(qid), std::to_string(offset)});
+  }
+  report.print(out, args.json);
+  return kExitOk;
+}
+
+int broker_status(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  const std::string addr = args.get('b');
+  wire::RuntimeInfoResponse info;
+  Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getBrokerRuntimeInfo(info); });
+  if (s) s = response_status(info.code, info.remark, "getBrokerRuntimeInfo on " + addr);
+  if (!s) return fail(err, s);
+  broker_status_report(addr, info).print(out, args.json);
+  return kExitOk;
+}
+
+// Every broker sees the members that heartbeat to it: the union of the answers, deduplicated by client id.
+int consumer_connection(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  std::map<std::string, std::string> brokers;
+  if (Status s = cluster_masters(client, "", &brokers); !s) return fail(err, s);
+  wire::ConsumerConnectionResponse merged;
+  bool any = false;
+  std::set<std::string> ids, subs, problems;
+  Status last = Status(code::kConsumerNotOnline, "consumer group " + args.get('g') + " has no live member");
+  for (const auto& [name, addr] : brokers) {
+    wire::ConsumerConnectionResponse r;
+    Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerConnectionList(r, args.get('g')); });
+    if (s) s = response_status(r.code, r.remark, "getConsumerConnectionList on " + addr);
+    if (!s) {
+      if (s.code() != code::kConsumerNotOnline) last = s;
+      continue;
+    }
+    if (!any) {
+      merged.consumeType = r.consumeType;
+      merged.messageModel = r.messageModel;
+      merged.consumeFromWhere = r.consumeFromWhere;
+    }
+    any = true;
+    for (auto& c : r.connections) {
+      if (ids.insert(c.clientId).second) merged.connections.push_back(std::move(c));
+    }
+    for (auto& sub : r.subscriptions) {
+      if (subs.insert(sub.topic + "\n" + sub.expressionType + "\n" + sub.expression).second) {
+        merged.subscriptions.push_back(std::move(sub));
+      }
+    }
+    for (auto& p : r.inconsistencies) {
+      if (problems.insert(p).second) merged.inconsistencies.push_back(std::move(p));
+    }
+  }
+  if (!any) return fail(err, last);
+  consumer_connection_report(args.get('g'), merged).print(out, args.json);
+  return kExitOk;
+}
+
+int producer_connection(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
+  wire::TopicRouteResponse route;
+  if (Status s = client.fetch_route(args.get('t'), &route); !s) return fail(err, s);
+  wire::ProducerConnectionResponse merged;
+  std::set<std::string> ids;
+  for (const auto& [name, addr] : client::master_addresses(route)) {
+    wire::ProducerConnectionResponse r;
+    Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getProducerConnectionList(r, args.get('g')); });
+    if (s) s = response_status(r.code, r.remark, "getProducerConnectionList on " + addr);
+    if (!s) return fail(err, s);
+    for (auto& c : r.connections) {
+      if (ids.insert(c.clientId).second) merged.connections.push_back(std::move(c));
+    }
+  }
+  producer_connection_report(args.get('g'), merged).print(out, args.json);
   return kExitOk;
 }
 
@@ -301,11 +565,20 @@ int run_command(const AdminArgs& args, std::ostream& out, std::ostream& err) {
     std::unique_ptr<ClientInstance> client;
     if (Status s = connect(args, &client); !s) return fail(err, s);
     if (args.command == "updateTopic") return update_topic(args, *client, out, err);
-    if (args.command == "topicList") return topic_list(*client, out, err);
+    if (args.command == "topicList") return topic_list(*client, args.json, out, err);
     if (args.command == "topicRoute") return topic_route(args, *client, out, err);
-    if (args.command == "clusterList") return cluster_list(*client, out, err);
+    if (args.command == "clusterList") return cluster_list(*client, args.json, out, err);
     if (args.command == "consumeMessage") return consume_message(args, *client, out, err);
     if (args.command == "consumerProgress") return consumer_progress(args, *client, out, err);
+    if (args.command == "deleteTopic") return delete_topic(args, *client, out, err);
+    if (args.command == "updateSubGroup") return update_sub_group(args, *client, out, err);
+    if (args.command == "queryMsgById") return query_msg_by_id(args, *client, out, err);
+    if (args.command == "queryMsgByKey") return query_msg_by_key(args, *client, out, err);
+    if (args.command == "queryMsgByOffset") return query_msg_by_offset(args, *client, out, err);
+    if (args.command == "resetOffsetByTime") return reset_offset_by_time(args, *client, out, err);
+    if (args.command == "brokerStatus") return broker_status(args, *client, out, err);
+    if (args.command == "consumerConnection") return consumer_connection(args, *client, out, err);
+    if (args.command == "producerConnection") return producer_connection(args, *client, out, err);
     err << "unknown command '" << args.command << "'\n" << usage_text();
     return kExitUsage;
   } catch (const std::exception& e) {

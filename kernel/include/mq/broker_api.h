@@ -68,7 +68,8 @@ struct PullRequest {
   int32_t max_bytes = 256 * 1024;
   int64_t suspend_timeout_ms = 15000;  // 0: answer at once (no long polling)
   int64_t commit_offset = -1;          // >= 0: also commit this consumer offset
-  std::string subscription = "*";      // tag expression "TagA || TagB" or "*"
+  std::string subscription = "*";      // tag expression "TagA || TagB" or "*", or SQL92
+  std::string expression_type = "TAG"; // TAG | SQL92
 };
 struct PullResponse {
   Status status;  // SUCCESS, PULL_NOT_FOUND, PULL_RETRY_IMMEDIATELY, PULL_OFFSET_MOVED, ...
@@ -98,6 +99,8 @@ struct ConsumerData {
 };
 struct HeartbeatRequest {
   std::string client_id;
+  std::string client_addr;  // "ip:port" of the connection, filled by the transport
+  int32_t client_version = 0;
   std::vector<std::string> producer_groups;
   std::vector<ConsumerData> consumers;
 };
@@ -108,6 +111,50 @@ struct QueueConsumeStat {
   QueueId queue_id = 0;
   QueueOffset broker_offset{0};    // max offset of the queue
   int64_t consumer_offset = -1;    // committed offset, -1 if none
+};
+
+struct QueueRef {
+  std::string topic;
+  QueueId queue_id = 0;
+  friend auto operator<=>(const QueueRef&, const QueueRef&) = default;
+};
+
+// Per-group counter bumped when a member joins or leaves, or the group's offsets are reset.
+struct ConsumerGroupChange {
+  Status status;
+  int64_t version = 0;
+  std::vector<std::string> consumer_ids;         // sorted
+  std::vector<std::string> offset_reset_topics;  // reset after the caller's known version
+};
+
+// RocketMQ SubscriptionGroupConfig (the fields that matter so far).
+struct SubscriptionGroupConfig {
+  std::string group_name;
+  bool consume_enable = true;
+  bool consume_broadcast_enable = true;
+  int32_t retry_queue_nums = 1;
+  int32_t retry_max_times = 16;
+  int64_t broker_id = 0;
+  int64_t which_broker_when_consume_slowly = 1;
+  bool consume_message_orderly = false;
+  friend bool operator==(const SubscriptionGroupConfig&, const SubscriptionGroupConfig&) = default;
+};
+
+struct ConnectionInfo {
+  std::string client_id;
+  std::string client_addr;
+  std::string language = "CPP";
+  int32_t version = 0;
+  int64_t last_heartbeat_ms = 0;
+};
+
+struct ConsumerConnection {
+  std::vector<ConnectionInfo> connections;
+  ConsumeType consume_type = ConsumeType::kPush;
+  MessageModel message_model = MessageModel::kClustering;
+  ConsumeFromWhere consume_from_where = ConsumeFromWhere::kLastOffset;
+  std::vector<SubscriptionData> subscriptions;  // union over members
+  std::vector<std::string> inconsistencies;     // members whose subscriptions differ, readable
 };
 
 // Implemented by the kernel. Threading: every method may be called concurrently from
@@ -141,6 +188,37 @@ class BOOST_SYMBOL_VISIBLE BrokerApi {
   virtual Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group,
                                                               const std::string& topic) = 0;
   virtual std::map<std::string, std::string> runtime_info() = 0;
+
+  // ---- client features ----
+  // Locks queues for an orderly consumer; returns the subset now held by client_id. A lock
+  // expires 60 s after its last renewal (rocketmq.broker.rebalance.lockMaxLiveTime).
+  virtual Result<std::vector<QueueRef>> lock_batch(const std::string& group, const std::string& client_id,
+                                                   const std::vector<QueueRef>& queues) = 0;
+  virtual Status unlock_batch(const std::string& group, const std::string& client_id,
+                              const std::vector<QueueRef>& queues) = 0;
+  // Long poll: replies at once if the group's version != known_version, else on the next
+  // change or after timeout_ms (with the unchanged version). Holds no thread while waiting.
+  virtual void wait_consumer_group_change(const std::string& group, const std::string& client_id,
+                                          int64_t known_version, int64_t timeout_ms,
+                                          Reply<ConsumerGroupChange> reply) = 0;
+  virtual Status delete_topic(const std::string& topic) = 0;
+  virtual Status update_subscription_group(const SubscriptionGroupConfig& config) = 0;
+  virtual std::vector<SubscriptionGroupConfig> subscription_groups() = 0;
+  // The message whose record starts at `offset` (QUERY_NOT_FOUND if none does).
+  virtual Result<StoredMessage> view_message(CommitLogOffset offset) = 0;
+  // Messages of `topic` with KEYS entry or UNIQ_KEY == key, stored in [begin_ms, end_ms]
+  // (end_ms < 0: no bound), at most max_count, newest first.
+  virtual Result<std::vector<StoredMessage>> query_message_by_key(const std::string& topic, const std::string& key,
+                                                                  int32_t max_count, int64_t begin_ms,
+                                                                  int64_t end_ms) = 0;
+  // Sets the group's offset of every queue of `topic` to the first message stored at or after
+  // timestamp_ms (timestamp_ms < 0: the max offset); with force=false never moves backwards.
+  // Bumps the group's version with `topic` in offset_reset_topics. Returns queue -> offset.
+  virtual Result<std::map<QueueId, int64_t>> reset_offset_by_timestamp(const std::string& group,
+                                                                        const std::string& topic,
+                                                                        int64_t timestamp_ms, bool force) = 0;
+  virtual Result<ConsumerConnection> consumer_connection(const std::string& group) = 0;  // CONSUMER_NOT_ONLINE
+  virtual Result<std::vector<ConnectionInfo>> producer_connection(const std::string& group) = 0;
 };
 
 // ---- name server ----

@@ -120,19 +120,17 @@ class BOOST_SYMBOL_VISIBLE MessageStore {
   // Reads and CRC-checks the record starting at `offset`.
   virtual Result<StoredMessage> read_at(CommitLogOffset offset) = 0;
 
+  // Messages of `topic` whose KEYS (space-separated) contain `key` or whose UNIQ_KEY equals
+  // it, stored within [begin_ms, end_ms] (end_ms < 0: no upper bound), newest first, at most
+  // max_count. Served from the key index; every result is re-checked against the record.
+  virtual std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key,
+                                                  int32_t max_count, int64_t begin_ms, int64_t end_ms) = 0;
+
   virtual void add_arrival_listener(ArrivalListener listener) = 0;
   virtual StoreStats stats() = 0;
 
   // ---- additive (issue 3); the defaults serve stores without these features ----
 
-  // Messages of `topic` whose KEYS (space separated) contain `key` or whose UNIQ_KEY is
-  // `key`, stored in [begin_ms, end_ms], at most `max`, newest first (RocketMQ
-  // queryMessage; the index key is "topic#key"). QUERY_NOT_FOUND when there is none.
-  virtual Result<std::vector<StoredMessage>> query_by_key(const std::string& topic, const std::string& key,
-                                                          int32_t max, int64_t begin_ms, int64_t end_ms) {
-    (void)topic, (void)key, (void)max, (void)begin_ms, (void)end_ms;
-    return Status::error(Code::kRequestCodeNotSupported, "this message store has no key index");
-  }
   // The message whose offset message id (make_offset_msg_id) is `msg_id`.
   virtual Result<StoredMessage> read_by_msg_id(std::string_view msg_id) {
     HostAddress host;

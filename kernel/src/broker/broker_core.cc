@@ -11,11 +11,14 @@
 
 #include "broker/client_manager.h"
 #include "broker/consumer_offset_manager.h"
+#include "broker/group_change_service.h"
 #include "broker/group_name.h"
 #include "broker/pull_hold_service.h"
 #include "broker/pull_processor.h"
+#include "broker/queue_lock_manager.h"
 #include "broker/registration_service.h"
 #include "broker/send_processor.h"
+#include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
 #include "broker/worker_thread.h"
 
@@ -24,6 +27,8 @@ namespace {
 
 constexpr std::string_view kBrokerVersion = "0.1.0";
 constexpr std::chrono::milliseconds kHoldCheckPeriod{50};
+constexpr int32_t kMaxQueryMessages = 64;  // RocketMQ maxMsgsNumBatch
+constexpr int64_t kMaxGroupChangeWaitMs = 10 * 60 * 1000;  // longer waits are cut (answered unchanged)
 
 std::filesystem::path config_dir(const BrokerSettings& s) {
   return std::filesystem::path(s.identity.store_root) / "config";
@@ -45,9 +50,12 @@ struct BrokerCore::Impl {
         log(std::move(l)),
         topics(config_dir(settings) / "topics.json", *log),
         offsets(config_dir(settings) / "consumerOffset.json", *log),
+        groups(config_dir(settings) / "subscriptionGroup.json", *log),
+        locks(std::chrono::milliseconds(settings.rebalance_lock_max_live_time_ms)),
+        group_changes(now_ms(), [this](const std::string& g) { return clients.consumer_ids(g); }),
         holds(std::make_shared<PullHoldService>([this](HeldPull p) { wake(std::move(p)); })),
         send_processor(settings, *store, topics, *log),
-        pull_processor(settings, *store, topics, offsets, *holds, *log),
+        pull_processor(settings, *store, topics, offsets, groups, *holds, *log),
         registration(settings.namesrv_addrs, settings.register_name_server_period_ms,
                      [this] { return make_registration(); }, *log) {}
 
@@ -67,6 +75,36 @@ struct BrokerCore::Impl {
   void expire_holds() {
     for (HeldPull& p : holds->take_expired(std::chrono::steady_clock::now()))
       pull_processor.rerun(std::move(p), std::nullopt);
+    group_changes.expire(std::chrono::steady_clock::now());
+  }
+
+  // Logs a group's subscription inconsistencies once per change.
+  void check_consistency(const std::string& group) {
+    auto change = clients.inconsistency_change(group);
+    if (!change) return;
+    if (change->empty()) {
+      log->info("consumer group '{}': the members' subscriptions are consistent again", group);
+      return;
+    }
+    std::string text;
+    for (const auto& line : *change) text += (text.empty() ? "" : "; ") + line;
+    log->warn("consumer group '{}' has members with inconsistent subscriptions: {}. Messages may be missed or "
+              "filtered differently per queue; give every member of the group the same subscriptions",
+              group, text);
+  }
+
+  // A client left (unregister or expiry): release its queue locks, tell its groups.
+  void on_departure(const ClientManager::Departure& d) {
+    if (size_t n = locks.release_client(d.client_id); n > 0)
+      log->info("released {} queue locks of client '{}'", n, d.client_id);
+    for (const auto& g : d.consumer_groups) {
+      group_changes.bump(g);
+      check_consistency(g);
+    }
+  }
+
+  void persist_groups() {
+    if (Status st = groups.persist(); !st) log->error("saving subscription groups failed: {}", st.message());
   }
 
   void persist_topics() {
@@ -114,7 +152,10 @@ struct BrokerCore::Impl {
   std::shared_ptr<spdlog::logger> log;
   TopicConfigManager topics;
   ConsumerOffsetManager offsets;
+  SubscriptionGroupManager groups;
   ClientManager clients;
+  QueueLockManager locks;
+  GroupChangeService group_changes;  // parked group-change waits, expired by pull_worker
   // Shared with the store's arrival listener, which the store keeps forever: the listener
   // holds a weak reference and becomes a no-op once the hold service is closed.
   std::shared_ptr<PullHoldService> holds;
@@ -145,7 +186,9 @@ Status BrokerCore::start() {
   if (ec) return Status::system("cannot create " + config_dir(d.settings).string() + ": " + ec.message());
   if (Status st = d.topics.load(); !st) return st;
   if (Status st = d.offsets.load(); !st) return st;
+  if (Status st = d.groups.load(); !st) return st;
   d.topics.set_on_change([&d] { d.on_topics_changed(); });
+  d.groups.set_on_change([&d] { d.background.post([&d] { d.persist_groups(); }); });
 
   std::weak_ptr<PullHoldService> weak = d.holds;
   d.store->add_arrival_listener([weak](const std::string& topic, QueueId queue_id, QueueOffset next, int64_t hash) {
@@ -160,8 +203,10 @@ Status BrokerCore::start() {
   auto ttl = std::chrono::milliseconds(std::max<int64_t>(d.settings.client_channel_expired_ms, 1));
   auto scan = std::clamp(ttl / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(10000));
   d.background.every(scan, [&d, ttl] {
-    for (const auto& id : d.clients.expire(std::chrono::steady_clock::now(), ttl))
-      d.log->info("client '{}' expired: no heartbeat for {} ms", id, ttl.count());
+    for (const auto& gone : d.clients.expire(std::chrono::steady_clock::now(), ttl)) {
+      d.log->info("client '{}' expired: no heartbeat for {} ms", gone.client_id, ttl.count());
+      d.on_departure(gone);
+    }
   });
   d.background.post([&d] { d.persist_topics(); });
   d.boot_time_ms = now_ms();
@@ -185,11 +230,13 @@ void BrokerCore::stop() {
     r.next_begin_offset = p.request.queue_offset;
     p.reply(std::move(r));
   }
+  d.group_changes.close(Status(Code::kServiceNotAvailable, "broker is shutting down"));
   d.pull_worker.stop();
   d.background.stop();
   if (prev == State::kRunning) {
     d.persist_offsets();
     d.persist_topics();
+    d.persist_groups();
     d.log->info("broker core '{}' stopped", d.settings.identity.broker_name);
   }
 }
@@ -256,11 +303,43 @@ Result<QueueOffset> BrokerCore::search_offset_by_timestamp(const std::string& to
 }
 
 Status BrokerCore::heartbeat(const HeartbeatRequest& request) {
-  return impl_->clients.heartbeat(request, std::chrono::steady_clock::now());
+  Impl& d = *impl_;
+  if (request.client_version > 0 && request.client_version < d.settings.min_client_version)
+    return Status(Code::kVersionNotSupported, "client '" + request.client_id + "' has protocol version " +
+                                                  std::to_string(request.client_version) + "; broker '" +
+                                                  d.settings.identity.broker_name + "' needs at least " +
+                                                  std::to_string(d.settings.min_client_version) +
+                                                  "; upgrade the client");
+  for (const auto& c : request.consumers) {
+    for (const auto& s : c.subscriptions) {
+      auto filter = make_pull_filter(s.expression_type, s.expression);
+      if (!filter)
+        return Status(filter.status().code(), "heartbeat of client '" + request.client_id + "' group '" + c.group +
+                                                  "' topic '" + s.topic + "': " + filter.status().message());
+    }
+  }
+  std::set<std::string> changed;
+  std::set<std::string> touched;
+  Status st = d.clients.heartbeat(request, std::chrono::steady_clock::now(), now_ms(), &changed, &touched);
+  if (!st) return st;
+  if (d.settings.auto_create_subscription_group)
+    for (const auto& c : request.consumers) (void)d.groups.create_if_absent(c.group);
+  for (const auto& g : changed) {
+    d.log->info("consumer group '{}' membership changed by client '{}'", g, request.client_id);
+    d.group_changes.bump(g);
+  }
+  for (const auto& g : touched) d.check_consistency(g);
+  return Status::ok();
 }
 
 Status BrokerCore::unregister_client(const std::string& client_id) {
-  if (impl_->clients.unregister(client_id)) impl_->log->info("client '{}' unregistered", client_id);
+  Impl& d = *impl_;
+  if (auto gone = d.clients.unregister(client_id)) {
+    d.log->info("client '{}' unregistered", client_id);
+    d.on_departure(*gone);
+  } else if (d.locks.release_client(client_id) > 0) {
+    d.log->info("released the queue locks of unknown client '{}'", client_id);
+  }
   return Status::ok();
 }
 
@@ -329,7 +408,158 @@ std::map<std::string, std::string> BrokerCore::runtime_info() {
   info["topicCount"] = std::to_string(d.topics.size());
   info["clientCount"] = std::to_string(d.clients.client_count());
   info["heldPullCount"] = std::to_string(d.holds->size());
+  info["subscriptionGroupCount"] = std::to_string(d.groups.size());
+  info["queueLockCount"] = std::to_string(d.locks.size());
+  info["groupChangeWaitCount"] = std::to_string(d.group_changes.waiting());
   return info;
+}
+
+Result<std::vector<QueueRef>> BrokerCore::lock_batch(const std::string& group, const std::string& client_id,
+                                                     const std::vector<QueueRef>& queues) {
+  Impl& d = *impl_;
+  if (d.state.load() != State::kRunning) return d.not_running();
+  if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
+  if (client_id.empty()) return Status::invalid("lock of group '" + group + "' without a client id");
+  for (const QueueRef& q : queues) {
+    if (std::string why = validate_topic_name(q.topic); !why.empty()) return Status::invalid(why);
+    if (q.queue_id < 0)
+      return Status::invalid("lock of topic '" + q.topic + "' queue " + std::to_string(q.queue_id) +
+                             ": the queue id is negative");
+  }
+  auto held = d.locks.lock_batch(group, client_id, queues, std::chrono::steady_clock::now());
+  d.log->debug("client '{}' of group '{}' holds {} of {} requested queue locks", client_id, group, held.size(),
+               queues.size());
+  return held;
+}
+
+Status BrokerCore::unlock_batch(const std::string& group, const std::string& client_id,
+                                const std::vector<QueueRef>& queues) {
+  Impl& d = *impl_;
+  if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
+  if (client_id.empty()) return Status::invalid("unlock of group '" + group + "' without a client id");
+  d.locks.unlock_batch(group, client_id, queues);
+  return Status::ok();
+}
+
+void BrokerCore::wait_consumer_group_change(const std::string& group, const std::string& client_id,
+                                            int64_t known_version, int64_t timeout_ms,
+                                            Reply<ConsumerGroupChange> reply) {
+  Impl& d = *impl_;
+  ConsumerGroupChange error;
+  error.version = known_version;
+  if (d.state.load() != State::kRunning) {
+    error.status = d.not_running();
+    return reply(std::move(error));
+  }
+  if (std::string why = validate_group_name(group); !why.empty()) {
+    error.status = Status::invalid("group-change wait of client '" + client_id + "': " + why);
+    return reply(std::move(error));
+  }
+  auto wait = std::chrono::milliseconds(std::clamp<int64_t>(timeout_ms, 0, kMaxGroupChangeWaitMs));
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  d.group_changes.wait(group, known_version, deadline, std::move(reply));
+}
+
+Status BrokerCore::delete_topic(const std::string& topic) {
+  Impl& d = *impl_;
+  if (std::string why = validate_topic_name(topic); !why.empty()) return Status::invalid(why);
+  if (!d.topics.remove(topic))
+    return Status(Code::kTopicNotExist,
+                  "topic '" + topic + "' does not exist on broker '" + d.settings.identity.broker_name + "'");
+  size_t offsets = d.offsets.remove_topic(topic);
+  d.locks.release_topic(topic);
+  d.log->info("topic '{}' deleted with the offsets of {} consumer groups; its stored messages age out by retention",
+              topic, offsets);
+  d.background.post([&d] { d.persist_offsets(); });
+  return Status::ok();
+}
+
+Status BrokerCore::update_subscription_group(const SubscriptionGroupConfig& config) {
+  return impl_->groups.create_or_update(config);
+}
+
+std::vector<SubscriptionGroupConfig> BrokerCore::subscription_groups() { return impl_->groups.all(); }
+
+Result<StoredMessage> BrokerCore::view_message(CommitLogOffset offset) {
+  Impl& d = *impl_;
+  if (offset.value() < 0)
+    return Status(Code::kQueryNotFound, "commit-log offset " + std::to_string(offset.value()) + " is negative");
+  auto msg = d.store->read_at(offset);
+  if (!msg)
+    return Status(Code::kQueryNotFound, "no message starts at commit-log offset " + std::to_string(offset.value()) +
+                                            " on broker '" + d.settings.identity.broker_name +
+                                            "': " + msg.status().message());
+  return msg;
+}
+
+Result<std::vector<StoredMessage>> BrokerCore::query_message_by_key(const std::string& topic, const std::string& key,
+                                                                    int32_t max_count, int64_t begin_ms,
+                                                                    int64_t end_ms) {
+  Impl& d = *impl_;
+  if (!d.topics.find(topic))
+    return Status(Code::kTopicNotExist,
+                  "topic '" + topic + "' does not exist on broker '" + d.settings.identity.broker_name + "'");
+  if (key.empty()) return Status::invalid("query of topic '" + topic + "' needs a non-empty key");
+  if (max_count <= 0)
+    return Status::invalid("query of topic '" + topic + "' asks for max " + std::to_string(max_count) +
+                           " messages; it must be positive");
+  if (end_ms >= 0 && begin_ms > end_ms)
+    return Status::invalid("query of topic '" + topic + "': begin " + std::to_string(begin_ms) + " is after end " +
+                           std::to_string(end_ms));
+  auto found = d.store->query_by_key(topic, key, std::min(max_count, kMaxQueryMessages), begin_ms, end_ms);
+  if (found.empty())
+    return Status(Code::kQueryNotFound, "no message of topic '" + topic + "' with key '" + key + "' stored in [" +
+                                            std::to_string(begin_ms) + ", " +
+                                            (end_ms < 0 ? std::string("now") : std::to_string(end_ms)) + "]");
+  return found;
+}
+
+Result<std::map<QueueId, int64_t>> BrokerCore::reset_offset_by_timestamp(const std::string& group,
+                                                                          const std::string& topic,
+                                                                          int64_t timestamp_ms, bool force) {
+  Impl& d = *impl_;
+  if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
+  auto config = d.topics.find(topic);
+  if (!config)
+    return Status(Code::kTopicNotExist,
+                  "topic '" + topic + "' does not exist on broker '" + d.settings.identity.broker_name + "'");
+  std::map<QueueId, int64_t> result;
+  const QueueId n = std::max(config->read_queue_nums, config->write_queue_nums);
+  for (QueueId q = 0; q < n; ++q) {
+    int64_t target = timestamp_ms < 0 ? d.store->max_offset(topic, q).value()
+                                      : d.store->offset_by_time(topic, q, timestamp_ms).value();
+    if (!force)
+      if (auto current = d.offsets.query(group, topic, q); current && *current > target) target = *current;
+    d.offsets.commit(group, topic, q, target);
+    result[q] = target;
+  }
+  int64_t version = d.group_changes.bump(group, topic);
+  d.log->info("offsets of group '{}' topic '{}' reset to timestamp {} (force={}) on {} queues; group version {}",
+              group, topic, timestamp_ms, force, n, version);
+  d.background.post([&d] { d.persist_offsets(); });
+  return result;
+}
+
+Result<ConsumerConnection> BrokerCore::consumer_connection(const std::string& group) {
+  Impl& d = *impl_;
+  if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
+  auto view = d.clients.consumer_group(group);
+  if (view.connections.empty() || !view.newest)
+    return Status(Code::kConsumerNotOnline, "consumer group '" + group + "' has no live member on broker '" +
+                                                d.settings.identity.broker_name + "'");
+  ConsumerConnection out;
+  out.connections = std::move(view.connections);
+  out.consume_type = view.newest->consume_type;
+  out.message_model = view.newest->message_model;
+  out.consume_from_where = view.newest->consume_from_where;
+  out.subscriptions = std::move(view.subscriptions);
+  out.inconsistencies = d.clients.inconsistencies(group);
+  return out;
+}
+
+Result<std::vector<ConnectionInfo>> BrokerCore::producer_connection(const std::string& group) {
+  if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
+  return impl_->clients.producer_group(group);
 }
 
 }  // namespace mq::kernel

@@ -31,6 +31,8 @@ struct BrokerSettings {
   int64_t register_name_server_period_ms = 30000;   // registerNameServerPeriod
   int64_t flush_consumer_offset_interval_ms = 5000; // flushConsumerOffsetInterval
   int64_t client_channel_expired_ms = 120000;       // heartbeat expiry of clients
+  int64_t rebalance_lock_max_live_time_ms = 60000;  // rebalanceLockMaxLiveTime: queue lock expiry
+  int32_t min_client_version = 1;  // heartbeats with 0 < client_version < this: VERSION_NOT_SUPPORTED
 };
 
 // Lifecycle: construct -> start() -> [serve] -> stop() -> destroy. Threading: BrokerApi
@@ -71,6 +73,23 @@ class BrokerCore final : public BrokerApi {
   std::vector<TopicConfig> topics() override;
   Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group, const std::string& topic) override;
   std::map<std::string, std::string> runtime_info() override;
+  Result<std::vector<QueueRef>> lock_batch(const std::string& group, const std::string& client_id,
+                                           const std::vector<QueueRef>& queues) override;
+  Status unlock_batch(const std::string& group, const std::string& client_id,
+                      const std::vector<QueueRef>& queues) override;
+  void wait_consumer_group_change(const std::string& group, const std::string& client_id, int64_t known_version,
+                                  int64_t timeout_ms, Reply<ConsumerGroupChange> reply) override;
+  Status delete_topic(const std::string& topic) override;
+  Status update_subscription_group(const SubscriptionGroupConfig& config) override;
+  std::vector<SubscriptionGroupConfig> subscription_groups() override;
+  Result<StoredMessage> view_message(CommitLogOffset offset) override;
+  Result<std::vector<StoredMessage>> query_message_by_key(const std::string& topic, const std::string& key,
+                                                          int32_t max_count, int64_t begin_ms,
+                                                          int64_t end_ms) override;
+  Result<std::map<QueueId, int64_t>> reset_offset_by_timestamp(const std::string& group, const std::string& topic,
+                                                                int64_t timestamp_ms, bool force) override;
+  Result<ConsumerConnection> consumer_connection(const std::string& group) override;
+  Result<std::vector<ConnectionInfo>> producer_connection(const std::string& group) override;
 
  private:
   struct Impl;

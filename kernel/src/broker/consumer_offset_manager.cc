@@ -70,6 +70,14 @@ std::map<std::string, std::map<QueueId, int64_t>> ConsumerOffsetManager::offsets
   return out;
 }
 
+size_t ConsumerOffsetManager::remove_topic(const std::string& topic) {
+  const std::string prefix = topic + "@";
+  std::lock_guard lock(mu_);
+  size_t n = std::erase_if(table_, [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
+  if (n > 0) ++version_;
+  return n;
+}
+
 Status ConsumerOffsetManager::persist() {
   std::lock_guard persist_lock(persist_mu_);
   nlohmann::json table = nlohmann::json::object();

@@ -30,6 +30,9 @@ class ConsumerOffsetManager {
   // topic -> queue -> offset, for every topic the group has offsets for.
   std::map<std::string, std::map<QueueId, int64_t>> offsets_of_group(const std::string& group) const;
 
+  // Drops every group's offsets of `topic`; returns how many (topic, group) entries.
+  size_t remove_topic(const std::string& topic);
+
   // Writes the table if it changed since the last successful write.
   Status persist();
   const std::filesystem::path& file() const { return file_; }

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/tag_filter.h"
+#include "mq/message_store.h"
 #include "mq/broker_api.h"
 
 namespace mq::kernel {
@@ -22,7 +22,7 @@ struct HeldPull {
   PullRequest request;
   Reply<PullResponse> reply;  // answered exactly once by whoever takes the HeldPull out
   Clock::time_point deadline;
-  std::shared_ptr<const TagFilter> filter;
+  std::shared_ptr<const MessageFilter> filter;  // nullptr: everything
   bool wake_on_arrival = true;  // false for short polling (longPollingEnable=false)
 };
 

@@ -1,10 +1,17 @@
 // PullProcessor: the pull path and its long-polling hand-off.
 #include "broker/pull_processor.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "broker/group_name.h"
+#include "broker/sql_filter.h"
+#include "broker/tag_filter.h"
 
 namespace mq::kernel {
 namespace {
+
+constexpr int64_t kMaxPullHoldMs = 60 * 60 * 1000;
 
 std::string where(const PullRequest& r) {
   return "topic '" + r.topic + "' queue " + std::to_string(r.queue_id);
@@ -22,6 +29,25 @@ PullResponse error_response(const PullRequest& request, Status status) {
 }
 
 }  // namespace
+
+Result<std::shared_ptr<const MessageFilter>> make_pull_filter(const std::string& expression_type,
+                                                              const std::string& expression) {
+  std::string type = expression_type;
+  for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (type.empty() || type == "TAG") {
+    auto parsed = TagFilter::parse(expression);
+    if (!parsed) return parsed.status();
+    if (parsed->match_all()) return std::shared_ptr<const MessageFilter>();
+    return std::shared_ptr<const MessageFilter>(std::make_shared<const TagFilter>(std::move(parsed).value()));
+  }
+  if (type == "SQL92") {
+    auto parsed = SqlFilter::parse(expression);
+    if (!parsed) return parsed.status();
+    return std::shared_ptr<const MessageFilter>(std::make_shared<const SqlFilter>(std::move(parsed).value()));
+  }
+  return Status(Code::kSubscriptionParseFailed,
+                "expression type '" + expression_type + "' is not supported; use TAG or SQL92");
+}
 
 PullResponse map_get_result(const PullRequest& request, GetResult g) {
   PullResponse r;
@@ -71,8 +97,15 @@ PullResponse map_get_result(const PullRequest& request, GetResult g) {
 }
 
 PullProcessor::PullProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
-                             ConsumerOffsetManager& offsets, PullHoldService& holds, spdlog::logger& log)
-    : settings_(settings), store_(store), topics_(topics), offsets_(offsets), holds_(holds), log_(log) {}
+                             ConsumerOffsetManager& offsets, SubscriptionGroupManager& groups,
+                             PullHoldService& holds, spdlog::logger& log)
+    : settings_(settings),
+      store_(store),
+      topics_(topics),
+      offsets_(offsets),
+      groups_(groups),
+      holds_(holds),
+      log_(log) {}
 
 void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
   auto topic = topics_.find(request.topic);
@@ -98,13 +131,28 @@ void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
                                                          std::to_string(request.max_msgs) + " max_bytes=" +
                                                          std::to_string(request.max_bytes) +
                                                          "; both must be positive")));
-  auto parsed = TagFilter::parse(request.subscription);
+  auto parsed = make_pull_filter(request.expression_type, request.subscription);
   if (!parsed) return reply(error_response(request, parsed.status()));
-  auto filter = std::make_shared<const TagFilter>(std::move(parsed).value());
+  std::shared_ptr<const MessageFilter> filter = std::move(parsed).value();
 
   if (!request.consumer_group.empty()) {
     if (std::string why = validate_group_name(request.consumer_group); !why.empty())
       return reply(error_response(request, Status::invalid(why)));
+    auto group = groups_.find(request.consumer_group);
+    if (!group) {
+      if (!settings_.auto_create_subscription_group)
+        return reply(error_response(
+            request, Status(Code::kSubscriptionGroupNotExist,
+                            "subscription group '" + request.consumer_group + "' does not exist on broker '" +
+                                settings_.identity.broker_name +
+                                "'; create it with mqadmin updateSubGroup or set autoCreateSubscriptionGroup=true")));
+      group = groups_.create_if_absent(request.consumer_group);
+    }
+    if (!group->consume_enable)
+      return reply(error_response(request, Status(Code::kNoPermission, "subscription group '" +
+                                                                           request.consumer_group +
+                                                                           "' has consumeEnable=false on broker '" +
+                                                                           settings_.identity.broker_name + "'")));
   }
   if (request.commit_offset >= 0 && !request.consumer_group.empty())
     offsets_.commit(request.consumer_group, request.topic, request.queue_id, request.commit_offset);
@@ -113,6 +161,7 @@ void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
   bool wake_on_arrival = settings_.long_polling_enable;
   if (request.suspend_timeout_ms > 0) {
     int64_t hold_ms = settings_.long_polling_enable ? request.suspend_timeout_ms : settings_.short_polling_time_ms;
+    hold_ms = std::min(hold_ms, kMaxPullHoldMs);  // keeps the deadline arithmetic in range
     park_until = Clock::now() + std::chrono::milliseconds(hold_ms);
   }
   serve(std::move(request), std::move(reply), std::move(filter), park_until, wake_on_arrival);
@@ -122,7 +171,7 @@ void PullProcessor::rerun(HeldPull pull, std::optional<Clock::time_point> park_u
   serve(std::move(pull.request), std::move(pull.reply), std::move(pull.filter), park_until, pull.wake_on_arrival);
 }
 
-void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const TagFilter> filter,
+void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const MessageFilter> filter,
                           std::optional<Clock::time_point> park_until, bool wake_on_arrival) {
   GetRequest get;
   get.topic = request.topic;
@@ -130,7 +179,7 @@ void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::s
   get.offset = request.queue_offset;
   get.max_count = request.max_msgs;
   get.max_bytes = request.max_bytes;
-  get.filter = filter->match_all() ? nullptr : filter.get();
+  get.filter = filter.get();
   GetResult result = store_.get(get);
   const QueueOffset seen_max = result.max_offset;
   PullResponse response = map_get_result(request, std::move(result));

@@ -10,6 +10,7 @@
 #include "broker/broker_core.h"
 #include "broker/consumer_offset_manager.h"
 #include "broker/pull_hold_service.h"
+#include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
 #include "mq/broker_api.h"
 #include "mq/message_store.h"
@@ -20,12 +21,19 @@ namespace mq::kernel {
 // remark naming the offset and the valid range when the offset is not served.
 PullResponse map_get_result(const PullRequest& request, GetResult result);
 
+// The filter of a pull: nullptr for everything ("*"), else a TagFilter or SqlFilter.
+// expression_type TAG (or empty) / SQL92, case-insensitive; other types and expressions
+// that do not parse are SUBSCRIPTION_PARSE_FAILED.
+Result<std::shared_ptr<const MessageFilter>> make_pull_filter(const std::string& expression_type,
+                                                              const std::string& expression);
+
 // Threading: process() is safe from any thread and never blocks beyond one store get.
 class PullProcessor {
  public:
   using Clock = std::chrono::steady_clock;
   PullProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
-                ConsumerOffsetManager& offsets, PullHoldService& holds, spdlog::logger& log);
+                ConsumerOffsetManager& offsets, SubscriptionGroupManager& groups, PullHoldService& holds,
+                spdlog::logger& log);
 
   // A new pull from a client: validates, commits commit_offset, then serves or parks it.
   void process(PullRequest request, Reply<PullResponse> reply);
@@ -34,13 +42,14 @@ class PullProcessor {
   void rerun(HeldPull pull, std::optional<Clock::time_point> park_until);
 
  private:
-  void serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const TagFilter> filter,
+  void serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const MessageFilter> filter,
              std::optional<Clock::time_point> park_until, bool wake_on_arrival);
 
   const BrokerSettings& settings_;
   MessageStore& store_;
   TopicConfigManager& topics_;
   ConsumerOffsetManager& offsets_;
+  SubscriptionGroupManager& groups_;
   PullHoldService& holds_;
   spdlog::logger& log_;
 };

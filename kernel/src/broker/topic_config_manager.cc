@@ -96,6 +96,17 @@ TopicConfig TopicConfigManager::create_if_absent(const std::string& topic, int32
   return config;
 }
 
+bool TopicConfigManager::remove(const std::string& topic) {
+  {
+    std::lock_guard lock(mu_);
+    if (topics_.erase(topic) == 0) return false;
+    ++version_;
+  }
+  log_.info("topic '{}' deleted", topic);
+  changed();
+  return true;
+}
+
 std::vector<TopicConfig> TopicConfigManager::all() const {
   std::lock_guard lock(mu_);
   std::vector<TopicConfig> out;

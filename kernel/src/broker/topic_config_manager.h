@@ -38,6 +38,8 @@ class TopicConfigManager {
   Status create_or_update(const TopicConfig& config);
   // Returns the topic, creating it with `queue_nums` read/write queues when absent.
   TopicConfig create_if_absent(const std::string& topic, int32_t queue_nums);
+  // Removes the topic; false when it did not exist.
+  bool remove(const std::string& topic);
   std::vector<TopicConfig> all() const;  // sorted by name
   size_t size() const;
 

@@ -40,6 +40,8 @@ po::options_description broker_global_options(const std::string& default_plugin_
       ("registerNameServerPeriod", po::value<int64_t>()->default_value(30000), "ms between registrations")
       ("flushConsumerOffsetInterval", po::value<int64_t>()->default_value(5000), "ms between offset persists")
       ("clientChannelExpiredTime", po::value<int64_t>()->default_value(120000), "ms before a silent client expires")
+      ("rebalanceLockMaxLiveTime", po::value<int64_t>()->default_value(60000),
+       "ms an orderly consumer's queue lock lives without renewal")
       ("embeddedNamesrvEnable", po::value<bool>()->default_value(false), "run a name server in this process")
       ("namesrvListenPort", po::value<int>()->default_value(9876), "port of the embedded name server")
       ("logLevel", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error, critical, off")
@@ -139,7 +141,8 @@ Result<BrokerConfig> broker_config_from(const po::variables_map& vm) {
                             Positive{"shortPollingTimeMills", &s.short_polling_time_ms},
                             Positive{"registerNameServerPeriod", &s.register_name_server_period_ms},
                             Positive{"flushConsumerOffsetInterval", &s.flush_consumer_offset_interval_ms},
-                            Positive{"clientChannelExpiredTime", &s.client_channel_expired_ms}}) {
+                            Positive{"clientChannelExpiredTime", &s.client_channel_expired_ms},
+                            Positive{"rebalanceLockMaxLiveTime", &s.rebalance_lock_max_live_time_ms}}) {
     int64_t v = vm[p.key].as<int64_t>();
     if (Status st = positive(p.key, v); !st) return st;
     *p.out = v;

@@ -212,6 +212,27 @@ Result<StoredMessage> FakeMessageStore::read_at(CommitLogOffset offset) {
   return it->second;
 }
 
+std::vector<StoredMessage> FakeMessageStore::query_by_key(const std::string& topic, const std::string& key,
+                                                          int32_t max_count, int64_t begin_ms, int64_t end_ms) {
+  std::vector<StoredMessage> out;
+  std::lock_guard lock(mu_);
+  for (auto it = by_offset_.rbegin(); it != by_offset_.rend() && static_cast<int32_t>(out.size()) < max_count; ++it) {
+    const StoredMessage& m = it->second;
+    if (m.topic != topic || m.store_timestamp_ms < begin_ms || (end_ms >= 0 && m.store_timestamp_ms > end_ms))
+      continue;
+    bool match = m.property(prop::kUniqKey) == key;
+    std::string_view keys = m.keys();
+    while (!match && !keys.empty()) {
+      size_t sp = keys.find(' ');
+      std::string_view k = keys.substr(0, sp);
+      match = !k.empty() && k == key;
+      keys = sp == std::string_view::npos ? std::string_view() : keys.substr(sp + 1);
+    }
+    if (match) out.push_back(m);
+  }
+  return out;
+}
+
 void FakeMessageStore::add_arrival_listener(ArrivalListener listener) {
   std::lock_guard lock(mu_);
   listeners_.push_back(std::move(listener));

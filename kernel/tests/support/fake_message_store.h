@@ -37,6 +37,9 @@ class FakeMessageStore final : public MessageStore {
   QueueOffset max_offset(const std::string& topic, QueueId queue_id) override;
   QueueOffset offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) override;
   Result<StoredMessage> read_at(CommitLogOffset offset) override;
+  // Linear scan of every stored message (newest first), same matching as the key index.
+  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                          int64_t begin_ms, int64_t end_ms) override;
   void add_arrival_listener(ArrivalListener listener) override;
   StoreStats stats() override;
 

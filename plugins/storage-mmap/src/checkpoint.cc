@@ -62,10 +62,14 @@ Status store_checkpoint(const std::string& path, const CheckpointData& data) {
   put_be64(buf + 32, static_cast<uint64_t>(data.written_at_ms ? data.written_at_ms : now));
   put_be32(buf + 40, crc32c(buf, 40));
 
+  return write_file_atomically(path, std::string_view(buf, sizeof(buf)));
+}
+
+Status write_file_atomically(const std::string& path, std::string_view bytes) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error(Code::kServiceNotAvailable, "cannot create " + tmp + ": " + errno_text(errno));
-  bool ok = ::pwrite(fd, buf, sizeof(buf), 0) == static_cast<ssize_t>(sizeof(buf)) && ::fdatasync(fd) == 0;
+  bool ok = ::pwrite(fd, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()) && ::fdatasync(fd) == 0;
   int err = errno;
   ::close(fd);
   if (!ok) return Status::error(Code::kServiceNotAvailable, "cannot write " + tmp + ": " + errno_text(err));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mq/status.h"
 
@@ -24,5 +25,7 @@ struct CheckpointData {
 std::optional<CheckpointData> load_checkpoint(const std::string& path, std::string* warning);
 // Writes atomically: <path>.tmp, fdatasync, rename, fsync of the directory.
 Status store_checkpoint(const std::string& path, const CheckpointData& data);
+// <path>.tmp, fdatasync, rename over `path`, fsync of the directory.
+Status write_file_atomically(const std::string& path, std::string_view bytes);
 
 }  // namespace mq::storage_mmap

@@ -5,6 +5,10 @@
 #include <chrono>
 #include <cstring>
 
+#include <string.h>  // memmem
+
+#include <boost/container/small_vector.hpp>
+
 #include "byte_order.h"
 
 namespace mq::storage_mmap {
@@ -43,13 +47,46 @@ ScanResult CommitLog::scan(int64_t from, bool verify_crc) const {
     }
   }
   r.end = off;
+  // After a damaged record, search the whole rest of its segment; after a zero header (the
+  // normal end) only a window, so a clean start does not read a mostly empty 1 GiB segment.
+  r.valid_after = find_valid_after(off, r.stop_reason.empty() ? kZeroEndSearchWindow : INT64_MAX);
   return r;
+}
+
+int64_t CommitLog::find_valid_after(int64_t off, int64_t window) const {
+  auto valid_at = [&](int64_t at) {
+    auto f = segments_.find(at);
+    if (!f) return false;
+    RecordCheck c = check_record(f->data() + (at - f->base()), f->end() - at, at, /*verify_crc=*/true);
+    return c.kind == RecordKind::kRecord || (c.kind == RecordKind::kBlank && at != f->base());
+  };
+  // Records after `off` in its own segment: candidates are the magic code's bytes.
+  if (auto f = segments_.find(off)) {
+    const char magic[4] = {'\xDA', '\xA3', '\x20', '\xA7'};
+    const char* begin = f->data() + (off - f->base()) + 1;
+    const char* end = f->data() + f->size();
+    if (window < end - begin) end = begin + window;
+    for (const char* p = begin; p + 4 <= end;) {
+      const void* hit = ::memmem(p, static_cast<size_t>(end - p), magic, 4);
+      if (!hit) break;
+      const char* h = static_cast<const char*>(hit);
+      int64_t at = f->base() + (h - f->data()) - pos::kMagic;
+      if (at > off && valid_at(at)) return at;
+      p = h + 1;
+    }
+  }
+  // Later segments: a valid first record means the log goes on.
+  for (const auto& f : segments_.files()) {
+    if (f->base() > off && valid_at(f->base())) return f->base();
+  }
+  return -1;
 }
 
 Status CommitLog::truncate(int64_t end) {
   if (Status st = segments_.truncate(end); !st) return st;
   std::lock_guard lock(put_mu_);
   closed_ = false;  // a store restarted after stop() appends again
+  active_.reset();
   append_pos_ = end;
   write_pos_.store(end, std::memory_order_release);
   flushed_.store(end, std::memory_order_release);
@@ -58,22 +95,39 @@ Status CommitLog::truncate(int64_t end) {
 
 void CommitLog::set_queue_offsets(std::unordered_map<std::string, int64_t> table) {
   std::lock_guard lock(put_mu_);
-  queue_offsets_ = std::move(table);
+  queue_offsets_.clear();
+  for (auto& [k, v] : table) queue_offsets_.emplace(k, v);
 }
 
 Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out) {
   out->clear();
   out->reserve(items.size());
+  // Queue keys are built before taking the lock.
+  std::vector<std::string> keys;
+  keys.reserve(items.size());
+  for (AppendItem& item : items) {
+    if (item.queue_key.empty() && item.consumes_queue_offset) {
+      keys.push_back(queue_key(item.topic, item.queue_id));
+      item.queue_key = keys.back();
+    }
+  }
+  bool rolled = false;
+  Status st = [&]() -> Status {
   std::lock_guard lock(put_mu_);
   if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
   if (read_only()) return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
+  if (disk_full()) {
+    std::lock_guard rl(reason_mu_);
+    return Status::error(Code::kServiceNotAvailable, disk_full_reason_);
+  }
 
   const int64_t start = append_pos_;
   int64_t w = start;
-  std::shared_ptr<MappedFile> seg = segments_.find(w);
+  std::shared_ptr<MappedFile> seg =
+      active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
   int64_t ts = std::max(now_ms(), last_store_ts_.load(std::memory_order_relaxed));
   // Queue offsets assigned in this call, applied to the table only on success.
-  std::vector<std::pair<std::string, int64_t>> next_offsets;
+  boost::container::small_vector<std::pair<std::string_view, int64_t>, 4> next_offsets;
 
   auto fail = [&](Status st) {
     // Nothing was published; clear what was written so recovery never finds it.
@@ -91,7 +145,10 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     int32_t size = static_cast<int32_t>(item.rec->bytes.size());
     if (!seg || w + size + kBlankSize > seg->end()) {
       int64_t next_base = seg ? seg->end() : w;
-      auto next = segments_.get_or_create(next_base);
+      // Normally pre-created by the segment allocator; creating it here is the fallback.
+      bool created = false;
+      auto next = segments_.get_or_create(next_base, false, &created);
+      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
       if (!next) return fail(next.status());
       if (seg) {
         // End-of-segment marker: [remaining][BLANK_MAGIC]; readers jump to the next segment.
@@ -101,6 +158,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       }
       seg = std::move(next).value();
       w = seg->base();
+      rolled = true;
       if (w + size + kBlankSize > seg->end())
         return fail(Status::error(Code::kMessageIllegal, "record of " + std::to_string(size) +
                                                              " bytes does not fit in segment " + seg->path() +
@@ -108,27 +166,163 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     }
     int64_t qoff = 0;
     if (item.consumes_queue_offset) {
-      std::string key = queue_key(item.topic, item.queue_id);
+      std::string_view key = item.queue_key;
       auto it = std::find_if(next_offsets.begin(), next_offsets.end(), [&](const auto& e) { return e.first == key; });
       if (it == next_offsets.end()) {
         auto t = queue_offsets_.find(key);
-        next_offsets.emplace_back(std::move(key), t == queue_offsets_.end() ? 0 : t->second);
+        next_offsets.emplace_back(key, t == queue_offsets_.end() ? 0 : t->second);
         it = next_offsets.end() - 1;
       }
       qoff = it->second++;
     }
     char* rec = item.rec->bytes.data();
-    finalize_record(rec, size, item.rec->tail_crc, qoff, w, ts);
+    finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
     std::memcpy(seg->data() + (w - seg->base()), rec, static_cast<size_t>(size));
     out->push_back(AppendOutcome{w, size, qoff, ts});
     w += size;
   }
-  for (auto& [key, next] : next_offsets) queue_offsets_[key] = next;
+  for (auto& [key, next] : next_offsets) {
+    if (auto t = queue_offsets_.find(key); t != queue_offsets_.end()) {
+      t->second = next;
+    } else {
+      queue_offsets_.emplace(std::string(key), next);
+    }
+  }
+  active_ = seg;
   append_pos_ = w;
   last_store_ts_.store(ts, std::memory_order_release);
   write_pos_.store(w, std::memory_order_release);
   return Status::ok();
+  }();
+  if (rolled && on_roll_) on_roll_();
+  return st;
 }
+
+Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
+  bool rolled = false;
+  Result<int64_t> res = [&]() -> Result<int64_t> {
+    std::lock_guard lock(put_mu_);
+    if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
+    if (read_only())
+      return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
+    if (at != append_pos_)
+      return Status::invalid("append_raw at offset " + std::to_string(at) + " but the commit log ends at " +
+                             std::to_string(append_pos_) + "; resend from there");
+    const int64_t seg_size = segments_.file_size();
+    // Pass 1: validate everything against the positions the bytes will occupy.
+    struct Piece {
+      size_t from;  // in `bytes`
+      int64_t at;
+      int32_t size;
+      bool blank;
+    };
+    std::vector<Piece> pieces;
+    std::vector<std::pair<std::string, int64_t>> next_offsets;
+    int64_t last_ts = last_store_ts_.load(std::memory_order_relaxed);
+    size_t i = 0;
+    int64_t p = at;
+    while (i < bytes.size()) {
+      auto existing = segments_.find(p);
+      int64_t seg_base = existing ? existing->base() : p / seg_size * seg_size;
+      int64_t seg_end = existing ? existing->end() : seg_base + seg_size;
+      int64_t left = static_cast<int64_t>(bytes.size() - i);
+      const char* d = bytes.data() + i;
+      if (left >= kBlankSize && get_be32(d + pos::kMagic) == kBlankMagic) {
+        if (static_cast<int64_t>(get_be32(d)) != seg_end - p)
+          return Status::invalid("append_raw: end-of-segment marker at offset " + std::to_string(p) + " says " +
+                                 std::to_string(get_be32(d)) + " bytes remain but " + std::to_string(seg_end - p) +
+                                 " do (segment sizes differ between master and slave?)");
+        pieces.push_back(Piece{i, p, kBlankSize, true});
+        i += kBlankSize;
+        p = seg_end;
+        continue;
+      }
+      RecordCheck c = check_record(d, std::min(left, seg_end - p), p, /*verify_crc=*/true);
+      if (c.kind != RecordKind::kRecord)
+        return Status::invalid("append_raw: bytes at offset " + std::to_string(p) + " are not a whole valid record: " +
+                               (c.reason.empty() ? "end of data or zeros" : c.reason));
+      if (p + c.size + kBlankSize > seg_end)
+        return Status::invalid("append_raw: record at offset " + std::to_string(p) +
+                               " leaves no room for the end-of-segment marker (segment sizes differ?)");
+      RecordSummary sum = summarize_record(d);
+      if (consumes_queue_offset(sum.sys_flag)) {
+        std::string key = queue_key(sum.topic, sum.queue_id);
+        auto it = std::find_if(next_offsets.begin(), next_offsets.end(), [&](const auto& e) { return e.first == key; });
+        if (it == next_offsets.end()) {
+          next_offsets.emplace_back(std::move(key), sum.queue_offset + 1);
+        } else {
+          it->second = std::max(it->second, sum.queue_offset + 1);
+        }
+      }
+      last_ts = std::max(last_ts, sum.store_timestamp_ms);
+      pieces.push_back(Piece{i, p, c.size, false});
+      i += static_cast<size_t>(c.size);
+      p += c.size;
+    }
+    // Pass 2: copy.
+    for (const Piece& pc : pieces) {
+      auto seg = segments_.find(pc.at);
+      if (!seg) {
+        bool created = false;
+        auto made = segments_.get_or_create(pc.at / seg_size * seg_size, false, &created);
+        if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+        if (!made) return made.status();  // nothing published; the partial copy is beyond write_pos
+        seg = std::move(made).value();
+        rolled = true;
+      }
+      std::memcpy(seg->data() + (pc.at - seg->base()), bytes.data() + pc.from, static_cast<size_t>(pc.size));
+    }
+    for (auto& [key, next] : next_offsets) {
+      auto t = queue_offsets_.find(key);
+      if (t == queue_offsets_.end()) t = queue_offsets_.emplace(key, 0).first;
+      t->second = std::max(t->second, next);
+    }
+    append_pos_ = p;
+    last_store_ts_.store(last_ts, std::memory_order_release);
+    write_pos_.store(p, std::memory_order_release);
+    return p;
+  }();
+  if (rolled && on_roll_) on_roll_();
+  return res;
+}
+
+Result<RawBytes> CommitLog::read_raw(int64_t from, int64_t max_bytes) const {
+  RawBytes out;
+  out.next_offset = from;
+  const int64_t w = write_pos();
+  if (from == w) return out;
+  auto ref = locate(from);
+  if (!ref) return ref.status();
+  int64_t off = from;
+  int64_t len = 0;
+  while (off < w) {
+    const char* p = ref->data + (off - from);
+    RecordCheck c = check_record(p, ref->file->end() - off, off, /*verify_crc=*/false);
+    if (c.kind == RecordKind::kBlank) {
+      len += kBlankSize;
+      out.next_offset = ref->file->end();
+      break;
+    }
+    if (c.kind != RecordKind::kRecord)
+      return Status::error(Code::kSystemError, "read_raw: " + (c.reason.empty() ? "no record at commit-log offset " +
+                                                                                    std::to_string(off)
+                                                                              : c.reason));
+    if (len > 0 && len + c.size > max_bytes) break;
+    len += c.size;
+    off += c.size;
+    out.next_offset = off;
+  }
+  out.bytes.assign(ref->data, static_cast<size_t>(len));
+  return out;
+}
+
+void CommitLog::set_disk_full(std::string reason) {
+  std::lock_guard lock(reason_mu_);
+  disk_full_reason_ = std::move(reason);
+  disk_full_.store(true, std::memory_order_release);
+}
+
+void CommitLog::clear_disk_full() { disk_full_.store(false, std::memory_order_release); }
 
 void CommitLog::close() {
   std::lock_guard lock(put_mu_);

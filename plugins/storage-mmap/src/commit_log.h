@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,9 @@ struct AppendItem {
   std::string_view topic;
   QueueId queue_id = 0;
   bool consumes_queue_offset = true;
+  // queue_key(topic, queue_id), built by the caller outside the put lock; append() fills
+  // it when empty. Must stay valid for the call.
+  std::string_view queue_key;
 };
 
 struct AppendOutcome {
@@ -46,6 +50,15 @@ struct ScanResult {
   int64_t end = 0;        // offset after the last valid record (or blank)
   uint64_t records = 0;   // valid records seen
   std::string stop_reason;  // why the scan stopped when it was not a clean end
+  // A valid record found after `end` (-1: none): `end` is then a hole in the middle of
+  // the log, not its tail.
+  int64_t valid_after = -1;
+};
+
+// Raw commit-log bytes (replication).
+struct RawBytes {
+  int64_t next_offset = 0;
+  std::string bytes;
 };
 
 // Threading: append() from any thread (serialized by the put lock); flush() from the flush
@@ -74,6 +87,20 @@ class CommitLog {
   // Appends items consecutively under one put-lock acquisition; all or nothing. Fails with
   // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason).
   Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out);
+  // Slave side of replication: `bytes` (whole valid records, optionally ending with a
+  // blank marker) are written at `at`, which must be the write position. All or nothing.
+  // Returns the new write position.
+  Result<int64_t> append_raw(int64_t at, std::string_view bytes);
+  // Master side: whole records (and a final blank marker) from `from`, within one segment.
+  Result<RawBytes> read_raw(int64_t from, int64_t max_bytes) const;
+  // Called (without locks held) after an append moved into a new segment: the segment
+  // allocator pre-creates the one after it.
+  void set_roll_listener(std::function<void()> fn) { on_roll_ = std::move(fn); }
+  uint64_t segments_created_on_put_path() const noexcept { return sync_creates_.load(std::memory_order_relaxed); }
+  // Disk full: appends fail with SERVICE_NOT_AVAILABLE and `reason` until cleared.
+  void set_disk_full(std::string reason);
+  void clear_disk_full();
+  bool disk_full() const noexcept { return disk_full_.load(std::memory_order_acquire); }
   // After close(), append fails; the write position no longer moves.
   void close();
 
@@ -104,16 +131,30 @@ class CommitLog {
   std::mutex put_mu_;  // the put lock: guards everything below up to the atomics
   bool closed_ = false;
   int64_t append_pos_ = 0;  // == write_pos_ outside append()
-  std::unordered_map<std::string, int64_t> queue_offsets_;
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>> queue_offsets_;
+  std::shared_ptr<MappedFile> active_;  // the segment holding append_pos_ (a cache)
 
   std::atomic<int64_t> write_pos_{0};
   std::atomic<int64_t> flushed_{0};
   std::atomic<int64_t> last_store_ts_{0};
   std::mutex flush_mu_;
 
+  std::function<void()> on_roll_;  // set before start
+  std::atomic<uint64_t> sync_creates_{0};
+
   std::atomic<bool> read_only_{false};
+  std::atomic<bool> disk_full_{false};
   mutable std::mutex reason_mu_;
   std::string read_only_reason_;  // guarded by reason_mu_
+  std::string disk_full_reason_;  // guarded by reason_mu_
+  // Looks for a valid record after `off`: in the next `window` bytes of its segment and at
+  // every later segment's start.
+  int64_t find_valid_after(int64_t off, int64_t window) const;
+  static constexpr int64_t kZeroEndSearchWindow = int64_t{1} << 20;
 };
 
 }  // namespace mq::storage_mmap

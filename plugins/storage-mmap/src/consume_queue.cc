@@ -1,6 +1,9 @@
 // ConsumeQueue: unit append (idempotent), load, truncation, reads.
 #include "consume_queue.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "byte_order.h"
 
 namespace mq::storage_mmap {
@@ -66,6 +69,55 @@ Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
   return max - new_max;
 }
 
+int ConsumeQueue::delete_below(int64_t commit_log_min) {
+  int n = files_.delete_front(
+      [&](const MappedFile& f) {
+        const char* last = f.data() + (f.size() / kCqUnitSize - 1) * kCqUnitSize;
+        int32_t size = static_cast<int32_t>(get_be32(last + 8));
+        return size > 0 && static_cast<int64_t>(get_be64(last)) + size <= commit_log_min;
+      },
+      /*keep=*/1, SIZE_MAX);
+  int64_t min = std::max(min_offset(), files_.min_offset(0) / kCqUnitSize);
+  const int64_t max = max_offset();
+  CqUnit u;
+  while (min < max && read_unit_raw(min, &u) && (u.size <= 0 || u.commit_log_offset < commit_log_min)) ++min;
+  if (min != min_offset()) min_offset_.store(min, std::memory_order_release);
+  return n;
+}
+
+void ConsumeQueue::reset() {
+  files_.delete_front([](const MappedFile&) { return true; }, 0, SIZE_MAX);
+  min_offset_.store(0, std::memory_order_release);
+  max_offset_.store(0, std::memory_order_release);
+  flushed_bytes_ = 0;
+}
+
+Status ConsumeQueue::validate(int64_t log_min, int64_t log_end, const RecordIdentity& describe) const {
+  const std::string where = "consume queue " + topic_ + "/" + std::to_string(queue_id_);
+  int64_t prev_end = -1;
+  int64_t last_q = -1;
+  CqUnit u;
+  for (int64_t q = min_offset(); q < max_offset(); ++q) {
+    if (!read_unit(q, &u)) return Status::system(where + ": unit " + std::to_string(q) + " is not mapped");
+    if (u.size == 0 && u.commit_log_offset == 0 && u.tag_hash == 0) continue;  // hole
+    if (u.size < kFixedOverheadForCq || u.commit_log_offset < prev_end || u.commit_log_offset + u.size > log_end)
+      return Status::system(where + ": unit " + std::to_string(q) + " (offset " + std::to_string(u.commit_log_offset) +
+                            ", size " + std::to_string(u.size) + ") is impossible");
+    prev_end = u.commit_log_offset + u.size;
+    last_q = q;
+  }
+  if (last_q < 0) return Status::ok();
+  read_unit(last_q, &u);
+  if (u.commit_log_offset < log_min) return Status::ok();
+  std::string topic;
+  QueueId queue = -1;
+  int64_t qoff = -1;
+  if (!describe(u.commit_log_offset, &topic, &queue, &qoff) || topic != topic_ || queue != queue_id_ || qoff != last_q)
+    return Status::system(where + ": unit " + std::to_string(last_q) + " points at commit-log offset " +
+                          std::to_string(u.commit_log_offset) + ", which is not that message");
+  return Status::ok();
+}
+
 Status ConsumeQueue::flush() {
   int64_t to = max_offset() * kCqUnitSize;
   if (to <= flushed_bytes_) return Status::ok();
@@ -76,6 +128,10 @@ Status ConsumeQueue::flush() {
 
 bool ConsumeQueue::read_unit(int64_t queue_offset, CqUnit* out) const {
   if (queue_offset < min_offset() || queue_offset >= max_offset()) return false;
+  return read_unit_raw(queue_offset, out);
+}
+
+bool ConsumeQueue::read_unit_raw(int64_t queue_offset, CqUnit* out) const {
   int64_t byte = queue_offset * kCqUnitSize;
   auto file = files_.find(byte);
   if (!file) return false;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,17 @@ class ConsumeQueue {
   Status put_unit(int64_t queue_offset, const CqUnit& unit);
   // Drops units that reference bytes at or beyond `commit_log_end`. Returns how many.
   Result<int64_t> truncate_beyond(int64_t commit_log_end);
+  // Deletes whole files whose units all point below `commit_log_min` (never the last
+  // file) and moves min_offset() to the first unit at or above it. Returns files deleted.
+  // Called by the clean thread; the dispatcher only appends at the end.
+  int delete_below(int64_t commit_log_min);
+  // Recovery only: drops every file (the queue is rebuilt by re-dispatching).
+  void reset();
+  // Recovery only: checks the units (sizes, increasing offsets below `log_end`) and that the
+  // last unit's record belongs to this queue at its offset (`describe` reads
+  // topic/queue/queue offset of a record). An error describes the first fault.
+  using RecordIdentity = std::function<bool(int64_t offset, std::string* topic, QueueId* queue, int64_t* qoff)>;
+  Status validate(int64_t log_min, int64_t log_end, const RecordIdentity& describe) const;
   // msync of units written since the last flush.
   Status flush();
 
@@ -53,6 +65,9 @@ class ConsumeQueue {
 
  private:
   Status write_unit(int64_t queue_offset, const CqUnit& unit);
+  // read_unit without the [min, max) check (the file must be mapped).
+  bool read_unit_raw(int64_t queue_offset, CqUnit* out) const;
+  static constexpr int32_t kFixedOverheadForCq = 91;  // smallest commit-log record
 
   std::string topic_;
   QueueId queue_id_;

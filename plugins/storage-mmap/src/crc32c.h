@@ -14,5 +14,12 @@ inline uint32_t crc32c(const void* data, size_t len) noexcept { return crc32c_ex
 
 // crc32c(A || B) from crc32c(A), crc32c(B) and len(B), as zlib's crc32_combine.
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) noexcept;
+// The combine split in two: the operator for len_b (x^(8 len_b) mod P, O(log len_b)) can be
+// computed ahead, outside a lock; applying it is one 32-step GF(2) multiply.
+uint32_t crc32c_shift_operator(size_t len_b) noexcept;  // cached per thread
+uint32_t crc32c_shift_operator_uncached(size_t len_b) noexcept;
+uint32_t crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) noexcept;
+// The table-driven implementation (crc32c_extend uses SSE4.2 when the CPU has it).
+uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept;
 
 }  // namespace mq::storage_mmap

@@ -53,6 +53,15 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         for (const auto& l : listeners) l(topic, s.queue_id, QueueOffset(s.queue_offset + 1), s.tag_hash);
       }
     }
+    if (index_) {
+      if (Status st = index_->index_record(off, c.size, s); !st) {
+        // The key index is secondary: consume queues go on; the index is rebuilt on start.
+        if (!index_failing_) logger_->error("key index not updated at commit-log offset {}: {}", off, st.message());
+        index_failing_ = true;
+      } else {
+        index_failing_ = false;
+      }
+    }
     off += c.size;
     ++count;
     set_dispatched(off);
@@ -70,8 +79,11 @@ void Dispatcher::start() {
 
 void Dispatcher::stop() {
   if (!thread_.joinable()) return;
-  stopping_.store(true, std::memory_order_release);
-  wake();
+  {
+    std::lock_guard lock(idle_mu_);
+    stopping_.store(true, std::memory_order_release);
+  }
+  idle_cv_.notify_all();
   thread_.join();
 }
 
@@ -91,7 +103,10 @@ void Dispatcher::run() {
     failing = false;
     if (stopping) return;  // the final pass after stop() was requested has run
     if (dispatched() < log_.write_pos()) continue;
-    wake_seq_.wait(seen, std::memory_order_acquire);
+    std::unique_lock lock(idle_mu_);
+    idle_cv_.wait_for(lock, kIdlePoll, [&] {
+      return stopping_.load(std::memory_order_acquire) || wake_seq_.load(std::memory_order_acquire) != seen;
+    });
   }
 }
 

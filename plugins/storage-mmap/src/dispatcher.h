@@ -15,6 +15,7 @@
 
 #include "commit_log.h"
 #include "consume_queue_store.h"
+#include "index_service.h"
 #include "mq/message_store.h"
 
 namespace mq::storage_mmap {
@@ -25,8 +26,9 @@ namespace mq::storage_mmap {
 // of its queue published; dispatched() is published after that.
 class Dispatcher {
  public:
-  Dispatcher(CommitLog& log, ConsumeQueueStore& queues, std::shared_ptr<spdlog::logger> logger)
-      : log_(log), queues_(queues), logger_(std::move(logger)) {}
+  // `index` may be null (no key index).
+  Dispatcher(CommitLog& log, ConsumeQueueStore& queues, IndexService* index, std::shared_ptr<spdlog::logger> logger)
+      : log_(log), queues_(queues), index_(index), logger_(std::move(logger)) {}
   ~Dispatcher() { stop(); }
 
   void set_dispatched(int64_t offset) { dispatched_.store(offset, std::memory_order_release); }
@@ -41,11 +43,11 @@ class Dispatcher {
   void start();
   // Dispatches what is written, then joins the thread. Idempotent.
   void stop();
-  // Called after each publish of the write position; cheap when nobody waits.
-  void wake() noexcept {
-    wake_seq_.fetch_add(1, std::memory_order_release);
-    wake_seq_.notify_one();
-  }
+  // Called after each publish of the write position. No system call: an idle dispatcher
+  // polls every kIdlePoll (as RocketMQ's ReputMessageService), so puts never pay a futex
+  // wake-up; only stop() wakes it explicitly.
+  void wake() noexcept { wake_seq_.fetch_add(1, std::memory_order_release); }
+  static constexpr std::chrono::microseconds kIdlePoll{1000};
   // Blocks until dispatched() >= offset or the timeout passes; true if reached.
   bool wait_dispatched(int64_t offset, std::chrono::milliseconds timeout);
 
@@ -54,9 +56,13 @@ class Dispatcher {
 
   CommitLog& log_;
   ConsumeQueueStore& queues_;
+  IndexService* index_;
+  bool index_failing_ = false;  // dispatching thread only: log an index error once
   std::shared_ptr<spdlog::logger> logger_;
   std::atomic<int64_t> dispatched_{0};
   std::atomic<uint32_t> wake_seq_{0};
+  std::mutex idle_mu_;  // with idle_cv_: the idle wait, cut short by stop()
+  std::condition_variable idle_cv_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 

@@ -7,14 +7,16 @@
 
 namespace mq::storage_mmap {
 
-FlushService::FlushService(CommitLog& log, ConsumeQueueStore& queues, Dispatcher& dispatcher,
-                           const StoreOptions& options, std::string checkpoint_path,
+FlushService::FlushService(CommitLog& log, ConsumeQueueStore& queues, IndexService* index, Dispatcher& dispatcher,
+                           const StoreOptions& options, std::string checkpoint_path, std::string catalog_path,
                            std::shared_ptr<spdlog::logger> logger)
     : log_(log),
       queues_(queues),
+      index_(index),
       dispatcher_(dispatcher),
       options_(options),
       checkpoint_path_(std::move(checkpoint_path)),
+      catalog_path_(std::move(catalog_path)),
       logger_(std::move(logger)) {}
 
 void FlushService::start() {
@@ -69,7 +71,20 @@ Status FlushService::flush_commit_log() {
 }
 
 Status FlushService::flush_consume_queues(int64_t dispatched) {
+  std::vector<CatalogEntry> catalog;
+  if (index_) {
+    if (Status st = index_->flush(); !st) {
+      log_.set_read_only(st.message());
+      if (!read_only_logged_) {
+        read_only_logged_ = true;
+        logger_->error("key-index flush failed; the store is now read-only and refuses puts: {}", st.message());
+      }
+      return st;
+    }
+  }
   for (const auto& cq : queues_.all()) {
+    const int64_t max = cq->max_offset();  // flush() covers at least this
+    catalog.push_back(CatalogEntry{cq->topic(), cq->queue_id(), max});
     if (Status st = cq->flush(); !st) {
       log_.set_read_only(st.message());
       if (!read_only_logged_) {
@@ -80,10 +95,20 @@ Status FlushService::flush_consume_queues(int64_t dispatched) {
     }
   }
   cq_safe_ = dispatched;
+  catalog_ = std::move(catalog);
   return Status::ok();
 }
 
 Status FlushService::write_checkpoint() {
+  // The catalog first: a checkpoint never claims queues the catalog does not list.
+  if (!catalog_stored_ || catalog_ != catalog_written_) {
+    if (Status st = store_catalog(catalog_path_, catalog_); !st) {
+      logger_->warn("queue catalog not written: {}", st.message());
+      return st;
+    }
+    catalog_written_ = catalog_;
+    catalog_stored_ = true;
+  }
   CheckpointData d;
   d.commit_log_flushed = log_.flushed_pos();
   d.consume_queue_safe = std::min(cq_safe_, d.commit_log_flushed);

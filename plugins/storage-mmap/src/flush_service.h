@@ -14,10 +14,12 @@
 
 #include <spdlog/logger.h>
 
+#include "catalog.h"
 #include "checkpoint.h"
 #include "commit_log.h"
 #include "consume_queue_store.h"
 #include "dispatcher.h"
+#include "index_service.h"
 #include "store_options.h"
 
 namespace mq::storage_mmap {
@@ -31,8 +33,10 @@ class FlushService {
  public:
   using Done = std::function<void(Status)>;
 
-  FlushService(CommitLog& log, ConsumeQueueStore& queues, Dispatcher& dispatcher, const StoreOptions& options,
-               std::string checkpoint_path, std::shared_ptr<spdlog::logger> logger);
+  // `index` may be null. The queue catalog is written next to the checkpoint.
+  FlushService(CommitLog& log, ConsumeQueueStore& queues, IndexService* index, Dispatcher& dispatcher,
+               const StoreOptions& options, std::string checkpoint_path, std::string catalog_path,
+               std::shared_ptr<spdlog::logger> logger);
   ~FlushService() { (void)stop(); }
 
   void start();
@@ -65,9 +69,11 @@ class FlushService {
 
   CommitLog& log_;
   ConsumeQueueStore& queues_;
+  IndexService* index_;
   Dispatcher& dispatcher_;
   StoreOptions options_;
   std::string checkpoint_path_;
+  std::string catalog_path_;
   std::shared_ptr<spdlog::logger> logger_;
 
   std::mutex mu_;  // guards requests_, stopping_; with cv_ wakes the flush thread
@@ -81,6 +87,9 @@ class FlushService {
   std::vector<Request> waiting_;
   int64_t cq_safe_ = 0;
   CheckpointData last_written_{};
+  std::vector<CatalogEntry> catalog_;          // as of the last consume-queue flush
+  std::vector<CatalogEntry> catalog_written_;  // as last stored
+  bool catalog_stored_ = false;
   bool read_only_logged_ = false;
 };
 

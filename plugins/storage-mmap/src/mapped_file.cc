@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,7 +22,11 @@ int64_t page_size() {
   return kPage;
 }
 
+std::atomic<MsyncFn> g_msync{nullptr};
+
 }  // namespace
+
+void set_msync_for_testing(MsyncFn fn) noexcept { g_msync.store(fn, std::memory_order_release); }
 
 std::string offset_to_file_name(int64_t offset) {
   char buf[32];
@@ -29,7 +34,8 @@ std::string offset_to_file_name(int64_t offset) {
   return buf;
 }
 
-Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, int64_t base, int64_t size_if_new) {
+Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, int64_t base, int64_t size_if_new,
+                                                     int64_t grow_to) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     int err = errno;
@@ -42,8 +48,25 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, in
     return Status::error(Code::kServiceNotAvailable, "cannot stat " + path + ": " + errno_text(err));
   }
   int64_t size = st.st_size;
+  if (size > 0 && grow_to > size) {
+    if (::ftruncate(fd, grow_to) != 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::error(Code::kServiceNotAvailable,
+                           "cannot extend " + path + " to " + std::to_string(grow_to) + " bytes: " + errno_text(err));
+    }
+    size = grow_to;
+  }
   if (size == 0) {
-    if (::ftruncate(fd, size_if_new) != 0) {
+    int rc = ::posix_fallocate(fd, 0, size_if_new);
+    if (rc == ENOSPC || rc == EDQUOT) {
+      ::ftruncate(fd, 0);
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Status::error(Code::kServiceNotAvailable, "disk full: cannot reserve " + std::to_string(size_if_new) +
+                                                           " bytes for " + path + ": " + errno_text(rc));
+    }
+    if (rc != 0 && ::ftruncate(fd, size_if_new) != 0) {  // no fallocate here: sparse
       int err = errno;
       ::close(fd);
       return Status::error(Code::kServiceNotAvailable,
@@ -71,7 +94,9 @@ Status MappedFile::flush(int64_t from, int64_t to) const {
   to = std::clamp<int64_t>(to, 0, size_);
   if (to <= from) return Status::ok();
   int64_t start = from / page_size() * page_size();
-  if (::msync(data_ + start, static_cast<size_t>(to - start), MS_SYNC) != 0) {
+  MsyncFn hook = g_msync.load(std::memory_order_acquire);
+  MsyncFn fn = hook ? hook : &::msync;
+  if (fn(data_ + start, static_cast<size_t>(to - start), MS_SYNC) != 0) {
     int err = errno;
     return Status::error(Code::kServiceNotAvailable, "msync of " + path_ + " bytes [" + std::to_string(from) + ", " +
                                                          std::to_string(to) + ") failed: " + errno_text(err));
@@ -97,6 +122,18 @@ Status MappedFile::zero_range(int64_t from, int64_t to) const {
     std::memset(data_ + from, 0, static_cast<size_t>(to - from));
   }
   return flush(from, to);
+}
+
+void MappedFile::warm() const {
+#ifdef MADV_POPULATE_WRITE
+  if (::madvise(data_, static_cast<size_t>(size_), MADV_POPULATE_WRITE) == 0) return;
+#endif
+  const int64_t page = page_size();
+  for (int64_t off = 0; off < size_; off += page) {
+    // A write fault without changing the byte: an atomic OR with 0 keeps whatever an
+    // appender may be writing there at the same time.
+    __atomic_fetch_or(data_ + off, 0, __ATOMIC_RELAXED);
+  }
 }
 
 Status MappedFile::unlink() const {

@@ -13,15 +13,25 @@ namespace mq::storage_mmap {
 // "00000000000001048576" for 1048576.
 std::string offset_to_file_name(int64_t offset);
 
+// Fault-injection seam of the flush path: every MappedFile::flush calls this instead of
+// ::msync when set (process-wide; tests only). It returns 0 or -1 with errno set.
+using MsyncFn = int (*)(void* addr, size_t len, int flags);
+void set_msync_for_testing(MsyncFn fn) noexcept;  // nullptr restores ::msync
+
 // Ownership: owns the fd and the mapping; both are released by the destructor, so holders
 // of a shared_ptr may keep reading after the file is removed from its queue.
 // Threading: the object itself is immutable after open(); callers coordinate who writes
 // which bytes (one appender, readers below a published position).
 class MappedFile {
  public:
-  // Opens `path`, creating it sparse with `size_if_new` bytes when absent. An existing
-  // file keeps its own size. `base` is the global offset of byte 0.
-  static Result<std::shared_ptr<MappedFile>> open(const std::string& path, int64_t base, int64_t size_if_new);
+  // Opens `path`, creating it with `size_if_new` bytes when absent (blocks reserved with
+  // fallocate where the file system can, so a full disk fails here and not as SIGBUS on
+  // a later write; sparse otherwise). An existing file keeps its own size. `base` is the
+  // global offset of byte 0.
+  // `grow_to` > 0: an existing file shorter than that is first extended with zeros (a
+  // segment cut short by a crash or an operator, so the next segment stays contiguous).
+  static Result<std::shared_ptr<MappedFile>> open(const std::string& path, int64_t base, int64_t size_if_new,
+                                                  int64_t grow_to = 0);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -37,6 +47,9 @@ class MappedFile {
   Status flush(int64_t from, int64_t to) const;
   // Makes [from, to) read as zeros (hole punching where possible, else memset) and syncs.
   Status zero_range(int64_t from, int64_t to) const;
+  // Pre-faults every page writable (MADV_POPULATE_WRITE, else an atomic OR with 0 per
+  // page) so the appender takes no page faults. Never changes a byte: safe while written.
+  void warm() const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
 

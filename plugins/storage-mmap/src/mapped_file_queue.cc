@@ -25,8 +25,12 @@ Status MappedFileQueue::load() {
   if (ec) return Status::error(Code::kServiceNotAvailable, "cannot list directory " + dir_ + ": " + ec.message());
   std::sort(names.begin(), names.end());
   std::vector<std::shared_ptr<MappedFile>> files;
-  for (const auto& [base, path] : names) {
-    auto file = MappedFile::open(path, base, file_size_);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& [base, path] = names[i];
+    // A file cut short (torn by a crash or truncated) is extended back with zeros: to the
+    // next file's start, or to the configured size when it is the last.
+    int64_t grow_to = i + 1 < names.size() ? names[i + 1].first - base : file_size_;
+    auto file = MappedFile::open(path, base, file_size_, grow_to > file_size_ ? 0 : grow_to);
     if (!file) return file.status();
     if (!files.empty() && files.back()->end() != base) {
       return Status::error(Code::kServiceNotAvailable,
@@ -80,26 +84,67 @@ int64_t MappedFileQueue::files_end(int64_t empty_value) const {
   return files_.empty() ? empty_value : files_.back()->end();
 }
 
-Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base) {
+Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base, bool warm, bool* created) {
+  if (created) *created = false;
   if (auto f = find(base); f && f->base() == base) return f;
-  std::unique_lock lock(mu_);
-  if (files_.empty()) {
-    std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+  std::shared_ptr<MappedFile> made;
+  {
+    // One creator at a time: a second thread must never open a file another is still
+    // sizing (ext4 grows st_size chunk by chunk during fallocate).
+    std::lock_guard create(create_mu_);
+    while (true) {
+      if (auto f = find(base); f && f->base() == base) {
+        made = f;
+        break;
+      }
+      int64_t next = 0;
+      bool first = false;
+      {
+        std::shared_lock lock(mu_);
+        first = files_.empty();
+        next = first ? base / file_size_ * file_size_ : files_.back()->end();
+      }
+      if (base < next || (first && base % file_size_ != 0)) {
+        return Status::system("cannot create a file at offset " + std::to_string(base) + " in " + dir_ +
+                              ": the next file must start at " + std::to_string(next));
+      }
+      if (first) {
+        std::error_code ec;
+        fs::create_directories(dir_, ec);
+        if (ec)
+          return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+      }
+      // Readers keep going meanwhile: the list lock is not held across the file creation.
+      auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
+      if (!file) return file.status();
+      {
+        std::unique_lock lock(mu_);
+        files_.push_back(file.value());
+      }
+      if (next >= base) {
+        made = std::move(file).value();
+        if (created) *created = true;
+        break;
+      }
+    }
   }
-  int64_t next = files_.empty() ? base / file_size_ * file_size_ : files_.back()->end();
-  if (base < next || (files_.empty() && base % file_size_ != 0)) {
-    return Status::system("cannot create a file at offset " + std::to_string(base) + " in " + dir_ +
-                          ": the next file must start at " + std::to_string(next));
+  // Published already; pre-faulting does not change bytes, so appends may run alongside.
+  if (warm) made->warm();
+  return made;
+}
+
+int MappedFileQueue::delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max) {
+  std::vector<std::shared_ptr<MappedFile>> gone;
+  {
+    std::unique_lock lock(mu_);
+    while (files_.size() > keep && gone.size() < max && pred(*files_.front())) {
+      gone.push_back(files_.front());
+      files_.erase(files_.begin());
+    }
   }
-  while (true) {
-    auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
-    if (!file) return file.status();
-    files_.push_back(file.value());
-    if (next >= base) return std::move(file).value();
-    next = files_.back()->end();
-  }
+  // Unlinked now; each mapping is released when its last reader drops its reference.
+  for (const auto& f : gone) (void)f->unlink();
+  return static_cast<int>(gone.size());
 }
 
 Status MappedFileQueue::truncate(int64_t end) {

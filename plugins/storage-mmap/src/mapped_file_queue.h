@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -39,7 +41,14 @@ class MappedFileQueue {
   // Returns the file starting at `base`, creating it (and any file between the current
   // end and `base`, all of file_size) when needed. `base` must be >= the current end
   // when creating, and a multiple of file_size for the first file.
-  Result<std::shared_ptr<MappedFile>> get_or_create(int64_t base);
+  // The file is created and mapped without holding the list lock. `warm`: pre-fault it.
+  // `created` (optional) tells whether this call created the file at `base`.
+  Result<std::shared_ptr<MappedFile>> get_or_create(int64_t base, bool warm = false, bool* created = nullptr);
+
+  // Removes files from the front while pred(file) holds, keeping at least `keep` files and
+  // removing at most `max`; unlinks them. Holders of a removed file keep a valid mapping
+  // until they drop it (reference counting through shared_ptr). Returns how many.
+  int delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max);
 
   // Drops everything at and after `end`: deletes files with base > end, zeroes a file that
   // starts exactly at `end` (kept, so appends continue there) and the rest of the file
@@ -52,6 +61,7 @@ class MappedFileQueue {
  private:
   std::string dir_;
   int64_t file_size_;
+  std::mutex create_mu_;  // serializes file creation (get_or_create); never held by readers
   mutable std::shared_mutex mu_;
   std::vector<std::shared_ptr<MappedFile>> files_;  // guarded by mu_, sorted by base
 };

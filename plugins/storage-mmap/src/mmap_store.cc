@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "byte_order.h"
+#include "catalog.h"
 
 namespace mq::storage_mmap {
 
@@ -27,8 +28,16 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
   const std::string& root = options_.store_root;
   log_ = std::make_unique<CommitLog>(root + "/commitlog", options_.commit_log_segment_size);
   queues_ = std::make_unique<ConsumeQueueStore>(root + "/consumequeue", options_.consume_queue_file_size);
-  dispatcher_ = std::make_unique<Dispatcher>(*log_, *queues_, logger_);
-  flush_ = std::make_unique<FlushService>(*log_, *queues_, *dispatcher_, options_, root + "/checkpoint", logger_);
+  index_ = std::make_unique<IndexService>(root + "/index", static_cast<int32_t>(options_.max_hash_slot_num),
+                                          static_cast<int32_t>(options_.max_index_num), options_.message_index_enable);
+  IndexService* index = options_.message_index_enable ? index_.get() : nullptr;
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, *queues_, index, logger_);
+  flush_ = std::make_unique<FlushService>(*log_, *queues_, index, *dispatcher_, options_, root + "/checkpoint",
+                                          root + "/queues.catalog", logger_);
+  allocator_ = std::make_unique<SegmentAllocator>(
+      log_->segments(), [log = log_.get()] { return log->write_pos(); }, options_.warm_maped_file_enable, logger_);
+  log_->set_roll_listener([a = allocator_.get()] { a->request(); });
+  cleaner_ = std::make_unique<CleanService>(*log_, *queues_, index, *dispatcher_, options_, logger_);
 }
 
 MmapStore::~MmapStore() { stop(); }
@@ -50,6 +59,8 @@ Status MmapStore::start() {
   }
   dispatcher_->start();
   flush_->start();
+  allocator_->start();
+  cleaner_->start();
   started_ = true;
   running_.store(true, std::memory_order_release);
   return Status::ok();
@@ -82,10 +93,46 @@ Status MmapStore::recover() {
   }
   ScanResult scan = log_->scan(scan_from, /*verify_crc=*/true);
   const int64_t end = scan.end;
-  if (!scan.stop_reason.empty())
-    logger_->warn("commit log ends at offset {} at an invalid record: {}; truncating there", end, scan.stop_reason);
+  if (scan.valid_after >= 0) {
+    auto seg = log_->segments().find(end);
+    std::string what = "commit log is corrupt in the middle, not at its tail: " +
+                       (seg ? seg->path() : log_->segments().dir()) + " at commit-log offset " + std::to_string(end) +
+                       ": " + (scan.stop_reason.empty() ? "a zero-filled hole" : scan.stop_reason) +
+                       "; a valid record follows at offset " + std::to_string(scan.valid_after);
+    if (!options_.truncate_corrupt_commit_log) {
+      logger_->error("{}. Refusing to start so no stored message is dropped: restore the segment (e.g. from a "
+                     "replica), or set storage-mmap.truncateCorruptCommitLog=true to truncate at offset {} and lose "
+                     "everything after it",
+                     what, end);
+      return Status::error(Code::kServiceNotAvailable,
+                           "[storage-mmap] " + what +
+                               "; refusing to start (restore the segment or set "
+                               "storage-mmap.truncateCorruptCommitLog=true to drop everything after it)");
+    }
+    logger_->error("{}; truncating there because truncateCorruptCommitLog=true: records from {} on are lost", what,
+                   end);
+  } else if (!scan.stop_reason.empty()) {
+    logger_->warn("commit log ends at offset {} with a torn record (nothing valid follows): {}; truncating there",
+                  end, scan.stop_reason);
+  }
   if (Status st = log_->truncate(end); !st) return st;
 
+  // Anything missing or garbled among the derived files means re-dispatching the whole log
+  // (idempotent for what is intact).
+  std::vector<std::string> rebuild_reasons;
+  if (!cp) rebuild_reasons.push_back("no valid checkpoint");
+  if (!queues_->existed()) rebuild_reasons.push_back("consumequeue directory missing");
+  std::string cat_warning;
+  auto catalog = load_catalog(root + "/queues.catalog", &cat_warning);
+  if (!catalog) rebuild_reasons.push_back(cat_warning.empty() ? "no queue catalog" : cat_warning);
+  for (const auto& e : catalog ? *catalog : std::vector<CatalogEntry>{}) {
+    auto cq = queues_->find(e.topic, e.queue_id);
+    if (!cq || cq->max_offset() < e.max_offset) {
+      rebuild_reasons.push_back("consume queue " + e.topic + "/" + std::to_string(e.queue_id) +
+                                (cq ? " is shorter than at the last checkpoint" : " is missing"));
+      if (cq) cq->reset();
+    }
+  }
   int64_t dropped_units = 0;
   for (const auto& cq : queues_->all()) {
     auto dropped = cq->truncate_beyond(end);
@@ -95,11 +142,38 @@ Status MmapStore::recover() {
                     cq->queue_id(), *dropped, end);
     dropped_units += *dropped;
   }
+  auto describe = [this](int64_t off, std::string* topic, QueueId* queue, int64_t* qoff) {
+    auto ref = log_->locate(off);
+    if (!ref) return false;
+    if (check_record(ref->data, ref->to_segment_end, off, false).kind != RecordKind::kRecord) return false;
+    RecordSummary s = summarize_record(ref->data);
+    *topic = std::string(s.topic);
+    *queue = s.queue_id;
+    *qoff = s.queue_offset;
+    return true;
+  };
+  for (const auto& cq : queues_->all()) {
+    if (Status st = cq->validate(min, end, describe); !st) {
+      rebuild_reasons.push_back(st.message());
+      cq->reset();
+    }
+  }
+  if (options_.message_index_enable) {
+    auto idx = index_->load();
+    if (!idx) return idx.status();
+    if (idx->rebuild && end > min) rebuild_reasons.push_back("key index: " + idx->reason);
+    // After a clean stop the index holds everything below its end; after a crash entries
+    // may be missing, so re-index from the scan start (duplicates are dropped on query).
+    index_->set_skip_below(idx->rebuild || *crashed ? 0 : index_->end_offset());
+  }
 
-  // Index everything the consume queues may be missing. Re-dispatching what they already
-  // hold is harmless (units below a queue's max are skipped).
   int64_t dispatch_from = scan_from;
-  if (!cp || !queues_->existed()) dispatch_from = min;
+  if (!rebuild_reasons.empty()) {
+    dispatch_from = min;
+    std::string all;
+    for (const auto& r : rebuild_reasons) all += (all.empty() ? "" : "; ") + r;
+    if (end > min) logger_->warn("rebuilding consume queues / key index from the commit log start {}: {}", min, all);
+  }
   dispatcher_->set_dispatched(clamp_offset(dispatch_from, min, end));
   auto dispatched = dispatcher_->dispatch_available(/*notify_listeners=*/false);
   if (!dispatched) return dispatched.status();
@@ -124,6 +198,8 @@ void MmapStore::stop() {
   started_ = false;
   running_.store(false, std::memory_order_release);
   log_->close();
+  cleaner_->stop();
+  allocator_->stop();
   dispatcher_->stop();
   Status st = flush_->stop();
   if (st.is_ok() && !log_->read_only()) {
@@ -158,10 +234,11 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
     done(error_result(size.status()));
     return;
   }
-  EncodedRecord rec;
+  thread_local EncodedRecord rec;  // reused: no allocation or clearing per put
   encode_record(msg, store_host_, &rec);
-  AppendItem item{&rec, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag)};
-  std::vector<AppendOutcome> out;
+  std::string key = CommitLog::queue_key(msg.topic, msg.queue_id);
+  AppendItem item{&rec, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag), key};
+  thread_local std::vector<AppendOutcome> out;
   if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out); !st) {
     done(error_result(std::move(st)));
     return;
@@ -201,7 +278,7 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
       return fail_all(Status::error(size.status().code(),
                                     "message " + std::to_string(i) + " of the batch: " + size.status().message()));
     encode_record(m, store_host_, &recs[i]);
-    items[i] = AppendItem{&recs[i], m.topic, m.queue_id, consumes_queue_offset(m.sys_flag)};
+    items[i] = AppendItem{&recs[i], m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), {}};
   }
   std::vector<AppendOutcome> out;
   if (Status st = log_->append(items, &out); !st) return fail_all(std::move(st));
@@ -329,6 +406,62 @@ QueueOffset MmapStore::offset_by_time(const std::string& topic, QueueId queue_id
 }
 
 Result<StoredMessage> MmapStore::read_at(CommitLogOffset offset) { return log_->read(offset.value()); }
+
+std::vector<StoredMessage> MmapStore::query_by_key(const std::string& topic, const std::string& key,
+                                                   int32_t max_count, int64_t begin_ms, int64_t end_ms) {
+  std::vector<StoredMessage> out;
+  if (!options_.message_index_enable) {
+    if (!index_off_logged_.exchange(true))
+      logger_->warn("query by key refused: the key index is off; set storage-mmap.messageIndexEnable=true");
+    return out;
+  }
+  if (max_count <= 0 || key.empty()) return out;
+  if (end_ms < 0) end_ms = INT64_MAX / 2;  // no upper bound
+  const int64_t log_min = log_->min_offset();
+  // Hash collisions and re-indexed duplicates are filtered by checking the record itself.
+  for (int64_t off : index_->query(topic, key, static_cast<size_t>(max_count) * 2 + 16, begin_ms, end_ms)) {
+    if (static_cast<int32_t>(out.size()) >= max_count) break;
+    if (off < log_min) continue;
+    auto msg = log_->read(off);
+    if (!msg) continue;
+    if (msg->topic != topic || msg->store_timestamp_ms < begin_ms || msg->store_timestamp_ms > end_ms) continue;
+    bool match = msg->property(prop::kUniqKey) == key;
+    std::string_view keys = msg->keys();
+    while (!match && !keys.empty()) {
+      size_t sp = keys.find(' ');
+      match = keys.substr(0, sp) == key;
+      if (sp == std::string_view::npos) break;
+      keys.remove_prefix(sp + 1);
+    }
+    if (match) out.push_back(std::move(msg).value());
+  }
+  return out;
+}
+
+Result<RawChunk> MmapStore::read_raw(CommitLogOffset from, int32_t max_bytes) {
+  if (from.value() < log_->min_offset())
+    return Status::error(Code::kQueryNotFound, "commit-log offset " + std::to_string(from.value()) +
+                                                   " was deleted by retention; the log starts at " +
+                                                   std::to_string(log_->min_offset()));
+  auto raw = log_->read_raw(from.value(), std::max(1, max_bytes));
+  if (!raw) return raw.status();
+  RawChunk c;
+  c.from = from;
+  c.next_offset = CommitLogOffset(raw->next_offset);
+  c.bytes = std::move(raw->bytes);
+  return c;
+}
+
+Result<CommitLogOffset> MmapStore::append_raw(CommitLogOffset at, std::string_view bytes) {
+  if (!running_.load(std::memory_order_acquire))
+    return Status::error(Code::kServiceNotAvailable, "message store is not running");
+  auto end = log_->append_raw(at.value(), bytes);
+  if (!end) return end.status();
+  dispatcher_->wake();
+  return CommitLogOffset(*end);
+}
+
+CleanOutcome MmapStore::clean_now(std::chrono::system_clock::time_point now) { return cleaner_->run_once(now); }
 
 void MmapStore::add_arrival_listener(ArrivalListener listener) { dispatcher_->add_listener(std::move(listener)); }
 

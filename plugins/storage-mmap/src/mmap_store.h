@@ -10,11 +10,14 @@
 
 #include <spdlog/logger.h>
 
+#include "clean_service.h"
 #include "commit_log.h"
 #include "consume_queue_store.h"
 #include "dispatcher.h"
 #include "flush_service.h"
+#include "index_service.h"
 #include "mq/message_store.h"
+#include "segment_allocator.h"
 #include "store_lock.h"
 #include "store_options.h"
 
@@ -41,10 +44,23 @@ class MmapStore final : public MessageStore {
   Result<StoredMessage> read_at(CommitLogOffset offset) override;
   void add_arrival_listener(ArrivalListener listener) override;
   StoreStats stats() override;
+  // Empty when nothing matches or the index is off (messageIndexEnable=false, logged once).
+  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                          int64_t begin_ms, int64_t end_ms) override;
+  Result<RawChunk> read_raw(CommitLogOffset from, int32_t max_bytes) override;
+  Result<CommitLogOffset> append_raw(CommitLogOffset at, std::string_view bytes) override;
+
+  // Tests and tools: one retention / disk-check pass now (not concurrent with the clean
+  // thread's own pass: call it with cleanResourceInterval set long).
+  CleanOutcome clean_now(std::chrono::system_clock::time_point now);
+  bool disk_full() const noexcept { return log_->disk_full(); }
+  // How many segments the put path had to create itself (the allocator was behind).
+  uint64_t segments_created_on_put_path() const noexcept { return log_->segments_created_on_put_path(); }
 
   // Blocks until everything written so far is dispatched (tests, tools). True if reached.
   bool wait_dispatched(std::chrono::milliseconds timeout);
   const StoreOptions& options() const noexcept { return options_; }
+  const CommitLog& commit_log() const noexcept { return *log_; }
 
  private:
   Status recover();
@@ -56,7 +72,10 @@ class MmapStore final : public MessageStore {
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<ConsumeQueueStore> queues_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<IndexService> index_;
   std::unique_ptr<FlushService> flush_;
+  std::unique_ptr<SegmentAllocator> allocator_;
+  std::unique_ptr<CleanService> cleaner_;
   StoreLock lock_;
 
   std::mutex lifecycle_mu_;  // serializes start/stop
@@ -64,6 +83,7 @@ class MmapStore final : public MessageStore {
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> put_count_{0};
   std::atomic<uint64_t> get_count_{0};
+  std::atomic<bool> index_off_logged_{false};
 };
 
 }  // namespace mq::storage_mmap

@@ -89,7 +89,9 @@ void decode_properties(std::string_view data, Message* msg) {
 void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out) {
   std::string props = encode_properties(msg);
   size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
-  out->bytes.assign(size, '\0');
+  // resize, not assign: a reused buffer of the same size is not cleared again (every byte
+  // is written here or by finalize_record).
+  out->bytes.resize(size);
   char* p = out->bytes.data();
   put_be32(p + pos::kTotalSize, static_cast<uint32_t>(size));
   put_be32(p + pos::kMagic, kMagicV1);
@@ -112,6 +114,7 @@ void encode_record(const StoredMessage& msg, const HostAddress& store_host, Enco
   q += 2;
   std::memcpy(q, props.data(), props.size());
   out->tail_crc = crc32c(p + pos::kTail, size - pos::kTail);
+  out->tail_shift = crc32c_shift_operator(static_cast<size_t>(size - pos::kTail));
 }
 
 void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
@@ -122,6 +125,16 @@ void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_o
   uint32_t head = crc32c(rec, pos::kCrc);
   head = crc32c_extend(head, rec + pos::kQueueId, pos::kTail - pos::kQueueId);
   put_be32(rec + pos::kCrc, crc32c_combine(head, tail_crc, static_cast<size_t>(size - pos::kTail)));
+}
+
+void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
+                     int64_t physical_offset, int64_t store_timestamp_ms) {
+  put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
+  put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
+  put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  uint32_t head = crc32c(rec, pos::kCrc);
+  head = crc32c_extend(head, rec + pos::kQueueId, pos::kTail - pos::kQueueId);
+  put_be32(rec + pos::kCrc, crc32c_combine_op(head, tail_crc, tail_shift));
 }
 
 uint32_t record_crc(const char* rec, int32_t size) {
@@ -195,14 +208,21 @@ RecordSummary summarize_record(const char* rec) {
   s.queue_offset = static_cast<int64_t>(get_be64(rec + pos::kQueueOffset));
   s.sys_flag = static_cast<int32_t>(get_be32(rec + pos::kSysFlag));
   s.store_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kStoreTimestamp));
-  // Find TAGS without building the property map.
+  // Find TAGS, KEYS and UNIQ_KEY without building the property map.
   while (!props.empty()) {
     size_t end = props.find(kPropertySep);
     std::string_view entry = props.substr(0, end);
     size_t sep = entry.find(kNameValueSep);
-    if (sep != std::string_view::npos && entry.substr(0, sep) == prop::kTags) {
-      s.tag_hash = tag_hash(entry.substr(sep + 1));
-      break;
+    if (sep != std::string_view::npos) {
+      std::string_view name = entry.substr(0, sep);
+      std::string_view value = entry.substr(sep + 1);
+      if (name == prop::kTags) {
+        s.tag_hash = tag_hash(value);
+      } else if (name == prop::kKeys) {
+        s.keys = value;
+      } else if (name == prop::kUniqKey) {
+        s.uniq_key = value;
+      }
     }
     if (end == std::string_view::npos) break;
     props.remove_prefix(end + 1);

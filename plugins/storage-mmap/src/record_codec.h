@@ -60,6 +60,7 @@ Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_s
 struct EncodedRecord {
   std::string bytes;
   uint32_t tail_crc = 0;
+  uint32_t tail_shift = 0;  // crc32c_shift_operator(bytes.size() - pos::kTail)
 };
 // Encodes everything but queue offset, physical offset, store timestamp and CRC.
 // Precondition: validate_message(msg) succeeded.
@@ -67,6 +68,10 @@ void encode_record(const StoredMessage& msg, const HostAddress& store_host, Enco
 // Patches the three late fields into `rec` and writes the CRC. Cheap: O(log size).
 void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
                      int64_t store_timestamp_ms);
+// The same with the combine operator precomputed (EncodedRecord::tail_shift): what the
+// put path calls under the lock.
+void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
+                     int64_t physical_offset, int64_t store_timestamp_ms);
 // CRC of a whole record as stored in its CRC field (covers all bytes except [8, 12)).
 uint32_t record_crc(const char* rec, int32_t size);
 
@@ -89,6 +94,8 @@ struct RecordSummary {
   int32_t sys_flag = 0;
   int64_t store_timestamp_ms = 0;
   int64_t tag_hash = 0;  // tag_hash(TAGS property), 0 without tags
+  std::string_view keys;      // KEYS property (space separated), empty without
+  std::string_view uniq_key;  // UNIQ_KEY property, empty without
 };
 // Precondition: check_record(...) returned kRecord for these bytes.
 RecordSummary summarize_record(const char* rec);

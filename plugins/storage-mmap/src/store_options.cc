@@ -39,7 +39,46 @@ Status read_int(const po::variables_map& vm, const char* k, int64_t* out) {
   return Status::ok();
 }
 
+Status read_bool(const po::variables_map& vm, const char* k, bool* out) {
+  auto it = vm.find(key(k));
+  if (it == vm.end() || it->second.empty()) return Status::ok();
+  const boost::any& v = it->second.value();
+  if (const auto* b = boost::any_cast<bool>(&v)) {
+    *out = *b;
+  } else if (const auto* s = boost::any_cast<std::string>(&v)) {
+    if (*s == "true" || *s == "1") {
+      *out = true;
+    } else if (*s == "false" || *s == "0") {
+      *out = false;
+    } else {
+      return bad(k, *s, "true or false");
+    }
+  } else {
+    return Status::invalid("[storage-mmap] " + std::string(k) + " has an unexpected type; declare it as bool");
+  }
+  return Status::ok();
+}
+
+// "04;16" -> {4, 16}; empty vector on a malformed value.
+std::vector<int> parse_hours(const std::string& v) {
+  std::vector<int> out;
+  size_t i = 0;
+  while (i <= v.size()) {
+    size_t j = v.find(';', i);
+    if (j == std::string::npos) j = v.size();
+    std::string part = v.substr(i, j - i);
+    if (part.empty() || part.size() > 2 || part.find_first_not_of("0123456789") != std::string::npos) return {};
+    int h = std::stoi(part);
+    if (h > 23) return {};
+    out.push_back(h);
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<int> StoreOptions::delete_when_hours() const { return parse_hours(delete_when); }
 
 void declare_store_options(po::options_description& out) {
   StoreOptions d;
@@ -57,7 +96,31 @@ void declare_store_options(po::options_description& out) {
       (key("syncFlushTimeout").c_str(), po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
        "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")
       (key("maxMessageSize").c_str(), po::value<int64_t>()->default_value(d.max_message_size),
-       "largest accepted message body in bytes");
+       "largest accepted message body in bytes")
+      (key("messageIndexEnable").c_str(), po::value<bool>()->default_value(d.message_index_enable),
+       "build the key index (query by KEYS / UNIQ_KEY and time)")
+      (key("maxHashSlotNum").c_str(), po::value<int64_t>()->default_value(d.max_hash_slot_num),
+       "hash slots per key-index file")
+      (key("maxIndexNum").c_str(), po::value<int64_t>()->default_value(d.max_index_num),
+       "entries per key-index file")
+      (key("truncateCorruptCommitLog").c_str(), po::value<bool>()->default_value(d.truncate_corrupt_commit_log),
+       "on a corrupt record followed by valid ones, truncate there (dropping them) instead of refusing to start")
+      (key("warmMapedFileEnable").c_str(), po::value<bool>()->default_value(d.warm_maped_file_enable),
+       "pre-fault the pages of each pre-allocated commit-log segment")
+      (key("fileReservedTime").c_str(), po::value<int64_t>()->default_value(d.file_reserved_time_h),
+       "hours a commit-log segment is kept after its last write")
+      (key("deleteWhen").c_str(), po::value<std::string>()->default_value(d.delete_when),
+       "hours of the day (\"04\" or \"04;16\") when expired segments are deleted")
+      (key("diskMaxUsedSpaceRatio").c_str(), po::value<int64_t>()->default_value(d.disk_max_used_space_ratio),
+       "percent of disk use above which expired segments are deleted at any hour")
+      (key("diskSpaceCleanForciblyRatio").c_str(),
+       po::value<int64_t>()->default_value(d.disk_space_clean_forcibly_ratio),
+       "percent of disk use above which the oldest segments are deleted even if not expired")
+      (key("diskSpaceWarningLevelRatio").c_str(),
+       po::value<int64_t>()->default_value(d.disk_space_warning_level_ratio),
+       "percent of disk use above which puts are refused (disk full) until space is freed")
+      (key("cleanResourceInterval").c_str(), po::value<int64_t>()->default_value(d.clean_resource_interval_ms),
+       "milliseconds between retention / disk checks");
 }
 
 Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
@@ -74,9 +137,29 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
                    {"flushIntervalCommitLog", &o.flush_interval_ms},
                    {"flushCommitLogLeastPages", &o.flush_least_pages},
                    {"syncFlushTimeout", &o.sync_flush_timeout_ms},
-                   {"maxMessageSize", &o.max_message_size}};
+                   {"maxMessageSize", &o.max_message_size},
+                   {"maxHashSlotNum", &o.max_hash_slot_num},
+                   {"maxIndexNum", &o.max_index_num},
+                   {"fileReservedTime", &o.file_reserved_time_h},
+                   {"diskMaxUsedSpaceRatio", &o.disk_max_used_space_ratio},
+                   {"diskSpaceCleanForciblyRatio", &o.disk_space_clean_forcibly_ratio},
+                   {"diskSpaceWarningLevelRatio", &o.disk_space_warning_level_ratio},
+                   {"cleanResourceInterval", &o.clean_resource_interval_ms}};
   for (const auto& k : ints) {
     if (Status st = read_int(vm, k.name, k.field); !st) return st;
+  }
+  struct BoolKey {
+    const char* name;
+    bool* field;
+  };
+  BoolKey bools[] = {{"messageIndexEnable", &o.message_index_enable},
+                     {"truncateCorruptCommitLog", &o.truncate_corrupt_commit_log},
+                     {"warmMapedFileEnable", &o.warm_maped_file_enable}};
+  for (const auto& k : bools) {
+    if (Status st = read_bool(vm, k.name, k.field); !st) return st;
+  }
+  if (auto it = vm.find(key("deleteWhen")); it != vm.end() && !it->second.empty()) {
+    if (const auto* s = boost::any_cast<std::string>(&it->second.value())) o.delete_when = *s;
   }
   if (auto it = vm.find(key("flushDiskType")); it != vm.end() && !it->second.empty()) {
     const auto* s = boost::any_cast<std::string>(&it->second.value());
@@ -108,6 +191,27 @@ Status validate_store_options(const StoreOptions& o) {
     return bad("syncFlushTimeout", std::to_string(o.sync_flush_timeout_ms), "a positive number of ms (default 5000)");
   if (o.max_message_size <= 0 || o.max_message_size > (int64_t{1} << 30))
     return bad("maxMessageSize", std::to_string(o.max_message_size), "1 byte to 1 GiB (default 4194304)");
+  if (o.max_hash_slot_num < 1 || o.max_hash_slot_num > 100000000)
+    return bad("maxHashSlotNum", std::to_string(o.max_hash_slot_num), "1 to 100000000 (default 5000000)");
+  if (o.max_index_num < 2 || o.max_index_num > 100000000)
+    return bad("maxIndexNum", std::to_string(o.max_index_num), "2 to 100000000 (default 20000000)");
+  if (o.file_reserved_time_h < 1)
+    return bad("fileReservedTime", std::to_string(o.file_reserved_time_h), "1 hour or more (default 72)");
+  if (o.delete_when_hours().empty())
+    return bad("deleteWhen", o.delete_when, "hours 00-23 separated by ';', e.g. \"04\" or \"04;16\" (default 04)");
+  auto ratio_ok = [](int64_t r) { return r >= 10 && r <= 99; };
+  if (!ratio_ok(o.disk_max_used_space_ratio))
+    return bad("diskMaxUsedSpaceRatio", std::to_string(o.disk_max_used_space_ratio), "10 to 99 percent (default 75)");
+  if (!ratio_ok(o.disk_space_clean_forcibly_ratio))
+    return bad("diskSpaceCleanForciblyRatio", std::to_string(o.disk_space_clean_forcibly_ratio),
+               "10 to 99 percent (default 85)");
+  if (!ratio_ok(o.disk_space_warning_level_ratio) ||
+      o.disk_space_warning_level_ratio < o.disk_space_clean_forcibly_ratio)
+    return bad("diskSpaceWarningLevelRatio", std::to_string(o.disk_space_warning_level_ratio),
+               "10 to 99 percent and not below diskSpaceCleanForciblyRatio (default 90)");
+  if (o.clean_resource_interval_ms < 10 || o.clean_resource_interval_ms > 3600000)
+    return bad("cleanResourceInterval", std::to_string(o.clean_resource_interval_ms),
+               "10 to 3600000 ms (default 10000)");
   return Status::ok();
 }
 

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
@@ -25,6 +27,32 @@ struct StoreOptions {
   int64_t flush_consume_queue_interval_ms = 1000;     // not an option (RocketMQ default)
   int64_t sync_flush_timeout_ms = 5000;               // syncFlushTimeout
   int64_t max_message_size = static_cast<int64_t>(kDefaultMaxMessageSize);  // maxMessageSize
+
+  // Key index (FORMAT.md §5).
+  bool message_index_enable = true;   // messageIndexEnable
+  int64_t max_hash_slot_num = 5000000;   // maxHashSlotNum
+  int64_t max_index_num = 20000000;      // maxIndexNum
+
+  // Recovery. truncateCorruptCommitLog: a corrupt record followed by valid ones (the middle
+  // of the log, not a torn tail) refuses start-up unless this is true, which truncates
+  // there, dropping the valid records after it.
+  bool truncate_corrupt_commit_log = false;
+  // Segments: pre-fault the next (pre-allocated) segment's pages in the background.
+  bool warm_maped_file_enable = false;  // warmMapedFileEnable
+
+  // Retention and disk (RocketMQ names and defaults).
+  int64_t file_reserved_time_h = 72;           // fileReservedTime (hours)
+  std::string delete_when = "04";              // deleteWhen: hours "HH;HH" when expired files go
+  int64_t disk_max_used_space_ratio = 75;      // diskMaxUsedSpaceRatio: above it, expired files go any time
+  int64_t disk_space_clean_forcibly_ratio = 85;  // diskSpaceCleanForciblyRatio: above it, oldest go unexpired
+  int64_t disk_space_warning_level_ratio = 90;   // diskSpaceWarningLevelRatio: above it, puts are refused
+  int64_t clean_resource_interval_ms = 10000;    // cleanResourceInterval
+  int64_t delete_files_batch_max = 10;           // not an option (RocketMQ deleteFileBatchMax)
+
+  // Not options: seams for tests and tools. Disk usage of a path in percent (0-100);
+  // empty: statvfs. Called on the clean thread.
+  std::function<Result<double>(const std::string& path)> disk_usage;
+  std::vector<int> delete_when_hours() const;  // parsed delete_when (validated)
 };
 
 inline constexpr const char* kPluginName = "storage-mmap";

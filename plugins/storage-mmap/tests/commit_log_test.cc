@@ -17,7 +17,7 @@ using testing::TempDir;
 int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr) {
   EncodedRecord rec;
   encode_record(m, HostAddress{0x7F000001, 1}, &rec);
-  AppendItem item{&rec, m.topic, m.queue_id, true};
+  AppendItem item{&rec, m.topic, m.queue_id, true, {}};
   std::vector<AppendOutcome> out;
   Status st = log.append(std::span<AppendItem>(&item, 1), &out);
   EXPECT_TRUE(st) << st.to_string();
@@ -96,7 +96,7 @@ TEST(CommitLogTest, ReadOnlyRefusesAppendsWithTheReason) {
   EncodedRecord rec;
   StoredMessage m = make_message("T", 0, "x");
   encode_record(m, HostAddress{}, &rec);
-  AppendItem item{&rec, m.topic, 0, true};
+  AppendItem item{&rec, m.topic, 0, true, {}};
   std::vector<AppendOutcome> out;
   Status st = log.append(std::span<AppendItem>(&item, 1), &out);
   EXPECT_EQ(st.code(), Code::kServiceNotAvailable);

@@ -32,3 +32,24 @@ TEST(Crc32cTest, ExtendAndCombineMatchDirect) {
 
 }  // namespace
 }  // namespace mq::storage_mmap
+
+namespace mq::storage_mmap {
+namespace {
+
+TEST(Crc32cTest, DispatchedImplementationMatchesPortableAtEveryLengthAndAlignment) {
+  std::string data(600, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131 + 7);
+  for (size_t off = 0; off < 9; ++off) {
+    for (size_t len = 0; len + off <= data.size(); len += 13) {
+      ASSERT_EQ(crc32c_extend(0x1234u, data.data() + off, len), crc32c_portable(0x1234u, data.data() + off, len))
+          << off << "/" << len;
+    }
+  }
+  // The precomputed operator gives the same combine.
+  uint32_t a = crc32c(data.data(), 100);
+  uint32_t b = crc32c(data.data() + 100, 500);
+  EXPECT_EQ(crc32c_combine_op(a, b, crc32c_shift_operator(500)), crc32c(data.data(), 600));
+}
+
+}  // namespace
+}  // namespace mq::storage_mmap

@@ -42,6 +42,33 @@ TEST(OptionsTest, DefaultsAndGoodValues) {
   EXPECT_EQ(g->sync_flush_timeout_ms, 100);
 }
 
+TEST(OptionsTest, RetentionIndexAndRecoveryOptions) {
+  auto d = parse({});
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->message_index_enable);
+  EXPECT_EQ(d->max_hash_slot_num, 5000000);
+  EXPECT_EQ(d->max_index_num, 20000000);
+  EXPECT_FALSE(d->truncate_corrupt_commit_log);
+  EXPECT_FALSE(d->warm_maped_file_enable);
+  EXPECT_EQ(d->file_reserved_time_h, 72);
+  EXPECT_EQ(d->delete_when_hours(), std::vector<int>{4});
+  EXPECT_EQ(d->disk_max_used_space_ratio, 75);
+  EXPECT_EQ(d->disk_space_clean_forcibly_ratio, 85);
+  EXPECT_EQ(d->disk_space_warning_level_ratio, 90);
+  EXPECT_EQ(d->clean_resource_interval_ms, 10000);
+
+  auto g = parse({"--storage-mmap.deleteWhen=04;16", "--storage-mmap.fileReservedTime=48",
+                  "--storage-mmap.messageIndexEnable=false", "--storage-mmap.truncateCorruptCommitLog=true",
+                  "--storage-mmap.diskSpaceWarningLevelRatio=95", "--storage-mmap.maxIndexNum=1000"});
+  ASSERT_TRUE(g) << g.status().to_string();
+  EXPECT_EQ(g->delete_when_hours(), (std::vector<int>{4, 16}));
+  EXPECT_EQ(g->file_reserved_time_h, 48);
+  EXPECT_FALSE(g->message_index_enable);
+  EXPECT_TRUE(g->truncate_corrupt_commit_log);
+  EXPECT_EQ(g->disk_space_warning_level_ratio, 95);
+  EXPECT_EQ(g->max_index_num, 1000);
+}
+
 TEST(OptionsTest, BadValuesAreRefusedNamingKeyAndValue) {
   struct Case {
     std::string arg;
@@ -56,6 +83,14 @@ TEST(OptionsTest, BadValuesAreRefusedNamingKeyAndValue) {
       {"--storage-mmap.flushCommitLogLeastPages=-1", "[storage-mmap] flushCommitLogLeastPages=-1"},
       {"--storage-mmap.syncFlushTimeout=0", "[storage-mmap] syncFlushTimeout=0"},
       {"--storage-mmap.maxMessageSize=0", "[storage-mmap] maxMessageSize=0"},
+      {"--storage-mmap.deleteWhen=25", "[storage-mmap] deleteWhen=25"},
+      {"--storage-mmap.deleteWhen=04;x", "[storage-mmap] deleteWhen=04;x"},
+      {"--storage-mmap.fileReservedTime=0", "[storage-mmap] fileReservedTime=0"},
+      {"--storage-mmap.diskMaxUsedSpaceRatio=100", "[storage-mmap] diskMaxUsedSpaceRatio=100"},
+      {"--storage-mmap.diskSpaceWarningLevelRatio=80", "[storage-mmap] diskSpaceWarningLevelRatio=80"},
+      {"--storage-mmap.maxHashSlotNum=0", "[storage-mmap] maxHashSlotNum=0"},
+      {"--storage-mmap.maxIndexNum=1", "[storage-mmap] maxIndexNum=1"},
+      {"--storage-mmap.cleanResourceInterval=1", "[storage-mmap] cleanResourceInterval=1"},
   };
   for (const auto& c : cases) {
     auto r = parse({c.arg});

@@ -89,8 +89,9 @@ struct PullRequest {
   6: i32 maxBytes = 262144
   7: i64 suspendTimeoutMs = 15000      // 0: no long polling
   8: i64 commitOffset = -1             // >= 0: also commit this offset for the group
-  9: string subscription = "*"         // "TagA || TagB" or "*"
+  9: string subscription = "*"         // "TagA || TagB" or "*", or an SQL92 expression
   10: optional i32 clientVersion
+  11: optional string expressionType = "TAG"   // TAG | SQL92
 }
 
 struct PullResponse {
@@ -179,6 +180,122 @@ struct RuntimeInfoResponse {
   3: map<string, string> info
 }
 
+
+// ---- added in protocol version 1 for client features (issue: transport, name server, SDK) ----
+
+struct ServerInfoResponse {
+  1: i32 code
+  2: string remark
+  3: i32 protocolVersion               // PROTOCOL_VERSION of the server
+  4: i32 minClientVersion              // older clients get VERSION_NOT_SUPPORTED (15)
+  5: string serverVersion              // e.g. "0.1.0"
+}
+
+struct LockBatchRequest {
+  1: string consumerGroup
+  2: string clientId
+  3: list<QueueRef> queues
+}
+
+struct LockBatchResponse {
+  1: i32 code
+  2: string remark
+  3: list<QueueRef> lockedQueues       // the subset now locked by clientId
+}
+
+// A long poll: answered at once when the group's version differs from knownVersion,
+// otherwise when it changes (a member joined or left, or offsets were reset) or after
+// timeoutMs with the unchanged version.
+struct ConsumerGroupChangeRequest {
+  1: string consumerGroup
+  2: string clientId
+  3: i64 knownVersion = -1
+  4: i64 timeoutMs = 30000
+}
+
+struct ConsumerGroupChangeResponse {
+  1: i32 code
+  2: string remark
+  3: i64 version
+  4: list<string> consumerIds          // sorted
+  5: list<string> offsetResetTopics    // topics whose offsets were reset after knownVersion
+}
+
+struct SubscriptionGroupConfig {
+  1: string groupName
+  2: bool consumeEnable = true
+  3: bool consumeBroadcastEnable = true
+  4: i32 retryQueueNums = 1
+  5: i32 retryMaxTimes = 16
+  6: i64 brokerId = 0
+  7: i64 whichBrokerWhenConsumeSlowly = 1
+  8: bool consumeMessageOrderly = false
+}
+
+struct SubscriptionGroupListResponse {
+  1: i32 code
+  2: string remark
+  3: list<SubscriptionGroupConfig> groups
+}
+
+struct MessageResponse {
+  1: i32 code                          // 22 QUERY_NOT_FOUND if no record starts there
+  2: string remark
+  3: MessageExt message
+}
+
+struct QueryMessageRequest {
+  1: string topic
+  2: string key                        // a KEYS entry or a UNIQ_KEY (client msgId)
+  3: i32 maxNum = 32
+  4: i64 beginTimestamp = 0
+  5: i64 endTimestamp = -1             // -1: no upper bound
+}
+
+struct QueryMessageResponse {
+  1: i32 code
+  2: string remark
+  3: list<MessageExt> messages
+}
+
+struct ResetOffsetRequest {
+  1: string consumerGroup
+  2: string topic
+  3: i64 timestamp                     // ms; -1: the queue's max offset
+  4: bool force = true                 // false: never move an offset backwards
+}
+
+struct ResetOffsetResponse {
+  1: i32 code
+  2: string remark
+  3: map<i32, i64> offsetTable         // queue id -> new offset
+}
+
+struct ConnectionInfo {
+  1: string clientId
+  2: string clientAddr
+  3: string language = "CPP"
+  4: i32 version
+  5: i64 lastHeartbeatTimestamp
+}
+
+struct ConsumerConnectionResponse {
+  1: i32 code                          // 206 CONSUMER_NOT_ONLINE if the group has no live member
+  2: string remark
+  3: list<ConnectionInfo> connections
+  4: string consumeType
+  5: string messageModel
+  6: string consumeFromWhere
+  7: list<SubscriptionData> subscriptions   // the union over members
+  8: list<string> inconsistencies           // readable: members whose subscriptions differ
+}
+
+struct ProducerConnectionResponse {
+  1: i32 code
+  2: string remark
+  3: list<ConnectionInfo> connections
+}
+
 service BrokerService {
   SendResponse send(1: SendRequest request)
   oneway void sendOneway(1: SendRequest request)
@@ -195,6 +312,19 @@ service BrokerService {
   TopicListResponse getTopicList()
   ConsumeStatsResponse getConsumeStats(1: string consumerGroup, 2: string topic)
   RuntimeInfoResponse getBrokerRuntimeInfo()
+  // Methods added for client features; appended so older clients are unaffected.
+  ServerInfoResponse getServerInfo()
+  LockBatchResponse lockBatchMQ(1: LockBatchRequest request)
+  BaseResponse unlockBatchMQ(1: LockBatchRequest request)
+  ConsumerGroupChangeResponse waitConsumerGroupChange(1: ConsumerGroupChangeRequest request)
+  BaseResponse deleteTopic(1: string topic)
+  BaseResponse updateSubscriptionGroup(1: SubscriptionGroupConfig config)
+  SubscriptionGroupListResponse getAllSubscriptionGroups()
+  MessageResponse viewMessage(1: i64 commitLogOffset)
+  QueryMessageResponse queryMessageByKey(1: QueryMessageRequest request)
+  ResetOffsetResponse resetOffsetByTimestamp(1: ResetOffsetRequest request)
+  ConsumerConnectionResponse getConsumerConnectionList(1: string consumerGroup)
+  ProducerConnectionResponse getProducerConnectionList(1: string producerGroup)
 }
 
 struct RegisterBrokerRequest {

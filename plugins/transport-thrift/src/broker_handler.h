@@ -11,7 +11,8 @@
 
 namespace mq::transport_thrift {
 
-// Threading: called concurrently from io threads; keeps no per-request state of its own.
+// Threading: called concurrently from io threads; keeps no per-request state of its own. The
+// caller's address comes from current_peer() (peer_scope.h), valid while a call is dispatched.
 // Lifetime: `api` must outlive every call (the Server guarantees no call starts after stop()).
 class BrokerHandler final : public wire::BrokerServiceCobSvIf {
  public:
@@ -37,6 +38,26 @@ class BrokerHandler final : public wire::BrokerServiceCobSvIf {
   void getConsumeStats(std::function<void(const wire::ConsumeStatsResponse&)> cob, const std::string& consumer_group,
                        const std::string& topic) override;
   void getBrokerRuntimeInfo(std::function<void(const wire::RuntimeInfoResponse&)> cob) override;
+  void getServerInfo(std::function<void(const wire::ServerInfoResponse&)> cob) override;
+  void lockBatchMQ(std::function<void(const wire::LockBatchResponse&)> cob,
+                   const wire::LockBatchRequest& request) override;
+  void unlockBatchMQ(std::function<void(const wire::BaseResponse&)> cob, const wire::LockBatchRequest& request) override;
+  // Long poll like pull: the kernel holds the reply; no thread waits.
+  void waitConsumerGroupChange(std::function<void(const wire::ConsumerGroupChangeResponse&)> cob,
+                               const wire::ConsumerGroupChangeRequest& request) override;
+  void deleteTopic(std::function<void(const wire::BaseResponse&)> cob, const std::string& topic) override;
+  void updateSubscriptionGroup(std::function<void(const wire::BaseResponse&)> cob,
+                               const wire::SubscriptionGroupConfig& config) override;
+  void getAllSubscriptionGroups(std::function<void(const wire::SubscriptionGroupListResponse&)> cob) override;
+  void viewMessage(std::function<void(const wire::MessageResponse&)> cob, int64_t commit_log_offset) override;
+  void queryMessageByKey(std::function<void(const wire::QueryMessageResponse&)> cob,
+                         const wire::QueryMessageRequest& request) override;
+  void resetOffsetByTimestamp(std::function<void(const wire::ResetOffsetResponse&)> cob,
+                              const wire::ResetOffsetRequest& request) override;
+  void getConsumerConnectionList(std::function<void(const wire::ConsumerConnectionResponse&)> cob,
+                                 const std::string& consumer_group) override;
+  void getProducerConnectionList(std::function<void(const wire::ProducerConnectionResponse&)> cob,
+                                 const std::string& producer_group) override;
 
  private:
   BrokerApi& api_;

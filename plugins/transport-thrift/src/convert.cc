@@ -115,6 +115,7 @@ mq::PullRequest to_kernel(const wire::PullRequest& in) {
   out.suspend_timeout_ms = in.suspendTimeoutMs;
   out.commit_offset = in.commitOffset;
   out.subscription = in.subscription;
+  out.expression_type = in.expressionType;  // "TAG" when an older client omits it
   return out;
 }
 
@@ -125,6 +126,7 @@ mq::TopicConfig to_kernel(const wire::TopicConfig& in) {
 mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in) {
   mq::HeartbeatRequest out;
   out.client_id = in.clientId;
+  out.client_version = in.__isset.clientVersion ? in.clientVersion : 0;  // 0: the client did not say
   out.producer_groups = in.producerGroups;
   for (const auto& c : in.consumers) {
     ConsumerData data;
@@ -137,6 +139,28 @@ mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in) {
     }
     out.consumers.push_back(std::move(data));
   }
+  return out;
+}
+
+mq::QueueRef to_kernel(const wire::QueueRef& in) { return mq::QueueRef{in.topic, in.queueId}; }
+
+std::vector<mq::QueueRef> to_kernel(const std::vector<wire::QueueRef>& in) {
+  std::vector<mq::QueueRef> out;
+  out.reserve(in.size());
+  for (const auto& q : in) out.push_back(to_kernel(q));
+  return out;
+}
+
+mq::SubscriptionGroupConfig to_kernel(const wire::SubscriptionGroupConfig& in) {
+  mq::SubscriptionGroupConfig out;
+  out.group_name = in.groupName;
+  out.consume_enable = in.consumeEnable;
+  out.consume_broadcast_enable = in.consumeBroadcastEnable;
+  out.retry_queue_nums = in.retryQueueNums;
+  out.retry_max_times = in.retryMaxTimes;
+  out.broker_id = in.brokerId;
+  out.which_broker_when_consume_slowly = in.whichBrokerWhenConsumeSlowly;
+  out.consume_message_orderly = in.consumeMessageOrderly;
   return out;
 }
 
@@ -203,6 +227,69 @@ wire::QueueConsumeStat to_wire(const mq::QueueConsumeStat& in) {
   out.brokerOffset = in.broker_offset.value();
   out.consumerOffset = in.consumer_offset;
   return out;
+}
+
+wire::QueueRef to_wire(const mq::QueueRef& in) {
+  wire::QueueRef out;
+  out.topic = in.topic;
+  out.queueId = in.queue_id;
+  return out;
+}
+
+std::vector<wire::QueueRef> to_wire(const std::vector<mq::QueueRef>& in) {
+  std::vector<wire::QueueRef> out;
+  out.reserve(in.size());
+  for (const auto& q : in) out.push_back(to_wire(q));
+  return out;
+}
+
+wire::ConsumerGroupChangeResponse to_wire(const ConsumerGroupChange& in) {
+  auto out = status_response<wire::ConsumerGroupChangeResponse>(in.status);
+  out.version = in.version;
+  out.consumerIds = in.consumer_ids;
+  out.offsetResetTopics = in.offset_reset_topics;
+  return out;
+}
+
+wire::SubscriptionGroupConfig to_wire(const mq::SubscriptionGroupConfig& in) {
+  wire::SubscriptionGroupConfig out;
+  out.groupName = in.group_name;
+  out.consumeEnable = in.consume_enable;
+  out.consumeBroadcastEnable = in.consume_broadcast_enable;
+  out.retryQueueNums = in.retry_queue_nums;
+  out.retryMaxTimes = in.retry_max_times;
+  out.brokerId = in.broker_id;
+  out.whichBrokerWhenConsumeSlowly = in.which_broker_when_consume_slowly;
+  out.consumeMessageOrderly = in.consume_message_orderly;
+  return out;
+}
+
+wire::ConnectionInfo to_wire(const mq::ConnectionInfo& in) {
+  wire::ConnectionInfo out;
+  out.clientId = in.client_id;
+  out.clientAddr = in.client_addr;
+  out.language = in.language;
+  out.version = in.version;
+  out.lastHeartbeatTimestamp = in.last_heartbeat_ms;
+  return out;
+}
+
+wire::SubscriptionData to_wire(const mq::SubscriptionData& in) {
+  wire::SubscriptionData out;
+  out.topic = in.topic;
+  out.expressionType = in.expression_type;
+  out.expression = in.expression;
+  return out;
+}
+
+void fill_wire(const ConsumerConnection& in, wire::ConsumerConnectionResponse& out) {
+  out.connections.reserve(in.connections.size());
+  for (const auto& c : in.connections) out.connections.push_back(to_wire(c));
+  out.consumeType = to_wire(in.consume_type);
+  out.messageModel = to_wire(in.message_model);
+  out.consumeFromWhere = to_wire(in.consume_from_where);
+  for (const auto& s : in.subscriptions) out.subscriptions.push_back(to_wire(s));
+  out.inconsistencies = in.inconsistencies;
 }
 
 BrokerRegistration to_kernel(const wire::RegisterBrokerRequest& in) {

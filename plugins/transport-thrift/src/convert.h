@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mq/broker_api.h"
 #include "mq_types.h"
@@ -41,7 +42,10 @@ mq::Message to_kernel(const wire::Message& in);
 mq::SendRequest to_kernel(const wire::SendRequest& in);
 mq::PullRequest to_kernel(const wire::PullRequest& in);
 mq::TopicConfig to_kernel(const wire::TopicConfig& in);
-mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in);
+mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in);  // client_addr is left empty
+mq::QueueRef to_kernel(const wire::QueueRef& in);
+std::vector<mq::QueueRef> to_kernel(const std::vector<wire::QueueRef>& in);
+mq::SubscriptionGroupConfig to_kernel(const wire::SubscriptionGroupConfig& in);
 
 // ---- broker: replies (kernel -> wire) ----
 wire::MessageExt to_wire(const StoredMessage& in);
@@ -49,6 +53,14 @@ wire::SendResponse to_wire(const mq::SendResponse& in);
 wire::PullResponse to_wire(const mq::PullResponse& in);
 wire::TopicConfig to_wire(const mq::TopicConfig& in);
 wire::QueueConsumeStat to_wire(const mq::QueueConsumeStat& in);
+wire::QueueRef to_wire(const mq::QueueRef& in);
+std::vector<wire::QueueRef> to_wire(const std::vector<mq::QueueRef>& in);
+wire::ConsumerGroupChangeResponse to_wire(const ConsumerGroupChange& in);  // code/remark from in.status
+wire::SubscriptionGroupConfig to_wire(const mq::SubscriptionGroupConfig& in);
+wire::ConnectionInfo to_wire(const mq::ConnectionInfo& in);
+wire::SubscriptionData to_wire(const mq::SubscriptionData& in);
+// Fills everything but code/remark.
+void fill_wire(const ConsumerConnection& in, wire::ConsumerConnectionResponse& out);
 
 // ---- name server ----
 BrokerRegistration to_kernel(const wire::RegisterBrokerRequest& in);

@@ -22,6 +22,8 @@
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include "peer_scope.h"
+
 // Threading: every connection's socket, queue and flags live on that connection's strand;
 // processor calls run on any io thread (posted off the strand so requests of one connection
 // may be processed concurrently); replies are posted back onto the strand from whatever
@@ -45,6 +47,9 @@ constexpr uint32_t kHeaderBytes = 4;
 constexpr int32_t kMaxContainerElements = 100000;
 // How long a connection being closed after an error reply may linger to flush it.
 constexpr auto kLinger = std::chrono::seconds(2);
+// Connections over maxConnections still open only to flush their refusal; more are closed
+// without a word, so a connection flood cannot pin sockets through refusals.
+constexpr size_t kMaxRefusing = 64;
 
 // Bytes ready to be written; `owner` keeps them alive until the write completes.
 struct OutFrame {
@@ -168,20 +173,35 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   bool stopped_ = false;                                                       // guarded by mu_
   bool acceptor_closed_ = false;                                               // guarded by mu_
   int in_flight_ = 0;                                                          // guarded by mu_
+  size_t refusing_ = 0;  // guarded by mu_; connections_ entries only flushing a refusal
 };
 
 // One accepted socket. Owned by the server's set while open and by pending handlers.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<ServerCore> server)
-      : socket_(std::move(socket)), server_(std::move(server)), linger_(socket_.get_executor()) {
+  // `refused`: over the connection limit; refuse() is called instead of start().
+  Connection(tcp::socket socket, std::shared_ptr<ServerCore> server, bool refused)
+      : socket_(std::move(socket)), server_(std::move(server)), linger_(socket_.get_executor()), refused_(refused) {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("unknown peer") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (!ec) peer_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    peer_ = ec ? std::string("unknown peer") : peer_address_;
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
   const std::string& peer() const { return peer_; }
+  bool refused() const { return refused_; }
+
+  // Answers the connection with one exception frame carrying `reason` (what the client's
+  // next call throws), then closes it like any error reply: flush, FIN, drain or linger.
+  void refuse(std::string reason) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
+      if (self->closed_) return;
+      self->queue_.push_back(exception_frame("", 0, TApplicationException::INTERNAL_ERROR, reason));
+      self->begin_closing();
+      self->write_next();
+    });
+  }
 
   void start() {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -325,7 +345,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;  // its executor is this connection's strand
   std::shared_ptr<ServerCore> server_;
   asio::steady_timer linger_;
-  std::string peer_;
+  std::string peer_;          // for log lines
+  std::string peer_address_;  // "ip:port", empty if unknown; what handlers see as current_peer()
   uint8_t header_[kHeaderBytes] = {};
   uint8_t drain_[4096] = {};
   std::deque<OutFrame> queue_;
@@ -333,6 +354,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;  // a read (header, payload or drain) is in flight
   bool closing_ = false;  // no more requests are read; close after the queue is flushed
   bool closed_ = false;
+  const bool refused_;
 };
 
 namespace {
@@ -404,6 +426,7 @@ void Connection::dispatch(const std::shared_ptr<Request>& request) {
 
   std::weak_ptr<Connection> weak = weak_from_this();
   try {
+    PeerScope peer_scope(peer_address_);  // handlers run synchronously inside process()
     server_->processor().process(
         [weak, scope = server_->scope(), request, name, seqid, type](bool ok) {
           on_processed(weak, scope, request, name, seqid, type, ok);
@@ -460,27 +483,42 @@ void ServerCore::on_accept(const boost::system::error_code& ec, tcp::socket sock
     return;
   }
   std::shared_ptr<Connection> connection;
+  std::string refusal;  // non-empty: the connection only gets this error, then closes
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;  // the socket closes as it goes out of scope
-    if (connections_.size() >= options_.max_connections) {
+    size_t serving = connections_.size() - refusing_;
+    if (serving >= options_.max_connections) {
       boost::system::error_code ignored;
       auto peer = socket.remote_endpoint(ignored);
+      refusal = kind_ + " on port " + std::to_string(port_) + " refuses the connection: " + std::to_string(serving) +
+                " connections are open, the limit is transport-thrift.maxConnections=" +
+                std::to_string(options_.max_connections) + "; close idle connections or raise the limit";
       logger_->warn("{} listener on port {}: refusing connection from {}:{}: {} connections open "
                     "(transport-thrift.maxConnections)",
-                    kind_, port_, peer.address().to_string(), peer.port(), connections_.size());
+                    kind_, port_, peer.address().to_string(), peer.port(), serving);
+      // Bounded: past kMaxRefusing lingering refusals the socket is just closed.
+      if (refusing_ < kMaxRefusing) {
+        connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), true);
+        connections_.emplace(connection.get(), connection);
+        ++refusing_;
+      }
     } else {
-      connection = std::make_shared<Connection>(std::move(socket), shared_from_this());
+      connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), false);
       connections_.emplace(connection.get(), connection);
     }
   }
-  if (connection) connection->start();
+  if (connection && !refusal.empty()) {
+    connection->refuse(refusal);
+  } else if (connection) {
+    connection->start();
+  }
   start_accept();
 }
 
 void ServerCore::remove(Connection* connection) {
   std::lock_guard lock(mu_);
-  connections_.erase(connection);
+  if (connections_.erase(connection) > 0 && connection->refused()) --refusing_;
   cv_.notify_all();
 }
 

@@ -18,7 +18,7 @@ namespace mq::transport_thrift {
 
 struct FrameServerOptions {
   uint32_t max_frame_size = 16u << 20;  // largest accepted request frame (payload bytes)
-  uint32_t max_connections = 10000;     // further connections are closed at accept
+  uint32_t max_connections = 10000;     // further connections get one error reply and are closed
 };
 
 class ServerCore;  // the shared state behind a FrameServer (frame_server.cc)

@@ -34,6 +34,21 @@ class FakeBrokerApi final : public BrokerApi {
   std::function<std::vector<TopicConfig>()> on_topics;
   std::function<Result<std::vector<QueueConsumeStat>>(const std::string&, const std::string&)> on_consume_stats;
   std::function<std::map<std::string, std::string>()> on_runtime_info;
+  std::function<Result<std::vector<QueueRef>>(const std::string&, const std::string&, const std::vector<QueueRef>&)>
+      on_lock_batch;
+  std::function<Status(const std::string&, const std::string&, const std::vector<QueueRef>&)> on_unlock_batch;
+  std::function<void(const std::string&, const std::string&, int64_t, int64_t, Reply<ConsumerGroupChange>)>
+      on_wait_consumer_group_change;
+  std::function<Status(const std::string&)> on_delete_topic;
+  std::function<Status(const SubscriptionGroupConfig&)> on_update_subscription_group;
+  std::function<std::vector<SubscriptionGroupConfig>()> on_subscription_groups;
+  std::function<Result<StoredMessage>(CommitLogOffset)> on_view_message;
+  std::function<Result<std::vector<StoredMessage>>(const std::string&, const std::string&, int32_t, int64_t, int64_t)>
+      on_query_message_by_key;
+  std::function<Result<std::map<QueueId, int64_t>>(const std::string&, const std::string&, int64_t, bool)>
+      on_reset_offset_by_timestamp;
+  std::function<Result<ConsumerConnection>(const std::string&)> on_consumer_connection;
+  std::function<Result<std::vector<ConnectionInfo>>(const std::string&)> on_producer_connection;
 
   void send(SendRequest request, Reply<SendResponse> reply) override {
     call_hook(on_send, "send", std::move(request), std::move(reply));
@@ -70,6 +85,44 @@ class FakeBrokerApi final : public BrokerApi {
     return call_hook(on_consume_stats, "consume_stats", group, topic);
   }
   std::map<std::string, std::string> runtime_info() override { return call_hook(on_runtime_info, "runtime_info"); }
+  Result<std::vector<QueueRef>> lock_batch(const std::string& group, const std::string& client_id,
+                                           const std::vector<QueueRef>& queues) override {
+    return call_hook(on_lock_batch, "lock_batch", group, client_id, queues);
+  }
+  Status unlock_batch(const std::string& group, const std::string& client_id,
+                      const std::vector<QueueRef>& queues) override {
+    return call_hook(on_unlock_batch, "unlock_batch", group, client_id, queues);
+  }
+  void wait_consumer_group_change(const std::string& group, const std::string& client_id, int64_t known_version,
+                                  int64_t timeout_ms, Reply<ConsumerGroupChange> reply) override {
+    call_hook(on_wait_consumer_group_change, "wait_consumer_group_change", group, client_id, known_version, timeout_ms,
+              std::move(reply));
+  }
+  Status delete_topic(const std::string& topic) override { return call_hook(on_delete_topic, "delete_topic", topic); }
+  Status update_subscription_group(const SubscriptionGroupConfig& config) override {
+    return call_hook(on_update_subscription_group, "update_subscription_group", config);
+  }
+  std::vector<SubscriptionGroupConfig> subscription_groups() override {
+    return call_hook(on_subscription_groups, "subscription_groups");
+  }
+  Result<StoredMessage> view_message(CommitLogOffset offset) override {
+    return call_hook(on_view_message, "view_message", offset);
+  }
+  Result<std::vector<StoredMessage>> query_message_by_key(const std::string& topic, const std::string& key,
+                                                          int32_t max_count, int64_t begin_ms,
+                                                          int64_t end_ms) override {
+    return call_hook(on_query_message_by_key, "query_message_by_key", topic, key, max_count, begin_ms, end_ms);
+  }
+  Result<std::map<QueueId, int64_t>> reset_offset_by_timestamp(const std::string& group, const std::string& topic,
+                                                                int64_t timestamp_ms, bool force) override {
+    return call_hook(on_reset_offset_by_timestamp, "reset_offset_by_timestamp", group, topic, timestamp_ms, force);
+  }
+  Result<ConsumerConnection> consumer_connection(const std::string& group) override {
+    return call_hook(on_consumer_connection, "consumer_connection", group);
+  }
+  Result<std::vector<ConnectionInfo>> producer_connection(const std::string& group) override {
+    return call_hook(on_producer_connection, "producer_connection", group);
+  }
 };
 
 class FakeNameServerApi final : public NameServerApi {

@@ -151,7 +151,41 @@ TEST_F(MalformedInput, OversizedSendThroughClientChannelFailsCleanly) {
   expect_server_healthy();
 }
 
-TEST(ConnectionLimit, ExcessConnectionsAreClosedAtAccept) {
+// A batch whose messages each fit but whose total exceeds the frame limit: the client gets
+// the limit's name, the broker never sees a partial batch, the server keeps serving.
+TEST_F(MalformedInput, BatchOverFrameLimitFailsCleanlyForTheClient) {
+  int sends = 0;
+  api_.on_send = [&](SendRequest, Reply<SendResponse> reply) {
+    ++sends;
+    reply(SendResponse{});
+  };
+  auto channel = harness_.connect_broker();
+  wire::SendRequest request;
+  request.topic = "T";
+  wire::Message m;
+  m.topic = "T";
+  m.body.assign(10 * 1024, 'b');  // 10 KiB each, 10 of them: ~100 KiB > 64 KiB
+  request.messages.assign(10, m);
+  wire::SendResponse response;
+  try {
+    channel->broker().send(response, request);
+    FAIL() << "a batch over maxFrameSize must fail";
+  } catch (const TApplicationException& e) {
+    EXPECT_NE(std::string(e.what()).find("is outside 1..65536 bytes (transport-thrift.maxFrameSize)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(sends, 0);
+  // The same batch cut to fit goes through on a new connection.
+  request.messages.resize(5);
+  auto again = harness_.connect_broker();
+  again->broker().send(response, request);
+  EXPECT_EQ(response.code, 0) << response.remark;
+  EXPECT_EQ(sends, 1);
+  expect_server_healthy();
+}
+
+TEST(ConnectionLimit, ExcessConnectionsGetAClearErrorAndAreClosed) {
   FakeBrokerApi api;
   api.on_topics = [] { return std::vector<TopicConfig>{}; };
   TransportOptions options;
@@ -165,9 +199,32 @@ TEST(ConnectionLimit, ExcessConnectionsAreClosedAtAccept) {
     wire::TopicListResponse topics;
     channels.back()->broker().getTopicList(topics);  // accepted and registered
   }
-  RawSocket excess(harness.broker_port());
-  excess.send_bytes(frame(call_message("getTopicList", 1)));
-  EXPECT_TRUE(excess.at_eof()) << "the 4th connection must be closed without a reply";
+  const std::string needle = "3 connections are open, the limit is transport-thrift.maxConnections=3";
+  {
+    RawSocket excess(harness.broker_port());
+    excess.send_bytes(frame(call_message("getTopicList", 1)));
+    auto payload = excess.read_frame();
+    ASSERT_TRUE(payload.has_value()) << "the 4th connection must get an error reply";
+    DecodedReply reply = decode_reply(*payload);
+    EXPECT_EQ(reply.type, T_EXCEPTION);
+    EXPECT_NE(reply.exception_message.find(needle), std::string::npos) << reply.exception_message;
+    EXPECT_TRUE(excess.at_eof()) << "then be closed";
+  }
+  // What a generated client sees: its call throws the server's reason.
+  auto refused = harness.connect_broker();
+  try {
+    wire::TopicListResponse topics;
+    refused->broker().getTopicList(topics);
+    FAIL() << "a call over the connection limit must fail";
+  } catch (const TApplicationException& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+  refused.reset();
+  // The served connections are unaffected.
+  for (auto& channel : channels) {
+    wire::TopicListResponse topics;
+    channel->broker().getTopicList(topics);
+  }
 
   // Closing one frees a slot (the server notices the close asynchronously).
   channels.front()->close();

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mq/client/export.h"
 #include "mq/client/message.h"
@@ -20,6 +22,14 @@ using SendCallback = std::function<void(const SendResult&)>;
 
 class MQ_CLIENT_API Producer {
  public:
+  // Ordered messages: picks the queue for a message from the topic's writable queues (sorted by
+  // broker name, queue id). Must return one of `queues`.
+  using MessageQueueSelector =
+      std::function<MessageQueue(const std::vector<MessageQueue>& queues, const Message& msg, const std::string& arg)>;
+  // queues[abs(hash(arg)) % size]: every message with the same arg goes to the same queue while
+  // the route is unchanged.
+  static MessageQueueSelector select_by_hash();
+
   explicit Producer(std::string group);
   ~Producer();  // calls shutdown()
   Producer(const Producer&) = delete;
@@ -34,6 +44,12 @@ class MQ_CLIENT_API Producer {
   void set_async_worker_threads(int threads);            // default 4
   void set_async_queue_capacity(int capacity);           // default 10000 pending async sends
   void set_route_refresh_interval_ms(int interval_ms);   // default 30000
+  void set_heartbeat_interval_ms(int interval_ms);       // default 30000 (producerConnection)
+  // Avoid a broker that just failed (30 s) or answered slowly (RocketMQ latency table). Default true.
+  void set_send_latency_fault_enable(bool enable);
+  // Compression of large bodies is NOT implemented (no zlib in the allowed dependencies): the
+  // value is stored and ignored; bodies are always sent uncompressed.
+  void set_compress_over_bytes(int64_t bytes);           // default 4096, 0 = off
   const std::string& group() const;
 
   Status start();
@@ -47,6 +63,13 @@ class MQ_CLIENT_API Producer {
   // The callback runs on an SDK thread; if the async queue is full it runs on the calling
   // thread with code kClientBusy.
   void send_async(const Message& message, SendCallback callback);
+  // Async, future flavour (the future never throws; failures come back as a SendResult).
+  std::future<SendResult> send_future(const Message& message);
+  // Batch: messages of one topic, stored consecutively in one queue, retried as a whole on another
+  // broker like send(). SendResult::batch holds one result per message, in order.
+  SendResult send_batch(const std::vector<Message>& messages);
+  // Ordered messages: selector picks the queue; no retry on another queue or broker.
+  SendResult send(const Message& message, const MessageQueueSelector& selector, const std::string& arg);
   // Fire and forget: no broker acknowledgement, no retry. Errors seen locally are returned.
   Status send_oneway(const Message& message);
 

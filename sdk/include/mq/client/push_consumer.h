@@ -1,6 +1,9 @@
-// PushConsumer: a clustering consumer group member. It shares the subscribed topics' queues
-// with the other members (rebalance), pulls them with long polling, hands messages to the
-// listener on a consume thread pool and commits consumed offsets to the brokers.
+// PushConsumer: a consumer group member. Clustering: it shares the subscribed topics' queues
+// with the other members (rebalance, promptly on membership change), pulls them with long
+// polling, hands messages to the listener on a consume thread pool and commits consumed offsets
+// to the brokers. Broadcasting: it consumes every queue and keeps offsets in a local file.
+// Orderly listener: a queue is consumed by one thread at a time, in offset order, only while
+// this client holds the queue's broker-side lock (renewed every 20 s).
 // No method throws. Configuration setters must be called before start().
 #pragma once
 
@@ -29,12 +32,25 @@ enum class ConsumeFromWhere : int32_t {
 
 enum class MessageModel : int32_t {
   kClustering = 0,
-  kBroadcasting = 1,  // not supported yet: start() refuses it
+  kBroadcasting = 1,  // every member consumes every queue; offsets stored locally
 };
 
 // Called concurrently from the consume threads, with at most consume_message_batch_max_size
 // messages of one queue. An exception thrown by the listener counts as kReconsumeLater.
 using MessageListener = std::function<ConsumeStatus(const std::vector<MessageExt>&)>;
+
+enum class ConsumeOrderlyStatus : int32_t {
+  kSuccess = 0,
+  kSuspendCurrentQueueAMoment = 1,  // the same batch is retried after 1 s; the queue waits
+};
+// Called with messages of one queue in offset order, never concurrently for the same queue.
+// An exception thrown by the listener counts as kSuspendCurrentQueueAMoment.
+using OrderlyMessageListener = std::function<ConsumeOrderlyStatus(const std::vector<MessageExt>&)>;
+
+enum class AllocateStrategy : int32_t {
+  kAveragely = 0,          // consecutive ranges of queues per member
+  kAveragelyByCircle = 1,  // member k takes queues k, k+n, k+2n, ...
+};
 
 class MQ_CLIENT_API PushConsumer {
  public:
@@ -47,7 +63,18 @@ class MQ_CLIENT_API PushConsumer {
   void set_namesrv_addr(std::string addresses);
   // expression: "*" or "TagA || TagB". Subscribing a topic again replaces its expression.
   void subscribe(const std::string& topic, const std::string& expression);
+  // expression_type "TAG" (as above) or "SQL92" (a property filter evaluated by the broker, e.g.
+  // "a = 'x' AND b > 3"; start() fails with SUBSCRIPTION_PARSE_FAILED if a broker rejects it).
+  void subscribe(const std::string& topic, const std::string& expression, const std::string& expression_type);
+  // Exactly one of the two listeners; the last registered wins.
   void register_message_listener(MessageListener listener);
+  void register_message_listener_orderly(OrderlyMessageListener listener);
+  void set_allocate_strategy(AllocateStrategy strategy);         // default kAveragely
+  // Broadcasting offset directory; default $HOME/.mq_offsets/<clientId>/<group>/.
+  void set_offset_store_dir(std::string dir);
+  // Part of the client id ("ip@instance"), so two consumers of one process differ; set it to a
+  // stable name to keep broadcasting offsets across restarts. Default: "<pid>@<n>-<random>".
+  void set_instance_name(std::string name);
   void set_message_model(MessageModel model);                     // default kClustering
   void set_consume_thread_count(int threads);                     // default 4
   void set_consume_from_where(ConsumeFromWhere where);            // default kLastOffset
@@ -63,7 +90,7 @@ class MQ_CLIENT_API PushConsumer {
   void set_persist_offset_interval_ms(int ms);                    // default 5000
   void set_reconsume_delay_ms(int ms);                            // default 1000
   const std::string& group() const;
-  // Unique per instance: "ip@pid@n".
+  // "ip@instance_name", unique per instance by default ("ip@pid@n-x").
   std::string client_id() const;
 
   Status start();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mq/client/error_code.h"
 #include "mq/client/message.h"
@@ -28,6 +29,8 @@ struct SendResult {
   std::string offset_msg_id;  // broker id (store host + commit-log offset)
   MessageQueue message_queue;
   int64_t queue_offset = -1;
+  // send_batch only: one result per message, in the order given (empty for single sends).
+  std::vector<SendResult> batch;
 
   bool ok() const noexcept { return status != SendStatus::kSendFailed; }
 };

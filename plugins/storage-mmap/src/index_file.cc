@@ -1,0 +1,116 @@
+// IndexFile: header, hash slots and entry chains of one key-index file.
+#include "index_file.h"
+
+#include <sys/stat.h>
+
+#include "byte_order.h"
+#include "crc32c.h"
+
+namespace mq::storage_mmap {
+
+// Header layout (FORMAT.md §5).
+namespace {
+constexpr int kHMagic = 0, kHVersion = 4, kHBeginTs = 8, kHEndTs = 16, kHBeginOff = 24, kHEndOff = 32,
+              kHSlots = 40, kHEntries = 44, kHUsed = 48, kHCrc = 52;
+}  // namespace
+
+int32_t index_key_hash(std::string_view key) {
+  uint32_t h = 0;
+  for (unsigned char c : key) h = 31 * h + c;  // Java String.hashCode for ASCII keys
+  int32_t v = static_cast<int32_t>(h);
+  return v < 0 ? (v == INT32_MIN ? 0 : -v) : v;
+}
+
+Result<std::unique_ptr<IndexFile>> IndexFile::create(const std::string& path, int32_t slots, int32_t entries) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0)
+    return Status::system("index file " + path + " already exists; remove it or the index directory");
+  auto f = MappedFile::open(path, 0, file_size(slots, entries));
+  if (!f) return f.status();
+  std::unique_ptr<IndexFile> out(new IndexFile(std::move(f).value()));
+  out->slots_ = slots;
+  out->entries_ = entries;
+  out->write_header();
+  return out;
+}
+
+Result<std::unique_ptr<IndexFile>> IndexFile::open(const std::string& path) {
+  auto f = MappedFile::open(path, 0, kIndexHeaderSize);
+  if (!f) return f.status();
+  const char* h = (*f)->data();
+  auto bad = [&](const std::string& why) { return Status::system("index file " + path + " is not valid: " + why); };
+  if ((*f)->size() < kIndexHeaderSize) return bad("shorter than its header");
+  if (get_be32(h + kHMagic) != kIndexMagic || get_be32(h + kHVersion) != 1) return bad("bad magic or version");
+  if (get_be32(h + kHCrc) != crc32c(h, kHCrc)) return bad("header CRC mismatch");
+  std::unique_ptr<IndexFile> out(new IndexFile(std::move(f).value()));
+  out->slots_ = static_cast<int32_t>(get_be32(h + kHSlots));
+  out->entries_ = static_cast<int32_t>(get_be32(h + kHEntries));
+  out->used_ = static_cast<int32_t>(get_be32(h + kHUsed));
+  out->begin_ts_ = static_cast<int64_t>(get_be64(h + kHBeginTs));
+  out->end_ts_ = static_cast<int64_t>(get_be64(h + kHEndTs));
+  out->begin_off_ = static_cast<int64_t>(get_be64(h + kHBeginOff));
+  out->end_off_ = static_cast<int64_t>(get_be64(h + kHEndOff));
+  if (out->slots_ <= 0 || out->entries_ <= 1 || out->used_ < 1 || out->used_ > out->entries_ ||
+      out->file_->size() != file_size(out->slots_, out->entries_))
+    return bad("sizes in the header do not match the file");
+  return out;
+}
+
+void IndexFile::write_header() {
+  char* h = file_->data();
+  put_be32(h + kHMagic, kIndexMagic);
+  put_be32(h + kHVersion, 1);
+  put_be64(h + kHBeginTs, static_cast<uint64_t>(begin_ts_));
+  put_be64(h + kHEndTs, static_cast<uint64_t>(end_ts_));
+  put_be64(h + kHBeginOff, static_cast<uint64_t>(begin_off_));
+  put_be64(h + kHEndOff, static_cast<uint64_t>(end_off_));
+  put_be32(h + kHSlots, static_cast<uint32_t>(slots_));
+  put_be32(h + kHEntries, static_cast<uint32_t>(entries_));
+  put_be32(h + kHUsed, static_cast<uint32_t>(used_));
+  put_be32(h + kHCrc, crc32c(h, kHCrc));
+}
+
+void IndexFile::put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms,
+                    int64_t record_end) {
+  const int32_t hash = index_key_hash(key);
+  char* base = file_->data();
+  char* slot = base + kIndexHeaderSize + int64_t{hash % slots_} * kIndexSlotSize;
+  int32_t prev = static_cast<int32_t>(get_be32(slot));
+  if (prev < 1 || prev >= used_) prev = 0;  // garbage: start a new chain
+  if (begin_off_ < 0) {
+    begin_off_ = commit_log_offset;
+    begin_ts_ = store_timestamp_ms;
+  }
+  int64_t diff_s = (store_timestamp_ms - begin_ts_) / 1000;
+  char* e = base + kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize + int64_t{used_} * kIndexEntrySize;
+  put_be32(e, static_cast<uint32_t>(hash));
+  put_be64(e + 4, static_cast<uint64_t>(commit_log_offset));
+  put_be32(e + 12, static_cast<uint32_t>(diff_s < 0 ? 0 : diff_s > INT32_MAX ? INT32_MAX : diff_s));
+  put_be32(e + 16, static_cast<uint32_t>(prev));
+  put_be32(slot, static_cast<uint32_t>(used_));
+  ++used_;
+  if (store_timestamp_ms > end_ts_) end_ts_ = store_timestamp_ms;
+  if (record_end > end_off_) end_off_ = record_end;
+  write_header();
+}
+
+void IndexFile::lookup(std::string_view key, int64_t begin_ms, int64_t end_ms, size_t max,
+                       std::vector<int64_t>* out) const {
+  if (used_ <= 1 || end_ms < begin_ts_ - 1000 || begin_ms > end_ts_ + 1000) return;
+  const int32_t hash = index_key_hash(key);
+  const char* base = file_->data();
+  const char* entries = base + kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize;
+  int32_t i = static_cast<int32_t>(get_be32(base + kIndexHeaderSize + int64_t{hash % slots_} * kIndexSlotSize));
+  // Chains go strictly backwards; anything else is damage and ends the walk.
+  int32_t limit = used_;
+  while (i >= 1 && i < limit && out->size() < max) {
+    const char* e = entries + int64_t{i} * kIndexEntrySize;
+    int64_t ts = begin_ts_ + int64_t{static_cast<int32_t>(get_be32(e + 12))} * 1000;
+    if (static_cast<int32_t>(get_be32(e)) == hash && ts + 1000 >= begin_ms && ts - 1000 <= end_ms)
+      out->push_back(static_cast<int64_t>(get_be64(e + 4)));
+    limit = i;
+    i = static_cast<int32_t>(get_be32(e + 16));
+  }
+}
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,65 @@
+// One key-index file (FORMAT.md §5): a hash table of "topic#key" -> chain of
+// (commit-log offset, store time) entries, as RocketMQ's IndexFile, plus a CRC'd header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mapped_file.h"
+#include "mq/status.h"
+
+namespace mq::storage_mmap {
+
+inline constexpr int64_t kIndexHeaderSize = 64;
+inline constexpr int64_t kIndexSlotSize = 4;
+inline constexpr int64_t kIndexEntrySize = 20;
+inline constexpr uint32_t kIndexMagic = 0x4D514958;  // "MQIX"
+
+// Java String.hashCode of `key`, made non-negative as RocketMQ's indexKeyHashMethod.
+int32_t index_key_hash(std::string_view key);
+
+// Threading: one writer (the dispatcher) calls put(); readers call lookup() concurrently;
+// the caller (IndexService) serializes them with a reader/writer lock.
+class IndexFile {
+ public:
+  static int64_t file_size(int32_t slots, int32_t entries) {
+    return kIndexHeaderSize + int64_t{slots} * kIndexSlotSize + int64_t{entries} * kIndexEntrySize;
+  }
+  // Creates a new file at `path` (which must not exist) for records from `begin_offset`.
+  static Result<std::unique_ptr<IndexFile>> create(const std::string& path, int32_t slots, int32_t entries);
+  // Opens an existing file; an error when the header is not valid (magic, CRC, sizes).
+  static Result<std::unique_ptr<IndexFile>> open(const std::string& path);
+
+  bool full() const noexcept { return used_ >= entries_; }
+  // Adds one entry (`key` is "topic#key"). Precondition: !full().
+  void put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end);
+  // Offsets of entries whose hash matches `key` and whose time is in [begin_ms, end_ms]
+  // (second precision, widened by a second each way; callers verify the record), newest
+  // first, appended to *out until it holds `max`.
+  void lookup(std::string_view key, int64_t begin_ms, int64_t end_ms, size_t max, std::vector<int64_t>* out) const;
+
+  int64_t begin_timestamp() const noexcept { return begin_ts_; }
+  int64_t end_timestamp() const noexcept { return end_ts_; }
+  int64_t begin_offset() const noexcept { return begin_off_; }
+  int64_t end_offset() const noexcept { return end_off_; }  // end of the last indexed record
+  int32_t used() const noexcept { return used_; }
+  const std::string& path() const { return file_->path(); }
+  Status flush() const { return file_->flush(0, file_->size()); }
+  std::shared_ptr<MappedFile> mapped() const { return file_; }
+  Status unlink() const { return file_->unlink(); }
+
+ private:
+  explicit IndexFile(std::shared_ptr<MappedFile> f) : file_(std::move(f)) {}
+  void write_header();
+
+  std::shared_ptr<MappedFile> file_;
+  int32_t slots_ = 0;
+  int32_t entries_ = 0;
+  int32_t used_ = 1;  // entry 0 is never used: a slot or prev value of 0 means "none"
+  int64_t begin_ts_ = 0, end_ts_ = 0, begin_off_ = -1, end_off_ = 0;
+};
+
+}  // namespace mq::storage_mmap

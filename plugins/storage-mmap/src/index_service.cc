@@ -1,0 +1,135 @@
+// IndexService: loading, rebuild decision, rollover, query and trimming of index files.
+#include "index_service.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+
+namespace mq::storage_mmap {
+
+namespace fs = std::filesystem;
+
+Result<IndexService::LoadOutcome> IndexService::load() {
+  LoadOutcome out;
+  std::unique_lock lock(mu_);
+  files_.clear();
+  if (!enabled_) return out;
+  std::error_code ec;
+  bool existed = fs::is_directory(dir_, ec);
+  fs::create_directories(dir_, ec);
+  if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+  if (!existed) {
+    out.rebuild = true;
+    out.reason = "index directory " + dir_ + " is missing";
+    return out;
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() == 20 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    auto f = IndexFile::open(dir_ + "/" + n);
+    if (!f) {
+      out.rebuild = true;
+      out.reason = f.status().message();
+      break;
+    }
+    files_.push_back(std::move(f).value());
+  }
+  if (out.rebuild) {
+    files_.clear();
+    for (const auto& n : names) fs::remove(dir_ + "/" + n, ec);
+  }
+  return out;
+}
+
+int64_t IndexService::end_offset() const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? 0 : files_.back()->end_offset();
+}
+
+Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, int64_t end) {
+  if (files_.empty() || files_.back()->full()) {
+    auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
+    if (!f) return f.status();
+    if (!files_.empty()) (void)files_.back()->flush();  // sealed: persist it now
+    files_.push_back(std::move(f).value());
+  }
+  files_.back()->put(key, offset, ts, end);
+  return Status::ok();
+}
+
+Status IndexService::index_record(int64_t offset, int32_t size, const RecordSummary& s) {
+  if (!enabled_ || offset < skip_below_) return Status::ok();
+  if (s.keys.empty() && s.uniq_key.empty()) return Status::ok();
+  std::string key(s.topic);
+  key += '#';
+  const size_t prefix = key.size();
+  std::unique_lock lock(mu_);
+  auto one = [&](std::string_view k) -> Status {
+    key.resize(prefix);
+    key += k;
+    return put_key(key, offset, s.store_timestamp_ms, offset + size);
+  };
+  std::string_view keys = s.keys;
+  while (!keys.empty()) {
+    size_t sp = keys.find(' ');
+    std::string_view k = keys.substr(0, sp);
+    if (!k.empty())
+      if (Status st = one(k); !st) return st;
+    if (sp == std::string_view::npos) break;
+    keys.remove_prefix(sp + 1);
+  }
+  if (!s.uniq_key.empty())
+    if (Status st = one(s.uniq_key); !st) return st;
+  return Status::ok();
+}
+
+std::vector<int64_t> IndexService::query(const std::string& topic, const std::string& key, size_t max,
+                                         int64_t begin_ms, int64_t end_ms) const {
+  std::vector<int64_t> out;
+  std::string k = topic + "#" + key;
+  std::shared_lock lock(mu_);
+  for (auto it = files_.rbegin(); it != files_.rend() && out.size() < max; ++it) {
+    std::vector<int64_t> part;
+    (*it)->lookup(k, begin_ms, end_ms, max, &part);
+    for (int64_t off : part) {
+      if (out.size() >= max) break;
+      // Re-indexing after a crash may have added an entry twice.
+      if (std::find(out.begin(), out.end(), off) == out.end()) out.push_back(off);
+    }
+  }
+  return out;
+}
+
+Status IndexService::flush() const {
+  std::shared_ptr<MappedFile> last;
+  {
+    std::shared_lock lock(mu_);
+    if (files_.empty()) return Status::ok();
+    last = files_.back()->mapped();
+  }
+  return last->flush(0, last->size());  // no lock across the msync
+}
+
+int IndexService::delete_below(int64_t log_min) {
+  std::unique_lock lock(mu_);
+  int n = 0;
+  while (files_.size() > 1 && files_.front()->end_offset() <= log_min) {
+    (void)files_.front()->unlink();
+    files_.erase(files_.begin());
+    ++n;
+  }
+  return n;
+}
+
+size_t IndexService::file_count() const {
+  std::shared_lock lock(mu_);
+  return files_.size();
+}
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,48 @@
+// Background segment allocator (RocketMQ's AllocateMappedFileService): keeps the commit-log
+// segment after the one being written created (fallocate'd, optionally pre-faulted), so
+// appends roll over without creating a file under the put lock.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include "mapped_file_queue.h"
+
+namespace mq::storage_mmap {
+
+// Threading: one allocator thread between start() and stop(); request() from any thread
+// never blocks on I/O.
+class SegmentAllocator {
+ public:
+  SegmentAllocator(MappedFileQueue& segments, std::function<int64_t()> write_pos, bool warm,
+                   std::shared_ptr<spdlog::logger> logger)
+      : segments_(segments), write_pos_(std::move(write_pos)), warm_(warm), logger_(std::move(logger)) {}
+  ~SegmentAllocator() { stop(); }
+
+  void start();
+  void stop();
+  void request();
+  // Creates the segment after the one holding the write position when it is missing.
+  Status ensure_next();
+
+ private:
+  void run();
+
+  MappedFileQueue& segments_;
+  std::function<int64_t()> write_pos_;
+  bool warm_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::mutex mu_;  // guards pending_, stopping_
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace mq::storage_mmap

@@ -1,0 +1,233 @@
+// Key index (query by KEYS / UNIQ_KEY and time, rebuild when missing or garbled),
+// message-id look-up and raw commit-log access for replication (read_raw / append_raw).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "fake_host.h"
+#include "mmap_store.h"
+
+namespace mq::storage_mmap {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::get_all;
+using testing::make_message;
+using testing::make_store;
+using testing::put_wait;
+using testing::small_options;
+using testing::TempDir;
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kAllTime = INT64_MAX / 2;
+
+StoredMessage keyed(const std::string& topic, int i) {
+  StoredMessage m = make_message(topic, i % 3, "body-" + std::to_string(i) + std::string(200, 'k'));
+  m.set_property(prop::kKeys, "order-" + std::to_string(i % 10) + " all");
+  m.set_property(prop::kUniqKey, "UNIQ" + std::to_string(i));
+  return m;
+}
+
+std::set<std::string> bodies(const std::vector<StoredMessage>& ms) {
+  std::set<std::string> out;
+  for (const auto& m : ms) out.insert(m.body);
+  return out;
+}
+
+std::set<std::string> expected_for(int key_mod, int n) {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i)
+    if (i % 10 == key_mod) out.insert("body-" + std::to_string(i) + std::string(200, 'k'));
+  return out;
+}
+
+TEST(IndexTest, QueryByKeysUniqKeyAndTimeRange) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  std::vector<PutResult> puts;
+  for (int i = 0; i < 300; ++i) puts.push_back(put_wait(*store, keyed("IdxTopic", i)));
+  (void)put_wait(*store, keyed("OtherTopic", 3));  // same key, other topic: never returned
+  ASSERT_TRUE(store->wait_dispatched(5s));
+
+  auto r = store->query_by_key("IdxTopic", "order-3", 1000, 0, kAllTime);
+  EXPECT_EQ(bodies(r), expected_for(3, 300));
+  for (const auto& m : r) EXPECT_EQ(m.topic, "IdxTopic");
+  EXPECT_EQ(store->query_by_key("IdxTopic", "order-3", 1000, 0, -1).size(), r.size());  // end < 0: unbounded
+  // Newest first, limited by max.
+  auto two = store->query_by_key("IdxTopic", "order-3", 2, 0, kAllTime);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two.at(0).body, "body-293" + std::string(200, 'k'));
+  EXPECT_EQ(two.at(1).body, "body-283" + std::string(200, 'k'));
+  // A second key of the same message, and the unique key.
+  auto all = store->query_by_key("IdxTopic", "all", 1000, 0, kAllTime);
+  EXPECT_EQ(all.size(), 300u);
+  auto uniq = store->query_by_key("IdxTopic", "UNIQ42", 10, 0, kAllTime);
+  ASSERT_EQ(uniq.size(), 1u);
+  EXPECT_EQ(uniq.front().commit_log_offset, puts[42].commit_log_offset);
+  // Time range: nothing before the first store time, everything within.
+  EXPECT_TRUE(store->query_by_key("IdxTopic", "order-3", 10, 0, puts.front().store_timestamp_ms - 1).empty());
+  auto within = store->query_by_key("IdxTopic", "UNIQ7", 10, puts[7].store_timestamp_ms, puts[7].store_timestamp_ms);
+  EXPECT_EQ(within.size(), 1u);
+  EXPECT_TRUE(store->query_by_key("IdxTopic", "nope", 10, 0, kAllTime).empty());
+  store->stop();
+}
+
+TEST(IndexTest, RollsOverFilesAndIsRebuiltWhenMissingOrGarbled) {
+  TempDir dir;
+  StoreOptions o = small_options(dir.path());
+  o.max_index_num = 100;  // ~33 messages per index file
+  {
+    auto store = make_store(o);
+    ASSERT_TRUE(store->start());
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(put_wait(*store, keyed("Rebuild", i)).status);
+    ASSERT_TRUE(store->wait_dispatched(5s));
+    auto r = store->query_by_key("Rebuild", "order-5", 1000, 0, kAllTime);
+    EXPECT_EQ(bodies(r), expected_for(5, 200));
+    store->stop();
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/index")) files += e.is_regular_file();
+  EXPECT_GE(files, 5u);
+
+  // Deleted index: rebuilt on a clean start.
+  fs::remove_all(dir.path() + "/index");
+  {
+    auto store = make_store(o);
+    ASSERT_TRUE(store->start());
+    auto r = store->query_by_key("Rebuild", "order-5", 1000, 0, kAllTime);
+    EXPECT_EQ(bodies(r), expected_for(5, 200));
+    store->stop();
+  }
+  // Garbled header of one index file: the whole index is rebuilt, nothing is lost or doubled.
+  std::string first;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/index"))
+    if (first.empty() || e.path().string() < first) first = e.path().string();
+  {
+    int fd = ::open(first.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    char junk[16];
+    std::memset(junk, 0x77, sizeof(junk));
+    ASSERT_EQ(::pwrite(fd, junk, sizeof(junk), 8), 16);
+    ::close(fd);
+  }
+  auto store = make_store(o);
+  ASSERT_TRUE(store->start());
+  auto r = store->query_by_key("Rebuild", "order-5", 1000, 0, kAllTime);
+  EXPECT_EQ(r.size(), expected_for(5, 200).size());
+  EXPECT_EQ(bodies(r), expected_for(5, 200));
+  store->stop();
+}
+
+TEST(IndexTest, MessageIdLookup) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  PutResult p = put_wait(*store, keyed("Ids", 1));
+  ASSERT_TRUE(p.status);
+  MessageStore& api = *store;
+  auto m = api.read_by_msg_id(p.offset_msg_id);
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->commit_log_offset, p.commit_log_offset);
+  EXPECT_EQ(m->body, keyed("Ids", 1).body);
+  EXPECT_EQ(api.read_by_msg_id("not-an-id").status().code(), Code::kInvalidParameter);
+  store->stop();
+}
+
+// Copies the master's log to the slave with read_raw / append_raw until caught up.
+int64_t replicate(MmapStore& master, MmapStore& slave, int32_t chunk) {
+  int64_t from = slave.stats().max_commit_log_offset.value();
+  int rounds = 0;
+  while (from < master.stats().max_commit_log_offset.value()) {
+    auto c = master.read_raw(CommitLogOffset(from), chunk);
+    EXPECT_TRUE(c) << c.status().to_string();
+    if (!c) break;
+    if (c->bytes.empty()) break;
+    auto end = slave.append_raw(CommitLogOffset(from), c->bytes);
+    EXPECT_TRUE(end) << end.status().to_string();
+    if (!end) break;
+    EXPECT_EQ(end->value(), c->next_offset.value());
+    from = c->next_offset.value();
+    ++rounds;
+  }
+  return rounds;
+}
+
+TEST(RawTest, ReadRawAppendRawReplicatesTheLogAcrossSegments) {
+  TempDir mdir, sdir;
+  auto master = make_store(small_options(mdir.path()));
+  auto slave = make_store(small_options(sdir.path()));
+  ASSERT_TRUE(master->start());
+  ASSERT_TRUE(slave->start());
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(put_wait(*master, keyed("Repl", i)).status);  // ~7 segments
+  EXPECT_GT(replicate(*master, *slave, 3000), 7);
+  ASSERT_TRUE(slave->wait_dispatched(5s));
+  ASSERT_TRUE(master->wait_dispatched(5s));
+  EXPECT_EQ(slave->stats().max_commit_log_offset, master->stats().max_commit_log_offset);
+  for (int q = 0; q < 3; ++q) {
+    EXPECT_EQ(slave->max_offset("Repl", q), master->max_offset("Repl", q));
+    GetResult a = get_all(*master, "Repl", q, 0, 1000);
+    GetResult b = get_all(*slave, "Repl", q, 0, 1000);
+    ASSERT_EQ(a.messages.size(), b.messages.size());
+    for (size_t i = 0; i < a.messages.size(); ++i) {
+      EXPECT_EQ(a.messages[i].body, b.messages[i].body);
+      EXPECT_EQ(a.messages[i].commit_log_offset, b.messages[i].commit_log_offset);
+    }
+  }
+  EXPECT_EQ(slave->query_by_key("Repl", "UNIQ17", 5, 0, kAllTime).size(), 1u);
+  // The slave's own queue offsets continue after the replicated ones.
+  PutResult next = put_wait(*slave, keyed("Repl", 400));
+  ASSERT_TRUE(next.status);
+  EXPECT_EQ(next.queue_offset, master->max_offset("Repl", 400 % 3));
+
+  // Refusals: wrong position, damaged bytes, a partial record. Nothing is appended.
+  const int64_t end = slave->stats().max_commit_log_offset.value();
+  const CommitLogOffset master_end = master->stats().max_commit_log_offset;
+  ASSERT_TRUE(put_wait(*master, keyed("Repl", 401)).status);
+  auto c = master->read_raw(master_end, 1);
+  ASSERT_TRUE(c);
+  ASSERT_FALSE(c->bytes.empty());
+  EXPECT_EQ(slave->append_raw(CommitLogOffset(end + 1), c->bytes).status().code(), Code::kInvalidParameter);
+  std::string flipped = c->bytes;
+  flipped[flipped.size() / 2] ^= 0x10;
+  EXPECT_EQ(slave->append_raw(CommitLogOffset(end), flipped).status().code(), Code::kInvalidParameter);
+  EXPECT_EQ(slave->append_raw(CommitLogOffset(end), c->bytes.substr(0, c->bytes.size() - 1)).status().code(),
+            Code::kInvalidParameter);
+  // The master's record carries the master's PHYSICALOFFSET: wrong at the slave's end.
+  EXPECT_EQ(slave->append_raw(CommitLogOffset(end), c->bytes).status().code(), Code::kInvalidParameter);
+  EXPECT_EQ(slave->stats().max_commit_log_offset.value(), end);
+  master->stop();
+  slave->stop();
+}
+
+TEST(RawTest, ReadRawReturnsWholeRecordsAndStepsOverBlankMarkers) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  std::vector<PutResult> puts;
+  for (int i = 0; i < 300; ++i) puts.push_back(put_wait(*store, keyed("RawRead", i)));  // > 1 segment
+  // max_bytes smaller than one record still returns exactly one record.
+  auto one = store->read_raw(puts[5].commit_log_offset, 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(static_cast<int32_t>(one->bytes.size()), puts[5].wrote_bytes);
+  EXPECT_EQ(one->next_offset, puts[6].commit_log_offset);
+  // Reading to a segment end returns the blank marker and points at the next segment.
+  int64_t seg = small_options(dir.path()).commit_log_segment_size;
+  auto tail = store->read_raw(puts[0].commit_log_offset, 1 << 30);
+  ASSERT_TRUE(tail);
+  EXPECT_EQ(tail->next_offset.value(), seg);
+  EXPECT_LE(static_cast<int64_t>(tail->bytes.size()), seg);
+  // At the end: nothing yet.
+  auto none = store->read_raw(store->stats().max_commit_log_offset, 100);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->bytes.empty());
+  store->stop();
+}
+
+}  // namespace
+}  // namespace mq::storage_mmap
