@@ -48,7 +48,10 @@ std::string_view code_name(int c) noexcept {
 std::string Status::to_string() const {
   if (is_ok()) return "OK";
   std::string out(code_name(code_));
-  out += "(" + std::to_string(code_) + "): " + remark_;
+  out += '(';
+  out += std::to_string(code_);
+  out += "): ";
+  out += remark_;
   return out;
 }
 

@@ -18,7 +18,7 @@ std::string where(const PullRequest& r) {
 }
 
 std::string range(const GetResult& g) {
-  return "[" + std::to_string(g.min_offset.value()) + ", " + std::to_string(g.max_offset.value()) + ")";
+  return std::string("[") + std::to_string(g.min_offset.value()) + ", " + std::to_string(g.max_offset.value()) + ")";
 }
 
 PullResponse error_response(const PullRequest& request, Status status) {

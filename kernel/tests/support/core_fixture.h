@@ -66,7 +66,7 @@ class CoreFixture : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       Message m = make_message(prefix + std::to_string(i));
       m.set_property("n", std::to_string(i));
-      m.set_property(prop::kKeys, "k" + std::to_string(i) + " all");
+      m.set_property(prop::kKeys, std::string("k") + std::to_string(i) + " all");
       ASSERT_TRUE(send_sync(*core_, make_send(topic, {m}, q)).status.is_ok());
     }
     store_->drain();

@@ -77,7 +77,7 @@ StoreOptions crash_options(const std::string& root) {
         m.topic = "Crash";
         m.queue_id = static_cast<QueueId>(id % kQueues);
         m.body = body_for(id);
-        m.set_property(prop::kKeys, "k" + std::to_string(id));
+        m.set_property(prop::kKeys, std::string("k") + std::to_string(id));
         std::promise<PutResult> p;
         auto f = p.get_future();
         store->put(std::move(m), [&p](PutResult r) { p.set_value(std::move(r)); });

@@ -264,7 +264,7 @@ TEST(StoreTest, SyncFlushCompletesAfterMsync) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        PutResult r = put_wait(*store, make_message("Sync", t, "s" + std::to_string(i)));
+        PutResult r = put_wait(*store, make_message("Sync", t, std::string("s") + std::to_string(i)));
         EXPECT_TRUE(r.status) << r.status.to_string();
         EXPECT_GE(store->stats().flushed_commit_log_offset.value(), r.commit_log_offset.value() + r.wrote_bytes);
         done.fetch_add(1);
