@@ -87,7 +87,16 @@ void BrokerProcess::write_config() {
   for (const auto& [k, v] : options_.global) global[k] = v;
   std::ostringstream out;
   for (const auto& [k, v] : global) out << k << "=" << v << "\n";
-  for (const auto& [section, keys] : options_.sections) {
+  // Test brokers keep their disk footprint small (segments and index files are reserved on
+  // disk up front); a test that needs other sizes sets them in options_.sections.
+  auto sections = options_.sections;
+  if (options_.plugins.find("storage-mmap") != std::string::npos) {
+    auto& store = sections["storage-mmap"];
+    store.try_emplace("mapedFileSizeCommitLog", std::to_string(64 << 20));
+    store.try_emplace("maxHashSlotNum", "50000");
+    store.try_emplace("maxIndexNum", "200000");
+  }
+  for (const auto& [section, keys] : sections) {
     out << "\n[" << section << "]\n";
     for (const auto& [k, v] : keys) out << k << "=" << v << "\n";
   }
