@@ -89,6 +89,7 @@ TEST_F(BrokerAdminTest, ClientsWithoutHeartbeatExpire) {
 
 TEST_F(BrokerAdminTest, ConsumerOffsetApi) {
   start();
+  ASSERT_TRUE(core_->create_topic(TopicConfig{"T", 2, 2, 6}).is_ok());
   EXPECT_EQ(core_->query_consumer_offset("g", "T", 0).status().code(), Code::kQueryNotFound);
   EXPECT_EQ(core_->update_consumer_offset("g", "T", 0, -1).code(), Code::kInvalidParameter);
   EXPECT_EQ(core_->update_consumer_offset("", "T", 0, 1).code(), Code::kInvalidParameter);
@@ -99,6 +100,25 @@ TEST_F(BrokerAdminTest, ConsumerOffsetApi) {
   ASSERT_TRUE(core_->update_consumer_offset("g", "T", 0, 3).is_ok());  // may go back (reset)
   EXPECT_EQ(*core_->query_consumer_offset("g", "T", 0), 3);
   EXPECT_EQ(core_->query_consumer_offset("other", "T", 0).status().code(), Code::kQueryNotFound);
+}
+
+TEST_F(BrokerAdminTest, ConsumerOffsetNeedsAnExistingQueue) {
+  start();
+  ASSERT_TRUE(core_->create_topic(TopicConfig{"T", 2, 2, 6}).is_ok());
+  Status unknown = core_->update_consumer_offset("g", "Nope", 0, 1);
+  EXPECT_EQ(unknown.code(), Code::kTopicNotExist);
+  EXPECT_NE(unknown.message().find("'Nope'"), std::string::npos) << unknown.message();
+  EXPECT_EQ(core_->update_consumer_offset("g", "T", 2, 1).code(), Code::kInvalidParameter);
+  EXPECT_EQ(core_->update_consumer_offset("g", "T", -1, 1).code(), Code::kInvalidParameter);
+  EXPECT_EQ(core_->query_consumer_offset("g", "Nope", 0).status().code(), Code::kQueryNotFound);
+  EXPECT_EQ(core_->query_consumer_offset("g", "T", 2).status().code(), Code::kQueryNotFound);
+
+  // A pull's piggy-backed commit for an unknown topic is refused with the pull.
+  PullRequest pull = make_pull("Nope", 0, 0);
+  pull.consumer_group = "g";
+  pull.commit_offset = 9;
+  EXPECT_EQ(pull_sync(*core_, pull).status.code(), Code::kTopicNotExist);
+  EXPECT_EQ(core_->query_consumer_offset("g", "Nope", 0).status().code(), Code::kQueryNotFound);
 }
 
 TEST_F(BrokerAdminTest, CreateTopicValidatesAndUpdates) {

@@ -6,7 +6,11 @@
 
 #include <chrono>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
 
+#include "broker/group_change_service.h"
 #include "support/core_fixture.h"
 
 namespace mq::test {
@@ -26,6 +30,59 @@ size_t count(const std::string& text, const std::string& what) {
 }
 
 class BrokerGroupChangeTest : public CoreFixture {};
+
+TEST(GroupChangeServiceTest, PruneForgetsIdleGroupsWithoutMembersAndKeepsVersionsMonotonic) {
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> members;  // guarded by mu
+  kernel::GroupChangeService service(1000, [&](const std::string& g) {
+    std::lock_guard lock(mu);
+    return members[g];
+  });
+  {
+    std::lock_guard lock(mu);
+    members["Live"] = {"c1"};
+  }
+  int64_t idle_version = service.bump("Idle");  // no member, no waiter
+  service.bump("Idle");
+  idle_version = service.version("Idle");
+  service.bump("Live");
+  std::promise<ConsumerGroupChange> parked;
+  auto parked_future = parked.get_future();
+  service.wait("Waited", service.version("Waited"), std::chrono::steady_clock::now() + 1h,
+               [&](ConsumerGroupChange c) { parked.set_value(std::move(c)); });
+  ASSERT_EQ(service.waiting(), 1u);
+  ASSERT_EQ(service.group_count(), 3u);
+
+  EXPECT_EQ(service.prune(), 1u);  // only "Idle": "Live" has a member, "Waited" a waiter
+  EXPECT_EQ(service.group_count(), 2u);
+  EXPECT_GT(service.version("Idle"), idle_version);  // a forgotten group never reuses a version
+  EXPECT_GT(service.bump("Idle"), idle_version);
+
+  // Once the waiter is answered, its group goes too.
+  service.bump("Waited");
+  ASSERT_EQ(parked_future.wait_for(1s), std::future_status::ready);
+  EXPECT_EQ(service.prune(), 2u);  // "Idle" (bumped again) and "Waited"
+  EXPECT_EQ(service.group_count(), 1u);
+  EXPECT_EQ(service.version("Live"), 1001);
+}
+
+TEST_F(BrokerGroupChangeTest, GroupsWithoutMembersArePrunedByTheExpiryScan) {
+  auto s = test_settings(dir_.path());
+  s.client_channel_expired_ms = 200;  // expiry scan every 50 ms
+  start(s);
+  ASSERT_TRUE(core_->heartbeat(consumer_hb("c1", "G")).is_ok());
+  ASSERT_TRUE(core_->unregister_client("c1").is_ok());
+  // A forgotten group is observable as a new version: a waiter that knew the old one is
+  // answered at once with a newer one.
+  auto before = wait_change("G", -1, 0);
+  ASSERT_TRUE(ready(before));
+  int64_t v = before.get().version;
+  bool pruned = eventually([&] {
+    auto f = wait_change("G", v, 0);
+    return ready(f) && f.get().version > v;
+  });
+  EXPECT_TRUE(pruned) << "group G (no member, no waiter) was never pruned";
+}
 
 TEST_F(BrokerGroupChangeTest, UnknownVersionAnswersAtOnce) {
   start();

@@ -2,6 +2,9 @@
 // tag filtering and piggy-backed offset commits (no long polling: suspend 0).
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <thread>
+
 #include "broker/broker_core.h"
 #include "broker/pull_processor.h"
 #include "support/broker_test_util.h"
@@ -94,6 +97,63 @@ TEST_F(BrokerPullTest, OffsetPastEndIsOffsetMovedToMax) {
   EXPECT_EQ(r.next_begin_offset, QueueOffset(3));
   EXPECT_NE(r.status.message().find("offset 9"), std::string::npos) << r.status.message();
   EXPECT_NE(r.status.message().find("[0, 3)"), std::string::npos) << r.status.message();
+}
+
+TEST_F(BrokerPullTest, HugeLimitsAreServedWithTheBrokerCaps) {
+  send_tags({"a", "b", "c"});
+  PullRequest req = make_pull("T", 0, 0);
+  req.max_msgs = std::numeric_limits<int32_t>::max();
+  req.max_bytes = std::numeric_limits<int32_t>::max();
+  auto r = pull_sync(*core_, req);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  EXPECT_EQ(r.messages.size(), 3u);
+  auto get = store_->last_get();
+  ASSERT_TRUE(get);
+  kernel::BrokerSettings defaults;
+  EXPECT_EQ(get->max_count, defaults.pull_max_msg_nums);
+  EXPECT_EQ(get->max_bytes, defaults.pull_max_bytes);
+
+  // Smaller asks are kept.
+  req.max_msgs = 2;
+  req.max_bytes = 4096;
+  r = pull_sync(*core_, req);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  EXPECT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(store_->last_get()->max_count, 2);
+  EXPECT_EQ(store_->last_get()->max_bytes, 4096);
+}
+
+TEST(BrokerPullCapsTest, ConfiguredCapsLimitWhatOnePullReturns) {
+  TempDir dir;
+  auto store = std::make_shared<FakeMessageStore>();
+  auto s = test_settings(dir.path());
+  s.pull_max_msg_nums = 2;
+  s.pull_max_bytes = 1 << 20;
+  kernel::BrokerCore core(s, store, quiet_logger());
+  ASSERT_TRUE(core.start().is_ok());
+  ASSERT_TRUE(core.create_topic(TopicConfig{"T", 1, 1, kPermRead | kPermWrite}).is_ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(send_sync(core, make_send("T", {make_message("m" + std::to_string(i))}, 0)).status.is_ok());
+  PullRequest req = make_pull("T", 0, 0);
+  req.max_msgs = 1000;
+  auto r = pull_sync(core, req);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();  // served, not refused
+  EXPECT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.next_begin_offset, QueueOffset(2));
+  EXPECT_EQ(store->last_get()->max_bytes, 256 * 1024);  // the client's smaller value
+  core.stop();
+}
+
+TEST_F(BrokerPullTest, StoreReadRunsOffTheCallingThread) {
+  send_tags({"a"});
+  // The caller stands for a transport io thread: the store must never be read on it.
+  auto r = pull_sync(*core_, make_pull("T", 0, 0));
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  auto get = store_->last_get();
+  ASSERT_TRUE(get);
+  EXPECT_NE(get->thread, std::this_thread::get_id());
+  // Validation errors too are answered from the pull executor, never dropped.
+  EXPECT_EQ(pull_sync(*core_, make_pull("T", 7, 0)).status.code(), Code::kInvalidParameter);
 }
 
 TEST_F(BrokerPullTest, OffsetBelowMinIsOffsetMovedToMin) {

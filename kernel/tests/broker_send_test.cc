@@ -136,10 +136,25 @@ TEST_F(BrokerSendTest, QueueMinusOneIsRoundRobinPerTopic) {
   for (QueueId q = 0; q < 4; ++q) EXPECT_EQ(store_->messages("A", q).size(), 2u);
 }
 
+TEST_F(BrokerSendTest, TransactionSysFlagsAreRefusedWithoutTransactionPlugin) {
+  start();
+  for (int32_t flag : {0x4, 0x8, 0xC, 0x4 | 0x2}) {
+    SendRequest req = make_send("T", {make_message("tx")}, 0);
+    req.sys_flag = flag;
+    auto r = send_sync(*core_, req);
+    EXPECT_EQ(r.status.code(), Code::kRequestCodeNotSupported) << "sysFlag " << flag;
+    EXPECT_NE(r.status.message().find("transaction plugin not loaded"), std::string::npos) << r.status.message();
+    EXPECT_TRUE(r.results.empty());
+  }
+  store_->drain();
+  EXPECT_TRUE(store_->messages("T", 0).empty());
+  EXPECT_EQ(store_->put_calls(), 0u);
+}
+
 TEST_F(BrokerSendTest, SingleSendFillsStoredFieldsAndIds) {
   start();
   SendRequest req = make_send("T", {make_message("payload", "TagA")}, 2);
-  req.sys_flag = 4;
+  req.sys_flag = 0x2;  // MULTI_TAGS: a non-transaction bit travels unchanged
   req.reconsume_times = 3;
   req.born_timestamp_ms = 1234;
   auto r = send_sync(*core_, req);
@@ -156,7 +171,7 @@ TEST_F(BrokerSendTest, SingleSendFillsStoredFieldsAndIds) {
   EXPECT_EQ(m.body, "payload");
   EXPECT_EQ(m.tags(), "TagA");
   EXPECT_EQ(m.property(prop::kUniqKey), r.results[0].msg_id);
-  EXPECT_EQ(m.sys_flag, 4);
+  EXPECT_EQ(m.sys_flag, 0x2);
   EXPECT_EQ(m.reconsume_times, 3);
   EXPECT_EQ(m.born_timestamp_ms, 1234);
   EXPECT_EQ(m.born_host, (HostAddress{0x7F000001, 40000}));

@@ -127,6 +127,29 @@ TEST_F(ConfigTest, BrokerConfigDefaults) {
   EXPECT_EQ(s.register_name_server_period_ms, 30000);
   EXPECT_FALSE(config->embedded_namesrv_enable);
   EXPECT_EQ(config->namesrv_listen_port, 9876);
+  EXPECT_EQ(s.pull_max_msg_nums, 1024);
+  EXPECT_EQ(s.pull_max_bytes, 8 << 20);
+}
+
+TEST_F(ConfigTest, PullCapsAreReadAndRangeChecked) {
+  auto loaded = load("plugins=tp-alpha\npullMaxMsgNums=64\npullMaxBytes=65536\n");
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  auto config = broker_config_from(loaded->host->options());
+  ASSERT_TRUE(config.is_ok()) << config.status().to_string();
+  EXPECT_EQ(config->settings.pull_max_msg_nums, 64);
+  EXPECT_EQ(config->settings.pull_max_bytes, 65536);
+
+  auto zero = load("plugins=tp-alpha\npullMaxMsgNums=0\n");
+  ASSERT_TRUE(zero.is_ok()) << zero.status().to_string();
+  auto refused = broker_config_from(zero->host->options());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().message(), "invalid value '0' for key 'pullMaxMsgNums' (expected 1..2147483647)");
+
+  auto huge = load("plugins=tp-alpha\npullMaxBytes=4294967296\n");
+  ASSERT_TRUE(huge.is_ok()) << huge.status().to_string();
+  auto too_big = broker_config_from(huge->host->options());
+  ASSERT_FALSE(too_big);
+  EXPECT_THAT(too_big.status().message(), HasSubstr("'pullMaxBytes'"));
 }
 
 TEST_F(ConfigTest, NamesrvRunsWithDefaultsWithoutConfigFile) {

@@ -159,7 +159,11 @@ struct BrokerCore::Impl {
   // Shared with the store's arrival listener, which the store keeps forever: the listener
   // holds a weak reference and becomes a no-op once the hold service is closed.
   std::shared_ptr<PullHoldService> holds;
-  WorkerThread pull_worker{"broker-pull", *log};  // pull re-runs and hold timeouts
+  // New pulls (validation + store read) alternate between these two threads so a pull
+  // never touches the store on a transport io thread (a cold read page-faults).
+  WorkerThread pull_worker{"broker-pull", *log};   // also: pull re-runs and hold timeouts
+  WorkerThread pull_reader{"broker-pull-2", *log};
+  std::atomic<uint32_t> pull_round_robin{0};
   WorkerThread background{"broker-bg", *log};     // file writes, client expiry
   SendProcessor send_processor;
   PullProcessor pull_processor;
@@ -196,6 +200,7 @@ Status BrokerCore::start() {
   });
 
   d.pull_worker.start();
+  d.pull_reader.start();
   d.background.start();
   d.pull_worker.every(kHoldCheckPeriod, [&d] { d.expire_holds(); });
   auto flush_period = std::chrono::milliseconds(std::max<int64_t>(d.settings.flush_consumer_offset_interval_ms, 10));
@@ -207,6 +212,8 @@ Status BrokerCore::start() {
       d.log->info("client '{}' expired: no heartbeat for {} ms", gone.client_id, ttl.count());
       d.on_departure(gone);
     }
+    if (size_t n = d.group_changes.prune(); n > 0)
+      d.log->debug("forgot {} consumer groups with no member and no waiter", n);
   });
   d.background.post([&d] { d.persist_topics(); });
   d.boot_time_ms = now_ms();
@@ -231,6 +238,7 @@ void BrokerCore::stop() {
     p.reply(std::move(r));
   }
   d.group_changes.close(Status(Code::kServiceNotAvailable, "broker is shutting down"));
+  d.pull_reader.stop();
   d.pull_worker.stop();
   d.background.stop();
   if (prev == State::kRunning) {
@@ -264,7 +272,16 @@ void BrokerCore::pull(PullRequest request, Reply<PullResponse> reply) {
     r.next_begin_offset = request.queue_offset;
     return reply(std::move(r));
   }
-  impl_->pull_processor.process(std::move(request), std::move(reply));
+  Impl& d = *impl_;
+  auto task = std::make_shared<std::pair<PullRequest, Reply<PullResponse>>>(std::move(request), std::move(reply));
+  WorkerThread& worker = (d.pull_round_robin.fetch_add(1) & 1) != 0 ? d.pull_reader : d.pull_worker;
+  bool posted = worker.post([&d, task] { d.pull_processor.process(std::move(task->first), std::move(task->second)); });
+  if (!posted) {  // stop() began after the state check
+    PullResponse r;
+    r.status = d.not_running();
+    r.next_begin_offset = task->first.queue_offset;
+    task->second(std::move(r));
+  }
 }
 
 Result<int64_t> BrokerCore::query_consumer_offset(const std::string& group, const std::string& topic,
@@ -278,10 +295,11 @@ Status BrokerCore::update_consumer_offset(const std::string& group, const std::s
                                           int64_t offset) {
   if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
   if (std::string why = validate_topic_name(topic); !why.empty()) return Status::invalid(why);
-  if (queue_id < 0) return Status::invalid("queue id " + std::to_string(queue_id) + " is negative");
   if (offset < 0)
     return Status::invalid("consumer offset " + std::to_string(offset) + " for group '" + group + "' topic '" + topic +
                            "' queue " + std::to_string(queue_id) + " is negative");
+  // Only existing queues: unknown topics would grow the offset table without bound.
+  if (Status st = impl_->check_queue(topic, queue_id); !st) return st;
   impl_->offsets.commit(group, topic, queue_id, offset);
   return Status::ok();
 }

@@ -33,6 +33,9 @@ struct BrokerSettings {
   int64_t client_channel_expired_ms = 120000;       // heartbeat expiry of clients
   int64_t rebalance_lock_max_live_time_ms = 60000;  // rebalanceLockMaxLiveTime: queue lock expiry
   int32_t min_client_version = 1;  // heartbeats with 0 < client_version < this: VERSION_NOT_SUPPORTED
+  // A pull asking for more is served with these caps (not refused).
+  int32_t pull_max_msg_nums = 1024;    // pullMaxMsgNums
+  int32_t pull_max_bytes = 8 << 20;    // pullMaxBytes
 };
 
 // Lifecycle: construct -> start() -> [serve] -> stop() -> destroy. Threading: BrokerApi

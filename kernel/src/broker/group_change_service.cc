@@ -6,11 +6,11 @@
 namespace mq::kernel {
 
 GroupChangeService::GroupChangeService(int64_t initial_version, MembersFn members)
-    : initial_version_(initial_version), members_(std::move(members)) {}
+    : initial_version_(initial_version), members_(std::move(members)), unseen_version_(initial_version) {}
 
 GroupChangeService::Group& GroupChangeService::group_locked(const std::string& name) {
   auto [it, inserted] = groups_.try_emplace(name);
-  if (inserted) it->second.version = initial_version_;
+  if (inserted) it->second.version = unseen_version_;
   return it->second;
 }
 
@@ -19,7 +19,7 @@ ConsumerGroupChange GroupChangeService::answer(const std::string& group, int64_t
   {
     std::lock_guard lock(mu_);
     auto it = groups_.find(group);
-    out.version = it == groups_.end() ? initial_version_ : it->second.version;
+    out.version = it == groups_.end() ? unseen_version_ : it->second.version;
     // A new client (known < 0) or one from before a restart reads committed offsets anyway.
     if (it != groups_.end() && known_version >= initial_version_) {
       for (const auto& [v, topic] : it->second.resets)
@@ -109,7 +109,34 @@ void GroupChangeService::close(const Status& why) {
 int64_t GroupChangeService::version(const std::string& group) const {
   std::lock_guard lock(mu_);
   auto it = groups_.find(group);
-  return it == groups_.end() ? initial_version_ : it->second.version;
+  return it == groups_.end() ? unseen_version_ : it->second.version;
+}
+
+size_t GroupChangeService::prune() {
+  std::vector<std::string> idle;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, g] : groups_)
+      if (g.waiters.empty()) idle.push_back(name);
+  }
+  std::erase_if(idle, [this](const std::string& name) { return !members_(name).empty(); });
+  size_t pruned = 0;
+  std::lock_guard lock(mu_);
+  for (const auto& name : idle) {
+    auto it = groups_.find(name);
+    // A waiter may have parked since the scan; a member that joined meanwhile bumped the
+    // version, which the raised unseen_version_ still covers.
+    if (it == groups_.end() || !it->second.waiters.empty()) continue;
+    unseen_version_ = std::max(unseen_version_, it->second.version + 1);
+    groups_.erase(it);
+    ++pruned;
+  }
+  return pruned;
+}
+
+size_t GroupChangeService::group_count() const {
+  std::lock_guard lock(mu_);
+  return groups_.size();
 }
 
 size_t GroupChangeService::waiting() const {

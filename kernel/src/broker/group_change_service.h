@@ -42,9 +42,15 @@ class GroupChangeService {
   void expire(Clock::time_point now);
   // Refuses further waits and answers every waiter with `why`.
   void close(const Status& why);
+  // Forgets the groups with no parked waiter and no member (calls `members` without the
+  // table lock); returns how many. A forgotten group comes back with a version above any
+  // it had, so a client's known version never matches a later group by accident; its
+  // remembered offset resets are dropped (no member is left to be told).
+  size_t prune();
 
   int64_t version(const std::string& group) const;
   size_t waiting() const;
+  size_t group_count() const;
 
  private:
   struct Waiter {
@@ -67,6 +73,9 @@ class GroupChangeService {
   std::map<std::string, Group> groups_;  // guarded by mu_
   size_t waiting_ = 0;                   // guarded by mu_
   bool closed_ = false;                  // guarded by mu_
+  // Version of a group not in groups_: initial_version_, raised above every pruned
+  // group's version. Guarded by mu_.
+  int64_t unseen_version_;
 };
 
 }  // namespace mq::kernel

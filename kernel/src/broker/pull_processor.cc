@@ -11,7 +11,9 @@
 namespace mq::kernel {
 namespace {
 
-constexpr int64_t kMaxPullHoldMs = 60 * 60 * 1000;
+// Longest a pull is held (clients ask for 15 s). Bounds how long a request can pin its
+// connection's in-flight slot and reply buffer; longer suspend timeouts are cut to this.
+constexpr int64_t kMaxPullHoldMs = 60 * 1000;
 
 std::string where(const PullRequest& r) {
   return "topic '" + r.topic + "' queue " + std::to_string(r.queue_id);
@@ -131,6 +133,9 @@ void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
                                                          std::to_string(request.max_msgs) + " max_bytes=" +
                                                          std::to_string(request.max_bytes) +
                                                          "; both must be positive")));
+  // Larger asks are served with the broker's caps (RocketMQ also serves less than asked).
+  request.max_msgs = std::min(request.max_msgs, settings_.pull_max_msg_nums);
+  request.max_bytes = std::min(request.max_bytes, settings_.pull_max_bytes);
   auto parsed = make_pull_filter(request.expression_type, request.subscription);
   if (!parsed) return reply(error_response(request, parsed.status()));
   std::shared_ptr<const MessageFilter> filter = std::move(parsed).value();

@@ -37,6 +37,9 @@ SendResultItem to_item(const PutResult& put, const std::string& msg_id, const Ho
   return item;
 }
 
+// MessageSysFlag bits 2-3: the transaction type (0x4 PREPARED, 0x8 COMMIT, 0xC ROLLBACK).
+constexpr int32_t kTransactionTypeMask = 0xC;
+
 }  // namespace
 
 int64_t properties_size(const Message& msg) {
@@ -76,6 +79,17 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     return reply(failed(Status::invalid(why)));
   if (request.messages.empty())
     return reply(failed(Status::invalid("send to topic '" + request.topic + "' carries no message")));
+  // A prepared or rollback message gets no consume-queue unit, so storing one without a
+  // transaction service would ack a message nobody can ever consume. The transaction
+  // plugin will hook in here (a TransactionService taking over such sends); until it
+  // exists every transaction-type send is refused.
+  if (int32_t type = request.sys_flag & kTransactionTypeMask; type != 0)
+    return reply(failed(Status(Code::kRequestCodeNotSupported,
+                               "transaction plugin not loaded: send to topic '" + request.topic +
+                                   "' has transaction sysFlag bits 0x" +
+                                   (type == 0x4 ? std::string("4 (PREPARED)")
+                                                : type == 0x8 ? std::string("8 (COMMIT)") : std::string("C (ROLLBACK)")) +
+                                   "; send it as a normal message (sysFlag bits 2-3 clear)")));
   for (size_t i = 0; i < request.messages.size(); ++i) {
     const Message& m = request.messages[i];
     const std::string which = request.messages.size() > 1 ? " (message " + std::to_string(i) + " of the batch)" : "";

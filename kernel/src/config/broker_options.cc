@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
@@ -42,6 +44,10 @@ po::options_description broker_global_options(const std::string& default_plugin_
       ("clientChannelExpiredTime", po::value<int64_t>()->default_value(120000), "ms before a silent client expires")
       ("rebalanceLockMaxLiveTime", po::value<int64_t>()->default_value(60000),
        "ms an orderly consumer's queue lock lives without renewal")
+      ("pullMaxMsgNums", po::value<int64_t>()->default_value(1024),
+       "most messages one pull returns; larger maxMsgNums are served with this cap")
+      ("pullMaxBytes", po::value<int64_t>()->default_value(8 << 20),
+       "most message bytes one pull returns; larger maxMsgBytes are served with this cap")
       ("embeddedNamesrvEnable", po::value<bool>()->default_value(false), "run a name server in this process")
       ("namesrvListenPort", po::value<int>()->default_value(9876), "port of the embedded name server")
       ("logLevel", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error, critical, off")
@@ -146,6 +152,18 @@ Result<BrokerConfig> broker_config_from(const po::variables_map& vm) {
     int64_t v = vm[p.key].as<int64_t>();
     if (Status st = positive(p.key, v); !st) return st;
     *p.out = v;
+  }
+
+  struct Capped {
+    const char* key;
+    int32_t* out;
+  };
+  for (const Capped& p : {Capped{"pullMaxMsgNums", &s.pull_max_msg_nums}, Capped{"pullMaxBytes", &s.pull_max_bytes}}) {
+    int64_t v = vm[p.key].as<int64_t>();
+    if (v <= 0 || v > INT32_MAX)
+      return Status::invalid("invalid value '" + std::to_string(v) + "' for key '" + p.key + "' (expected 1.." +
+                             std::to_string(INT32_MAX) + ")");
+    *p.out = static_cast<int32_t>(v);
   }
 
   c.embedded_namesrv_enable = vm["embeddedNamesrvEnable"].as<bool>();

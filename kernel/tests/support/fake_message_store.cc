@@ -139,6 +139,7 @@ void FakeMessageStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallba
 GetResult FakeMessageStore::get(const GetRequest& request) {
   std::lock_guard lock(mu_);
   ++get_calls_;
+  last_get_ = GetCall{request.max_count, request.max_bytes, std::this_thread::get_id()};
   GetResult r;
   const int64_t offset = request.offset.value();
   auto it = queues_.find({request.topic, request.queue_id});
@@ -275,6 +276,12 @@ uint64_t FakeMessageStore::put_calls() const {
 uint64_t FakeMessageStore::get_calls() const {
   std::lock_guard lock(mu_);
   return get_calls_;
+}
+
+
+std::optional<FakeMessageStore::GetCall> FakeMessageStore::last_get() const {
+  std::lock_guard lock(mu_);
+  return last_get_;
 }
 
 }  // namespace mq::test

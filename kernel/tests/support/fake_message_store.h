@@ -54,6 +54,13 @@ class FakeMessageStore final : public MessageStore {
   std::vector<StoredMessage> messages(const std::string& topic, QueueId queue_id);
   uint64_t put_calls() const;
   uint64_t get_calls() const;
+  // The limits of the latest get() and the thread that called it.
+  struct GetCall {
+    int32_t max_count = 0;
+    int32_t max_bytes = 0;
+    std::thread::id thread;
+  };
+  std::optional<GetCall> last_get() const;
 
  private:
   struct Queue {
@@ -73,6 +80,7 @@ class FakeMessageStore final : public MessageStore {
   Status put_failure_;                           // guarded by mu_
   uint64_t put_calls_ = 0;                       // guarded by mu_
   uint64_t get_calls_ = 0;                       // guarded by mu_
+  std::optional<GetCall> last_get_;              // guarded by mu_
   std::vector<ArrivalListener> listeners_;       // guarded by mu_
 
   std::mutex task_mu_;

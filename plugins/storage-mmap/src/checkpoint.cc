@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 
 #include "byte_order.h"
 #include "crc32c.h"
+#include "durable_fs.h"
 
 namespace mq::storage_mmap {
 namespace {
@@ -75,13 +75,8 @@ Status write_file_atomically(const std::string& path, std::string_view bytes) {
   if (!ok) return Status::error(Code::kServiceNotAvailable, "cannot write " + tmp + ": " + errno_text(err));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return Status::error(Code::kServiceNotAvailable, "cannot rename " + tmp + " to " + path + ": " + errno_text(errno));
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::ok();
+  // The rename is durable only once the directory is.
+  return fsync_parent_dir(path);
 }
 
 }  // namespace mq::storage_mmap

@@ -103,16 +103,26 @@ CleanOutcome CleanService::run_once(std::chrono::system_clock::time_point now) {
       auto mtime = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
       return mtime + reserved < now;
     };
+    Status del;
     out.segments_deleted =
-        log_.segments().delete_front(pred, /*keep=*/1, static_cast<size_t>(options_.delete_files_batch_max));
+        log_.segments().delete_front(pred, /*keep=*/1, static_cast<size_t>(options_.delete_files_batch_max), &del);
+    if (!del) logger_->error("retention: {}; a deleted segment may reappear after a crash", del.message());
     if (out.segments_deleted > 0)
       logger_->info("retention deleted {} commit-log segment(s); min offset now {} (disk {:.1f}%, {})",
                     out.segments_deleted, log_.min_offset(), u,
                     forcibly ? "forcibly" : pressure ? "disk pressure" : "deleteWhen hour");
   }
   const int64_t log_min = log_.min_offset();
-  for (const auto& cq : queues_.all()) out.cq_files_deleted += cq->delete_below(log_min);
-  if (index_) out.index_files_deleted = index_->delete_below(log_min);
+  for (const auto& cq : queues_.all()) {
+    Status del;
+    out.cq_files_deleted += cq->delete_below(log_min, &del);
+    if (!del) logger_->error("retention: {}; a deleted consume-queue file may reappear after a crash", del.message());
+  }
+  if (index_) {
+    Status del;
+    out.index_files_deleted = index_->delete_below(log_min, &del);
+    if (!del) logger_->error("retention: {}; a deleted index file may reappear after a crash", del.message());
+  }
   return out;
 }
 

@@ -99,6 +99,27 @@ void CommitLog::set_queue_offsets(std::unordered_map<std::string, int64_t> table
   for (auto& [k, v] : table) queue_offsets_.emplace(k, v);
 }
 
+int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) const {
+  int64_t w = append_pos_;
+  std::shared_ptr<MappedFile> seg =
+      active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
+  if (!seg) return w;  // an empty log, or one ending exactly at its last file's end
+  for (const AppendItem& item : items) {
+    const int64_t size = static_cast<int64_t>(item.rec->bytes.size());
+    if (w + size + kBlankSize <= seg->end()) {
+      w += size;
+      continue;
+    }
+    auto next = segments_.find(seg->end());
+    if (!next || next->base() != seg->end()) return seg->end();
+    seg = std::move(next);
+    w = seg->base();
+    if (w + size + kBlankSize > seg->end()) return -1;  // too large: append() reports it
+    w += size;
+  }
+  return -1;
+}
+
 Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out) {
   out->clear();
   out->reserve(items.size());
@@ -112,13 +133,29 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     }
   }
   bool rolled = false;
+  // A segment the batch needs but that does not exist yet (the allocator is behind) is
+  // created with the put lock released, then everything is re-checked: the lock is never
+  // held across file creation (fallocate of up to a segment, fsyncs).
   Status st = [&]() -> Status {
-  std::lock_guard lock(put_mu_);
+  std::unique_lock lock(put_mu_);
+  for (int attempt = 0;; ++attempt) {
   if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
   if (read_only()) return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
   if (disk_full()) {
     std::lock_guard rl(reason_mu_);
     return Status::error(Code::kServiceNotAvailable, disk_full_reason_);
+  }
+  const int64_t missing = first_missing_segment(items);
+  if (missing < 0) break;
+  if (attempt >= kMaxCreateAttempts)
+    return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
+                                                std::to_string(missing) + " still missing); retry");
+  lock.unlock();
+  bool created = false;
+  auto made = segments_.get_or_create(missing, false, &created);
+  if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+  lock.lock();
+  if (!made) return made.status();
   }
 
   const int64_t start = append_pos_;
@@ -145,18 +182,18 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     int32_t size = static_cast<int32_t>(item.rec->bytes.size());
     if (!seg || w + size + kBlankSize > seg->end()) {
       int64_t next_base = seg ? seg->end() : w;
-      // Normally pre-created by the segment allocator; creating it here is the fallback.
-      bool created = false;
-      auto next = segments_.get_or_create(next_base, false, &created);
-      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-      if (!next) return fail(next.status());
+      // Exists: first_missing_segment() found every segment the batch needs, and files are
+      // only removed from the front, far behind the write position.
+      std::shared_ptr<MappedFile> next = segments_.find(next_base);
+      if (!next || next->base() != next_base)
+        return fail(Status::system("commit-log segment at offset " + std::to_string(next_base) + " vanished"));
       if (seg) {
         // End-of-segment marker: [remaining][BLANK_MAGIC]; readers jump to the next segment.
         char* p = seg->data() + (w - seg->base());
         put_be32(p, static_cast<uint32_t>(seg->end() - w));
         put_be32(p + 4, kBlankMagic);
       }
-      seg = std::move(next).value();
+      seg = std::move(next);
       w = seg->base();
       rolled = true;
       if (w + size + kBlankSize > seg->end())
@@ -201,7 +238,8 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
 Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
   bool rolled = false;
   Result<int64_t> res = [&]() -> Result<int64_t> {
-    std::lock_guard lock(put_mu_);
+    std::unique_lock lock(put_mu_);
+    for (int attempt = 0;; ++attempt) {
     if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
     if (read_only())
       return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
@@ -259,17 +297,31 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
       i += static_cast<size_t>(c.size);
       p += c.size;
     }
+    // A missing segment is created with the put lock released; then everything is
+    // validated again (the lock is never held across file creation).
+    int64_t missing = -1;
+    for (const Piece& pc : pieces) {
+      if (!segments_.find(pc.at)) {
+        missing = pc.at / seg_size * seg_size;
+        break;
+      }
+    }
+    if (missing >= 0) {
+      if (attempt >= kMaxCreateAttempts)
+        return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
+                                                    std::to_string(missing) + " still missing); retry");
+      lock.unlock();
+      bool created = false;
+      auto made = segments_.get_or_create(missing, false, &created);
+      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      if (!made) return made.status();
+      rolled = true;
+      continue;
+    }
     // Pass 2: copy.
     for (const Piece& pc : pieces) {
       auto seg = segments_.find(pc.at);
-      if (!seg) {
-        bool created = false;
-        auto made = segments_.get_or_create(pc.at / seg_size * seg_size, false, &created);
-        if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-        if (!made) return made.status();  // nothing published; the partial copy is beyond write_pos
-        seg = std::move(made).value();
-        rolled = true;
-      }
       std::memcpy(seg->data() + (pc.at - seg->base()), bytes.data() + pc.from, static_cast<size_t>(pc.size));
     }
     for (auto& [key, next] : next_offsets) {
@@ -281,6 +333,7 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
     last_store_ts_.store(last_ts, std::memory_order_release);
     write_pos_.store(p, std::memory_order_release);
     return p;
+    }
   }();
   if (rolled && on_roll_) on_roll_();
   return res;
@@ -289,7 +342,7 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
 Result<RawBytes> CommitLog::read_raw(int64_t from, int64_t max_bytes) const {
   RawBytes out;
   out.next_offset = from;
-  const int64_t w = write_pos();
+  const int64_t w = readable_end();
   if (from == w) return out;
   auto ref = locate(from);
   if (!ref) return ref.status();
@@ -356,7 +409,7 @@ std::string CommitLog::read_only_reason() const {
 }
 
 Result<RecordRef> CommitLog::locate(int64_t offset) const {
-  int64_t w = write_pos();
+  int64_t w = readable_end();
   if (offset < 0 || offset >= w)
     return Status::error(Code::kQueryNotFound, "commit-log offset " + std::to_string(offset) +
                                                    " is outside the written range [" + std::to_string(min_offset()) +
@@ -372,7 +425,7 @@ Result<StoredMessage> CommitLog::read(int64_t offset) const {
   auto ref = locate(offset);
   if (!ref) return ref.status();
   RecordCheck c = check_record(ref->data, ref->to_segment_end, offset, true);
-  if (c.kind != RecordKind::kRecord || offset + c.size > write_pos()) {
+  if (c.kind != RecordKind::kRecord || offset + c.size > readable_end()) {
     std::string why = c.kind == RecordKind::kCorrupt ? c.reason
                       : c.kind == RecordKind::kBlank
                           ? "commit-log offset " + std::to_string(offset) + " is an end-of-segment marker"

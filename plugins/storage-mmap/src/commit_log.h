@@ -107,6 +107,9 @@ class CommitLog {
   // ---- positions ----
   int64_t write_pos() const noexcept { return write_pos_.load(std::memory_order_acquire); }
   int64_t flushed_pos() const noexcept { return flushed_.load(std::memory_order_acquire); }
+  // Where reads, raw reads and dispatch stop: write_pos(), or flushed_pos() once the log
+  // is read-only (after an msync failure the bytes past it may never reach the disk).
+  int64_t readable_end() const noexcept { return read_only() ? flushed_pos() : write_pos(); }
   int64_t min_offset() const { return segments_.min_offset(0); }
   int64_t last_store_timestamp() const noexcept { return last_store_ts_.load(std::memory_order_acquire); }
 
@@ -118,7 +121,7 @@ class CommitLog {
   bool read_only() const noexcept { return read_only_.load(std::memory_order_acquire); }
   std::string read_only_reason() const;
 
-  // The record or blank marker at `offset`, which must be below write_pos().
+  // The record or blank marker at `offset`, which must be below readable_end().
   Result<RecordRef> locate(int64_t offset) const;
   // Locates, CRC-checks and decodes the record at `offset`.
   Result<StoredMessage> read(int64_t offset) const;
@@ -154,6 +157,12 @@ class CommitLog {
   // Looks for a valid record after `off`: in the next `window` bytes of its segment and at
   // every later segment's start.
   int64_t find_valid_after(int64_t off, int64_t window) const;
+  // Under the put lock: the base of the first segment `items` would roll into (from
+  // append_pos_) that does not exist yet, or -1 when all exist.
+  int64_t first_missing_segment(std::span<const AppendItem> items) const;
+  // Put-path creations per append before giving up with SYSTEM_BUSY (the allocator or
+  // retention racing ahead of us every time).
+  static constexpr int kMaxCreateAttempts = 4;
   static constexpr int64_t kZeroEndSearchWindow = int64_t{1} << 20;
 };
 

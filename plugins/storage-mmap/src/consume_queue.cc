@@ -12,11 +12,16 @@ Status ConsumeQueue::load() {
   if (Status st = files_.load(); !st) return st;
   int64_t min = files_.min_offset(0) / kCqUnitSize;
   int64_t max = min;
-  if (auto last = files_.last()) {
-    max = last->base() / kCqUnitSize;
-    const char* p = last->data();
-    for (int64_t off = 0; off + kCqUnitSize <= last->size(); off += kCqUnitSize, ++max) {
-      if (static_cast<int32_t>(get_be32(p + off + 8)) <= 0) break;
+  // Holes (zero units) are legal anywhere below the end, so the end is found from the back.
+  auto files = files_.files();
+  for (auto it = files.rbegin(); it != files.rend() && max == min; ++it) {
+    const MappedFile& f = **it;
+    const char* p = f.data();
+    for (int64_t off = f.size() / kCqUnitSize * kCqUnitSize - kCqUnitSize; off >= 0; off -= kCqUnitSize) {
+      if (static_cast<int32_t>(get_be32(p + off + 8)) != 0) {
+        max = (f.base() + off) / kCqUnitSize + 1;
+        break;
+      }
     }
   }
   min_offset_.store(min, std::memory_order_release);
@@ -69,14 +74,14 @@ Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
   return max - new_max;
 }
 
-int ConsumeQueue::delete_below(int64_t commit_log_min) {
+int ConsumeQueue::delete_below(int64_t commit_log_min, Status* error) {
   int n = files_.delete_front(
       [&](const MappedFile& f) {
         const char* last = f.data() + (f.size() / kCqUnitSize - 1) * kCqUnitSize;
         int32_t size = static_cast<int32_t>(get_be32(last + 8));
         return size > 0 && static_cast<int64_t>(get_be64(last)) + size <= commit_log_min;
       },
-      /*keep=*/1, SIZE_MAX);
+      /*keep=*/1, SIZE_MAX, error);
   int64_t min = std::max(min_offset(), files_.min_offset(0) / kCqUnitSize);
   const int64_t max = max_offset();
   CqUnit u;

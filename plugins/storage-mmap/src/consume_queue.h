@@ -30,7 +30,8 @@ class ConsumeQueue {
   ConsumeQueue(std::string topic, QueueId queue_id, std::string dir, int64_t file_size)
       : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {}
 
-  // Maps the files and finds the end: the first unit with size 0 in the last file.
+  // Maps the files and finds the end: after the last unit with a non-zero size, searching
+  // backwards from the end of the last file (zero units before it are holes, not the end).
   Status load();
 
   const std::string& topic() const noexcept { return topic_; }
@@ -44,8 +45,9 @@ class ConsumeQueue {
   Result<int64_t> truncate_beyond(int64_t commit_log_end);
   // Deletes whole files whose units all point below `commit_log_min` (never the last
   // file) and moves min_offset() to the first unit at or above it. Returns files deleted.
-  // Called by the clean thread; the dispatcher only appends at the end.
-  int delete_below(int64_t commit_log_min);
+  // Called by the clean thread; the dispatcher only appends at the end. `error` (optional)
+  // gets an unlink / directory fsync failure.
+  int delete_below(int64_t commit_log_min, Status* error = nullptr);
   // Recovery only: drops every file (the queue is rebuilt by re-dispatching).
   void reset();
   // Recovery only: checks the units (sizes, increasing offsets below `log_end`) and that the

@@ -16,7 +16,7 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   }
   uint64_t count = 0;
   int64_t off = dispatched();
-  const int64_t end = log_.write_pos();
+  const int64_t end = log_.readable_end();  // never index bytes that may not be on disk
   Status error;
   while (off < end) {
     auto ref = log_.locate(off);
@@ -102,7 +102,7 @@ void Dispatcher::run() {
     }
     failing = false;
     if (stopping) return;  // the final pass after stop() was requested has run
-    if (dispatched() < log_.write_pos()) continue;
+    if (dispatched() < log_.readable_end()) continue;
     std::unique_lock lock(idle_mu_);
     idle_cv_.wait_for(lock, kIdlePoll, [&] {
       return stopping_.load(std::memory_order_acquire) || wake_seq_.load(std::memory_order_acquire) != seen;

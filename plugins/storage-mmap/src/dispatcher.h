@@ -34,7 +34,8 @@ class Dispatcher {
   void set_dispatched(int64_t offset) { dispatched_.store(offset, std::memory_order_release); }
   int64_t dispatched() const noexcept { return dispatched_.load(std::memory_order_acquire); }
 
-  // Dispatches every record between dispatched() and the commit log's write position.
+  // Dispatches every record between dispatched() and the commit log's readable end (its
+  // write position, or its flushed position once read-only).
   // Returns the number of records indexed; stops at the first error (logged, returned).
   Result<uint64_t> dispatch_available(bool notify_listeners);
 

@@ -6,6 +6,9 @@
 #include <mutex>
 #include <system_error>
 
+#include "checkpoint.h"
+#include "durable_fs.h"
+
 namespace mq::storage_mmap {
 
 namespace fs = std::filesystem;
@@ -17,12 +20,16 @@ Result<IndexService::LoadOutcome> IndexService::load() {
   if (!enabled_) return out;
   std::error_code ec;
   bool existed = fs::is_directory(dir_, ec);
-  fs::create_directories(dir_, ec);
-  if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+  if (Status st = create_directories_durably(dir_); !st) return st;
   if (!existed) {
     out.rebuild = true;
     out.reason = "index directory " + dir_ + " is missing";
     return out;
+  }
+  const std::string marker = dir_ + "/" + kRebuildMarker;
+  if (fs::exists(marker, ec)) {
+    out.rebuild = true;
+    out.reason = "the index was marked for rebuild (" + marker + ")";
   }
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {
@@ -32,6 +39,7 @@ Result<IndexService::LoadOutcome> IndexService::load() {
   }
   std::sort(names.begin(), names.end());
   for (const auto& n : names) {
+    if (out.rebuild) break;
     auto f = IndexFile::open(dir_ + "/" + n);
     if (!f) {
       out.rebuild = true;
@@ -42,7 +50,16 @@ Result<IndexService::LoadOutcome> IndexService::load() {
   }
   if (out.rebuild) {
     files_.clear();
-    for (const auto& n : names) fs::remove(dir_ + "/" + n, ec);
+    for (const auto& n : names) {
+      if (!fs::remove(dir_ + "/" + n, ec) && ec)
+        return Status::error(Code::kServiceNotAvailable,
+                             "cannot delete index file " + dir_ + "/" + n + " for the rebuild: " + ec.message());
+    }
+    // The files go before the marker: a crash in between rebuilds again.
+    if (Status st = fsync_dir(dir_); !st) return st;
+    fs::remove(marker, ec);
+    if (ec) return Status::error(Code::kServiceNotAvailable, "cannot delete " + marker + ": " + ec.message());
+    if (Status st = fsync_dir(dir_); !st) return st;
   }
   return out;
 }
@@ -56,7 +73,16 @@ Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, i
   if (files_.empty() || files_.back()->full()) {
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
-    if (!files_.empty()) (void)files_.back()->flush();  // sealed: persist it now
+    if (!files_.empty()) {
+      // Sealed: persist it now. If that fails its entries may be lost; the index goes on
+      // (it is secondary) but is rebuilt at the next start, and flush() reports the error.
+      if (Status st = files_.back()->flush(); !st) {
+        if (sealed_flush_error_.is_ok()) {
+          sealed_flush_error_ = Status::error(st.code(), "sealed key-index file not flushed: " + st.message());
+          (void)mark_for_rebuild(st.message());
+        }
+      }
+    }
     files_.push_back(std::move(f).value());
   }
   files_.back()->put(key, offset, ts, end);
@@ -110,21 +136,31 @@ Status IndexService::flush() const {
   std::shared_ptr<MappedFile> last;
   {
     std::shared_lock lock(mu_);
+    if (!sealed_flush_error_) return sealed_flush_error_;
     if (files_.empty()) return Status::ok();
     last = files_.back()->mapped();
   }
   return last->flush(0, last->size());  // no lock across the msync
 }
 
-int IndexService::delete_below(int64_t log_min) {
+int IndexService::delete_below(int64_t log_min, Status* error) {
   std::unique_lock lock(mu_);
   int n = 0;
+  Status first;
   while (files_.size() > 1 && files_.front()->end_offset() <= log_min) {
-    (void)files_.front()->unlink();
+    if (Status st = files_.front()->unlink(); !st && first.is_ok()) first = st;
     files_.erase(files_.begin());
     ++n;
   }
+  if (n > 0) {
+    if (Status st = fsync_dir(dir_); !st && first.is_ok()) first = st;
+  }
+  if (error) *error = std::move(first);
   return n;
+}
+
+Status IndexService::mark_for_rebuild(const std::string& reason) {
+  return write_file_atomically(dir_ + "/" + kRebuildMarker, reason + "\n");
 }
 
 size_t IndexService::file_count() const {

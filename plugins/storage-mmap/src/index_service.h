@@ -40,12 +40,19 @@ class IndexService {
   // Commit-log offsets of candidates, newest first, deduplicated, at most max.
   std::vector<int64_t> query(const std::string& topic, const std::string& key, size_t max, int64_t begin_ms,
                              int64_t end_ms) const;
+  // msync of the newest file; also returns (every time) the failure of an earlier flush
+  // of a sealed file, after which the index is marked for rebuild.
   Status flush() const;
-  // Deletes files (never the last) whose records all end at or below `log_min`.
-  int delete_below(int64_t log_min);
+  // Deletes files (never the last) whose records all end at or below `log_min`, then
+  // fsyncs the directory. `error` (optional) gets the first unlink / fsync failure.
+  int delete_below(int64_t log_min, Status* error = nullptr);
+  // Makes the next load() drop and rebuild the whole index: writes the marker file
+  // <dir>/REBUILD (durably) holding `reason`. Returns an error if it cannot be written.
+  Status mark_for_rebuild(const std::string& reason);
   size_t file_count() const;
 
  private:
+  static constexpr const char* kRebuildMarker = "REBUILD";
   Status put_key(std::string_view key, int64_t offset, int64_t ts, int64_t end);
 
   std::string dir_;
@@ -53,6 +60,7 @@ class IndexService {
   int32_t entries_;
   bool enabled_;
   int64_t skip_below_ = 0;  // dispatcher thread only
+  Status sealed_flush_error_;  // guarded by mu_: a sealed file that could not be flushed
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<IndexFile>> files_;  // guarded by mu_; ascending begin offset
 };

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "durable_fs.h"
+
 namespace mq::storage_mmap {
 namespace {
 
@@ -56,6 +58,10 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, in
                            "cannot extend " + path + " to " + std::to_string(grow_to) + " bytes: " + errno_text(err));
     }
     size = grow_to;
+    if (Status st = fsync_fd(fd, path); !st) {  // the new size must survive a crash too
+      ::close(fd);
+      return st;
+    }
   }
   if (size == 0) {
     int rc = ::posix_fallocate(fd, 0, size_if_new);
@@ -73,6 +79,15 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, in
                            "cannot size " + path + " to " + std::to_string(size_if_new) + " bytes: " + errno_text(err));
     }
     size = size_if_new;
+    // A new file: its blocks and size, then its name in the directory, must be durable
+    // before anything written to it is acknowledged as flushed (msync covers neither).
+    Status st = fsync_fd(fd, path);
+    if (st) st = fsync_parent_dir(path);
+    if (!st) {
+      ::close(fd);
+      ::unlink(path.c_str());  // not known durable: the next attempt creates it afresh
+      return st;
+    }
   }
   void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {

@@ -6,14 +6,15 @@
 #include <mutex>
 #include <system_error>
 
+#include "durable_fs.h"
+
 namespace mq::storage_mmap {
 
 namespace fs = std::filesystem;
 
 Status MappedFileQueue::load() {
+  if (Status st = create_directories_durably(dir_); !st) return st;
   std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
   std::vector<std::pair<int64_t, std::string>> names;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     std::string name = entry.path().filename().string();
@@ -109,10 +110,7 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
                               ": the next file must start at " + std::to_string(next));
       }
       if (first) {
-        std::error_code ec;
-        fs::create_directories(dir_, ec);
-        if (ec)
-          return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir_ + ": " + ec.message());
+        if (Status st = create_directories_durably(dir_); !st) return st;
       }
       // Readers keep going meanwhile: the list lock is not held across the file creation.
       auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
@@ -133,7 +131,8 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
   return made;
 }
 
-int MappedFileQueue::delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max) {
+int MappedFileQueue::delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max,
+                                  Status* error) {
   std::vector<std::shared_ptr<MappedFile>> gone;
   {
     std::unique_lock lock(mu_);
@@ -143,12 +142,21 @@ int MappedFileQueue::delete_front(const std::function<bool(const MappedFile&)>& 
     }
   }
   // Unlinked now; each mapping is released when its last reader drops its reference.
-  for (const auto& f : gone) (void)f->unlink();
+  Status first;
+  for (const auto& f : gone) {
+    if (Status st = f->unlink(); !st && first.is_ok()) first = st;
+  }
+  // The unlinks must survive a crash too (a resurrected file would be loaded again).
+  if (!gone.empty()) {
+    if (Status st = fsync_dir(dir_); !st && first.is_ok()) first = st;
+  }
+  if (error) *error = std::move(first);
   return static_cast<int>(gone.size());
 }
 
 Status MappedFileQueue::truncate(int64_t end) {
   std::unique_lock lock(mu_);
+  bool unlinked = false;
   while (!files_.empty() && files_.back()->base() >= end) {
     if (files_.back()->base() == end) {
       // Keep the (now empty) file at `end` but make it read as zeros.
@@ -157,6 +165,10 @@ Status MappedFileQueue::truncate(int64_t end) {
     }
     if (Status st = files_.back()->unlink(); !st) return st;
     files_.pop_back();
+    unlinked = true;
+  }
+  if (unlinked) {
+    if (Status st = fsync_dir(dir_); !st) return st;
   }
   for (auto& f : files_) {
     if (f->base() < end && end < f->end()) return f->zero_range(end - f->base(), f->size());

@@ -47,12 +47,14 @@ class MappedFileQueue {
 
   // Removes files from the front while pred(file) holds, keeping at least `keep` files and
   // removing at most `max`; unlinks them. Holders of a removed file keep a valid mapping
-  // until they drop it (reference counting through shared_ptr). Returns how many.
-  int delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max);
+  // until they drop it (reference counting through shared_ptr), then fsyncs the directory.
+  // Returns how many; `error` (optional) gets the first unlink / directory fsync failure.
+  int delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max,
+                   Status* error = nullptr);
 
   // Drops everything at and after `end`: deletes files with base > end, zeroes a file that
   // starts exactly at `end` (kept, so appends continue there) and the rest of the file
-  // containing `end`.
+  // containing `end`. The directory is fsynced after unlinks.
   Status truncate(int64_t end);
 
   // msync of the global range [from, to).

@@ -339,9 +339,14 @@ GetResult MmapStore::get(const GetRequest& req) {
     r.next_begin_offset = QueueOffset(min == 0 ? min : max);  // as RocketMQ
     return r;
   }
-  const int32_t max_count = std::max(1, req.max_count);
-  const int64_t scan_limit = std::max<int64_t>(16000 / kCqUnitSize, max_count);  // RocketMQ maxFilterMessageCount
+  const int32_t max_count = std::clamp(req.max_count, 1, kMaxGetCount);
+  const int64_t max_bytes = std::max<int64_t>(1, req.max_bytes);
+  // Units looked at per call: RocketMQ's maxFilterMessageCount (800) so a filter can skip
+  // ahead, but never fewer than the messages asked for; bounded by kMaxGetCount.
+  const int64_t scan_limit = std::max<int64_t>(16000 / kCqUnitSize, max_count);
   const int64_t log_min = log_->min_offset();
+  // After an msync failure units may point at bytes that never reached the disk.
+  const int64_t readable = log_->readable_end();
   int64_t bytes = 0;
   r.status = GetStatus::kNoMatchedMessage;
   int64_t q = offset;
@@ -349,7 +354,10 @@ GetResult MmapStore::get(const GetRequest& req) {
     CqUnit unit;
     if (!cq->read_unit(q, &unit) || unit.size <= 0) continue;  // a hole left by recovery
     const auto count = static_cast<int64_t>(r.messages.size());
-    if (count > 0 && (count >= max_count || bytes + unit.size > req.max_bytes)) break;
+    // At most max_count messages and max_bytes (the first message always goes, so one
+    // larger than max_bytes is still delivered alone).
+    if (count > 0 && (count >= max_count || bytes + unit.size > max_bytes)) break;
+    if (unit.commit_log_offset + unit.size > readable) break;  // not durable: retry from here later
     if (req.filter && !req.filter->match_tag_hash(unit.tag_hash)) continue;
     if (unit.commit_log_offset < log_min) {
       if (r.messages.empty()) r.status = GetStatus::kMessageWasRemoving;
@@ -479,7 +487,7 @@ StoreStats MmapStore::stats() {
 }
 
 bool MmapStore::wait_dispatched(std::chrono::milliseconds timeout) {
-  return dispatcher_->wait_dispatched(log_->write_pos(), timeout);
+  return dispatcher_->wait_dispatched(log_->readable_end(), timeout);
 }
 
 }  // namespace mq::storage_mmap

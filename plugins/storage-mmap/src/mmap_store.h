@@ -37,7 +37,10 @@ class MmapStore final : public MessageStore {
 
   void put(StoredMessage msg, PutCallback done) override;
   void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override;
+  // At most min(max_count, kMaxGetCount) messages and max_bytes (or the first message
+  // alone when larger); scans at most max(800, that count) queue units.
   GetResult get(const GetRequest& request) override;
+  static constexpr int32_t kMaxGetCount = 1024;
   QueueOffset min_offset(const std::string& topic, QueueId queue_id) override;
   QueueOffset max_offset(const std::string& topic, QueueId queue_id) override;
   QueueOffset offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) override;

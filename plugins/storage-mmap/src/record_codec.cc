@@ -117,16 +117,6 @@ void encode_record(const StoredMessage& msg, const HostAddress& store_host, Enco
   out->tail_shift = crc32c_shift_operator(static_cast<size_t>(size - pos::kTail));
 }
 
-void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
-                     int64_t store_timestamp_ms) {
-  put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
-  put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
-  put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
-  uint32_t head = crc32c(rec, pos::kCrc);
-  head = crc32c_extend(head, rec + pos::kQueueId, pos::kTail - pos::kQueueId);
-  put_be32(rec + pos::kCrc, crc32c_combine(head, tail_crc, static_cast<size_t>(size - pos::kTail)));
-}
-
 void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
                      int64_t physical_offset, int64_t store_timestamp_ms) {
   put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));

@@ -65,11 +65,8 @@ struct EncodedRecord {
 // Encodes everything but queue offset, physical offset, store timestamp and CRC.
 // Precondition: validate_message(msg) succeeded.
 void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out);
-// Patches the three late fields into `rec` and writes the CRC. Cheap: O(log size).
-void finalize_record(char* rec, int32_t size, uint32_t tail_crc, int64_t queue_offset, int64_t physical_offset,
-                     int64_t store_timestamp_ms);
-// The same with the combine operator precomputed (EncodedRecord::tail_shift): what the
-// put path calls under the lock.
+// Patches the three late fields into `rec` and writes the CRC, combining the precomputed
+// tail CRC with the combine operator EncodedRecord::tail_shift: O(1), called under the put lock.
 void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
                      int64_t physical_offset, int64_t store_timestamp_ms);
 // CRC of a whole record as stored in its CRC field (covers all bytes except [8, 12)).

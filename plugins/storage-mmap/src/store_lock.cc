@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string>
 
+#include "durable_fs.h"
+
 namespace mq::storage_mmap {
 namespace {
 
@@ -56,8 +58,11 @@ Result<bool> create_abort_file(const std::string& root) {
   bool existed = ::access(path.c_str(), F_OK) == 0;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error(Code::kServiceNotAvailable, "cannot create " + path + ": " + errno_text(errno));
-  ::fsync(fd);
+  Status st = fsync_fd(fd, path);
   ::close(fd);
+  // The marker only protects the run if its name is durable before anything is written.
+  if (st) st = fsync_parent_dir(path);
+  if (!st) return st;
   return existed;
 }
 
@@ -65,7 +70,7 @@ Status remove_abort_file(const std::string& root) {
   std::string path = root + "/abort";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return Status::error(Code::kServiceNotAvailable, "cannot delete " + path + ": " + errno_text(errno));
-  return Status::ok();
+  return fsync_parent_dir(path);
 }
 
 }  // namespace mq::storage_mmap

@@ -14,7 +14,7 @@ using testing::make_message;
 EncodedRecord encode_at(const StoredMessage& m, int64_t offset) {
   EncodedRecord rec;
   encode_record(m, HostAddress{0x7F000001, 10911}, &rec);
-  finalize_record(rec.bytes.data(), static_cast<int32_t>(rec.bytes.size()), rec.tail_crc, 7, offset, 123456789);
+  finalize_record(rec.bytes.data(), rec.tail_crc, rec.tail_shift, 7, offset, 123456789);
   return rec;
 }
 
