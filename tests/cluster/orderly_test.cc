@@ -96,7 +96,8 @@ TEST(ClusterOrderlyTest, EveryOrderConsumedInStepOrderWhileAMemberLeaves) {
   for (int step = 0; step < kSteps; ++step) {
     for (int order = 0; order < kOrders; ++order) {
       std::string key = "order-" + std::to_string(order);
-      std::string body = std::string("o") + std::to_string(order) + "-s" + std::to_string(step);
+      std::string body = "o";
+      body.append(std::to_string(order)).append("-s").append(std::to_string(step));
       client::Message msg(kTopic, "TagO", key, body);
       auto result = producer.send(msg, selector, key);
       ASSERT_EQ(result.status, client::SendStatus::kSendOk) << result.code << " " << result.remark;
