@@ -9,6 +9,7 @@
 #include "broker/tag_filter.h"
 #include "support/broker_test_util.h"
 #include "support/fake_message_store.h"
+#include "support/tag_expression_cases.h"
 
 namespace mq::test {
 namespace {
@@ -201,6 +202,26 @@ TEST(TagFilterTest, ParsesAndMatches) {
   EXPECT_FALSE(f->match_message(untagged));
   EXPECT_TRUE(any->match_message(untagged));
   EXPECT_EQ(kernel::TagFilter::parse("A ||| B").status().code(), Code::kSubscriptionParseFailed);
+}
+
+// Same table as the SDK's TagFilter test: both sides accept and reject the same inputs.
+TEST(TagFilterTest, SharedExpressionTable) {
+  for (const auto& c : tag_cases::kTagExpressionCases) {
+    auto parsed = kernel::TagFilter::parse(c.expression);
+    ASSERT_EQ(parsed.is_ok(), c.valid) << "'" << c.expression << "'";
+    if (!c.valid) {
+      EXPECT_EQ(parsed.status().code(), Code::kSubscriptionParseFailed) << "'" << c.expression << "'";
+      EXPECT_NE(parsed.status().message().find(c.expression), std::string::npos) << parsed.status().message();
+      continue;
+    }
+    std::string tags;
+    if (parsed->match_all()) {
+      tags = "*";
+    } else {
+      for (const auto& t : parsed->tags()) tags += (tags.empty() ? "" : ",") + t;
+    }
+    EXPECT_EQ(tags, c.tags) << "'" << c.expression << "'";
+  }
 }
 
 }  // namespace

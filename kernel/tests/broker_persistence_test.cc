@@ -79,6 +79,7 @@ TEST_F(BrokerPersistenceTest, OffsetsAreFlushedPeriodically) {
   s.flush_consumer_offset_interval_ms = 50;
   auto core = make_core(s);
   ASSERT_TRUE(core->start().is_ok());
+  ASSERT_TRUE(core->create_topic(TopicConfig{"T", 4, 4, 6}).is_ok());
   ASSERT_TRUE(core->update_consumer_offset("g", "T", 3, 99).is_ok());
   EXPECT_TRUE(eventually([&] {
     auto text = read_file(offsets_file());
@@ -91,6 +92,7 @@ TEST_F(BrokerPersistenceTest, CorruptOffsetsFileFallsBackToBackup) {
   for (int64_t v : {10, 20}) {  // two saves: the second keeps the first as .bak
     auto core = make_core(test_settings(dir_.path()));
     ASSERT_TRUE(core->start().is_ok());
+    ASSERT_TRUE(core->create_topic(TopicConfig{"T", 1, 1, 6}).is_ok());
     ASSERT_TRUE(core->update_consumer_offset("g", "T", 0, v).is_ok());
     core->stop();
   }

@@ -13,7 +13,8 @@ namespace mq::client {
 class TagFilter {
  public:
   TagFilter() = default;  // matches everything
-  // Parses an expression; an error names the bad expression (e.g. "||" with no tags).
+  // Parses an expression with the broker's rules (an empty tag, or '|', '*' or whitespace
+  // inside a tag, is an error); an error names the bad expression.
   static Status parse(const std::string& expression, TagFilter* out);
 
   bool matches_all() const { return all_; }

@@ -13,6 +13,8 @@
 #include "scheduler.h"
 #include "tag_filter.h"
 #include "thread_pool.h"
+// The shared tag-expression table lives with the broker tests (the broker's rules win).
+#include "../../kernel/tests/support/tag_expression_cases.h"
 
 namespace mq::client {
 namespace {
@@ -42,6 +44,27 @@ TEST(TagFilter, RejectsExpressionsWithoutTags) {
   Status s = TagFilter::parse("||", &f);
   EXPECT_EQ(s.code(), code::kIllegalArgument);
   EXPECT_NE(s.remark().find("||"), std::string::npos);
+}
+
+// Same table as the broker's TagFilter test: both sides accept and reject the same inputs.
+TEST(TagFilter, SharedExpressionTableMatchesTheBroker) {
+  for (const auto& c : tag_cases::kTagExpressionCases) {
+    TagFilter f;
+    Status st = TagFilter::parse(c.expression, &f);
+    ASSERT_EQ(static_cast<bool>(st), c.valid) << "'" << c.expression << "': " << st.remark();
+    if (!c.valid) {
+      EXPECT_EQ(st.code(), code::kIllegalArgument);
+      EXPECT_NE(st.remark().find(c.expression), std::string::npos) << st.remark();
+      continue;
+    }
+    std::string tags;
+    if (f.matches_all()) {
+      tags = "*";
+    } else {
+      for (const auto& t : f.tags()) tags += (tags.empty() ? "" : ",") + t;
+    }
+    EXPECT_EQ(tags, c.tags) << "'" << c.expression << "'";
+  }
 }
 
 TEST(MessageId, UniqueAcrossThreadsAndWellFormed) {

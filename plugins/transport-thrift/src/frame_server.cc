@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -111,6 +112,22 @@ struct RequestScope {
 
 class Connection;
 
+// One dispatched request's slot in its connection's in-flight count. release() (at most
+// once, from any thread; also run by the destructor so that a request whose completion is
+// dropped unanswered still frees its slot) tells the connection the request is done.
+class InflightToken {
+ public:
+  explicit InflightToken(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
+  ~InflightToken() { release(); }
+  InflightToken(const InflightToken&) = delete;
+  InflightToken& operator=(const InflightToken&) = delete;
+  void release();
+
+ private:
+  std::weak_ptr<Connection> connection_;
+  std::atomic<bool> released_{false};
+};
+
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   ServerCore(IoPool& pool, std::shared_ptr<apache::thrift::async::TAsyncProcessor> processor,
@@ -197,7 +214,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void refuse(std::string reason) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
       if (self->closed_) return;
-      self->queue_.push_back(exception_frame("", 0, TApplicationException::INTERNAL_ERROR, reason));
+      self->enqueue(exception_frame("", 0, TApplicationException::INTERNAL_ERROR, reason));
       self->begin_closing();
       self->write_next();
     });
@@ -221,6 +238,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
     linger_.cancel();
     queue_.clear();
+    queued_bytes_ = 0;
     server_->remove(this);
   }
 
@@ -229,16 +247,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(OutFrame frame, bool close_after) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), frame = std::move(frame), close_after]() mutable {
       if (self->closed_ || self->closing_) return;
-      self->queue_.push_back(std::move(frame));
+      self->enqueue(std::move(frame));
+      const uint64_t limit = self->server_->options().max_pending_reply_bytes;
+      // One frame alone may exceed the limit (it is written as soon as the queue drains).
+      if (self->queued_bytes_ > limit && self->queue_.size() > 1) {
+        self->server_->log().warn(
+            "{} connection from {}: {} reply bytes in {} frames are waiting to be written, more than "
+            "transport-thrift.maxPendingReplyBytes={}; closing (the peer sends requests but does not read replies)",
+            self->server_->kind(), self->peer_, self->queued_bytes_, self->queue_.size(), limit);
+        return self->close_now();
+      }
       if (close_after) self->begin_closing();
       if (!self->writing_) self->write_next();
     });
   }
 
-  // Decodes and processes one request frame; runs on any io thread.
-  void dispatch(const std::shared_ptr<Request>& request);
+  // Decodes and processes one request frame; runs on any io thread. `token` is released
+  // once the request's reply is queued (or it has none).
+  void dispatch(const std::shared_ptr<Request>& request, const std::shared_ptr<InflightToken>& token);
+
+  // From any thread: one dispatched request is finished; resumes reading if it was paused
+  // at transport-thrift.maxInflightPerConnection.
+  void request_done() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      --self->in_flight_;
+      if (self->paused_ && self->in_flight_ < self->server_->options().max_inflight_per_connection) {
+        self->paused_ = false;
+        self->read_header();
+      }
+    });
+  }
 
  private:
+  void enqueue(OutFrame frame) {
+    queued_bytes_ += frame.size;
+    queue_.push_back(std::move(frame));
+  }
+
   void read_header() {
     if (closed_ || closing_) return;
     reading_ = true;
@@ -250,6 +295,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_header(const boost::system::error_code& ec, size_t bytes) {
     reading_ = false;
+    if (closed_) return;  // e.g. closed for unread replies while this read was pending
     if (closing_) return drain();
     if (ec) {
       if (ec != asio::error::operation_aborted && bytes > 0) {
@@ -266,7 +312,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::string reason = "frame length " + std::to_string(length) + " is outside 1.." + std::to_string(limit) +
                            " bytes (transport-thrift.maxFrameSize)";
       server_->log().warn("{} connection from {}: {}; closing", server_->kind(), peer_, reason);
-      queue_.push_back(exception_frame("", 0, TApplicationException::PROTOCOL_ERROR, reason));
+      enqueue(exception_frame("", 0, TApplicationException::PROTOCOL_ERROR, reason));
       begin_closing();
       if (!writing_) write_next();
       return;
@@ -283,6 +329,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_payload(const boost::system::error_code& ec, size_t bytes, const std::shared_ptr<Request>& request) {
     reading_ = false;
+    if (closed_) return;
     if (closing_) return drain();
     if (ec) {
       if (ec != asio::error::operation_aborted) {
@@ -291,8 +338,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       return close_now();
     }
-    read_header();
-    asio::post(server_->context(), [self = shared_from_this(), request] { self->dispatch(request); });
+    ++in_flight_;
+    auto token = std::make_shared<InflightToken>(weak_from_this());
+    asio::post(server_->context(), [self = shared_from_this(), request, token] { self->dispatch(request, token); });
+    if (in_flight_ < server_->options().max_inflight_per_connection) {
+      read_header();
+    } else {
+      paused_ = true;  // request_done() reads on
+      server_->log().debug("{} connection from {}: {} requests in flight (transport-thrift.maxInflightPerConnection); "
+                           "pausing reads",
+                           server_->kind(), peer_, in_flight_);
+    }
   }
 
   void write_next() {
@@ -306,6 +362,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_written(const boost::system::error_code& ec) {
     if (closed_) return;
+    queued_bytes_ -= queue_.front().size;
     queue_.pop_front();
     if (ec) {
       server_->log().debug("{} connection from {}: write failed: {}", server_->kind(), peer_, ec.message());
@@ -350,6 +407,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint8_t header_[kHeaderBytes] = {};
   uint8_t drain_[4096] = {};
   std::deque<OutFrame> queue_;
+  uint64_t queued_bytes_ = 0;  // sum of queue_ sizes
+  uint32_t in_flight_ = 0;     // requests dispatched whose token is not released yet
+  bool paused_ = false;        // reading stopped at max_inflight_per_connection
   bool writing_ = false;  // a write is in flight
   bool reading_ = false;  // a read (header, payload or drain) is in flight
   bool closing_ = false;  // no more requests are read; close after the queue is flushed
@@ -363,9 +423,15 @@ namespace {
 // processor wrote (or an exception when the arguments did not decode).
 void on_processed(const std::weak_ptr<Connection>& weak, const std::shared_ptr<RequestScope>& scope,
                   const std::shared_ptr<Request>& request, const std::string& name, int32_t seqid, TMessageType type,
-                  bool ok) {
+                  bool ok, InflightToken& token) {
   auto connection = weak.lock();
   if (!connection) return;  // closed meanwhile: the reply is dropped
+  // Released after the reply is queued: both post to the strand, so the queue is charged
+  // before the next request is read.
+  struct Release {
+    InflightToken& token;
+    ~Release() { token.release(); }
+  } release{token};
   if (ok) {
     if (request->out->available_read() <= kHeaderBytes) return;  // oneway: nothing to send
     connection->send(finish_frame(request, *request->out), false);
@@ -382,7 +448,12 @@ void on_processed(const std::weak_ptr<Connection>& weak, const std::shared_ptr<R
 
 }  // namespace
 
-void Connection::dispatch(const std::shared_ptr<Request>& request) {
+void InflightToken::release() {
+  if (released_.exchange(true)) return;
+  if (auto connection = connection_.lock()) connection->request_done();
+}
+
+void Connection::dispatch(const std::shared_ptr<Request>& request, const std::shared_ptr<InflightToken>& token) {
   if (!server_->enter()) return;
   struct Leave {
     ServerCore& server;
@@ -428,8 +499,8 @@ void Connection::dispatch(const std::shared_ptr<Request>& request) {
   try {
     PeerScope peer_scope(peer_address_);  // handlers run synchronously inside process()
     server_->processor().process(
-        [weak, scope = server_->scope(), request, name, seqid, type](bool ok) {
-          on_processed(weak, scope, request, name, seqid, type, ok);
+        [weak, scope = server_->scope(), request, name, seqid, type, token](bool ok) {
+          on_processed(weak, scope, request, name, seqid, type, ok, *token);
         },
         request->in_protocol, request->out_protocol);
   } catch (const std::exception& e) {
@@ -441,6 +512,7 @@ void Connection::dispatch(const std::shared_ptr<Request>& request) {
                            "cannot process '" + name + "': " + e.what()),
            false);
     }
+    token->release();
   }
   // The arguments are decoded by now; a held request keeps only its reply buffer.
   request->in_protocol.reset();

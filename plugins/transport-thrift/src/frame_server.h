@@ -19,6 +19,12 @@ namespace mq::transport_thrift {
 struct FrameServerOptions {
   uint32_t max_frame_size = 16u << 20;  // largest accepted request frame (payload bytes)
   uint32_t max_connections = 10000;     // further connections get one error reply and are closed
+  // Requests of one connection dispatched and not yet answered; at the limit the
+  // connection reads no further frame until one completes.
+  uint32_t max_inflight_per_connection = 256;
+  // Reply bytes queued and not yet written on one connection; past it the connection is
+  // closed (a peer that pipelines requests but does not read its replies).
+  uint64_t max_pending_reply_bytes = 64ull << 20;
 };
 
 class ServerCore;  // the shared state behind a FrameServer (frame_server.cc)

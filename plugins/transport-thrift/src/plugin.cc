@@ -22,8 +22,10 @@ class TransportPlugin final : public Plugin {
   Status init(ServiceRegistry& registry, HostContext& host) override {
     auto logger = host.logger(kPluginName);
     transport_ = std::make_shared<ThriftTransport>(options_, logger);
-    logger->info("transport-thrift: ioThreads={} maxFrameSize={} maxConnections={}", options_.io_threads,
-                 options_.max_frame_size, options_.max_connections);
+    logger->info("transport-thrift: ioThreads={} maxFrameSize={} maxConnections={} maxInflightPerConnection={} "
+                 "maxPendingReplyBytes={}",
+                 options_.io_threads, options_.max_frame_size, options_.max_connections,
+                 options_.max_inflight_per_connection, options_.max_pending_reply_bytes);
     return registry.provide<Transport>(transport_, kPluginName);
   }
 

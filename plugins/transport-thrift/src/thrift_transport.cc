@@ -47,7 +47,8 @@ Result<std::unique_ptr<Server>> ThriftTransport::serve(
                          std::string("transport-thrift cannot serve the ") + kind + " on " + host + ":" +
                              std::to_string(port) + ": the plugin is not started");
   }
-  FrameServerOptions server_options{options_.max_frame_size, options_.max_connections};
+  FrameServerOptions server_options{options_.max_frame_size, options_.max_connections,
+                                    options_.max_inflight_per_connection, options_.max_pending_reply_bytes};
   auto server = FrameServer::listen(pool_, std::move(processor), host, port, server_options, logger_, kind);
   if (!server) return server.status();
   {

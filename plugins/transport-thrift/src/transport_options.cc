@@ -46,7 +46,12 @@ void declare_options(po::options_description& out) {
       (key("maxFrameSize").c_str(), po::value<int64_t>()->default_value(d.max_frame_size),
        "transport-thrift: largest accepted request frame in bytes")
       (key("maxConnections").c_str(), po::value<int64_t>()->default_value(d.max_connections),
-       "transport-thrift: open connections allowed per listener");
+       "transport-thrift: open connections allowed per listener")
+      (key("maxInflightPerConnection").c_str(), po::value<int64_t>()->default_value(d.max_inflight_per_connection),
+       "transport-thrift: requests of one connection processed at once; reading pauses at the limit")
+      (key("maxPendingReplyBytes").c_str(),
+       po::value<int64_t>()->default_value(static_cast<int64_t>(d.max_pending_reply_bytes)),
+       "transport-thrift: unwritten reply bytes allowed per connection; a slower reader is disconnected");
 }
 
 Result<TransportOptions> parse_options(const po::variables_map& options) {
@@ -57,12 +62,21 @@ Result<TransportOptions> parse_options(const po::variables_map& options) {
   if (!frame) return frame.status();
   auto connections = read_int(options, "maxConnections", out.max_connections);
   if (!connections) return connections.status();
+  auto inflight = read_int(options, "maxInflightPerConnection", out.max_inflight_per_connection);
+  if (!inflight) return inflight.status();
+  auto pending = read_int(options, "maxPendingReplyBytes", static_cast<int64_t>(out.max_pending_reply_bytes));
+  if (!pending) return pending.status();
   if (Status st = check_range("ioThreads", *threads, 1, 256, "threads"); !st) return st;
   if (Status st = check_range("maxFrameSize", *frame, 1024, 1LL << 30, "bytes, 1 KiB to 1 GiB"); !st) return st;
   if (Status st = check_range("maxConnections", *connections, 1, 1000000, "connections"); !st) return st;
+  if (Status st = check_range("maxInflightPerConnection", *inflight, 1, 100000, "requests"); !st) return st;
+  if (Status st = check_range("maxPendingReplyBytes", *pending, 64 << 10, 1LL << 40, "bytes, 64 KiB to 1 TiB"); !st)
+    return st;
   out.io_threads = static_cast<int>(*threads);
   out.max_frame_size = static_cast<uint32_t>(*frame);
   out.max_connections = static_cast<uint32_t>(*connections);
+  out.max_inflight_per_connection = static_cast<uint32_t>(*inflight);
+  out.max_pending_reply_bytes = static_cast<uint64_t>(*pending);
   return out;
 }
 

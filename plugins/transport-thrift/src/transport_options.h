@@ -17,9 +17,12 @@ struct TransportOptions {
   int io_threads = 2;                   // ioThreads: threads running the io_context
   uint32_t max_frame_size = 16u << 20;  // maxFrameSize: largest request frame, bytes
   uint32_t max_connections = 10000;     // maxConnections: per listener
+  uint32_t max_inflight_per_connection = 256;      // maxInflightPerConnection: requests being processed
+  uint64_t max_pending_reply_bytes = 64ull << 20;  // maxPendingReplyBytes: unwritten reply bytes
 };
 
-// Adds transport-thrift.ioThreads, .maxFrameSize and .maxConnections with their defaults.
+// Adds transport-thrift.ioThreads, .maxFrameSize, .maxConnections, .maxInflightPerConnection
+// and .maxPendingReplyBytes with their defaults.
 void declare_options(boost::program_options::options_description& out);
 
 // Reads and validates the options; keys that are absent keep their defaults. An invalid

@@ -41,6 +41,8 @@ TEST(Options, DefaultsAndOverrides) {
   EXPECT_EQ(defaults->io_threads, 2);
   EXPECT_EQ(defaults->max_frame_size, 16u << 20);
   EXPECT_EQ(defaults->max_connections, 10000u);
+  EXPECT_EQ(defaults->max_inflight_per_connection, 256u);
+  EXPECT_EQ(defaults->max_pending_reply_bytes, 64ull << 20);
 
   po::variables_map custom;
   po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.ioThreads=4",
@@ -52,6 +54,25 @@ TEST(Options, DefaultsAndOverrides) {
   ASSERT_TRUE(parsed.is_ok());
   EXPECT_EQ(parsed->io_threads, 4);
   EXPECT_EQ(parsed->max_connections, 5u);
+
+  po::variables_map limits;
+  po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.maxInflightPerConnection=8",
+                                                             "--transport-thrift.maxPendingReplyBytes=1048576"})
+                .options(description)
+                .run(),
+            limits);
+  auto limited = parse_options(limits);
+  ASSERT_TRUE(limited.is_ok()) << limited.status().to_string();
+  EXPECT_EQ(limited->max_inflight_per_connection, 8u);
+  EXPECT_EQ(limited->max_pending_reply_bytes, 1u << 20);
+  for (const char* bad : {"--transport-thrift.maxInflightPerConnection=0", "--transport-thrift.maxPendingReplyBytes=100"}) {
+    po::variables_map vm_bad;
+    po::store(po::command_line_parser(std::vector<std::string>{bad}).options(description).run(), vm_bad);
+    auto refused = parse_options(vm_bad);
+    ASSERT_FALSE(refused.is_ok()) << bad;
+    std::string key = std::string(bad).substr(2, std::string(bad).find('=') - 2);
+    EXPECT_NE(refused.status().message().find(key), std::string::npos) << refused.status().message();
+  }
 
   // An empty map (options never declared) keeps the defaults too.
   EXPECT_TRUE(parse_options(po::variables_map{}).is_ok());
