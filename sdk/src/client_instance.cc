@@ -29,18 +29,28 @@ Status status_from_exception(const std::string& peer, const std::exception& e) {
   return Status(code::kRpcFailed, peer + ": " + e.what());
 }
 
+bool is_stale_connection_error(const std::exception& e) {
+  using apache::thrift::transport::TTransportException;
+  auto* te = dynamic_cast<const TTransportException*>(&e);
+  if (te == nullptr) return false;
+  return te->getType() != TTransportException::TIMED_OUT && te->getType() != TTransportException::INTERRUPTED;
+}
+
 ClientInstance::ClientInstance(std::vector<std::string> name_servers, wire::ChannelOptions options)
     : name_servers_(std::move(name_servers)), options_(options) {}
 
 ClientInstance::~ClientInstance() { close_all(); }
 
-std::unique_ptr<wire::ClientChannel> ClientInstance::checkout(const std::string& addr) {
-  {
+std::unique_ptr<wire::ClientChannel> ClientInstance::checkout(const std::string& addr, bool allow_pooled,
+                                                             bool* pooled) {
+  *pooled = false;
+  if (allow_pooled) {
     std::lock_guard lock(mu_);
     auto it = idle_.find(addr);
     if (it != idle_.end() && !it->second.empty()) {
       auto channel = std::move(it->second.back());
       it->second.pop_back();
+      *pooled = true;
       return channel;
     }
   }
@@ -53,19 +63,46 @@ void ClientInstance::checkin(std::unique_ptr<wire::ClientChannel> channel) {
   if (idle.size() < kMaxIdlePerAddress) idle.push_back(std::move(channel));
 }
 
-Status ClientInstance::call_broker(const std::string& addr,
-                                   const std::function<void(wire::BrokerServiceClient&)>& fn) {
-  if (addr.empty()) return Status(code::kNoRoute, "no broker address");
-  std::unique_ptr<wire::ClientChannel> channel;
-  try {
-    channel = checkout(addr);
-    fn(channel->broker());
-  } catch (const std::exception& e) {
-    close_quietly(channel.get());  // state unknown after a failed call: never reuse it
-    return status_from_exception("broker " + addr, e);
+void ClientInstance::drop_idle(const std::string& addr) {
+  std::vector<std::unique_ptr<wire::ClientChannel>> stale;
+  {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(addr);
+    if (it == idle_.end()) return;
+    stale.swap(it->second);
   }
-  checkin(std::move(channel));
-  return Status::ok();
+  for (auto& channel : stale) close_quietly(channel.get());
+}
+
+Status ClientInstance::call_channel(const std::string& addr, const std::string& peer,
+                                    const std::function<void(wire::ClientChannel&)>& fn, CallRetry retry) {
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<wire::ClientChannel> channel;
+    bool pooled = false;
+    try {
+      // The retry never takes another pooled channel: it may be just as stale.
+      channel = checkout(addr, attempt == 0, &pooled);
+      fn(*channel);
+    } catch (const std::exception& e) {
+      close_quietly(channel.get());  // state unknown after a failed call: never reuse it
+      if (pooled && is_stale_connection_error(e)) {
+        drop_idle(addr);
+        if (retry == CallRetry::kOnStaleConnection) {
+          client_log().debug("{}: pooled connection is stale ({}); reconnecting and retrying once", peer, e.what());
+          continue;
+        }
+      }
+      return status_from_exception(peer, e);
+    }
+    checkin(std::move(channel));
+    return Status::ok();
+  }
+}
+
+Status ClientInstance::call_broker(const std::string& addr, const std::function<void(wire::BrokerServiceClient&)>& fn,
+                                   CallRetry retry) {
+  if (addr.empty()) return Status(code::kNoRoute, "no broker address");
+  return call_channel(addr, "broker " + addr, [&](wire::ClientChannel& channel) { fn(channel.broker()); }, retry);
 }
 
 Status ClientInstance::call_name_server(const std::function<void(wire::NameServerServiceClient&)>& fn) {
@@ -75,19 +112,14 @@ Status ClientInstance::call_name_server(const std::function<void(wire::NameServe
   for (size_t i = 0; i < name_servers_.size(); ++i) {
     size_t index = (start + i) % name_servers_.size();
     const std::string& addr = name_servers_[index];
-    std::unique_ptr<wire::ClientChannel> channel;
-    try {
-      channel = checkout(addr);
-      fn(channel->name_server());
-    } catch (const std::exception& e) {
-      close_quietly(channel.get());
-      last = status_from_exception("name server " + addr, e);
-      if (i + 1 < name_servers_.size()) client_log().warn("{}; trying the next name server", last.remark());
-      continue;
+    last = call_channel(addr, "name server " + addr,
+                        [&](wire::ClientChannel& channel) { fn(channel.name_server()); },
+                        CallRetry::kOnStaleConnection);
+    if (last) {
+      name_server_index_.store(index);
+      return last;
     }
-    checkin(std::move(channel));
-    name_server_index_.store(index);
-    return Status::ok();
+    if (i + 1 < name_servers_.size()) client_log().warn("{}; trying the next name server", last.remark());
   }
   return last;
 }

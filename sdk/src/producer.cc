@@ -244,7 +244,8 @@ class Producer::Impl {
     request.queueId = queue.queue_id;
     wire::SendResponse response;
     const int64_t started = steady_ms();
-    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& broker) { broker.send(response, request); });
+    Status s = client_->call_broker(
+        addr, [&](wire::BrokerServiceClient& broker) { broker.send(response, request); }, CallRetry::kNever);
     const int64_t latency = steady_ms() - started;
     if (!s) {
       if (latency_fault_enable_) fault_.update(queue.broker_name, latency, true, steady_ms());
@@ -392,7 +393,8 @@ class Producer::Impl {
     MessageQueue queue = info->select_queue();
     wire::SendRequest request = make_request(wm, queue.queue_id);
     return client_->call_broker(info->broker_address(queue.broker_name),
-                                [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); });
+                                [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); },
+                                CallRetry::kNever);
   }
 
   void send_async(const Message& message, SendCallback callback) {

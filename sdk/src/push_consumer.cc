@@ -17,6 +17,7 @@
 // before the scheduler runs) and by shutdown() after the scheduler stopped.
 #include "mq/client/push_consumer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -211,7 +212,11 @@ class PushConsumer::Impl {
     scheduler_->schedule_every(rebalance_ms_, rebalance_ms_, [this] { rebalance(); });
     scheduler_->schedule_every(persist_ms_, persist_ms_, [this] { persist_offsets(); });
     if (orderly() && !broadcasting()) {
-      scheduler_->schedule_every(kLockRenewMs, kLockRenewMs, [this] { lock_all(); });
+      // Renewed at least once per rebalance interval, so a broker configured with a short
+      // rebalanceLockMaxLiveTime (to recover a dead member's queues fast) does not expire
+      // the locks of live members whose rebalance interval is set below it.
+      const int64_t renew_ms = std::min<int64_t>(kLockRenewMs, rebalance_ms_);
+      scheduler_->schedule_every(renew_ms, renew_ms, [this] { lock_all(); });
     }
     scheduler_->start();
     client_log().info("consumer {} started as {} ({} topics, {}{})", group_, client_id_, subscriptions_.size(),
@@ -770,20 +775,32 @@ class PushConsumer::Impl {
       request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
       wire::PullResponse response;
       const int64_t started = now_ms();
-      try {
-        if (!channel || channel->address() != addr) {
+      std::string pull_error;
+      // A kept channel that fails with a transport error (the broker restarted, or dropped the
+      // connection) is replaced and the pull, which is idempotent, is sent once more at once.
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        const bool reused = channel && channel->address() == addr;
+        try {
+          response = wire::PullResponse();
+          if (!reused) {
+            channel.reset();
+            channel = PullChannel::connect(addr, 3000, suspend_timeout_ms_ + 15000, qs->interrupter);
+          }
+          channel->broker().pull(response, request);
+          pull_error.clear();
+          break;
+        } catch (const std::exception& e) {
           channel.reset();
-          channel = PullChannel::connect(addr, 3000, suspend_timeout_ms_ + 15000, qs->interrupter);
+          pull_error = status_from_exception("broker " + addr, e).to_string();
+          if (qs->stop.load() || !reused || !is_stale_connection_error(e)) break;
         }
-        channel->broker().pull(response, request);
-      } catch (const std::exception& e) {
-        channel.reset();
-        if (qs->stop.load()) break;  // interrupted on purpose
-        log_error(status_from_exception("broker " + addr, e).to_string());
+      }
+      if (qs->stop.load()) break;  // interrupted on purpose
+      if (!pull_error.empty()) {
+        log_error(pull_error);
         qs->sleep_ms(kPullBackoffMs);
         continue;
       }
-      if (qs->stop.load()) break;
       switch (response.code) {
         case code::kSuccess: {
           std::vector<MessageExt> messages;

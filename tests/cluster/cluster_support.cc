@@ -2,12 +2,14 @@
 #include "cluster_support.h"
 
 #include <exception>
+#include <utility>
 
 #include "mq/wire/client_channel.h"
 
 namespace mq::testing {
 
-Cluster::Cluster(int brokers, int name_servers) : dir_("mqcluster"), broker_count_(brokers) {
+Cluster::Cluster(int brokers, int name_servers, std::map<std::string, std::string> broker_global)
+    : dir_("mqcluster"), broker_count_(brokers), broker_global_(std::move(broker_global)) {
   for (int i = 0; i < name_servers; ++i)
     name_servers_.push_back(std::make_unique<NamesrvProcess>(dir_.path() + "/ns" + std::to_string(i)));
 }
@@ -30,6 +32,7 @@ void Cluster::start() {
     options.embedded_namesrv = false;
     options.namesrv_addr = list;  // registers with every name server
     options.global["registerNameServerPeriod"] = "2000";
+    for (const auto& [key, value] : broker_global_) options.global[key] = value;
     options.sections["storage-mmap"]["mapedFileSizeCommitLog"] = std::to_string(8 << 20);
     options.sections["storage-mmap"]["mapedFileSizeConsumeQueue"] = std::to_string(20 * 20000);
     brokers_.push_back(std::make_unique<BrokerProcess>(dir_.path(), std::move(options)));

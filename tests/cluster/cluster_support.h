@@ -19,9 +19,10 @@ namespace mq::testing {
 
 // Name servers ns0, ns1 and brokers broker-a, broker-b; each broker registers with both name
 // servers. Everything is killed by the destructor (ChildProcess) and the directory removed.
+// broker_global: extra global config keys for every broker (e.g. short client/lock expiry).
 class Cluster {
  public:
-  explicit Cluster(int brokers = 2, int name_servers = 2);
+  explicit Cluster(int brokers = 2, int name_servers = 2, std::map<std::string, std::string> broker_global = {});
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -38,6 +39,7 @@ class Cluster {
  private:
   TempDir dir_;
   int broker_count_;
+  std::map<std::string, std::string> broker_global_;
   std::vector<std::unique_ptr<NamesrvProcess>> name_servers_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
 };
