@@ -19,8 +19,14 @@ Result<double> statvfs_usage(const std::string& path) {
     int err = errno;
     return Status::system("statvfs " + path + ": " + std::strerror(err));
   }
-  if (s.f_blocks == 0) return 0.0;
-  return 100.0 * (1.0 - static_cast<double>(s.f_bavail) / static_cast<double>(s.f_blocks));
+  return usage_percent(s.f_blocks, s.f_bfree, s.f_bavail);
+}
+
+double usage_percent(uint64_t blocks, uint64_t blocks_free, uint64_t blocks_available) {
+  uint64_t used = blocks > blocks_free ? blocks - blocks_free : 0;
+  uint64_t usable = used + blocks_available;
+  if (usable == 0) return 0.0;
+  return 100.0 * static_cast<double>(used) / static_cast<double>(usable);
 }
 
 CleanService::CleanService(CommitLog& log, ConsumeQueueStore& queues, IndexService* index, Dispatcher& dispatcher,

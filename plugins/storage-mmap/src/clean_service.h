@@ -22,8 +22,13 @@
 
 namespace mq::storage_mmap {
 
-// Disk use of the file system holding `path`, in percent (statvfs: 1 - avail / total).
+// Disk use of the file system holding `path`, in percent, as df computes Use%:
+// used / (used + available to unprivileged users). Blocks reserved for root, or capacity a
+// thin-provisioned volume reports but cannot deliver, must not count as "in use" — with
+// 1 - avail/total such a volume looks nearly full and retention would delete live segments.
 Result<double> statvfs_usage(const std::string& path);
+// The formula alone, from statvfs block counts (testable).
+double usage_percent(uint64_t blocks, uint64_t blocks_free, uint64_t blocks_available);
 
 struct CleanOutcome {
   double disk_usage = 0;

@@ -20,6 +20,7 @@
 #include "fake_host.h"
 #include "mapped_file.h"
 #include "mapped_file_queue.h"
+#include "clean_service.h"
 #include "mmap_store.h"
 
 namespace mq::storage_mmap {
@@ -335,3 +336,16 @@ TEST(FaultTest, ConcurrentCreatorsOfOneSegmentMapItWithItsFullSize) {
 
 }  // namespace
 }  // namespace mq::storage_mmap
+
+// Disk use is computed as df's Use%: used / (used + available). A volume that reports more
+// capacity than it can deliver (thin provisioning, root-reserved blocks) must not look full.
+TEST(FaultTest, DiskUsageIsUsedOverUsedPlusAvailableLikeDf) {
+  // 252 units reported, 61 used, 36 available to us: df says 63%; 1 - avail/total would say 86%
+  // and trigger forced deletion of unexpired segments.
+  EXPECT_NEAR(mq::storage_mmap::usage_percent(252, 252 - 61, 36), 100.0 * 61 / 97, 1e-9);
+  EXPECT_DOUBLE_EQ(mq::storage_mmap::usage_percent(100, 100, 100), 0.0);
+  EXPECT_DOUBLE_EQ(mq::storage_mmap::usage_percent(100, 0, 0), 100.0);
+  EXPECT_DOUBLE_EQ(mq::storage_mmap::usage_percent(0, 0, 0), 0.0);
+  // Root-reserved blocks: 10 free but 0 available to us is full.
+  EXPECT_DOUBLE_EQ(mq::storage_mmap::usage_percent(100, 10, 0), 100.0);
+}
