@@ -522,15 +522,7 @@ class PushConsumer::Impl {
     for (const auto& [broker, list] : by_broker) {
       std::string addr = master_address(broker);
       if (addr.empty()) continue;
-      wire::LockBatchRequest request;
-      request.consumerGroup = group_;
-      request.clientId = client_id_;
-      for (const auto& q : list) {
-        wire::QueueRef ref;
-        ref.topic = q.topic;
-        ref.queueId = q.queue_id;
-        request.queues.push_back(std::move(ref));
-      }
+      wire::LockBatchRequest request = lock_request(list);
       wire::LockBatchResponse response;
       Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.lockBatchMQ(response, request); });
       if (!s || response.code != code::kSuccess) {
@@ -547,21 +539,27 @@ class PushConsumer::Impl {
     return locked_all;
   }
 
+  // The LOCK_BATCH_MQ / UNLOCK_BATCH_MQ request of this client for `queues` (one broker's).
+  wire::LockBatchRequest lock_request(const std::vector<MessageQueue>& queues) const {
+    wire::LockBatchRequest request;
+    request.consumerGroup = group_;
+    request.clientId = client_id_;
+    for (const auto& q : queues) {
+      wire::QueueRef ref;
+      ref.topic = q.topic;
+      ref.queueId = q.queue_id;
+      request.queues.push_back(std::move(ref));
+    }
+    return request;
+  }
+
   void unlock_queues(const std::vector<MessageQueue>& queues) {
     std::map<std::string, std::vector<MessageQueue>> by_broker;
     for (const auto& q : queues) by_broker[q.broker_name].push_back(q);
     for (const auto& [broker, list] : by_broker) {
       std::string addr = master_address(broker);
       if (addr.empty()) continue;
-      wire::LockBatchRequest request;
-      request.consumerGroup = group_;
-      request.clientId = client_id_;
-      for (const auto& q : list) {
-        wire::QueueRef ref;
-        ref.topic = q.topic;
-        ref.queueId = q.queue_id;
-        request.queues.push_back(std::move(ref));
-      }
+      wire::LockBatchRequest request = lock_request(list);
       wire::BaseResponse response;
       Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unlockBatchMQ(response, request); });
       if (!s || response.code != code::kSuccess) {
