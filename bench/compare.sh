@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# One command for the side-by-side comparison: starts our broker (ASYNC_FLUSH and SYNC_FLUSH),
+# the do-nothing Thrift server, NATS JetStream and Redis (AOF everysec and always) on loopback
+# in a temp dir, runs every scenario REPS times alternating systems, prints medians and the
+# ratio ours/peer per scenario, and stops everything.
+#   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 CATCHUP=1000000 ONLY="regex of scenario names"
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$(cd "${1:-$root/build-bench}" && pwd)"
+REPS="${REPS:-3}"; SECS="${SECS:-5}"; CATCHUP="${CATCHUP:-1000000}"; ONLY="${ONLY:-.}"
+bin="$build/bin"
+for tool in mqbroker mqbench mq_null_server mqbench_nats mqbench_redis; do
+  [[ -x "$bin/$tool" ]] || { echo "missing $bin/$tool: build it (ninja -C $build $tool)" >&2; exit 1; }
+done
+for srv in nats-server redis-server; do
+  command -v "$srv" >/dev/null || { echo "missing $srv: apt-get install -y nats-server redis-server" >&2; exit 1; }
+done
+
+tmp="$(mktemp -d /tmp/mqcompare.XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on port $1 (see $tmp/*.log)" >&2; exit 1
+}
+
+start_ours() {  # $1 = ASYNC_FLUSH | SYNC_FLUSH; sets PORT NSPORT PID
+  local dir="$tmp/mq-$1"; mkdir -p "$dir"
+  PORT=$(free_port); NSPORT=$(free_port)
+  cat > "$dir/broker.conf" <<CONF
+brokerName=bench-$1
+listenPort=$PORT
+brokerIP1=127.0.0.1
+storePathRootDir=$dir/store
+embeddedNamesrvEnable=true
+namesrvListenPort=$NSPORT
+namesrvAddr=127.0.0.1:$NSPORT
+logLevel=warn
+plugins=storage-mmap,transport-thrift
+[storage-mmap]
+flushDiskType=$1
+warmMapedFileEnable=true
+CONF
+  "$bin/mqbroker" -c "$dir/broker.conf" > "$dir/broker.log" 2>&1 &
+  PID=$!; pids+=("$PID"); wait_port "$PORT"
+}
+
+start_ours ASYNC_FLUSH; MQA="127.0.0.1:$PORT"; MQA_NS="127.0.0.1:$NSPORT"; MQA_PID=$PID
+start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_PID=$PID
+NULLP=$(free_port); "$bin/mq_null_server" "$NULLP" > "$tmp/null.log" 2>&1 & NULL_PID=$!; pids+=("$NULL_PID"); wait_port "$NULLP"
+NATSP=$(free_port); mkdir -p "$tmp/nats"
+nats-server -js -sd "$tmp/nats" -a 127.0.0.1 -p "$NATSP" > "$tmp/nats.log" 2>&1 & NATS_PID=$!; pids+=("$NATS_PID"); wait_port "$NATSP"
+start_redis() {  # $1 = everysec | always; sets PORT PID
+  mkdir -p "$tmp/redis-$1"; PORT=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$PORT" --dir "$tmp/redis-$1" --appendonly yes --appendfsync "$1" \
+    --save "" --daemonize no --protected-mode no > "$tmp/redis-$1.log" 2>&1 &
+  PID=$!; pids+=("$PID"); wait_port "$PORT"
+}
+start_redis everysec; REDE="127.0.0.1:$PORT"; REDE_PID=$PID
+start_redis always; REDA="127.0.0.1:$PORT"; REDA_PID=$PID
+
+# system name -> command prefix (tool, server, pid)
+declare -A CMD=(
+  [ours]="$bin/mqbench --backend raw --server $MQA --broker-pid $MQA_PID"
+  [ours-sdk]="$bin/mqbench --backend sdk --server $MQA --namesrv $MQA_NS --broker-pid $MQA_PID"
+  [ours-sync]="$bin/mqbench --backend raw --server $MQS --broker-pid $MQS_PID"
+  [null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$NULLP --broker-pid $NULL_PID"
+  [nats]="$bin/mqbench_nats --server nats://127.0.0.1:$NATSP --broker-pid $NATS_PID"
+  [redis-everysec]="$bin/mqbench_redis --server $REDE --broker-pid $REDE_PID"
+  [redis-always]="$bin/mqbench_redis --server $REDA --broker-pid $REDA_PID"
+)
+
+# scenario|metric|systems (first = ours)|mqbench arguments after the mode
+SCENARIOS=(
+  "async1_128B|msgs_per_s|ours-sdk ours nats redis-everysec|produce --send async --batch 1 --size 128 --producers 4 --window 1024 --queues 8 --duration $SECS"
+  "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
+  "batch64_128B|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 8 --duration $SECS"
+  "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
+  "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
+  "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
+  "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
+  "syncflush_1KiB_async64|msgs_per_s|ours-sync redis-always|produce --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
+  "syncflush_1KiB_batch64|msgs_per_s|ours-sync redis-always|produce --send async --batch 64 --size 1024 --producers 4 --window 4 --queues 8 --duration $SECS"
+  "e2e_10k_1KiB|p99_us|ours-sdk nats redis-everysec|e2e --consume push --send async --batch 1 --size 1024 --producers 1 --window 64 --rate 10000 --queues 8 --duration $SECS"
+  "catchup_128B|msgs_per_s|ours nats redis-everysec|CATCHUP 128"
+  "catchup_1KiB|msgs_per_s|ours nats redis-everysec|CATCHUP 1024"
+)
+
+results="$tmp/results.jsonl"; : > "$results"
+run_one() {  # scenario system args...
+  local scenario="$1" system="$2"; shift 2
+  local out; out=$(${CMD[$system]} "$@" --progress 0 --label "$scenario" 2>"$tmp/last.err" | tail -1) || true
+  if [[ "$out" != \{* ]]; then echo "  $scenario $system FAILED: $(tail -3 "$tmp/last.err")" >&2; return; fi
+  echo "$out" | python3 -c "import json,sys; j=json.load(sys.stdin); j['system']='$system'; j['scenario']='$scenario'; print(json.dumps(j))" >> "$results"
+  echo "  $system: $out" >&2
+}
+for rep in $(seq 1 "$REPS"); do
+  echo "== repetition $rep/$REPS" >&2
+  for s in "${SCENARIOS[@]}"; do
+    IFS='|' read -r name metric systems args <<<"$s"
+    [[ "$name" =~ $ONLY ]] || continue
+    echo "-- $name" >&2
+    for system in $systems; do
+      if [[ "$args" == CATCHUP* ]]; then
+        size="${args#CATCHUP }"
+        ${CMD[$system]} produce --send async --batch 64 --size "$size" --producers 2 --window 16 --queues 8 \
+          --messages "$CATCHUP" --topic "catchup$rep$size" --progress 0 > /dev/null 2>"$tmp/fill.err" || { echo "  fill $system failed: $(tail -2 "$tmp/fill.err")" >&2; continue; }
+        run_one "$name" "$system" consume --from first --queues 0 --topic "catchup$rep$size" --size "$size" \
+          --messages "$CATCHUP" --duration 120
+      else
+        run_one "$name" "$system" $args --topic "t_${name}_$rep"
+      fi
+    done
+  done
+done
+cp "$results" "${RESULTS_OUT:-/tmp/mqcompare-results.jsonl}"
+python3 - "$results" <<'PY'
+import json, statistics, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1])]
+order = []
+by = collections.defaultdict(list)
+for r in rows:
+    key = (r["scenario"], r["system"])
+    if key not in by: order.append(key)
+    by[key].append(r)
+metric = {"async1_128B": "msgs_per_s", "async1_1KiB": "msgs_per_s", "batch64_128B": "msgs_per_s",
+          "batch64_1KiB": "mb_per_s", "batch64_128B_q1024": "msgs_per_s", "sync16_128B": "msgs_per_s",
+          "sync1_rtt_128B": "p50_us", "syncflush_1KiB_async64": "msgs_per_s", "syncflush_1KiB_batch64": "msgs_per_s",
+          "e2e_10k_1KiB": "p99_us", "catchup_128B": "msgs_per_s", "catchup_1KiB": "msgs_per_s"}
+print(f"{'scenario':26} {'system':15} {'n':>2} {'msgs/s':>11} {'MB/s':>8} {'p50us':>8} {'p99us':>9} {'p999us':>9} {'cpu us/msg':>10} {'metric':>10}  ratio ours/peer")
+scen_first = {}
+for (s, sysname) in order:
+    scen_first.setdefault(s, sysname)
+for (s, sysname) in order:
+    rs = by[(s, sysname)]
+    med = lambda k: statistics.median([r.get(k, float('nan')) for r in rs])
+    m = metric.get(s, "msgs_per_s")
+    ours = statistics.median([r[m] for r in by[(s, scen_first[s])]])
+    mine = med(m)
+    if sysname == scen_first[s]: ratio = "-"
+    else: ratio = (f"{ours/mine:.2f}" if mine > 0 else "?") + (" (lower=better)" if m.endswith("_us") else "")
+    print(f"{s:26} {sysname:15} {len(rs):>2} {med('msgs_per_s'):>11,.0f} {med('mb_per_s'):>8.1f} {med('p50_us'):>8.1f} {med('p99_us'):>9.1f} {med('p999_us'):>9.1f} {med('broker_cpu_us_per_msg'):>10.2f} {m:>10}  {ratio}")
+PY
