@@ -29,6 +29,9 @@ function(mq_add_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  if(NOT T_LABELS)
+    set(T_LABELS unit)  # an empty value would shift the PROPERTIES pairs below
+  endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST
     PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
     ENVIRONMENT "MQ_BUILD_DIR=${CMAKE_BINARY_DIR}")
