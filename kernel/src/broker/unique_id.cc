@@ -38,7 +38,8 @@ std::string make_unique_message_id(const HostAddress& host) {
   std::string out;
   out.reserve(32);
   put_hex(out, host.ipv4, 4);
-  put_hex(out, static_cast<uint64_t>(::getpid()) & 0xFFFF, 2);
+  static const uint64_t pid = static_cast<uint64_t>(::getpid()) & 0xFFFF;  // one syscall per process, not per id
+  put_hex(out, pid, 2);
   put_hex(out, process_random(), 4);
   put_hex(out, n, 6);
   return out;
