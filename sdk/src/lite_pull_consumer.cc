@@ -22,6 +22,7 @@
 #include "route_cache.h"
 #include "scheduler.h"
 #include "topic_route.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -289,18 +290,10 @@ void LitePullConsumer::set_consume_from_where(ConsumeFromWhere where) { impl_->f
 void LitePullConsumer::set_rebalance_interval_ms(int ms) { impl_->rebalance_ms_ = ms; }
 const std::string& LitePullConsumer::group() const { return impl_->group_; }
 Status LitePullConsumer::start() {
-  try {
-    return impl_->start();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("lite pull consumer start failed: ") + e.what());
-  }
+  return guarded_status("lite pull consumer start", [&] { return impl_->start(); });
 }
 Status LitePullConsumer::shutdown() {
-  try {
-    return impl_->shutdown();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("lite pull consumer shutdown failed: ") + e.what());
-  }
+  return guarded_status("lite pull consumer shutdown", [&] { return impl_->shutdown(); });
 }
 std::vector<MessageExt> LitePullConsumer::poll(int timeout_ms) {
   try {

@@ -23,6 +23,7 @@
 #include "thread_pool.h"
 #include "topic_route.h"
 #include "wire_convert.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -66,7 +67,6 @@ class Producer::Impl {
   int route_refresh_ms_ = 30000;
   int heartbeat_ms_ = 30000;
   bool latency_fault_enable_ = true;
-  int64_t compress_over_bytes_ = 4096;  // stored only: compression is not implemented
   std::string client_id_;
 
   enum class State { kCreated, kRunning, kStopped };
@@ -436,7 +436,6 @@ void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ =
 void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
 void Producer::set_heartbeat_interval_ms(int interval_ms) { impl_->heartbeat_ms_ = interval_ms; }
 void Producer::set_send_latency_fault_enable(bool enable) { impl_->latency_fault_enable_ = enable; }
-void Producer::set_compress_over_bytes(int64_t bytes) { impl_->compress_over_bytes_ = bytes; }
 
 Producer::MessageQueueSelector Producer::select_by_hash() {
   return [](const std::vector<MessageQueue>& queues, const Message&, const std::string& arg) {
@@ -450,18 +449,10 @@ Producer::MessageQueueSelector Producer::select_by_hash() {
 }
 const std::string& Producer::group() const { return impl_->group_; }
 Status Producer::start() {
-  try {
-    return impl_->start();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("producer start failed: ") + e.what());
-  }
+  return guarded_status("producer start", [&] { return impl_->start(); });
 }
 Status Producer::shutdown() {
-  try {
-    return impl_->shutdown();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("producer shutdown failed: ") + e.what());
-  }
+  return guarded_status("producer shutdown", [&] { return impl_->shutdown(); });
 }
 SendResult Producer::send(const Message& message) {
   try {

@@ -10,6 +10,7 @@
 #include "pull_ops.h"
 #include "route_cache.h"
 #include "topic_route.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -107,11 +108,7 @@ PullConsumer::~PullConsumer() { (void)impl_->shutdown(); }
 void PullConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
 const std::string& PullConsumer::group() const { return impl_->group_; }
 Status PullConsumer::start() {
-  try {
-    return impl_->start();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("pull consumer start failed: ") + e.what());
-  }
+  return guarded_status("pull consumer start", [&] { return impl_->start(); });
 }
 Status PullConsumer::shutdown() { return impl_->shutdown(); }
 

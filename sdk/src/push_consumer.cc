@@ -44,6 +44,7 @@
 #include "thread_pool.h"
 #include "topic_route.h"
 #include "wire_convert.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -1019,18 +1020,10 @@ void PushConsumer::set_reconsume_delay_ms(int ms) { impl_->reconsume_delay_ms_ =
 const std::string& PushConsumer::group() const { return impl_->group_; }
 std::string PushConsumer::client_id() const { return impl_->client_id_; }
 Status PushConsumer::start() {
-  try {
-    return impl_->start();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("consumer start failed: ") + e.what());
-  }
+  return guarded_status("consumer start", [&] { return impl_->start(); });
 }
 Status PushConsumer::shutdown() {
-  try {
-    return impl_->shutdown();
-  } catch (const std::exception& e) {
-    return Status(code::kClientError, std::string("consumer shutdown failed: ") + e.what());
-  }
+  return guarded_status("consumer shutdown", [&] { return impl_->shutdown(); });
 }
 
 }  // namespace mq::client

@@ -47,9 +47,8 @@ class MQ_CLIENT_API Producer {
   void set_heartbeat_interval_ms(int interval_ms);       // default 30000 (producerConnection)
   // Avoid a broker that just failed (30 s) or answered slowly (RocketMQ latency table). Default true.
   void set_send_latency_fault_enable(bool enable);
-  // Compression of large bodies is NOT implemented (no zlib in the allowed dependencies): the
-  // value is stored and ignored; bodies are always sent uncompressed.
-  void set_compress_over_bytes(int64_t bytes);           // default 4096, 0 = off
+  // Bodies are always sent uncompressed: compression is not implemented (no zlib among the
+  // allowed dependencies).
   const std::string& group() const;
 
   Status start();
