@@ -37,7 +37,7 @@ TEST(BrokerRegistrationTest, RegistersAtOnceAndOnTopicChangeAndUnregistersOnStop
   FakeTransport transport;
   kernel::BrokerCore core(s, std::make_shared<FakeMessageStore>(), quiet_logger());
   ASSERT_TRUE(core.start().is_ok());
-  core.start_registration(transport);
+  core.start_registration(transport, s.namesrv_addrs);
   ASSERT_TRUE(eventually([&] {
     return count_calls(transport, "ns1:9876", "register") == 1 && count_calls(transport, "ns2:9876", "register") == 1;
   }));
@@ -73,7 +73,7 @@ TEST(BrokerRegistrationTest, FailuresAreLoggedOncePerStateChange) {
   transport.fail_address("down:9876", Status(Code::kSystemError, "connection refused"));
   kernel::BrokerCore core(s, std::make_shared<FakeMessageStore>(), log);
   ASSERT_TRUE(core.start().is_ok());
-  core.start_registration(transport);
+  core.start_registration(transport, s.namesrv_addrs);
   ASSERT_TRUE(eventually([&] { return count_calls(transport, "down:9876", "register") >= 5; }));
   EXPECT_EQ(count_logs(*sink, "cannot register"), 1u);
 
@@ -93,7 +93,7 @@ TEST(BrokerRegistrationTest, NoNameServerMeansNoRegistration) {
   FakeTransport transport;
   kernel::BrokerCore core(test_settings(dir.path()), std::make_shared<FakeMessageStore>(), quiet_logger());
   ASSERT_TRUE(core.start().is_ok());
-  core.start_registration(transport);
+  core.start_registration(transport, {});
   core.stop();
   EXPECT_TRUE(transport.calls().empty());
 }

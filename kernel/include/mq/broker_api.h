@@ -66,10 +66,10 @@ struct PullRequest {
   QueueOffset queue_offset{0};
   int32_t max_msgs = 32;
   int32_t max_bytes = 256 * 1024;
-  int64_t suspend_timeout_ms = 15000;  // 0: answer at once (no long polling)
-  int64_t commit_offset = -1;          // >= 0: also commit this consumer offset
-  std::string subscription = "*";      // tag expression "TagA || TagB" or "*", or SQL92
-  std::string expression_type = "TAG"; // TAG | SQL92
+  int64_t suspend_timeout_ms = 15000;   // 0: answer at once (no long polling)
+  int64_t commit_offset = -1;           // >= 0: also commit this consumer offset
+  std::string subscription = "*";       // tag expression "TagA || TagB" or "*", or SQL92
+  std::string expression_type = "TAG";  // TAG | SQL92
 };
 struct PullResponse {
   Status status;  // SUCCESS, PULL_NOT_FOUND, PULL_RETRY_IMMEDIATELY, PULL_OFFSET_MOVED, ...
@@ -109,8 +109,8 @@ struct QueueConsumeStat {
   std::string topic;
   std::string broker_name;
   QueueId queue_id = 0;
-  QueueOffset broker_offset{0};    // max offset of the queue
-  int64_t consumer_offset = -1;    // committed offset, -1 if none
+  QueueOffset broker_offset{0};  // max offset of the queue
+  int64_t consumer_offset = -1;  // committed offset, -1 if none
 };
 
 struct QueueRef {
@@ -157,6 +157,45 @@ struct ConsumerConnection {
   std::vector<std::string> inconsistencies;     // members whose subscriptions differ, readable
 };
 
+// ---- retry (served by the schedule plugin's ScheduleService) ----
+// RocketMQ CONSUMER_SEND_MSG_BACK: a consumer failed the message stored at `offset`.
+struct ConsumerSendBack {
+  std::string group;
+  CommitLogOffset offset{0};         // the failed message's record (its offsetMsgId)
+  std::string origin_msg_id;         // the client id (UNIQ_KEY) the listener saw
+  std::string origin_topic;          // the topic the listener saw (not %RETRY%<group>)
+  int32_t delay_level = 0;           // 0: the broker picks 3 + reconsume times; -1: straight to the DLQ
+  int32_t max_reconsume_times = -1;  // -1: the group's retry_max_times
+};
+
+// ---- transactions (served by the transaction plugin's TransactionService) ----
+// RocketMQ END_TRANSACTION.
+struct EndTransaction {
+  std::string producer_group;
+  CommitLogOffset half_offset{0};    // commit-log offset of the half message
+  QueueOffset half_queue_offset{0};  // its queue offset (RocketMQ tranStateTableOffset)
+  std::string msg_id;                // the client id (UNIQ_KEY) of the message
+  std::string transaction_id;
+  int32_t commit_or_rollback = kTransactionNotType;  // COMMIT, ROLLBACK or NOT_TYPE (unknown)
+  bool from_transaction_check = false;
+};
+
+// A long poll by a transactional producer for the check-backs due to its group.
+struct TransactionCheckPoll {
+  std::string producer_group;
+  std::string client_id;
+  int32_t max_checks = 32;
+  int64_t timeout_ms = 15000;
+};
+struct TransactionCheck {
+  StoredMessage message;  // the half as the producer sent it (real topic); offsets are the half's
+  std::string transaction_id;
+};
+struct TransactionChecks {
+  Status status;
+  std::vector<TransactionCheck> checks;
+};
+
 // Implemented by the kernel. Threading: every method may be called concurrently from
 // transport threads; none blocks on disk or network (long pulls complete later).
 class BOOST_SYMBOL_VISIBLE BrokerApi {
@@ -185,8 +224,7 @@ class BOOST_SYMBOL_VISIBLE BrokerApi {
   virtual std::vector<TopicConfig> topics() = 0;
   // Per-queue progress of a group (for mqadmin consumerProgress); empty topic: all topics
   // the group has offsets for.
-  virtual Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group,
-                                                              const std::string& topic) = 0;
+  virtual Result<std::vector<QueueConsumeStat>> consume_stats(const std::string& group, const std::string& topic) = 0;
   virtual std::map<std::string, std::string> runtime_info() = 0;
 
   // ---- client features ----
@@ -198,9 +236,8 @@ class BOOST_SYMBOL_VISIBLE BrokerApi {
                               const std::vector<QueueRef>& queues) = 0;
   // Long poll: replies at once if the group's version != known_version, else on the next
   // change or after timeout_ms (with the unchanged version). Holds no thread while waiting.
-  virtual void wait_consumer_group_change(const std::string& group, const std::string& client_id,
-                                          int64_t known_version, int64_t timeout_ms,
-                                          Reply<ConsumerGroupChange> reply) = 0;
+  virtual void wait_consumer_group_change(const std::string& group, const std::string& client_id, int64_t known_version,
+                                          int64_t timeout_ms, Reply<ConsumerGroupChange> reply) = 0;
   virtual Status delete_topic(const std::string& topic) = 0;
   virtual Status update_subscription_group(const SubscriptionGroupConfig& config) = 0;
   virtual std::vector<SubscriptionGroupConfig> subscription_groups() = 0;
@@ -215,10 +252,17 @@ class BOOST_SYMBOL_VISIBLE BrokerApi {
   // timestamp_ms (timestamp_ms < 0: the max offset); with force=false never moves backwards.
   // Bumps the group's version with `topic` in offset_reset_topics. Returns queue -> offset.
   virtual Result<std::map<QueueId, int64_t>> reset_offset_by_timestamp(const std::string& group,
-                                                                        const std::string& topic,
-                                                                        int64_t timestamp_ms, bool force) = 0;
+                                                                       const std::string& topic, int64_t timestamp_ms,
+                                                                       bool force) = 0;
   virtual Result<ConsumerConnection> consumer_connection(const std::string& group) = 0;  // CONSUMER_NOT_ONLINE
   virtual Result<std::vector<ConnectionInfo>> producer_connection(const std::string& group) = 0;
+
+  // ---- served by plugins; "<plugin> plugin not loaded" (REQUEST_CODE_NOT_SUPPORTED) without ----
+  virtual void consumer_send_back(ConsumerSendBack request, Reply<Status> reply) = 0;             // schedule
+  virtual void cancel_scheduled(std::string topic, std::string msg_id, Reply<Status> reply) = 0;  // schedule
+  virtual void end_transaction(EndTransaction request, Reply<Status> reply) = 0;                  // transaction
+  // Replies at once when checks are due, else on the next due check or after timeout_ms.
+  virtual void poll_transaction_checks(TransactionCheckPoll request, Reply<TransactionChecks> reply) = 0;
 };
 
 // ---- name server ----
@@ -248,8 +292,8 @@ struct TopicRoute {
   std::vector<BrokerData> brokers;
 };
 struct ClusterInfo {
-  std::map<std::string, BrokerData> brokers;                    // broker name -> data
-  std::map<std::string, std::vector<std::string>> clusters;     // cluster -> broker names
+  std::map<std::string, BrokerData> brokers;                 // broker name -> data
+  std::map<std::string, std::vector<std::string>> clusters;  // cluster -> broker names
 };
 
 // Implemented by the kernel's name-server core (standalone or embedded in a broker).
@@ -258,8 +302,8 @@ class BOOST_SYMBOL_VISIBLE NameServerApi {
   static constexpr std::string_view kServiceName = "NameServerApi";
   virtual ~NameServerApi() = default;
   virtual Status register_broker(const BrokerRegistration& registration) = 0;
-  virtual Status unregister_broker(const std::string& cluster_name, const std::string& broker_name,
-                                   int64_t broker_id, const std::string& broker_addr) = 0;
+  virtual Status unregister_broker(const std::string& cluster_name, const std::string& broker_name, int64_t broker_id,
+                                   const std::string& broker_addr) = 0;
   virtual Result<TopicRoute> route(const std::string& topic) = 0;  // TOPIC_NOT_EXIST if unknown
   virtual ClusterInfo cluster_info() = 0;
   virtual std::vector<std::string> topics() = 0;

@@ -26,6 +26,14 @@ inline constexpr std::string_view kTransactionPrepared = "TRAN_MSG";
 inline constexpr std::string_view kProducerGroup = "PGROUP";
 }  // namespace prop
 
+// MessageSysFlag transaction type, bits 2-3 of sys_flag. The store gives PREPARED and
+// ROLLBACK records no consume-queue unit.
+inline constexpr int32_t kTransactionNotType = 0x0;
+inline constexpr int32_t kTransactionPreparedType = 0x4;
+inline constexpr int32_t kTransactionCommitType = 0x8;
+inline constexpr int32_t kTransactionRollbackType = 0xC;
+inline constexpr int32_t kTransactionTypeMask = 0xC;
+
 // Limits that are part of the contract.
 inline constexpr size_t kMaxTopicLength = 127;          // commit-log V1 topic length byte
 inline constexpr size_t kDefaultMaxMessageSize = 4 << 20;  // maxMessageSize default, 4 MiB

@@ -9,11 +9,13 @@ namespace mq::kernel {
 
 BrokerApp::BrokerApp(std::vector<std::string> args) : args_(std::move(args)) {}
 
-BrokerApp::~BrokerApp() { stop(); }
+BrokerApp::~BrokerApp() {
+  stop();
+}
 
 Status BrokerApp::start() {
-  auto loaded = load_config("mqbroker", "mqbroker -c FILE [--key=value ...] (command-line keys override FILE)",
-                            args_, broker_global_options(default_plugin_dir()));
+  auto loaded = load_config("mqbroker", "mqbroker -c FILE [--key=value ...] (command-line keys override FILE)", args_,
+                            broker_global_options(default_plugin_dir()));
   if (!loaded) return loaded.status();
   loaded_ = std::move(*loaded);
   if (!loaded_.help_text.empty()) {
@@ -33,7 +35,13 @@ Status BrokerApp::start() {
   }
   host_context_ = std::make_unique<KernelHostContext>(config_.settings.identity, loaded_.sinks);
 
-  if (Status s = loaded_.host->start(*host_context_); !s) {
+  hooks_ = std::make_shared<HookCollector>();
+  context_ = std::make_shared<BrokerContextProxy>();
+  if (Status s = provide_kernel_services(loaded_.host->registry(), hooks_, context_); !s) {
+    stop();
+    return s;
+  }
+  if (Status s = loaded_.host->start(*host_context_, [this] { return start_core(); }); !s) {
     stop();
     return s;
   }
@@ -44,18 +52,28 @@ Status BrokerApp::start() {
   return Status::ok();
 }
 
-Status BrokerApp::start_serving() {
+// Runs after every plugin's init() and before any start(): the core serves BrokerContext
+// to the plugins' start() and threads.
+Status BrokerApp::start_core() {
   ServiceRegistry& registry = loaded_.host->registry();
   store_ = registry.find<MessageStore>();
   if (!store_) return Status::invalid("no plugin provides MessageStore: add storage-mmap to plugins=");
   transport_ = registry.find<Transport>();
   if (!transport_) return Status::invalid("no plugin provides Transport: add transport-thrift to plugins=");
 
-  BrokerSettings settings = config_.settings;
-  const std::string& root = settings.identity.store_root;
+  const std::string& root = config_.settings.identity.store_root;
   std::error_code ec;
   std::filesystem::create_directories(root, ec);
   if (ec) return Status::system("storePathRootDir '" + root + "': cannot create: " + ec.message());
+  core_ = std::make_unique<BrokerCore>(config_.settings, store_, log_, hooks_->snapshot(registry));
+  if (Status s = core_->start(); !s) return s;
+  context_->bind(core_.get());
+  return Status::ok();
+}
+
+Status BrokerApp::start_serving() {
+  BrokerSettings settings = config_.settings;
+  const std::string& root = settings.identity.store_root;
 
   if (config_.embedded_namesrv_enable) {
     namesrv_ = std::make_unique<NameServerCore>(NameServerSettings{}, loaded_.sinks->logger("namesrv"));
@@ -73,10 +91,8 @@ Status BrokerApp::start_serving() {
     log_->info("embedded name server serving on port {}", namesrv_port_);
   }
 
-  core_ = std::make_unique<BrokerCore>(settings, store_, log_);
-  if (Status s = core_->start(); !s) return s;
   if (Status s = serve_broker(); !s) return s;
-  core_->start_registration(*transport_);
+  core_->start_registration(*transport_, settings.namesrv_addrs);
   if (Status s = write_port_file(root + "/broker.port", broker_port_); !s) return s;
 
   std::string addrs;
@@ -108,6 +124,7 @@ void BrokerApp::stop() {
     broker_server_->stop();
     broker_server_.reset();
   }
+  if (context_) context_->unbind();
   if (core_) {
     core_->stop();
     core_.reset();

@@ -12,6 +12,7 @@
 #include "app/kernel_host_context.h"
 #include "app/port_reservation.h"
 #include "broker/broker_core.h"
+#include "broker/plugin_services.h"
 #include "config/broker_options.h"
 #include "mq/message_store.h"
 #include "mq/transport.h"
@@ -21,8 +22,9 @@ namespace mq::kernel {
 
 // Lifecycle: start() -> [serving] -> stop() (also run by the destructor). Threading: main
 // thread only. Start-up: config -> (listenPort=0: reserve a free port, so the identity the
-// plugins get carries it) -> plugins -> optional embedded name server -> BrokerCore ->
-// serve the broker -> register with the name servers.
+// plugins get carries it) -> kernel services into the registry -> plugins configure and
+// init -> BrokerCore starts -> plugins start -> optional embedded name server -> serve the
+// broker -> register with the name servers.
 class BrokerApp {
  public:
   explicit BrokerApp(std::vector<std::string> args);
@@ -44,6 +46,7 @@ class BrokerApp {
   NameServerCore* embedded_name_server() { return namesrv_.get(); }  // null when not embedded
 
  private:
+  Status start_core();
   Status start_serving();
   Status serve_broker();
 
@@ -61,6 +64,8 @@ class BrokerApp {
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<MessageStore> store_;
   std::shared_ptr<Transport> transport_;
+  std::shared_ptr<HookCollector> hooks_;
+  std::shared_ptr<BrokerContextProxy> context_;
   std::unique_ptr<NameServerCore> namesrv_;
   std::unique_ptr<Server> namesrv_server_;
   std::unique_ptr<BrokerCore> core_;

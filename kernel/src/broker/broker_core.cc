@@ -27,7 +27,7 @@ namespace {
 
 constexpr std::string_view kBrokerVersion = "0.1.0";
 constexpr std::chrono::milliseconds kHoldCheckPeriod{50};
-constexpr int32_t kMaxQueryMessages = 64;  // RocketMQ maxMsgsNumBatch
+constexpr int32_t kMaxQueryMessages = 64;                  // RocketMQ maxMsgsNumBatch
 constexpr int64_t kMaxGroupChangeWaitMs = 10 * 60 * 1000;  // longer waits are cut (answered unchanged)
 
 std::filesystem::path config_dir(const BrokerSettings& s) {
@@ -44,20 +44,21 @@ enum class State { kNew, kRunning, kStopped };
 }  // namespace
 
 struct BrokerCore::Impl {
-  Impl(BrokerSettings s, std::shared_ptr<MessageStore> st, std::shared_ptr<spdlog::logger> l)
+  Impl(BrokerSettings s, std::shared_ptr<MessageStore> st, std::shared_ptr<spdlog::logger> l, BrokerPlugins p)
       : settings(std::move(s)),
         store(std::move(st)),
         log(std::move(l)),
+        plugins(std::move(p)),
         topics(config_dir(settings) / "topics.json", *log),
         offsets(config_dir(settings) / "consumerOffset.json", *log),
         groups(config_dir(settings) / "subscriptionGroup.json", *log),
         locks(std::chrono::milliseconds(settings.rebalance_lock_max_live_time_ms)),
         group_changes(now_ms(), [this](const std::string& g) { return clients.consumer_ids(g); }),
         holds(std::make_shared<PullHoldService>([this](HeldPull p) { wake(std::move(p)); })),
-        send_processor(settings, *store, topics, *log),
+        send_processor(settings, *store, topics, plugins, *log),
         pull_processor(settings, *store, topics, offsets, groups, *holds, *log),
-        registration(settings.namesrv_addrs, settings.register_name_server_period_ms,
-                     [this] { return make_registration(); }, *log) {}
+        registration(
+            settings.register_name_server_period_ms, [this] { return make_registration(); }, *log) {}
 
   // Called by the hold service under its lock: only hands the pull to the pull worker.
   void wake(HeldPull pull) {
@@ -88,9 +89,10 @@ struct BrokerCore::Impl {
     }
     std::string text;
     for (const auto& line : *change) text += (text.empty() ? "" : "; ") + line;
-    log->warn("consumer group '{}' has members with inconsistent subscriptions: {}. Messages may be missed or "
-              "filtered differently per queue; give every member of the group the same subscriptions",
-              group, text);
+    log->warn(
+        "consumer group '{}' has members with inconsistent subscriptions: {}. Messages may be missed or "
+        "filtered differently per queue; give every member of the group the same subscriptions",
+        group, text);
   }
 
   // A client left (unregister or expiry): release its queue locks, tell its groups.
@@ -150,6 +152,7 @@ struct BrokerCore::Impl {
   BrokerSettings settings;
   std::shared_ptr<MessageStore> store;
   std::shared_ptr<spdlog::logger> log;
+  const BrokerPlugins plugins;
   TopicConfigManager topics;
   ConsumerOffsetManager offsets;
   SubscriptionGroupManager groups;
@@ -161,10 +164,10 @@ struct BrokerCore::Impl {
   std::shared_ptr<PullHoldService> holds;
   // New pulls (validation + store read) alternate between these two threads so a pull
   // never touches the store on a transport io thread (a cold read page-faults).
-  WorkerThread pull_worker{"broker-pull", *log};   // also: pull re-runs and hold timeouts
+  WorkerThread pull_worker{"broker-pull", *log};  // also: pull re-runs and hold timeouts
   WorkerThread pull_reader{"broker-pull-2", *log};
   std::atomic<uint32_t> pull_round_robin{0};
-  WorkerThread background{"broker-bg", *log};     // file writes, client expiry
+  WorkerThread background{"broker-bg", *log};  // file writes, client expiry
   SendProcessor send_processor;
   PullProcessor pull_processor;
   RegistrationService registration;
@@ -174,10 +177,12 @@ struct BrokerCore::Impl {
 };
 
 BrokerCore::BrokerCore(BrokerSettings settings, std::shared_ptr<MessageStore> store,
-                       std::shared_ptr<spdlog::logger> log)
-    : impl_(std::make_unique<Impl>(std::move(settings), std::move(store), std::move(log))) {}
+                       std::shared_ptr<spdlog::logger> log, BrokerPlugins plugins)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(store), std::move(log), std::move(plugins))) {}
 
-BrokerCore::~BrokerCore() { stop(); }
+BrokerCore::~BrokerCore() {
+  stop();
+}
 
 Status BrokerCore::start() {
   Impl& d = *impl_;
@@ -218,8 +223,8 @@ Status BrokerCore::start() {
   d.background.post([&d] { d.persist_topics(); });
   d.boot_time_ms = now_ms();
   d.state.store(State::kRunning);
-  d.log->info("broker core '{}' started: {} topics, store root {}", d.settings.identity.broker_name,
-              d.topics.size(), d.settings.identity.store_root);
+  d.log->info("broker core '{}' started: {} topics, store root {}", d.settings.identity.broker_name, d.topics.size(),
+              d.settings.identity.store_root);
   return Status::ok();
 }
 
@@ -249,12 +254,14 @@ void BrokerCore::stop() {
   }
 }
 
-void BrokerCore::start_registration(Transport& transport) {
+void BrokerCore::start_registration(Transport& transport, std::vector<std::string> namesrv_addrs) {
   if (impl_->state.load() == State::kStopped) return;
-  impl_->registration.start(transport);
+  impl_->registration.start(transport, std::move(namesrv_addrs));
 }
 
-BrokerRegistration BrokerCore::registration() const { return impl_->make_registration(); }
+BrokerRegistration BrokerCore::registration() const {
+  return impl_->make_registration();
+}
 
 void BrokerCore::send(SendRequest request, Reply<SendResponse> reply) {
   if (impl_->state.load() != State::kRunning) {
@@ -323,11 +330,10 @@ Result<QueueOffset> BrokerCore::search_offset_by_timestamp(const std::string& to
 Status BrokerCore::heartbeat(const HeartbeatRequest& request) {
   Impl& d = *impl_;
   if (request.client_version > 0 && request.client_version < d.settings.min_client_version)
-    return Status(Code::kVersionNotSupported, "client '" + request.client_id + "' has protocol version " +
-                                                  std::to_string(request.client_version) + "; broker '" +
-                                                  d.settings.identity.broker_name + "' needs at least " +
-                                                  std::to_string(d.settings.min_client_version) +
-                                                  "; upgrade the client");
+    return Status(Code::kVersionNotSupported,
+                  "client '" + request.client_id + "' has protocol version " + std::to_string(request.client_version) +
+                      "; broker '" + d.settings.identity.broker_name + "' needs at least " +
+                      std::to_string(d.settings.min_client_version) + "; upgrade the client");
   for (const auto& c : request.consumers) {
     for (const auto& s : c.subscriptions) {
       auto filter = make_pull_filter(s.expression_type, s.expression);
@@ -365,9 +371,13 @@ Result<std::vector<std::string>> BrokerCore::consumer_ids(const std::string& gro
   return impl_->clients.consumer_ids(group);
 }
 
-Status BrokerCore::create_topic(const TopicConfig& config) { return impl_->topics.create_or_update(config); }
+Status BrokerCore::create_topic(const TopicConfig& config) {
+  return impl_->topics.create_or_update(config);
+}
 
-std::vector<TopicConfig> BrokerCore::topics() { return impl_->topics.all(); }
+std::vector<TopicConfig> BrokerCore::topics() {
+  return impl_->topics.all();
+}
 
 Result<std::vector<QueueConsumeStat>> BrokerCore::consume_stats(const std::string& group, const std::string& topic) {
   Impl& d = *impl_;
@@ -383,8 +393,8 @@ Result<std::vector<QueueConsumeStat>> BrokerCore::consume_stats(const std::strin
   };
   if (!topic.empty()) {
     if (!d.topics.find(topic) && !group_offsets.count(topic))
-      return Status(Code::kTopicNotExist, "topic '" + topic + "' does not exist on broker '" +
-                                              d.settings.identity.broker_name + "'");
+      return Status(Code::kTopicNotExist,
+                    "topic '" + topic + "' does not exist on broker '" + d.settings.identity.broker_name + "'");
     add_topic(topic);
   } else {
     for (const auto& [name, offsets] : group_offsets) add_topic(name);
@@ -496,7 +506,9 @@ Status BrokerCore::update_subscription_group(const SubscriptionGroupConfig& conf
   return impl_->groups.create_or_update(config);
 }
 
-std::vector<SubscriptionGroupConfig> BrokerCore::subscription_groups() { return impl_->groups.all(); }
+std::vector<SubscriptionGroupConfig> BrokerCore::subscription_groups() {
+  return impl_->groups.all();
+}
 
 Result<StoredMessage> BrokerCore::view_message(CommitLogOffset offset) {
   Impl& d = *impl_;
@@ -533,8 +545,8 @@ Result<std::vector<StoredMessage>> BrokerCore::query_message_by_key(const std::s
 }
 
 Result<std::map<QueueId, int64_t>> BrokerCore::reset_offset_by_timestamp(const std::string& group,
-                                                                          const std::string& topic,
-                                                                          int64_t timestamp_ms, bool force) {
+                                                                         const std::string& topic, int64_t timestamp_ms,
+                                                                         bool force) {
   Impl& d = *impl_;
   if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
   auto config = d.topics.find(topic);
@@ -552,8 +564,8 @@ Result<std::map<QueueId, int64_t>> BrokerCore::reset_offset_by_timestamp(const s
     result[q] = target;
   }
   int64_t version = d.group_changes.bump(group, topic);
-  d.log->info("offsets of group '{}' topic '{}' reset to timestamp {} (force={}) on {} queues; group version {}",
-              group, topic, timestamp_ms, force, n, version);
+  d.log->info("offsets of group '{}' topic '{}' reset to timestamp {} (force={}) on {} queues; group version {}", group,
+              topic, timestamp_ms, force, n, version);
   d.background.post([&d] { d.persist_offsets(); });
   return result;
 }
@@ -578,6 +590,73 @@ Result<ConsumerConnection> BrokerCore::consumer_connection(const std::string& gr
 Result<std::vector<ConnectionInfo>> BrokerCore::producer_connection(const std::string& group) {
   if (std::string why = validate_group_name(group); !why.empty()) return Status::invalid(why);
   return impl_->clients.producer_group(group);
+}
+
+// ---- served by plugins ----
+
+namespace {
+Status plugin_not_loaded(std::string_view plugin, std::string_view request) {
+  return Status(Code::kRequestCodeNotSupported, std::string(plugin) + " plugin not loaded: " + std::string(request) +
+                                                    " needs it; add " + std::string(plugin) +
+                                                    " to plugins= in the broker configuration");
+}
+}  // namespace
+
+void BrokerCore::consumer_send_back(ConsumerSendBack request, Reply<Status> reply) {
+  Impl& d = *impl_;
+  if (d.state.load() != State::kRunning) return reply(d.not_running());
+  if (!d.plugins.schedule) return reply(plugin_not_loaded("schedule", "consumer send-back (retry and DLQ)"));
+  d.plugins.schedule->send_back(std::move(request), std::move(reply));
+}
+
+void BrokerCore::cancel_scheduled(std::string topic, std::string msg_id, Reply<Status> reply) {
+  Impl& d = *impl_;
+  if (d.state.load() != State::kRunning) return reply(d.not_running());
+  if (!d.plugins.schedule) return reply(plugin_not_loaded("schedule", "cancelling a scheduled message"));
+  d.plugins.schedule->cancel(std::move(topic), std::move(msg_id), std::move(reply));
+}
+
+void BrokerCore::end_transaction(EndTransaction request, Reply<Status> reply) {
+  Impl& d = *impl_;
+  if (d.state.load() != State::kRunning) return reply(d.not_running());
+  if (!d.plugins.transaction) return reply(plugin_not_loaded("transaction", "end transaction"));
+  d.plugins.transaction->end_transaction(std::move(request), std::move(reply));
+}
+
+void BrokerCore::poll_transaction_checks(TransactionCheckPoll request, Reply<TransactionChecks> reply) {
+  Impl& d = *impl_;
+  TransactionChecks refused;
+  if (d.state.load() != State::kRunning) {
+    refused.status = d.not_running();
+    return reply(std::move(refused));
+  }
+  if (!d.plugins.transaction) {
+    refused.status = plugin_not_loaded("transaction", "transaction check-back polling");
+    return reply(std::move(refused));
+  }
+  d.plugins.transaction->poll_checks(std::move(request), std::move(reply));
+}
+
+// ---- BrokerContext ----
+
+std::optional<TopicConfig> BrokerCore::find_topic(const std::string& topic) {
+  return impl_->topics.find(topic);
+}
+
+Result<TopicConfig> BrokerCore::ensure_topic(const TopicConfig& wanted) {
+  if (impl_->state.load() == State::kStopped) return impl_->not_running();
+  return impl_->topics.ensure(wanted);
+}
+
+std::optional<SubscriptionGroupConfig> BrokerCore::find_subscription_group(const std::string& group) {
+  if (auto found = impl_->groups.find(group)) return found;
+  SubscriptionGroupConfig defaults;
+  defaults.group_name = group;
+  return defaults;
+}
+
+bool BrokerCore::producer_online(const std::string& group) {
+  return !impl_->clients.producer_group(group).empty();
 }
 
 }  // namespace mq::kernel

@@ -5,18 +5,17 @@
 
 namespace mq::kernel {
 
-RegistrationService::RegistrationService(std::vector<std::string> namesrv_addrs, int64_t period_ms,
-                                         RegistrationFn registration, spdlog::logger& log)
-    : addrs_(std::move(namesrv_addrs)),
-      period_ms_(period_ms > 0 ? period_ms : 30000),
+RegistrationService::RegistrationService(int64_t period_ms, RegistrationFn registration, spdlog::logger& log)
+    : period_ms_(period_ms > 0 ? period_ms : 30000),
       registration_(std::move(registration)),
       log_(log) {}
 
 RegistrationService::~RegistrationService() { stop(); }
 
-void RegistrationService::start(Transport& transport) {
+void RegistrationService::start(Transport& transport, std::vector<std::string> namesrv_addrs) {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
+  addrs_ = std::move(namesrv_addrs);
   if (addrs_.empty()) {
     log_.info("no namesrvAddr configured; this broker will not register with a name server");
     return;

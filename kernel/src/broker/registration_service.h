@@ -25,12 +25,11 @@ namespace mq::kernel {
 class RegistrationService {
  public:
   using RegistrationFn = std::function<BrokerRegistration()>;
-  RegistrationService(std::vector<std::string> namesrv_addrs, int64_t period_ms, RegistrationFn registration,
-                      spdlog::logger& log);
+  RegistrationService(int64_t period_ms, RegistrationFn registration, spdlog::logger& log);
   ~RegistrationService();
 
-  // Starts the thread (registers at once). A second call is ignored.
-  void start(Transport& transport);
+  // Starts the thread (registers with each of `namesrv_addrs` at once). A second call is ignored.
+  void start(Transport& transport, std::vector<std::string> namesrv_addrs);
   // Registers again as soon as possible.
   void kick();
   // Joins the thread, then unregisters from every name server (best effort).
@@ -42,7 +41,7 @@ class RegistrationService {
   void run();
   void register_all();
 
-  const std::vector<std::string> addrs_;
+  std::vector<std::string> addrs_;  // set by start(), then read by the thread only
   const int64_t period_ms_;
   const RegistrationFn registration_;
   spdlog::logger& log_;

@@ -1,4 +1,5 @@
-// SendProcessor: the send path (RocketMQ SendMessageProcessor without hooks).
+// SendProcessor: the send path (RocketMQ SendMessageProcessor), with the put pipeline's
+// before-store and after-store hooks around MessageStore::put.
 #include "broker/send_processor.h"
 
 #include <chrono>
@@ -37,8 +38,16 @@ SendResultItem to_item(const PutResult& put, const std::string& msg_id, const Ho
   return item;
 }
 
-// MessageSysFlag bits 2-3: the transaction type (0x4 PREPARED, 0x8 COMMIT, 0xC ROLLBACK).
-constexpr int32_t kTransactionTypeMask = 0xC;
+std::string transaction_type_name(int32_t type) {
+  switch (type) {
+    case kTransactionPreparedType:
+      return "4 (PREPARED)";
+    case kTransactionCommitType:
+      return "8 (COMMIT)";
+    default:
+      return "C (ROLLBACK)";
+  }
+}
 
 }  // namespace
 
@@ -49,16 +58,61 @@ int64_t properties_size(const Message& msg) {
 }
 
 SendProcessor::SendProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
-                             spdlog::logger& log)
-    : settings_(settings), store_(store), topics_(topics), log_(log) {}
+                             const BrokerPlugins& plugins, spdlog::logger& log)
+    : settings_(settings), store_(store), topics_(topics), plugins_(plugins), log_(log) {}
+
+Status SendProcessor::check_plugins(const SendRequest& request) const {
+  if (int32_t type = request.sys_flag & kTransactionTypeMask; type != 0 && !plugins_.transaction)
+    return Status(Code::kRequestCodeNotSupported,
+                  "transaction plugin not loaded: send to topic '" + request.topic +
+                      "' has transaction sysFlag bits 0x" + transaction_type_name(type) +
+                      "; add transaction to plugins= or send it as a normal message (sysFlag bits 2-3 clear)");
+  if (!plugins_.schedule)
+    for (const Message& m : request.messages)
+      if (wants_scheduled_delivery(m))
+        return Status(Code::kRequestCodeNotSupported,
+                      "schedule plugin not loaded: a message to topic '" + request.topic +
+                          "' asks for delayed delivery (DELAY or TIMER_* property); add schedule to plugins= or "
+                          "send it without a delay");
+  return Status::ok();
+}
+
+Status SendProcessor::run_before_store(std::vector<StoredMessage>& msgs) const {
+  if (plugins_.before_store.empty()) return Status::ok();
+  for (StoredMessage& m : msgs)
+    for (const auto& hook : plugins_.before_store)
+      if (Status st = hook->before_store(m); !st) return st;
+  for (const StoredMessage& m : msgs)
+    if (m.topic != msgs.front().topic || m.queue_id != msgs.front().queue_id)
+      return Status::invalid("a batch to topic '" + msgs.front().topic +
+                             "' mixes delayed, transactional and plain messages; send such messages one by one");
+  return Status::ok();
+}
+
+void SendProcessor::finish(StoredRange stored, SendResponse response, Reply<SendResponse> reply) const {
+  struct Chain {
+    const std::vector<std::shared_ptr<AfterStoreHook>>* hooks;
+    StoredRange stored;
+    SendResponse response;
+    Reply<SendResponse> reply;
+    static void next(std::shared_ptr<Chain> self, size_t i) {
+      if (i == self->hooks->size() || !self->response.status.is_ok()) return self->reply(std::move(self->response));
+      (*self->hooks)[i]->after_store(self->stored, [self, i](Status st) {
+        if (!st) self->response.status = std::move(st);  // the message stays stored: results are kept
+        next(self, i + 1);
+      });
+    }
+  };
+  if (plugins_.after_store.empty() || !response.status.is_ok()) return reply(std::move(response));
+  Chain::next(std::make_shared<Chain>(Chain{&plugins_.after_store, stored, std::move(response), std::move(reply)}), 0);
+}
 
 Result<TopicConfig> SendProcessor::resolve_topic(const std::string& topic) {
   if (auto found = topics_.find(topic)) return *found;
   if (!settings_.auto_create_topic_enable)
-    return Status(Code::kTopicNotExist, "topic '" + topic + "' does not exist on broker '" +
-                                            settings_.identity.broker_name +
-                                            "'; create it with `mqadmin updateTopic -t " + topic +
-                                            "` or set autoCreateTopicEnable=true");
+    return Status(Code::kTopicNotExist,
+                  "topic '" + topic + "' does not exist on broker '" + settings_.identity.broker_name +
+                      "'; create it with `mqadmin updateTopic -t " + topic + "` or set autoCreateTopicEnable=true");
   int32_t n = settings_.default_topic_queue_nums;
   if (n < 1 || n > kMaxQueueNums) {
     log_.error("defaultTopicQueueNums={} is out of range 1..{}; topics cannot be auto-created", n, kMaxQueueNums);
@@ -75,21 +129,13 @@ QueueId SendProcessor::next_queue(const std::string& topic, int32_t write_queue_
 }
 
 void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
-  if (std::string why = validate_topic_name(request.topic); !why.empty())
-    return reply(failed(Status::invalid(why)));
+  if (std::string why = validate_topic_name(request.topic); !why.empty()) return reply(failed(Status::invalid(why)));
   if (request.messages.empty())
     return reply(failed(Status::invalid("send to topic '" + request.topic + "' carries no message")));
-  // A prepared or rollback message gets no consume-queue unit, so storing one without a
-  // transaction service would ack a message nobody can ever consume. The transaction
-  // plugin will hook in here (a TransactionService taking over such sends); until it
-  // exists every transaction-type send is refused.
-  if (int32_t type = request.sys_flag & kTransactionTypeMask; type != 0)
-    return reply(failed(Status(Code::kRequestCodeNotSupported,
-                               "transaction plugin not loaded: send to topic '" + request.topic +
-                                   "' has transaction sysFlag bits 0x" +
-                                   (type == 0x4 ? std::string("4 (PREPARED)")
-                                                : type == 0x8 ? std::string("8 (COMMIT)") : std::string("C (ROLLBACK)")) +
-                                   "; send it as a normal message (sysFlag bits 2-3 clear)")));
+  // A prepared or rollback message gets no consume-queue unit, so storing one without the
+  // transaction plugin (whose hook moves it to the half topic) would ack a message nobody
+  // can ever consume; a delay without the schedule plugin would be delivered at once.
+  if (Status st = check_plugins(request); !st) return reply(failed(std::move(st)));
   for (size_t i = 0; i < request.messages.size(); ++i) {
     const Message& m = request.messages[i];
     const std::string which = request.messages.size() > 1 ? " (message " + std::to_string(i) + " of the batch)" : "";
@@ -99,9 +145,9 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     if (m.body.empty()) return reply(failed(Status(Code::kMessageIllegal, "message body is empty" + which)));
     int64_t size = static_cast<int64_t>(m.body.size()) + properties_size(m);
     if (size > settings_.max_message_size)
-      return reply(failed(Status(Code::kMessageIllegal,
-                                 "message of " + std::to_string(size) + " bytes (body + properties) exceeds " +
-                                     "maxMessageSize " + std::to_string(settings_.max_message_size) + which)));
+      return reply(failed(Status(Code::kMessageIllegal, "message of " + std::to_string(size) +
+                                                            " bytes (body + properties) exceeds " + "maxMessageSize " +
+                                                            std::to_string(settings_.max_message_size) + which)));
   }
 
   auto topic = resolve_topic(request.topic);
@@ -142,19 +188,22 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     msgs.push_back(std::move(s));
   }
 
+  if (Status st = run_before_store(msgs); !st) return reply(failed(std::move(st), queue_id));
+
   if (msgs.size() == 1) {
-    store_.put(std::move(msgs.front()),
-               [reply = std::move(reply), id = std::move(ids.front()), queue_id, store_host](PutResult put) {
-                 SendResponse r;
-                 r.queue_id = queue_id;
-                 if (appended(put.status)) r.results.push_back(to_item(put, id, store_host));
-                 r.status = std::move(put.status);
-                 reply(std::move(r));
-               });
+    store_.put(std::move(msgs.front()), [this, reply = std::move(reply), id = std::move(ids.front()), queue_id,
+                                         store_host](PutResult put) mutable {
+      SendResponse r;
+      r.queue_id = queue_id;
+      if (appended(put.status)) r.results.push_back(to_item(put, id, store_host));
+      r.status = std::move(put.status);
+      StoredRange stored{put.commit_log_offset, put.commit_log_offset + put.wrote_bytes};
+      finish(stored, std::move(r), std::move(reply));
+    });
     return;
   }
-  store_.put_batch(std::move(msgs), [reply = std::move(reply), ids = std::move(ids), queue_id,
-                                     store_host](std::vector<PutResult> puts) {
+  store_.put_batch(std::move(msgs), [this, reply = std::move(reply), ids = std::move(ids), queue_id,
+                                     store_host](std::vector<PutResult> puts) mutable {
     SendResponse r;
     r.queue_id = queue_id;
     if (puts.size() != ids.size()) {
@@ -170,7 +219,8 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
       }
     if (appended(r.status))
       for (size_t i = 0; i < puts.size(); ++i) r.results.push_back(to_item(puts[i], ids[i], store_host));
-    reply(std::move(r));
+    StoredRange stored{puts.front().commit_log_offset, puts.back().commit_log_offset + puts.back().wrote_bytes};
+    finish(stored, std::move(r), std::move(reply));
   });
 }
 

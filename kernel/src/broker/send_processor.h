@@ -10,6 +10,7 @@
 #include <spdlog/logger.h>
 
 #include "broker/broker_core.h"
+#include "broker/plugin_services.h"
 #include "broker/topic_config_manager.h"
 #include "mq/broker_api.h"
 #include "mq/message_store.h"
@@ -24,16 +25,23 @@ int64_t properties_size(const Message& msg);
 class SendProcessor {
  public:
   SendProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
-                spdlog::logger& log);
+                const BrokerPlugins& plugins, spdlog::logger& log);
   void process(SendRequest request, Reply<SendResponse> reply);
 
  private:
   Result<TopicConfig> resolve_topic(const std::string& topic);
   QueueId next_queue(const std::string& topic, int32_t write_queue_nums);
+  // Refuses what needs a plugin that is not loaded (transaction types, delays).
+  Status check_plugins(const SendRequest& request) const;
+  // Runs the before-store hooks over every message; a batch must keep one topic and queue.
+  Status run_before_store(std::vector<StoredMessage>& msgs) const;
+  // Replies through the after-store hooks (in order) once the store answered OK.
+  void finish(StoredRange stored, SendResponse response, Reply<SendResponse> reply) const;
 
   const BrokerSettings& settings_;
   MessageStore& store_;
   TopicConfigManager& topics_;
+  const BrokerPlugins& plugins_;
   spdlog::logger& log_;
   std::mutex rr_mu_;
   std::unordered_map<std::string, uint32_t> round_robin_;  // guarded by rr_mu_

@@ -56,4 +56,11 @@ TopicConfig TopicConfigManager::create_if_absent(const std::string& topic, int32
   });
 }
 
+Result<TopicConfig> TopicConfigManager::ensure(const TopicConfig& wanted) {
+  if (auto found = find(wanted.topic_name)) return *found;
+  if (Status st = create_or_update(wanted); !st) return st;
+  if (auto found = find(wanted.topic_name)) return *found;
+  return Status::system("topic '" + wanted.topic_name + "' was removed while being created; retry");
+}
+
 }  // namespace mq::kernel

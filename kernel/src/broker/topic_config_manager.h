@@ -52,6 +52,8 @@ class TopicConfigManager {
   Status create_or_update(const TopicConfig& config) { return table_.create_or_update(config); }
   // Returns the topic, creating it with `queue_nums` read/write queues when absent.
   TopicConfig create_if_absent(const std::string& topic, int32_t queue_nums);
+  // Returns the topic, creating it as `wanted` (validated) when absent.
+  Result<TopicConfig> ensure(const TopicConfig& wanted);
   // Removes the topic; false when it did not exist.
   bool remove(const std::string& topic) { return table_.remove(topic); }
   std::vector<TopicConfig> all() const { return table_.all(); }  // sorted by name

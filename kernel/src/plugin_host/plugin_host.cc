@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <set>
+#include <string_view>
 
 #include "plugin_host/dependency_order.h"
 
@@ -21,7 +22,9 @@ std::vector<std::string> name_list(const char* const* names) {
 
 PluginHost::PluginHost(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
 
-PluginHost::~PluginHost() { shutdown(); }
+PluginHost::~PluginHost() {
+  shutdown();
+}
 
 Status PluginHost::load(const std::string& dir, const std::vector<std::string>& names) {
   std::set<std::string> seen;
@@ -101,7 +104,7 @@ void PluginHost::adopt_options(const po::variables_map& options) {
   options_ = std::make_unique<po::variables_map>(options);
 }
 
-Status PluginHost::start(HostContext& host) {
+Status PluginHost::start(HostContext& host, const std::function<Status()>& after_init) {
   for (size_t i : order_) {
     Loaded& p = plugins_[i];
     try {
@@ -114,6 +117,12 @@ Status PluginHost::start(HostContext& host) {
     }
   }
   for (const char* phase : {"configure", "init", "start"}) {
+    if (std::string_view(phase) == "start" && after_init) {
+      if (Status s = after_init(); !s) {
+        log_->error("{}", s.message());
+        return s;
+      }
+    }
     for (size_t i : order_) {
       if (Status s = run_phase(phase, plugins_[i], host); !s) {
         log_->error("{}", s.message());

@@ -2,6 +2,7 @@
 // (configure -> init -> start in dependency order, stop in reverse, destroy, unload).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,9 +45,11 @@ class PluginHost {
   void adopt_options(const boost::program_options::variables_map& options);
   const boost::program_options::variables_map& options() const { return *options_; }
 
-  // Creates every plugin, then configure / init / start each in dependency order. On a
-  // failure the started plugins are stopped in reverse and the error names the plugin.
-  Status start(HostContext& host);
+  // Creates every plugin, then configure / init / start each in dependency order, calling
+  // `after_init` (if any) between the last init() and the first start(): the registry is
+  // complete then. On a failure the started plugins are stopped in reverse and the error
+  // names the plugin.
+  Status start(HostContext& host, const std::function<Status()>& after_init = {});
 
   // Stops started plugins in reverse order; idempotent. Objects and libraries stay.
   void stop();

@@ -41,14 +41,11 @@ inline constexpr int kBody = 88;
 inline constexpr int kTail = 64;
 }  // namespace pos
 
-// Transaction type bits of sys_flag (MessageSysFlag): PREPARED and ROLLBACK records get
-// no consume-queue unit and queue offset 0.
-inline constexpr int32_t kTransactionTypeMask = 0xC;
-inline constexpr int32_t kTransactionPrepared = 0x4;
-inline constexpr int32_t kTransactionRollback = 0xC;
+// PREPARED and ROLLBACK records (mq/message.h transaction types) get no consume-queue
+// unit and queue offset 0.
 inline bool consumes_queue_offset(int32_t sys_flag) {
   int32_t t = sys_flag & kTransactionTypeMask;
-  return t != kTransactionPrepared && t != kTransactionRollback;
+  return t != kTransactionPreparedType && t != kTransactionRollbackType;
 }
 
 // Returns the record size for `msg`, or MESSAGE_ILLEGAL naming what is wrong (topic,

@@ -296,6 +296,55 @@ struct ProducerConnectionResponse {
   3: list<ConnectionInfo> connections
 }
 
+// ---- added for retry, delay and transactions (served by the schedule and transaction
+// plugins; without them the broker answers 25 REQUEST_CODE_NOT_SUPPORTED) ----
+
+// RocketMQ CONSUMER_SEND_MSG_BACK: the consumer failed this message; the broker stores it
+// in %RETRY%<group> with a delay, or in %DLQ%<group> past the maximum.
+struct ConsumerSendBackRequest {
+  1: string consumerGroup
+  2: i64 commitLogOffset               // the failed message's record (its offsetMsgId)
+  3: string originMsgId                // the client id (UNIQ_KEY) the listener saw
+  4: string originTopic                // the topic the listener saw
+  5: i32 delayLevel = 0                // 0: broker picks 3 + reconsumeTimes; -1: straight to the DLQ
+  6: i32 maxReconsumeTimes = -1        // -1: the group's retryMaxTimes
+}
+
+struct CancelScheduledRequest {
+  1: string topic                      // the topic the message was sent to
+  2: string msgId                      // its client id (UNIQ_KEY)
+}
+
+// RocketMQ END_TRANSACTION.
+struct EndTransactionRequest {
+  1: string producerGroup
+  2: i64 commitLogOffset               // of the half message (from the send's offsetMsgId)
+  3: i64 tranStateTableOffset          // queue offset of the half message (from the send)
+  4: string msgId                      // client id (UNIQ_KEY)
+  5: string transactionId
+  6: i32 commitOrRollback              // 8 COMMIT, 12 ROLLBACK, 0 UNKNOWN
+  7: bool fromTransactionCheck = false
+}
+
+// Check-back as a long poll: the producer asks for the checks due to its group.
+struct TransactionCheckPollRequest {
+  1: string producerGroup
+  2: string clientId
+  3: i32 maxChecks = 32
+  4: i64 timeoutMs = 15000             // answered at once when checks are due
+}
+
+struct TransactionCheck {
+  1: MessageExt message                // the half as sent (real topic); offsets are the half's
+  2: string transactionId
+}
+
+struct TransactionCheckPollResponse {
+  1: i32 code
+  2: string remark
+  3: list<TransactionCheck> checks
+}
+
 service BrokerService {
   SendResponse send(1: SendRequest request)
   oneway void sendOneway(1: SendRequest request)
@@ -325,6 +374,10 @@ service BrokerService {
   ResetOffsetResponse resetOffsetByTimestamp(1: ResetOffsetRequest request)
   ConsumerConnectionResponse getConsumerConnectionList(1: string consumerGroup)
   ProducerConnectionResponse getProducerConnectionList(1: string producerGroup)
+  BaseResponse consumerSendMsgBack(1: ConsumerSendBackRequest request)
+  BaseResponse cancelScheduledMessage(1: CancelScheduledRequest request)
+  BaseResponse endTransaction(1: EndTransactionRequest request)
+  TransactionCheckPollResponse pollTransactionChecks(1: TransactionCheckPollRequest request)
 }
 
 struct RegisterBrokerRequest {

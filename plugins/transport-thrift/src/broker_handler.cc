@@ -28,9 +28,8 @@ void BrokerHandler::send(std::function<void(const wire::SendResponse&)> cob, con
   auto done = make_completion(std::move(cob), "send", logger_);
   guarded(done, [&] {
     if (Status st = check_client_version(request, "send"); !st.is_ok()) return done->fail(st);
-    api_.send(to_kernel(request), [done](mq::SendResponse response) {
-      done->complete_with([&] { return to_wire(response); });
-    });
+    api_.send(to_kernel(request),
+              [done](mq::SendResponse response) { done->complete_with([&] { return to_wire(response); }); });
   });
 }
 
@@ -55,9 +54,8 @@ void BrokerHandler::pull(std::function<void(const wire::PullResponse&)> cob, con
   auto done = make_completion(std::move(cob), "pull", logger_);
   guarded(done, [&] {
     if (Status st = check_client_version(request, "pull"); !st.is_ok()) return done->fail(st);
-    api_.pull(to_kernel(request), [done](mq::PullResponse response) {
-      done->complete_with([&] { return to_wire(response); });
-    });
+    api_.pull(to_kernel(request),
+              [done](mq::PullResponse response) { done->complete_with([&] { return to_wire(response); }); });
   });
 }
 
@@ -107,8 +105,7 @@ void BrokerHandler::heartbeat(std::function<void(const wire::BaseResponse&)> cob
   });
 }
 
-void BrokerHandler::unregisterClient(std::function<void(const wire::BaseResponse&)> cob,
-                                     const std::string& client_id) {
+void BrokerHandler::unregisterClient(std::function<void(const wire::BaseResponse&)> cob, const std::string& client_id) {
   auto done = make_completion(std::move(cob), "unregisterClient", logger_);
   guarded(done, [&] { done->complete(status_response<wire::BaseResponse>(api_.unregister_client(client_id))); });
 }
@@ -195,10 +192,9 @@ void BrokerHandler::waitConsumerGroupChange(std::function<void(const wire::Consu
                                             const wire::ConsumerGroupChangeRequest& request) {
   auto done = make_completion(std::move(cob), "waitConsumerGroupChange", logger_);
   guarded(done, [&] {
-    api_.wait_consumer_group_change(request.consumerGroup, request.clientId, request.knownVersion, request.timeoutMs,
-                                    [done](ConsumerGroupChange change) {
-                                      done->complete_with([&] { return to_wire(change); });
-                                    });
+    api_.wait_consumer_group_change(
+        request.consumerGroup, request.clientId, request.knownVersion, request.timeoutMs,
+        [done](ConsumerGroupChange change) { done->complete_with([&] { return to_wire(change); }); });
   });
 }
 
@@ -281,6 +277,47 @@ void BrokerHandler::getProducerConnectionList(std::function<void(const wire::Pro
       for (const auto& c : *connections) out.connections.push_back(to_wire(c));
     }
     done->complete(out);
+  });
+}
+
+// The plugin-served calls complete from the plugin's thread; the request is moved into
+// the kernel call, so nothing here outlives the handler frame.
+void BrokerHandler::consumerSendMsgBack(std::function<void(const wire::BaseResponse&)> cob,
+                                        const wire::ConsumerSendBackRequest& request) {
+  auto done = make_completion(std::move(cob), "consumerSendMsgBack", logger_);
+  guarded(done, [&] {
+    api_.consumer_send_back(to_kernel(request), [done](Status st) {
+      done->complete_with([&] { return status_response<wire::BaseResponse>(st); });
+    });
+  });
+}
+
+void BrokerHandler::cancelScheduledMessage(std::function<void(const wire::BaseResponse&)> cob,
+                                           const wire::CancelScheduledRequest& request) {
+  auto done = make_completion(std::move(cob), "cancelScheduledMessage", logger_);
+  guarded(done, [&] {
+    api_.cancel_scheduled(request.topic, request.msgId, [done](Status st) {
+      done->complete_with([&] { return status_response<wire::BaseResponse>(st); });
+    });
+  });
+}
+
+void BrokerHandler::endTransaction(std::function<void(const wire::BaseResponse&)> cob,
+                                   const wire::EndTransactionRequest& request) {
+  auto done = make_completion(std::move(cob), "endTransaction", logger_);
+  guarded(done, [&] {
+    api_.end_transaction(to_kernel(request), [done](Status st) {
+      done->complete_with([&] { return status_response<wire::BaseResponse>(st); });
+    });
+  });
+}
+
+void BrokerHandler::pollTransactionChecks(std::function<void(const wire::TransactionCheckPollResponse&)> cob,
+                                          const wire::TransactionCheckPollRequest& request) {
+  auto done = make_completion(std::move(cob), "pollTransactionChecks", logger_);
+  guarded(done, [&] {
+    api_.poll_transaction_checks(
+        to_kernel(request), [done](TransactionChecks checks) { done->complete_with([&] { return to_wire(checks); }); });
   });
 }
 

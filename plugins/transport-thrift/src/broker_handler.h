@@ -56,6 +56,14 @@ class BrokerHandler final : public wire::BrokerServiceCobSvIf {
                               const wire::ResetOffsetRequest& request) override;
   void getConsumerConnectionList(std::function<void(const wire::ConsumerConnectionResponse&)> cob,
                                  const std::string& consumer_group) override;
+  void consumerSendMsgBack(std::function<void(const wire::BaseResponse&)> cob,
+                           const wire::ConsumerSendBackRequest& request) override;
+  void cancelScheduledMessage(std::function<void(const wire::BaseResponse&)> cob,
+                              const wire::CancelScheduledRequest& request) override;
+  void endTransaction(std::function<void(const wire::BaseResponse&)> cob,
+                      const wire::EndTransactionRequest& request) override;
+  void pollTransactionChecks(std::function<void(const wire::TransactionCheckPollResponse&)> cob,
+                             const wire::TransactionCheckPollRequest& request) override;
   void getProducerConnectionList(std::function<void(const wire::ProducerConnectionResponse&)> cob,
                                  const std::string& producer_group) override;
 

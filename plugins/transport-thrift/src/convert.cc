@@ -142,7 +142,9 @@ mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in) {
   return out;
 }
 
-mq::QueueRef to_kernel(const wire::QueueRef& in) { return mq::QueueRef{in.topic, in.queueId}; }
+mq::QueueRef to_kernel(const wire::QueueRef& in) {
+  return mq::QueueRef{in.topic, in.queueId};
+}
 
 std::vector<mq::QueueRef> to_kernel(const std::vector<wire::QueueRef>& in) {
   std::vector<mq::QueueRef> out;
@@ -251,6 +253,50 @@ wire::ConsumerGroupChangeResponse to_wire(const ConsumerGroupChange& in) {
   return out;
 }
 
+mq::ConsumerSendBack to_kernel(const wire::ConsumerSendBackRequest& in) {
+  mq::ConsumerSendBack out;
+  out.group = in.consumerGroup;
+  out.offset = CommitLogOffset(in.commitLogOffset);
+  out.origin_msg_id = in.originMsgId;
+  out.origin_topic = in.originTopic;
+  out.delay_level = in.delayLevel;
+  out.max_reconsume_times = in.maxReconsumeTimes;
+  return out;
+}
+
+mq::EndTransaction to_kernel(const wire::EndTransactionRequest& in) {
+  mq::EndTransaction out;
+  out.producer_group = in.producerGroup;
+  out.half_offset = CommitLogOffset(in.commitLogOffset);
+  out.half_queue_offset = QueueOffset(in.tranStateTableOffset);
+  out.msg_id = in.msgId;
+  out.transaction_id = in.transactionId;
+  out.commit_or_rollback = in.commitOrRollback;
+  out.from_transaction_check = in.fromTransactionCheck;
+  return out;
+}
+
+mq::TransactionCheckPoll to_kernel(const wire::TransactionCheckPollRequest& in) {
+  mq::TransactionCheckPoll out;
+  out.producer_group = in.producerGroup;
+  out.client_id = in.clientId;
+  out.max_checks = in.maxChecks;
+  out.timeout_ms = in.timeoutMs;
+  return out;
+}
+
+wire::TransactionCheckPollResponse to_wire(const TransactionChecks& in) {
+  auto out = status_response<wire::TransactionCheckPollResponse>(in.status);
+  out.checks.reserve(in.checks.size());
+  for (const auto& c : in.checks) {
+    wire::TransactionCheck check;
+    check.message = to_wire(c.message);
+    check.transactionId = c.transaction_id;
+    out.checks.push_back(std::move(check));
+  }
+  return out;
+}
+
 wire::SubscriptionGroupConfig to_wire(const mq::SubscriptionGroupConfig& in) {
   wire::SubscriptionGroupConfig out;
   out.groupName = in.group_name;
@@ -345,7 +391,9 @@ wire::ClusterInfoResponse to_wire(const ClusterInfo& in) {
   return out;
 }
 
-std::string_view to_wire(ConsumeType value) { return value == ConsumeType::kPull ? "PULL" : "PUSH"; }
+std::string_view to_wire(ConsumeType value) {
+  return value == ConsumeType::kPull ? "PULL" : "PUSH";
+}
 
 std::string_view to_wire(MessageModel value) {
   return value == MessageModel::kBroadcasting ? "BROADCASTING" : "CLUSTERING";
@@ -353,9 +401,12 @@ std::string_view to_wire(MessageModel value) {
 
 std::string_view to_wire(ConsumeFromWhere value) {
   switch (value) {
-    case ConsumeFromWhere::kFirstOffset: return "CONSUME_FROM_FIRST_OFFSET";
-    case ConsumeFromWhere::kTimestamp: return "CONSUME_FROM_TIMESTAMP";
-    case ConsumeFromWhere::kLastOffset: break;
+    case ConsumeFromWhere::kFirstOffset:
+      return "CONSUME_FROM_FIRST_OFFSET";
+    case ConsumeFromWhere::kTimestamp:
+      return "CONSUME_FROM_TIMESTAMP";
+    case ConsumeFromWhere::kLastOffset:
+      break;
   }
   return "CONSUME_FROM_LAST_OFFSET";
 }

@@ -46,6 +46,9 @@ mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in);  // client_add
 mq::QueueRef to_kernel(const wire::QueueRef& in);
 std::vector<mq::QueueRef> to_kernel(const std::vector<wire::QueueRef>& in);
 mq::SubscriptionGroupConfig to_kernel(const wire::SubscriptionGroupConfig& in);
+mq::ConsumerSendBack to_kernel(const wire::ConsumerSendBackRequest& in);
+mq::EndTransaction to_kernel(const wire::EndTransactionRequest& in);
+mq::TransactionCheckPoll to_kernel(const wire::TransactionCheckPollRequest& in);
 
 // ---- broker: replies (kernel -> wire) ----
 wire::MessageExt to_wire(const StoredMessage& in);
@@ -59,6 +62,7 @@ wire::ConsumerGroupChangeResponse to_wire(const ConsumerGroupChange& in);  // co
 wire::SubscriptionGroupConfig to_wire(const mq::SubscriptionGroupConfig& in);
 wire::ConnectionInfo to_wire(const mq::ConnectionInfo& in);
 wire::SubscriptionData to_wire(const mq::SubscriptionData& in);
+wire::TransactionCheckPollResponse to_wire(const TransactionChecks& in);  // code/remark from in.status
 // Fills everything but code/remark.
 void fill_wire(const ConsumerConnection& in, wire::ConsumerConnectionResponse& out);
 

@@ -49,6 +49,10 @@ class FakeBrokerApi final : public BrokerApi {
       on_reset_offset_by_timestamp;
   std::function<Result<ConsumerConnection>(const std::string&)> on_consumer_connection;
   std::function<Result<std::vector<ConnectionInfo>>(const std::string&)> on_producer_connection;
+  std::function<void(ConsumerSendBack, Reply<Status>)> on_consumer_send_back;
+  std::function<void(std::string, std::string, Reply<Status>)> on_cancel_scheduled;
+  std::function<void(EndTransaction, Reply<Status>)> on_end_transaction;
+  std::function<void(TransactionCheckPoll, Reply<TransactionChecks>)> on_poll_transaction_checks;
 
   void send(SendRequest request, Reply<SendResponse> reply) override {
     call_hook(on_send, "send", std::move(request), std::move(reply));
@@ -122,6 +126,18 @@ class FakeBrokerApi final : public BrokerApi {
   }
   Result<std::vector<ConnectionInfo>> producer_connection(const std::string& group) override {
     return call_hook(on_producer_connection, "producer_connection", group);
+  }
+  void consumer_send_back(ConsumerSendBack request, Reply<Status> reply) override {
+    call_hook(on_consumer_send_back, "consumer_send_back", std::move(request), std::move(reply));
+  }
+  void cancel_scheduled(std::string topic, std::string msg_id, Reply<Status> reply) override {
+    call_hook(on_cancel_scheduled, "cancel_scheduled", std::move(topic), std::move(msg_id), std::move(reply));
+  }
+  void end_transaction(EndTransaction request, Reply<Status> reply) override {
+    call_hook(on_end_transaction, "end_transaction", std::move(request), std::move(reply));
+  }
+  void poll_transaction_checks(TransactionCheckPoll request, Reply<TransactionChecks> reply) override {
+    call_hook(on_poll_transaction_checks, "poll_transaction_checks", std::move(request), std::move(reply));
   }
 };
 

@@ -1,0 +1,59 @@
+// HookCollector and BrokerContextProxy: the kernel side of the put pipeline and broker context.
+#include "broker/plugin_services.h"
+
+#include <mutex>
+
+namespace mq::kernel {
+
+void HookCollector::add_before_store(std::shared_ptr<BeforeStoreHook> hook) {
+  if (hook) before_.push_back(std::move(hook));
+}
+
+void HookCollector::add_after_store(std::shared_ptr<AfterStoreHook> hook) {
+  if (hook) after_.push_back(std::move(hook));
+}
+
+BrokerPlugins HookCollector::snapshot(const ServiceRegistry& registry) const {
+  BrokerPlugins out;
+  out.before_store = before_;
+  out.after_store = after_;
+  out.schedule = registry.find<ScheduleService>();
+  out.transaction = registry.find<TransactionService>();
+  return out;
+}
+
+void BrokerContextProxy::bind(BrokerContext* target) {
+  std::unique_lock lock(mu_);
+  target_ = target;
+}
+
+std::optional<TopicConfig> BrokerContextProxy::find_topic(const std::string& topic) {
+  std::shared_lock lock(mu_);
+  return target_ ? target_->find_topic(topic) : std::nullopt;
+}
+
+Result<TopicConfig> BrokerContextProxy::ensure_topic(const TopicConfig& wanted) {
+  std::shared_lock lock(mu_);
+  if (!target_)
+    return Status(Code::kServiceNotAvailable,
+                  "broker core is not running; topic '" + wanted.topic_name + "' cannot be created now");
+  return target_->ensure_topic(wanted);
+}
+
+std::optional<SubscriptionGroupConfig> BrokerContextProxy::find_subscription_group(const std::string& group) {
+  std::shared_lock lock(mu_);
+  return target_ ? target_->find_subscription_group(group) : std::nullopt;
+}
+
+bool BrokerContextProxy::producer_online(const std::string& group) {
+  std::shared_lock lock(mu_);
+  return target_ != nullptr && target_->producer_online(group);
+}
+
+Status provide_kernel_services(ServiceRegistry& registry, std::shared_ptr<HookCollector> hooks,
+                               std::shared_ptr<BrokerContextProxy> context) {
+  if (Status s = registry.provide<PutPipeline>(std::move(hooks), "kernel"); !s) return s;
+  return registry.provide<BrokerContext>(std::move(context), "kernel");
+}
+
+}  // namespace mq::kernel

@@ -1,0 +1,64 @@
+// The kernel services plugins reach through the registry (PutPipeline, BrokerContext) and
+// the plugin services the kernel dispatches to (ScheduleService, TransactionService).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "mq/broker_context.h"
+#include "mq/put_pipeline.h"
+#include "mq/schedule_service.h"
+#include "mq/service_registry.h"
+#include "mq/transaction_service.h"
+
+namespace mq::kernel {
+
+// What the broker core uses from plugins; empty members mean "plugin not loaded".
+// Filled once after every plugin's init() and read-only afterwards.
+struct BrokerPlugins {
+  std::vector<std::shared_ptr<BeforeStoreHook>> before_store;
+  std::vector<std::shared_ptr<AfterStoreHook>> after_store;
+  std::shared_ptr<ScheduleService> schedule;
+  std::shared_ptr<TransactionService> transaction;
+};
+
+// The kernel's PutPipeline: collects hooks during plugin init().
+// Threading: main thread only (plugin init), then snapshot() once.
+class HookCollector final : public PutPipeline {
+ public:
+  void add_before_store(std::shared_ptr<BeforeStoreHook> hook) override;
+  void add_after_store(std::shared_ptr<AfterStoreHook> hook) override;
+  // The hooks plus the schedule and transaction services found in `registry`.
+  BrokerPlugins snapshot(const ServiceRegistry& registry) const;
+
+ private:
+  std::vector<std::shared_ptr<BeforeStoreHook>> before_;
+  std::vector<std::shared_ptr<AfterStoreHook>> after_;
+};
+
+// The BrokerContext plugins get: forwards to the broker core while one is bound, and
+// answers SERVICE_NOT_AVAILABLE / nullopt / false otherwise (before start, after stop).
+// Threading: any thread; bind/unbind exclude in-flight calls.
+class BrokerContextProxy final : public BrokerContext {
+ public:
+  void bind(BrokerContext* target);
+  void unbind() { bind(nullptr); }
+
+  std::optional<TopicConfig> find_topic(const std::string& topic) override;
+  Result<TopicConfig> ensure_topic(const TopicConfig& wanted) override;
+  std::optional<SubscriptionGroupConfig> find_subscription_group(const std::string& group) override;
+  bool producer_online(const std::string& group) override;
+
+ private:
+  std::shared_mutex mu_;
+  BrokerContext* target_ = nullptr;  // guarded by mu_
+};
+
+// Registers the kernel-provided services (PutPipeline, BrokerContext) under provider "kernel".
+Status provide_kernel_services(ServiceRegistry& registry, std::shared_ptr<HookCollector> hooks,
+                               std::shared_ptr<BrokerContextProxy> context);
+
+}  // namespace mq::kernel
