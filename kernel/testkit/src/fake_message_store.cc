@@ -1,10 +1,10 @@
 // FakeMessageStore: in-memory store with a dispatcher thread (see the header).
-#include "support/fake_message_store.h"
+#include "mq/testkit/fake_message_store.h"
 
 #include <algorithm>
 #include <chrono>
 
-namespace mq::test {
+namespace mq::testkit {
 namespace {
 
 int64_t now_ms() {
@@ -169,8 +169,7 @@ GetResult FakeMessageStore::get(const GetRequest& request) {
     int64_t i = offset;
     for (; i < max && static_cast<int32_t>(r.messages.size()) < request.max_count; ++i) {
       const StoredMessage& m = q.msgs[static_cast<size_t>(i - q.base)];
-      if (request.filter &&
-          (!request.filter->match_tag_hash(tag_hash(m.tags())) || !request.filter->match_message(m)))
+      if (request.filter && (!request.filter->match_tag_hash(tag_hash(m.tags())) || !request.filter->match_message(m)))
         continue;
       if (!r.messages.empty() && bytes + m.store_size > request.max_bytes) break;
       bytes += m.store_size;
@@ -219,8 +218,7 @@ std::vector<StoredMessage> FakeMessageStore::query_by_key(const std::string& top
   std::lock_guard lock(mu_);
   for (auto it = by_offset_.rbegin(); it != by_offset_.rend() && static_cast<int32_t>(out.size()) < max_count; ++it) {
     const StoredMessage& m = it->second;
-    if (m.topic != topic || m.store_timestamp_ms < begin_ms || (end_ms >= 0 && m.store_timestamp_ms > end_ms))
-      continue;
+    if (m.topic != topic || m.store_timestamp_ms < begin_ms || (end_ms >= 0 && m.store_timestamp_ms > end_ms)) continue;
     bool match = m.property(prop::kUniqKey) == key;
     std::string_view keys = m.keys();
     while (!match && !keys.empty()) {
@@ -278,10 +276,9 @@ uint64_t FakeMessageStore::get_calls() const {
   return get_calls_;
 }
 
-
 std::optional<FakeMessageStore::GetCall> FakeMessageStore::last_get() const {
   std::lock_guard lock(mu_);
   return last_get_;
 }
 
-}  // namespace mq::test
+}  // namespace mq::testkit
