@@ -1,6 +1,11 @@
 # Build helpers: warnings, plugins (a static core + a loadable MODULE), and tests.
 
 add_library(mq_warnings INTERFACE)
+set_target_properties(mq_warnings PROPERTIES EXPORT_NAME warnings)
+
+# Where `cmake --install` puts the bundled plugins; default_plugin_dir() in
+# kernel/src/config/broker_options.cc finds them there relative to <prefix>/bin/mqbroker.
+set(MQ_INSTALL_PLUGINDIR lib/mq/plugins)
 target_compile_options(mq_warnings INTERFACE -Wall -Wextra $<$<BOOL:${MQ_WERROR}>:-Werror>)
 
 # mq_add_plugin(NAME storage-mmap CORE_SOURCES a.cc b.cc ENTRY_SOURCE plugin.cc [LIBS ...])
@@ -17,9 +22,10 @@ function(mq_add_plugin)
   target_link_libraries(${P_NAME} PRIVATE ${core} mq_warnings)
   set_target_properties(${P_NAME} PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${MQ_PLUGIN_OUTPUT_DIR})
   target_link_options(${P_NAME} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL)
+  install(TARGETS ${P_NAME} LIBRARY DESTINATION ${MQ_INSTALL_PLUGINDIR})
 endfunction()
 
-# mq_add_test(NAME x SOURCES a.cc LIBS ... [LABELS ...] [TIMEOUT s])
+# mq_add_test(NAME x SOURCES a.cc LIBS ... [LABELS one-label] [TIMEOUT s])
 # A GoogleTest executable; each TEST becomes a CTest entry.
 function(mq_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
@@ -31,6 +37,12 @@ function(mq_add_test)
   endif()
   if(NOT T_LABELS)
     set(T_LABELS unit)  # an empty value would shift the PROPERTIES pairs below
+  endif()
+  # gtest_discover_tests (CMake 3.25, PRE_TEST) flattens a list value into the PROPERTIES
+  # pairs, which silently drops MQ_BUILD_DIR: allow exactly one label.
+  list(LENGTH T_LABELS label_count)
+  if(label_count GREATER 1)
+    message(FATAL_ERROR "mq_add_test(${T_NAME}): LABELS '${T_LABELS}' has ${label_count} labels; give exactly one")
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST
     PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"

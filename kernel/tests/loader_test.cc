@@ -75,6 +75,19 @@ TEST_F(LoaderTest, RefusesOtherPluginApiVersionNamingBothNumbers) {
                                      std::to_string(kPluginApiVersion + 1) + ", kernel expects " +
                                      std::to_string(kPluginApiVersion)));
   EXPECT_FALSE(is_mapped(plugin_path("tp-bad-version")));
+  // Refused before anything was made from it: no configure/create/destroy, only the unload.
+  EXPECT_THAT(events_.lines(), ElementsAre("tp-bad-version unloaded"));
+}
+
+TEST_F(LoaderTest, SearchesEveryPluginDirInOrder) {
+  TempDir other;
+  std::filesystem::copy_file(plugin_path("tp-beta"), other.file("tp-beta.so"));
+  // tp-beta from the first directory, tp-alpha (its provider) from the second.
+  ASSERT_TRUE(load("plugins=tp-alpha,tp-beta\n", {}, other.path() + ":" + test_plugin_dir()));
+  Status s = load("plugins=tp-nowhere\n", {}, other.path() + ":" + test_plugin_dir());
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.message(), HasSubstr("file " + other.file("tp-nowhere.so") + " not found (also looked in " +
+                                     test_plugin_dir()));
 }
 
 TEST_F(LoaderTest, RefusesOtherBuildSignatureShowingBoth) {

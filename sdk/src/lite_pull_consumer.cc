@@ -19,6 +19,7 @@
 #include "mq_constants.h"
 #include "name_server_list.h"
 #include "pull_ops.h"
+#include "replica_selector.h"
 #include "route_cache.h"
 #include "scheduler.h"
 #include "topic_route.h"
@@ -59,6 +60,7 @@ class LitePullConsumer::Impl {
   std::unique_ptr<Scheduler> scheduler_;
   std::map<std::string, TagFilter> filters_;  // topic -> filter (subscribe mode); read-only after start
   LitePullOffsets offsets_;
+  ReplicaSelector replicas_;
   std::mutex poll_mu_;  // one poll at a time
   size_t next_queue_ = 0;
   std::atomic<int64_t> last_commit_ms_{0};
@@ -124,12 +126,18 @@ class LitePullConsumer::Impl {
     return Status::ok();
   }
 
+  // Every broker of the subscribed topics, masters and slaves (a slave serves reads while
+  // its master is away, so it must know the group's members too).
   std::set<std::string> broker_addresses() {
     std::set<std::string> out;
     for (const auto& [topic, filter] : filters_) {
       wire::TopicRouteResponse route;
       if (!routes_->route(topic, &route)) continue;
-      for (const auto& [name, addr] : master_addresses(route)) out.insert(addr);
+      for (const auto& broker : route.brokers) {
+        for (const auto& [id, addr] : broker.brokerAddrs) {
+          if (!addr.empty()) out.insert(addr);
+        }
+      }
     }
     return out;
   }
@@ -162,9 +170,12 @@ class LitePullConsumer::Impl {
       wire::TopicRouteResponse route;
       if (!routes_->route(topic, &route)) return;  // keep the assignment until routes are known
       std::set<std::string> ids;
-      for (const auto& [name, addr] : master_addresses(route)) {
+      for (const auto& broker : route.brokers) {  // each group's master, or a slave while it is away
+        const std::string addr = replicas_.offset_target(group_addresses(route, broker.brokerName)).addr;
+        if (addr.empty()) continue;
         wire::ConsumerListResponse r;
         Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerList(r, group_); });
+        replicas_.on_result(addr, s);
         if (s && r.code == code::kSuccess) ids.insert(r.consumerIds.begin(), r.consumerIds.end());
       }
       if (ids.empty()) return;
@@ -181,22 +192,29 @@ class LitePullConsumer::Impl {
     auto removed = offsets_.assign(queues);
     for (const auto& q : removed) {  // hand the queue over with its latest offset
       auto it = pending.find(q);
-      if (it != pending.end() && running()) {
-        std::string addr = routes_->master_address(q.topic, q.broker_name);
-        if (!addr.empty()) (void)commit_queue_offset(*client_, addr, group_, q, it->second);
-      }
+      if (it != pending.end() && running()) (void)commit_one(q, it->second);
     }
   }
 
+  // Commits to the group's master; while it is unreachable to a slave (which keeps it for a
+  // restart during the outage). Returns true only when the master stored it.
+  bool commit_one(const MessageQueue& q, int64_t offset, Status* status = nullptr) {
+    ReplicaTarget target = replicas_.offset_target(routes_->group_addresses(q.topic, q.broker_name));
+    Status s = target.empty() ? Status(code::kNoRoute, "no broker address for " + q.to_string())
+                              : commit_queue_offset(*client_, target.addr, group_, q, offset);
+    replicas_.on_result(target.addr, s);
+    if (status != nullptr) *status = s;
+    return s && target.is_master();
+  }
+
+  // Offsets committed only to a slave stay pending (re-sent every commit until the master has them).
   Status commit() {
     Status first;
     for (const auto& [q, offset] : offsets_.to_commit()) {
-      std::string addr = routes_->master_address(q.topic, q.broker_name);
-      Status s = addr.empty() ? Status(code::kNoRoute, "no master address for " + q.to_string())
-                              : commit_queue_offset(*client_, addr, group_, q, offset);
-      if (s) {
+      Status s;
+      if (commit_one(q, offset, &s)) {
         offsets_.mark_committed(q, offset);
-      } else if (first) {
+      } else if (first && !s) {
         first = s;
       }
     }
@@ -206,8 +224,10 @@ class LitePullConsumer::Impl {
 
   // The offset a queue starts at: the committed one, else consumeFromWhere.
   int64_t start_offset(const MessageQueue& q, const std::string& addr) {
+    if (addr.empty()) return -1;
     Status s;
     int64_t committed = committed_offset(*client_, addr, group_, q, &s);
+    replicas_.on_result(addr, s);
     if (!s) return -1;
     if (committed >= 0) return committed;
     switch (from_where_) {
@@ -238,20 +258,29 @@ class LitePullConsumer::Impl {
       std::vector<MessageQueue> queues = offsets_.queues();
       for (size_t i = 0; i < queues.size() && out.size() < static_cast<size_t>(batch_size_); ++i) {
         const MessageQueue& q = queues[(next_queue_ + i) % queues.size()];
-        std::string addr = routes_->master_address(q.topic, q.broker_name);
-        if (addr.empty()) continue;
+        // The master, a suggested slave, or a slave while the master is unreachable.
+        const ReplicaTarget target = replicas_.choose(q, routes_->group_addresses(q.topic, q.broker_name));
+        if (target.empty()) continue;
+        const std::string& addr = target.addr;
         int64_t offset = offsets_.next_pull(q);
         if (offset < 0) {
-          offset = start_offset(q, addr);
+          offset = start_offset(q, replicas_.offset_target(routes_->group_addresses(q.topic, q.broker_name)).addr);
           if (offset < 0) continue;
           offsets_.set_next_pull(q, offset);
         }
+        int64_t suggested = 0;
         PullResult r = pull_queue(*client_, addr, group_, q, filter_of(q.topic), offset,
-                                  batch_size_ - static_cast<int>(out.size()), 0);
+                                  batch_size_ - static_cast<int>(out.size()), 0, &suggested);
+        replicas_.on_result(addr, Status(r.code, r.remark));
         if (r.status == PullResult::PullStatus::kError) {
-          client_log().debug("lite pull consumer {}: pull {} failed: {}", group_, q.to_string(), r.remark);
+          client_log().debug("lite pull consumer {}: pull {} from {} failed: {}", group_, q.to_string(), addr,
+                             r.remark);
           continue;
         }
+        replicas_.on_suggestion(q, suggested);
+        // A slave that had not replicated up to the offset answers "moved" backwards: wait.
+        if (!target.is_master() && r.status == PullResult::PullStatus::kOffsetIllegal && r.next_begin_offset < offset)
+          continue;
         if (r.next_begin_offset >= 0 && offsets_.contains(q)) offsets_.set_next_pull(q, r.next_begin_offset);
         if (!r.messages.empty()) {
           offsets_.on_returned(q, r.messages.back().queue_offset());

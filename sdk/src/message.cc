@@ -1,6 +1,8 @@
 // Message / MessageExt / MessageQueue: pimpl value types.
 #include "mq/client/message.h"
 
+#include <charconv>
+
 namespace mq::client {
 
 struct Message::Impl {
@@ -45,6 +47,22 @@ int32_t Message::flag() const { return impl_->flag; }
 void Message::set_flag(int32_t flag) { impl_->flag = flag; }
 const std::string& Message::body() const { return impl_->body; }
 void Message::set_body(std::string body) { impl_->body = std::move(body); }
+
+void Message::set_delay_time_level(int32_t level) {
+  if (level <= 0) {
+    clear_property(property::kDelayTimeLevel);
+  } else {
+    set_property(property::kDelayTimeLevel, std::to_string(level));
+  }
+}
+int32_t Message::delay_time_level() const {
+  const std::string value = property(property::kDelayTimeLevel);
+  int32_t level = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), level);
+  return ec == std::errc() && end == value.data() + value.size() ? level : 0;
+}
+void Message::set_deliver_time_ms(int64_t epoch_ms) { set_property(property::kTimerDeliverMs, std::to_string(epoch_ms)); }
+void Message::set_delay_ms(int64_t ms) { set_property(property::kTimerDelayMs, std::to_string(ms)); }
 
 std::string Message::property(const std::string& name) const {
   auto it = impl_->properties.find(name);

@@ -65,6 +65,14 @@ void OrderlyBuffer::rollback() {
   consuming_.clear();
 }
 
+void OrderlyBuffer::retry_later(const std::vector<int64_t>& gone) {
+  std::lock_guard lock(mu_);
+  for (int64_t offset : gone) consuming_.erase(offset);
+  for (auto& [offset, m] : consuming_) m.set_reconsume_times(m.reconsume_times() + 1);
+  buffered_.merge(consuming_);
+  consuming_.clear();
+}
+
 size_t OrderlyBuffer::size() const {
   std::lock_guard lock(mu_);
   return buffered_.size();

@@ -42,6 +42,9 @@ class OrderlyBuffer {
   std::vector<int64_t> commit();
   // The consuming batch must be retried: it becomes the next batch again.
   void rollback();
+  // The consuming batch failed: the messages at `gone` (sent to the DLQ or skipped) are
+  // forgotten, the others count one more reconsume and become the next batch again.
+  void retry_later(const std::vector<int64_t>& gone);
   size_t size() const;  // buffered, not counting the consuming batch
   bool consuming() const;
 

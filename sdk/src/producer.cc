@@ -397,6 +397,30 @@ class Producer::Impl {
                                 CallRetry::kNever);
   }
 
+  Status cancel_scheduled(const std::string& topic, const std::string& msg_id) {
+    if (!running()) return Status(code::kIllegalState, "producer " + group_ + " is not running; call start() first");
+    if (topic.empty() || msg_id.empty()) {
+      return Status(code::kIllegalArgument, "cancel_scheduled needs the topic and the message id of the send");
+    }
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(topic, false, &info); !s) return s;
+    std::set<std::string> addresses;
+    for (const auto& q : info->queues()) addresses.insert(info->broker_address(q.broker_name));
+    wire::CancelScheduledRequest request;
+    request.topic = topic;
+    request.msgId = msg_id;
+    Status result(code::kQueryNotFound, "no broker of " + topic + " holds message " + msg_id + " pending");
+    for (const auto& addr : addresses) {
+      if (addr.empty()) continue;
+      wire::BaseResponse response;
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.cancelScheduledMessage(response, request); });
+      if (s && response.code == code::kSuccess) return Status::ok();
+      if (s) s = Status(response.code, "cancelScheduledMessage on " + addr + ": " + response.remark);
+      if (s.code() != code::kQueryNotFound || result.code() == code::kQueryNotFound) result = s;
+    }
+    return result;
+  }
+
   void send_async(const Message& message, SendCallback callback) {
     std::shared_ptr<ThreadPool> pool;
     {
@@ -495,6 +519,9 @@ void Producer::send_async(const Message& message, SendCallback callback) {
   } catch (const std::exception& e) {
     client_log().error("send_async failed: {}", e.what());
   }
+}
+Status Producer::cancel_scheduled(const std::string& topic, const std::string& msg_id) {
+  return guarded_status("cancel_scheduled", [&] { return impl_->cancel_scheduled(topic, msg_id); });
 }
 Status Producer::send_oneway(const Message& message) {
   try {

@@ -2,12 +2,15 @@
 #include "mq/client/pull_consumer.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <mutex>
 
 #include "client_instance.h"
 #include "logging.h"
 #include "name_server_list.h"
 #include "pull_ops.h"
+#include "replica_selector.h"
 #include "route_cache.h"
 #include "topic_route.h"
 #include "guarded_call.h"
@@ -75,13 +78,81 @@ class PullConsumer::Impl {
                     : Status(code::kIllegalState, "pull consumer " + group_ + " is not running; call start() first");
   }
 
-  // Resolves mq's broker address; an error when the consumer is not running or the route is unknown.
+  // Resolves the broker for mq's offset calls: its master, or a slave while the master is
+  // down or gone (ReplicaSelector::offset_target). An error when the consumer is not running
+  // or the route is unknown.
   Status address(const MessageQueue& mq, std::string* out) {
     if (Status s = check(); !s) return s;
-    *out = routes_->master_address(mq.topic, mq.broker_name);
-    if (out->empty()) return Status(code::kNoRoute, "no master address for " + mq.to_string());
+    *out = replicas_.offset_target(routes_->group_addresses(mq.topic, mq.broker_name)).addr;
+    if (out->empty()) return Status(code::kNoRoute, "no broker address for " + mq.to_string());
     return Status::ok();
   }
+
+  // Runs an offset call fn(addr, &status) on the offset target and records its outcome (an
+  // unreachable broker is avoided for a while).
+  int64_t offset_call(const MessageQueue& mq, Status* status,
+                      const std::function<int64_t(const std::string&, Status*)>& fn) {
+    std::string addr;
+    Status s = address(mq, &addr);
+    int64_t value = s ? fn(addr, &s) : -1;
+    replicas_.on_result(addr, s);
+    if (status != nullptr) *status = s;
+    return value;
+  }
+
+  // Commits to the master; while it is unreachable, to a slave, and the offset is kept and
+  // re-sent to the master by the next commit or pull that reaches it.
+  Status commit(const MessageQueue& mq, int64_t offset) {
+    std::string addr;
+    if (Status s = address(mq, &addr); !s) return s;
+    Status s = commit_queue_offset(*client_, addr, group_, mq, offset);
+    replicas_.on_result(addr, s);
+    if (is_unreachable(s)) {  // the master just went away: once more, to the next choice (a slave)
+      std::string next;
+      if (address(mq, &next) && next != addr) {
+        addr = next;
+        s = commit_queue_offset(*client_, addr, group_, mq, offset);
+        replicas_.on_result(addr, s);
+      }
+    }
+    const bool on_master = s && routes_->master_address(mq.topic, mq.broker_name) == addr;
+    {
+      std::lock_guard lock(pending_mu_);
+      if (on_master) {
+        pending_master_.erase(mq);
+      } else if (s) {
+        pending_master_[mq] = offset;
+      }
+    }
+    if (on_master) flush_pending(mq.topic, mq.broker_name, addr);
+    return s;
+  }
+
+  // Re-sends offsets committed to a slave of broker_name while its master was away.
+  void flush_pending(const std::string& topic, const std::string& broker_name, const std::string& master_addr) {
+    std::map<MessageQueue, int64_t> due;
+    {
+      std::lock_guard lock(pending_mu_);
+      for (auto it = pending_master_.begin(); it != pending_master_.end();) {
+        if (it->first.topic == topic && it->first.broker_name == broker_name) {
+          due.insert(*it);
+          it = pending_master_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (const auto& [q, offset] : due) {
+      Status s = commit_queue_offset(*client_, master_addr, group_, q, offset);
+      if (!s) {
+        std::lock_guard lock(pending_mu_);
+        pending_master_.try_emplace(q, offset);
+      }
+    }
+  }
+
+  std::mutex pending_mu_;
+  std::map<MessageQueue, int64_t> pending_master_;  // committed to a slave only
 
   std::vector<MessageQueue> fetch_queues(const std::string& topic, Status* status) {
     Status s = check();
@@ -97,10 +168,36 @@ class PullConsumer::Impl {
     if (Status s = TagFilter::parse(expression, &filter); !s) return error_result(s);
     if (max_nums < 1) return error_result(Status(code::kIllegalArgument, "max_nums must be >= 1"));
     if (offset < 0) return error_result(Status(code::kIllegalArgument, "offset must be >= 0"));
-    std::string addr;
-    if (Status s = address(mq, &addr); !s) return error_result(s);
-    return pull_queue(*client_, addr, group_, mq, filter, offset, max_nums, suspend_ms);
+    if (Status s = check(); !s) return error_result(s);
+    // The master, a suggested slave, or a slave while the master is unreachable; a broker that
+    // refuses the connection is marked down and the pull goes once to the next choice.
+    PullResult result;
+    std::string tried;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ReplicaTarget target = replicas_.choose(mq, routes_->group_addresses(mq.topic, mq.broker_name));
+      if (target.empty()) return error_result(Status(code::kNoRoute, "no broker address for " + mq.to_string()));
+      if (target.addr == tried) break;
+      tried = target.addr;
+      int64_t suggested = 0;
+      result = pull_queue(*client_, target.addr, group_, mq, filter, offset, max_nums, suspend_ms, &suggested);
+      replicas_.on_result(target.addr, Status(result.code, result.remark));
+      if (is_unreachable(Status(result.code, result.remark))) continue;
+      replicas_.on_suggestion(mq, suggested);
+      if (target.is_master()) flush_pending(mq.topic, mq.broker_name, target.addr);
+      // A slave behind the consumer's offset (it had not replicated that far when the master
+      // went away) answers "offset moved" backwards: wait there instead of rewinding.
+      if (!target.is_master() && result.status == PullResult::PullStatus::kOffsetIllegal &&
+          result.next_begin_offset < offset) {
+        result.status = PullResult::PullStatus::kNoNewMsg;
+        result.code = code::kPullNotFound;
+        result.next_begin_offset = offset;
+      }
+      break;
+    }
+    return result;
   }
+
+  ReplicaSelector replicas_;
 };
 
 PullConsumer::PullConsumer(std::string group) : impl_(std::make_unique<Impl>(std::move(group))) {}
@@ -126,45 +223,31 @@ PullResult PullConsumer::pull_block_if_not_found(const MessageQueue& mq, const s
 }
 
 Status PullConsumer::update_consume_offset(const MessageQueue& mq, int64_t offset) {
-  std::string addr;
-  if (Status s = impl_->address(mq, &addr); !s) return s;
-  return commit_queue_offset(*impl_->client_, addr, impl_->group_, mq, offset);
+  return impl_->commit(mq, offset);
 }
 
 int64_t PullConsumer::fetch_consume_offset(const MessageQueue& mq, Status* status) {
-  std::string addr;
-  if (Status s = impl_->address(mq, &addr); !s) {
-    if (status != nullptr) *status = s;
-    return -1;
-  }
-  return committed_offset(*impl_->client_, addr, impl_->group_, mq, status);
+  return impl_->offset_call(mq, status, [&](const std::string& addr, Status* s) {
+    return committed_offset(*impl_->client_, addr, impl_->group_, mq, s);
+  });
 }
 
 int64_t PullConsumer::min_offset(const MessageQueue& mq, Status* status) {
-  std::string addr;
-  if (Status s = impl_->address(mq, &addr); !s) {
-    if (status != nullptr) *status = s;
-    return -1;
-  }
-  return queue_offset(*impl_->client_, addr, mq, OffsetKind::kMin, status);
+  return impl_->offset_call(mq, status, [&](const std::string& addr, Status* s) {
+    return queue_offset(*impl_->client_, addr, mq, OffsetKind::kMin, s);
+  });
 }
 
 int64_t PullConsumer::max_offset(const MessageQueue& mq, Status* status) {
-  std::string addr;
-  if (Status s = impl_->address(mq, &addr); !s) {
-    if (status != nullptr) *status = s;
-    return -1;
-  }
-  return queue_offset(*impl_->client_, addr, mq, OffsetKind::kMax, status);
+  return impl_->offset_call(mq, status, [&](const std::string& addr, Status* s) {
+    return queue_offset(*impl_->client_, addr, mq, OffsetKind::kMax, s);
+  });
 }
 
 int64_t PullConsumer::search_offset(const MessageQueue& mq, int64_t timestamp_ms, Status* status) {
-  std::string addr;
-  if (Status s = impl_->address(mq, &addr); !s) {
-    if (status != nullptr) *status = s;
-    return -1;
-  }
-  return search_queue_offset(*impl_->client_, addr, mq, timestamp_ms, status);
+  return impl_->offset_call(mq, status, [&](const std::string& addr, Status* s) {
+    return search_queue_offset(*impl_->client_, addr, mq, timestamp_ms, s);
+  });
 }
 
 }  // namespace mq::client

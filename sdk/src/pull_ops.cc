@@ -29,8 +29,9 @@ PullResult::PullStatus pull_status_from_code(int c, bool has_messages) {
 
 PullResult pull_queue(ClientInstance& client, const std::string& addr, const std::string& group,
                       const MessageQueue& mq, const TagFilter& filter, int64_t offset, int max_nums,
-                      int64_t suspend_ms) {
+                      int64_t suspend_ms, int64_t* suggested_broker_id) {
   PullResult result;
+  if (suggested_broker_id != nullptr) *suggested_broker_id = 0;
   if (addr.empty()) {
     result.code = code::kNoRoute;
     result.remark = "no master address for broker " + mq.broker_name;
@@ -53,6 +54,8 @@ PullResult pull_queue(ClientInstance& client, const std::string& addr, const std
     result.remark = s.remark();
     return result;
   }
+  if (suggested_broker_id != nullptr && response.__isset.suggestWhichBrokerId)
+    *suggested_broker_id = response.suggestWhichBrokerId;
   result.code = response.code;
   result.remark = response.remark;
   result.next_begin_offset = response.nextBeginOffset;

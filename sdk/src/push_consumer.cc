@@ -13,6 +13,10 @@
 // 20 s; a queue's messages go through its OrderlyBuffer, consumed by one task at a time
 // (QueueState::orderly_pending) under QueueState::consume_mu, which drop_queue also takes
 // before unlocking the queue on the broker.
+// Retry (clustering): failed messages are sent back to their broker (consumerSendMsgBack) from
+// the consume thread; a failed send-back falls back to local redelivery through the scheduler.
+// A consume timeout sweep on the scheduler sends back messages whose listener call is stuck;
+// QueueState::inflight decides, per message, whether the sweep or the consume thread owns it.
 // The assignment table (queues_) is changed only by the scheduler thread (and by start()
 // before the scheduler runs) and by shutdown() after the scheduler stopped.
 #include "mq/client/push_consumer.h"
@@ -29,6 +33,7 @@
 
 #include "allocate_strategy.h"
 #include "client_instance.h"
+#include "consume_retry.h"
 #include "group_watcher.h"
 #include "local_offset_store.h"
 #include "local_address.h"
@@ -39,6 +44,7 @@
 #include "orderly.h"
 #include "process_queue.h"
 #include "pull_channel.h"
+#include "replica_selector.h"
 #include "scheduler.h"
 #include "tag_filter.h"
 #include "thread_pool.h"
@@ -53,9 +59,10 @@ constexpr int64_t kPullBackoffMs = 1000;      // after a transport or broker err
 constexpr int64_t kFlowControlDelayMs = 50;   // while a queue holds too much
 constexpr int64_t kQuickEmptyPullMs = 100;    // an empty answer faster than this was not held
 constexpr int64_t kLockRenewMs = 20000;       // RocketMQ rebalance lock interval
-constexpr int64_t kSuspendRetryMs = 1000;     // SUSPEND_CURRENT_QUEUE_A_MOMENT
 constexpr int64_t kNotLockedDelayMs = 1000;   // orderly queue not (yet) locked
 constexpr int64_t kGroupWatchHoldMs = 30000;
+constexpr int kRetryRouteProbes = 20;         // quick route lookups for a new %RETRY% topic
+constexpr int64_t kSendBackLogEveryMs = 10000;  // failed send-back warnings, at most this often
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -97,6 +104,8 @@ struct QueueState {
   OrderlyBuffer orderly;
   std::timed_mutex consume_mu;              // held while the listener runs for this queue
   std::atomic<bool> orderly_pending{false};  // a consume task is queued or running
+  // Concurrent mode with a consume timeout: messages with the listener (see InFlightTable).
+  InFlightTable inflight;
 
   // Sleeps up to ms; false when asked to stop.
   bool sleep_ms(int64_t ms) {
@@ -136,7 +145,7 @@ class PushConsumer::Impl {
   std::string namesrv_addr_;
   std::map<std::string, std::string> subscriptions_;  // topic -> expression
   std::map<std::string, std::string> expression_types_;  // topic -> "TAG" | "SQL92"
-  MessageListener listener_;
+  MessageListenerWithContext listener_;
   OrderlyMessageListener orderly_listener_;
   AllocateStrategy strategy_ = AllocateStrategy::kAveragely;
   std::string offset_store_dir_;
@@ -154,7 +163,11 @@ class PushConsumer::Impl {
   int rebalance_ms_ = 20000;
   int persist_ms_ = 5000;
   int reconsume_delay_ms_ = 1000;
+  int max_reconsume_times_ = -1;  // see effective_max_reconsume_times()
+  int64_t consume_timeout_ms_ = 15 * 60 * 1000;
+  int suspend_ms_ = 1000;
   std::string client_id_;
+  std::string retry_topic_;  // %RETRY%<group> in clustering mode, else ""
 
   bool orderly() const { return static_cast<bool>(orderly_listener_); }
   bool broadcasting() const { return model_ == MessageModel::kBroadcasting; }
@@ -170,6 +183,12 @@ class PushConsumer::Impl {
       if (Status s = validate(); !s) return s;
       std::vector<std::string> name_servers;
       if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
+      if (!broadcasting()) {
+        // RocketMQ: clustering members consume their group's retry topic like any topic.
+        retry_topic_ = retry_topic_of(group_);
+        subscriptions_[retry_topic_] = "*";
+        expression_types_[retry_topic_] = "TAG";
+      }
       for (const auto& [topic, expression] : subscriptions_) {
         TagFilter filter;  // SQL92: the broker filters; the client keeps everything it receives
         if (!is_sql(topic)) {
@@ -208,6 +227,11 @@ class PushConsumer::Impl {
       return s;
     }
     rebalance();
+    if (!retry_topic_.empty() && !has_route(retry_topic_)) probe_retry_route(1);
+    if (consume_timeout_ms_ > 0 && !orderly() && !broadcasting()) {
+      const int64_t sweep_ms = std::clamp<int64_t>(consume_timeout_ms_ / 2, 100, 60000);
+      scheduler_->schedule_every(sweep_ms, sweep_ms, [this] { sweep_consume_timeouts(); });
+    }
     scheduler_->schedule_every(route_refresh_ms_, route_refresh_ms_, [this] { refresh_routes(); });
     scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { (void)send_heartbeat(); });
     scheduler_->schedule_every(rebalance_ms_, rebalance_ms_, [this] { rebalance(); });
@@ -286,7 +310,7 @@ class PushConsumer::Impl {
     }
     persist_offsets();
     if (orderly() && !broadcasting()) unlock_all();
-    for (const auto& addr : broker_addresses()) {
+    for (const auto& addr : all_broker_addresses()) {
       wire::BaseResponse response;
       Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
       if (!s) client_log().warn("consumer {}: unregisterClient on {} failed: {}", group_, addr, s.to_string());
@@ -327,13 +351,43 @@ class PushConsumer::Impl {
       wire::TopicRouteResponse route;
       Status s = client_->fetch_route(topic, &route);
       if (!s) {
-        client_log().warn("consumer {}: route of topic {} unavailable: {}", group_, topic, s.to_string());
+        // The broker creates %RETRY%<group> at our first heartbeat: no route before that is normal.
+        if (topic == retry_topic_) {
+          client_log().debug("consumer {}: route of retry topic {} unavailable: {}", group_, topic, s.to_string());
+        } else {
+          client_log().warn("consumer {}: route of topic {} unavailable: {}", group_, topic, s.to_string());
+        }
         continue;
       }
       std::lock_guard lock(routes_mu_);
       routes_[topic] = std::move(route);
     }
     if (watcher_ && !stopping_.load()) watcher_->set_brokers(broker_addresses());
+  }
+
+  bool has_route(const std::string& topic) {
+    std::lock_guard lock(routes_mu_);
+    return routes_.count(topic) != 0;
+  }
+
+  // The broker creates %RETRY%<group> at the first heartbeat and registers it with the name
+  // servers at once: look it up again shortly (attempt 1..kRetryRouteProbes) instead of
+  // waiting for the periodic route refresh, so early send-backs are consumed promptly.
+  void probe_retry_route(int attempt) {
+    scheduler_->schedule(200 * attempt, [this, attempt] {
+      if (stopping_.load()) return;
+      wire::TopicRouteResponse route;
+      if (client_->fetch_route(retry_topic_, &route)) {
+        {
+          std::lock_guard lock(routes_mu_);
+          routes_[retry_topic_] = std::move(route);
+        }
+        if (watcher_) watcher_->set_brokers(broker_addresses());
+        rebalance();
+      } else if (attempt < kRetryRouteProbes) {
+        probe_retry_route(attempt + 1);
+      }
+    });
   }
 
   bool route_of(const std::string& topic, wire::TopicRouteResponse* out) {
@@ -363,6 +417,30 @@ class PushConsumer::Impl {
     return out;
   }
 
+  // Masters and slaves: heartbeats reach slaves too, as they serve reads while a master is away.
+  std::set<std::string> all_broker_addresses() {
+    std::set<std::string> out;
+    std::lock_guard lock(routes_mu_);
+    for (const auto& [topic, route] : routes_) {
+      for (const auto& broker : route.brokers) {
+        for (const auto& [id, addr] : broker.brokerAddrs) {
+          if (!addr.empty()) out.insert(addr);
+        }
+      }
+    }
+    return out;
+  }
+
+  // The broker group broker_name (id -> address) from any subscribed topic's route.
+  std::map<int64_t, std::string> group_addresses_of(const std::string& broker_name) {
+    std::lock_guard lock(routes_mu_);
+    for (const auto& [topic, route] : routes_) {
+      auto addrs = group_addresses(route, broker_name);
+      if (!addrs.empty()) return addrs;
+    }
+    return {};
+  }
+
   // --- heartbeat --------------------------------------------------------------------------
 
   // Returns the first refusal (e.g. SUBSCRIPTION_PARSE_FAILED for a bad SQL92 filter).
@@ -384,9 +462,10 @@ class PushConsumer::Impl {
     }
     request.consumers.push_back(std::move(data));
     request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
-    for (const auto& addr : broker_addresses()) {
+    for (const auto& addr : all_broker_addresses()) {
       wire::BaseResponse response;
       Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.heartbeat(response, request); });
+      replicas_.on_result(addr, s);
       if (!s) {
         client_log().warn("consumer {}: heartbeat to {} failed: {}", group_, addr, s.to_string());
       } else if (response.code != code::kSuccess) {
@@ -416,9 +495,12 @@ class PushConsumer::Impl {
       }
       std::set<std::string> ids;
       bool answered = false;
-      for (const auto& [name, addr] : master_addresses(route)) {
+      for (const auto& broker : route.brokers) {  // each group's master, or a slave while it is away
+        const std::string addr = replicas_.offset_target(group_addresses(route, broker.brokerName)).addr;
+        if (addr.empty()) continue;
         wire::ConsumerListResponse response;
         Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerList(response, group_); });
+        replicas_.on_result(addr, s);
         if (!s || response.code != code::kSuccess) {
           client_log().warn("consumer {}: getConsumerList from {} failed: {}", group_, addr,
                             s ? Status(response.code, response.remark).to_string() : s.to_string());
@@ -626,7 +708,10 @@ class PushConsumer::Impl {
       local_table_[queue] = offset;
       return true;
     }
-    std::string addr = master_address(queue.broker_name);
+    // The master; while it is unreachable a slave, and the offset stays pending (false) until
+    // the master has it (ReplicaSelector).
+    const ReplicaTarget target = replicas_.offset_target(group_addresses_of(queue.broker_name));
+    const std::string& addr = target.addr;
     if (addr.empty()) return false;
     wire::ConsumerOffsetRequest request;
     request.consumerGroup = group_;
@@ -635,12 +720,13 @@ class PushConsumer::Impl {
     request.offset = offset;
     wire::BaseResponse response;
     Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.updateConsumerOffset(response, request); });
+    replicas_.on_result(addr, s);
     if (!s || response.code != code::kSuccess) {
       client_log().warn("consumer {}: commit of offset {} for {} failed: {}", group_, offset, queue.to_string(),
                         s ? Status(response.code, response.remark).to_string() : s.to_string());
       return false;
     }
-    return true;
+    return target.is_master();
   }
 
   void persist_offsets() {
@@ -657,8 +743,10 @@ class PushConsumer::Impl {
 
   // Where a newly assigned queue starts: the group's committed offset, else consumeFromWhere.
   Status start_offset(const MessageQueue& queue, int64_t* out) {
-    std::string addr = master_address(queue.broker_name);
-    if (addr.empty()) return Status(code::kNoRoute, "no master address for broker " + queue.broker_name);
+    // The master, or a slave while it is away (it has the offsets synced from the master and
+    // those committed to it meanwhile).
+    const std::string addr = replicas_.offset_target(group_addresses_of(queue.broker_name)).addr;
+    if (addr.empty()) return Status(code::kNoRoute, "no broker address for broker " + queue.broker_name);
     Status s;
     if (broadcasting()) {
       std::lock_guard lock(local_mu_);
@@ -687,7 +775,10 @@ class PushConsumer::Impl {
     ref.topic = queue.topic;
     ref.queueId = queue.queue_id;
     wire::OffsetResponse r;
-    switch (from_where_) {
+    // RocketMQ: a retry topic without a committed offset is read from its start (its messages
+    // were sent back for this group), except under CONSUME_FROM_TIMESTAMP.
+    const bool retry_from_start = is_retry_topic(queue.topic) && from_where_ != ConsumeFromWhere::kTimestamp;
+    switch (retry_from_start ? ConsumeFromWhere::kFirstOffset : from_where_) {
       case ConsumeFromWhere::kLastOffset:
         s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getMaxOffset(r, ref); });
         break;
@@ -751,9 +842,11 @@ class PushConsumer::Impl {
         qs->sleep_ms(kNotLockedDelayMs);  // lock_all() renews it; consuming waits meanwhile
         continue;
       }
-      std::string addr = master_address(queue.broker_name);
+      // The master, a suggested slave, or a slave while the master is unreachable.
+      const ReplicaTarget target = replicas_.choose(queue, group_addresses_of(queue.broker_name));
+      const std::string& addr = target.addr;
       if (addr.empty()) {
-        log_error("no master address for broker " + queue.broker_name);
+        log_error("no broker address for broker " + queue.broker_name);
         qs->sleep_ms(kPullBackoffMs);
         continue;
       }
@@ -775,6 +868,7 @@ class PushConsumer::Impl {
       wire::PullResponse response;
       const int64_t started = now_ms();
       std::string pull_error;
+      int pull_error_code = code::kRpcFailed;
       // A kept channel that fails with a transport error (the broker restarted, or dropped the
       // connection) is replaced and the pull, which is idempotent, is sent once more at once.
       for (int attempt = 0; attempt < 2; ++attempt) {
@@ -790,14 +884,26 @@ class PushConsumer::Impl {
           break;
         } catch (const std::exception& e) {
           channel.reset();
-          pull_error = status_from_exception("broker " + addr, e).to_string();
+          const Status failed = status_from_exception("broker " + addr, e);
+          pull_error = failed.to_string();
+          pull_error_code = failed.code();
           if (qs->stop.load() || !reused || !is_stale_connection_error(e)) break;
         }
       }
       if (qs->stop.load()) break;  // interrupted on purpose
       if (!pull_error.empty()) {
         log_error(pull_error);
-        qs->sleep_ms(kPullBackoffMs);
+        replicas_.on_result(addr, Status(pull_error_code, pull_error));
+        // Refused or reset: another broker of the group (a slave) may serve the queue at once.
+        if (replicas_.choose(queue, group_addresses_of(queue.broker_name)).addr == addr) qs->sleep_ms(kPullBackoffMs);
+        continue;
+      }
+      replicas_.on_result(addr, Status::ok());
+      replicas_.on_suggestion(queue, response.__isset.suggestWhichBrokerId ? response.suggestWhichBrokerId : 0);
+      // A slave that had not replicated up to the offset (the master went away first) answers
+      // "offset moved" backwards: wait for it (or the master) instead of rewinding.
+      if (!target.is_master() && response.code == code::kPullOffsetMoved && response.nextBeginOffset < offset) {
+        qs->sleep_ms(kQuickEmptyPullMs);
         continue;
       }
       switch (response.code) {
@@ -808,6 +914,7 @@ class PushConsumer::Impl {
             auto tags = m.properties.find(property::kTags);
             if (!qs->filter.matches(tags == m.properties.end() ? std::string() : tags->second)) continue;
             messages.push_back(from_wire(m));
+            if (!retry_topic_.empty()) restore_retry_topic(messages.back(), retry_topic_);
           }
           int64_t next = response.nextBeginOffset;
           if (next <= offset && !response.messages.empty()) next = response.messages.back().queueOffset + 1;
@@ -869,7 +976,7 @@ class PushConsumer::Impl {
 
   void submit_consume(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt> batch) {
     auto shared = std::make_shared<std::vector<MessageExt>>(std::move(batch));
-    if (!consume_pool_->try_submit([this, qs, shared] { consume(qs, *shared); })) {
+    if (!consume_pool_->try_submit([this, qs, shared] { consume(qs, shared); })) {
       // Only during shutdown: the messages stay in the ProcessQueue, so their offsets are not committed.
       client_log().debug("consumer {}: consume pool closed; {} messages of {} left unconsumed", group_, shared->size(),
                          qs->queue.to_string());
@@ -909,7 +1016,7 @@ class PushConsumer::Impl {
       status = orderly_listener_(batch);
     } catch (const std::exception& e) {
       client_log().error("consumer {}: orderly listener threw on {}: {}; retrying the batch in {} ms", group_,
-                         qs->queue.to_string(), e.what(), kSuspendRetryMs);
+                         qs->queue.to_string(), e.what(), suspend_ms_);
     } catch (...) {
       client_log().error("consumer {}: orderly listener threw on {}; retrying the batch", group_, qs->queue.to_string());
     }
@@ -920,49 +1027,157 @@ class PushConsumer::Impl {
       if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
       return;
     }
-    qs->orderly.rollback();
+    // Retry in place; a message that already failed max_reconsume_times times goes to the DLQ
+    // (clustering) or is skipped (broadcasting: no DLQ), so the queue can move on.
+    const int32_t max = effective_max_reconsume_times(max_reconsume_times_, true);
+    std::vector<int64_t> gone;
+    for (const auto& m : batch) {
+      if (m.reconsume_times() < max) continue;
+      if (broadcasting()) {
+        client_log().warn("consumer {}: {} offset {} failed {} times; broadcasting has no DLQ, skipping it", group_,
+                          qs->queue.to_string(), m.queue_offset(), m.reconsume_times() + 1);
+        gone.push_back(m.queue_offset());
+      } else if (send_back(qs->queue, m, kDelayLevelDlq)) {
+        client_log().warn("consumer {}: {} offset {} (msgId {}) failed {} times; moved to {}", group_,
+                          qs->queue.to_string(), m.queue_offset(), m.msg_id(), m.reconsume_times() + 1,
+                          dlq_topic_of(group_));
+        gone.push_back(m.queue_offset());
+      }
+    }
+    if (gone.size() == batch.size()) {  // nothing left to retry: the queue moves on
+      int64_t commit = qs->pq.remove(qs->orderly.commit());
+      update_offset(*qs, commit, true);
+      consume_lock.unlock();
+      if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
+      return;
+    }
+    qs->orderly.retry_later(gone);
+    if (!gone.empty()) update_offset(*qs, qs->pq.remove(gone), true);
     consume_lock.unlock();
     // orderly_pending stays set: the queue waits for this retry, in order.
-    scheduler_->schedule(kSuspendRetryMs, [this, qs] {
+    scheduler_->schedule(suspend_ms_, [this, qs] {
       if (!consume_pool_->try_submit([this, qs] { consume_orderly(qs); })) qs->orderly_pending.store(false);
     });
   }
 
-  void consume(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt>& batch) {
+  // Concurrent listener. Failed messages: clustering sends them back (consumed once the broker
+  // accepted them) and redelivers locally those it could not send back; broadcasting skips them.
+  void consume(const std::shared_ptr<QueueState>& qs, const std::shared_ptr<std::vector<MessageExt>>& batch) {
     if (qs->pq.dropped() || stopping_.load()) return;  // left for the next owner / the next start
+    const bool track = consume_timeout_ms_ > 0 && !broadcasting();
+    if (track) qs->inflight.begin(batch, steady_ms());
+    ConsumeConcurrentlyContext context;
+    context.queue = qs->queue;
     ConsumeStatus status = ConsumeStatus::kReconsumeLater;
     try {
-      status = listener_(batch);
+      status = listener_(*batch, context);
     } catch (const std::exception& e) {
       client_log().error("consumer {}: listener threw on {} ({} messages): {}; treated as RECONSUME_LATER", group_,
-                         qs->queue.to_string(), batch.size(), e.what());
+                         qs->queue.to_string(), batch->size(), e.what());
     } catch (...) {
       client_log().error("consumer {}: listener threw on {}; treated as RECONSUME_LATER", group_, qs->queue.to_string());
     }
-    if (status == ConsumeStatus::kConsumeSuccess) {
-      std::vector<int64_t> offsets;
-      offsets.reserve(batch.size());
-      for (const auto& m : batch) offsets.push_back(m.queue_offset());
-      int64_t commit = qs->pq.remove(offsets);
-      update_offset(*qs, commit, true);
-      return;
+    std::vector<bool> failed(batch->size(), false);
+    for (size_t i : failed_indices(status, context.ack_index, batch->size())) failed[i] = true;
+    std::vector<int64_t> done;
+    std::vector<MessageExt> redeliver;
+    size_t skipped = 0;
+    for (size_t i = 0; i < batch->size(); ++i) {
+      MessageExt& m = (*batch)[i];
+      if (track && !qs->inflight.claim(m.queue_offset())) continue;  // the timeout sweep took it
+      if (!failed[i]) {
+        done.push_back(m.queue_offset());
+      } else if (broadcasting()) {
+        ++skipped;
+        done.push_back(m.queue_offset());
+      } else if (send_back(qs->queue, m, context.delay_level_when_next_consume)) {
+        done.push_back(m.queue_offset());
+      } else {
+        redeliver.push_back(std::move(m));
+      }
     }
-    if (!reconsume_warned_.exchange(true)) {
-      client_log().error(
-          "consumer {}: the listener returned RECONSUME_LATER; sending messages back for a delayed retry needs the "
-          "schedule plugin (retry topics), which is not available yet. The message is redelivered locally after {} ms "
-          "and the committed offset does not pass it (logged once)",
-          group_, reconsume_delay_ms_);
+    if (skipped > 0) {
+      client_log().warn("consumer {}: {} messages of {} failed; broadcasting consumers do not retry, skipped", group_,
+                        skipped, qs->queue.to_string());
     }
-    for (auto& m : batch) m.set_reconsume_times(m.reconsume_times() + 1);
-    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(batch));
+    if (!done.empty()) update_offset(*qs, qs->pq.remove(done), true);
+    if (!redeliver.empty()) redeliver_later(qs, std::move(redeliver));
+  }
+
+  // Local redelivery (the send-back failed): the messages stay in the ProcessQueue, so the
+  // committed offset never passes them.
+  void redeliver_later(const std::shared_ptr<QueueState>& qs, std::vector<MessageExt> messages) {
+    for (auto& m : messages) m.set_reconsume_times(m.reconsume_times() + 1);
+    auto shared = std::make_shared<std::vector<MessageExt>>(std::move(messages));
     scheduler_->schedule(reconsume_delay_ms_, [this, qs, shared] { submit_consume(qs, std::move(*shared)); });
+  }
+
+  // consumerSendMsgBack to the master of the broker the message came from. True when the
+  // broker stored it in %RETRY%<group> or %DLQ%<group>.
+  bool send_back(const MessageQueue& queue, const MessageExt& message, int32_t delay_level) {
+    std::string addr = master_address(queue.broker_name);
+    if (addr.empty()) {
+      log_send_back_failure(queue, Status(code::kNoRoute, "no master address for broker " + queue.broker_name));
+      return false;
+    }
+    wire::ConsumerSendBackRequest request = make_send_back_request(
+        message, group_, delay_level, effective_max_reconsume_times(max_reconsume_times_, orderly()));
+    wire::BaseResponse response;
+    // Never re-sent on a fresh connection: the broker might store the message twice.
+    Status s = client_->call_broker(
+        addr, [&](wire::BrokerServiceClient& b) { b.consumerSendMsgBack(response, request); }, CallRetry::kNever);
+    if (s && response.code == code::kSuccess) return true;
+    if (s) s = Status(response.code, response.remark);
+    if (s.code() == code::kRequestCodeNotSupported) {
+      if (!no_schedule_warned_.exchange(true)) {
+        client_log().error(
+            "consumer {}: broker {} cannot take failed messages back ({}); retry topics and the DLQ need the "
+            "schedule plugin in its plugins= list. Failed messages are redelivered locally after {} ms and the "
+            "committed offset does not pass them (logged once)",
+            group_, addr, s.to_string(), reconsume_delay_ms_);
+      }
+      return false;
+    }
+    log_send_back_failure(queue, s);
+    return false;
+  }
+
+  void log_send_back_failure(const MessageQueue& queue, const Status& s) {
+    int64_t now = steady_ms();
+    int64_t last = last_send_back_log_ms_.load();
+    if (now - last < kSendBackLogEveryMs || !last_send_back_log_ms_.compare_exchange_strong(last, now)) return;
+    client_log().warn("consumer {}: sending a failed message of {} back failed: {}; redelivering it locally in {} ms",
+                      group_, queue.to_string(), s.to_string(), reconsume_delay_ms_);
+  }
+
+  // Scheduler: messages whose listener call has run longer than consume_timeout are sent back
+  // (delay level 3); the listener's later verdict on them is ignored.
+  void sweep_consume_timeouts() {
+    std::vector<std::shared_ptr<QueueState>> all;
+    {
+      std::lock_guard lock(queues_mu_);
+      for (auto& [q, qs] : queues_) all.push_back(qs);
+    }
+    for (auto& qs : all) {
+      if (qs->pq.dropped()) continue;
+      for (auto& entry : qs->inflight.take_expired(steady_ms(), consume_timeout_ms_)) {
+        const MessageExt& m = entry.message();
+        client_log().warn("consumer {}: {} offset {} (msgId {}) is still with the listener after {} ms; sending it back",
+                          group_, qs->queue.to_string(), m.queue_offset(), m.msg_id(), consume_timeout_ms_);
+        if (send_back(qs->queue, m, kDelayLevelOnConsumeTimeout)) {
+          update_offset(*qs, qs->pq.remove({m.queue_offset()}), true);
+        } else {
+          redeliver_later(qs, {MessageExt(m)});
+        }
+      }
+    }
   }
 
   std::mutex state_mu_;
   State state_ = State::kCreated;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> reconsume_warned_{false};
+  std::atomic<bool> no_schedule_warned_{false};
+  std::atomic<int64_t> last_send_back_log_ms_{0};
   std::map<std::string, TagFilter> filters_;  // set by start(), read-only afterwards
   std::unique_ptr<ClientInstance> client_;
   std::unique_ptr<ThreadPool> consume_pool_;
@@ -970,6 +1185,7 @@ class PushConsumer::Impl {
   std::unique_ptr<GroupWatcher> watcher_;
   QueueLockTable locks_;
   OffsetStore offsets_;
+  ReplicaSelector replicas_;
   std::unique_ptr<LocalOffsetFile> local_file_;  // broadcasting only
   std::mutex local_mu_;
   std::map<MessageQueue, int64_t> local_table_;  // broadcasting: every queue's offset (file content)
@@ -993,6 +1209,15 @@ void PushConsumer::subscribe(const std::string& topic, const std::string& expres
   impl_->expression_types_[topic] = expression_type == "SQL92" ? "SQL92" : "TAG";
 }
 void PushConsumer::register_message_listener(MessageListener listener) {
+  if (!listener) {
+    impl_->listener_ = nullptr;
+    return;
+  }
+  impl_->listener_ = [plain = std::move(listener)](const std::vector<MessageExt>& messages,
+                                                   ConsumeConcurrentlyContext&) { return plain(messages); };
+  impl_->orderly_listener_ = nullptr;
+}
+void PushConsumer::register_message_listener_with_context(MessageListenerWithContext listener) {
   impl_->listener_ = std::move(listener);
   impl_->orderly_listener_ = nullptr;
 }
@@ -1017,6 +1242,9 @@ void PushConsumer::set_heartbeat_interval_ms(int ms) { impl_->heartbeat_ms_ = ms
 void PushConsumer::set_rebalance_interval_ms(int ms) { impl_->rebalance_ms_ = ms; }
 void PushConsumer::set_persist_offset_interval_ms(int ms) { impl_->persist_ms_ = ms; }
 void PushConsumer::set_reconsume_delay_ms(int ms) { impl_->reconsume_delay_ms_ = ms; }
+void PushConsumer::set_max_reconsume_times(int times) { impl_->max_reconsume_times_ = times; }
+void PushConsumer::set_consume_timeout_ms(int64_t ms) { impl_->consume_timeout_ms_ = ms; }
+void PushConsumer::set_suspend_current_queue_time_ms(int ms) { impl_->suspend_ms_ = ms; }
 const std::string& PushConsumer::group() const { return impl_->group_; }
 std::string PushConsumer::client_id() const { return impl_->client_id_; }
 Status PushConsumer::start() {

@@ -1,6 +1,7 @@
 // RouteCache implementation.
 #include "route_cache.h"
 
+#include "replica_selector.h"
 #include "topic_route.h"
 
 namespace mq::client {
@@ -35,6 +36,12 @@ std::string RouteCache::master_address(const std::string& topic, const std::stri
   auto masters = master_addresses(r);
   auto it = masters.find(broker_name);
   return it == masters.end() ? std::string() : it->second;
+}
+
+std::map<int64_t, std::string> RouteCache::group_addresses(const std::string& topic, const std::string& broker_name) {
+  wire::TopicRouteResponse r;
+  if (!route(topic, &r)) return {};
+  return client::group_addresses(r, broker_name);
 }
 
 }  // namespace mq::client

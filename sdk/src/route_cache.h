@@ -17,6 +17,8 @@ class RouteCache {
   Status route(const std::string& topic, wire::TopicRouteResponse* out, bool force = false);
   // Master address of broker_name in topic's route, "" when unknown.
   std::string master_address(const std::string& topic, const std::string& broker_name);
+  // Every address of the broker group broker_name (id -> address; 0 the master), {} when unknown.
+  std::map<int64_t, std::string> group_addresses(const std::string& topic, const std::string& broker_name);
 
  private:
   struct Entry {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 namespace mq::client {
 
@@ -16,10 +17,16 @@ std::map<std::string, std::string> master_addresses(const wire::TopicRouteRespon
 }
 
 std::vector<MessageQueue> readable_queues(const std::string& topic, const wire::TopicRouteResponse& route) {
-  auto masters = master_addresses(route);
+  // A group whose master is gone keeps its queues while a slave serves them (reads fail over).
+  std::set<std::string> served;
+  for (const auto& broker : route.brokers) {
+    for (const auto& [id, addr] : broker.brokerAddrs) {
+      if (!addr.empty()) served.insert(broker.brokerName);
+    }
+  }
   std::vector<MessageQueue> out;
   for (const auto& q : route.queues) {
-    if ((q.perm & kPermRead) == 0 || masters.count(q.brokerName) == 0) continue;
+    if ((q.perm & kPermRead) == 0 || served.count(q.brokerName) == 0) continue;
     for (int32_t i = 0; i < q.readQueueNums; ++i) out.push_back(MessageQueue{topic, q.brokerName, i});
   }
   std::sort(out.begin(), out.end());

@@ -19,7 +19,7 @@ inline constexpr int32_t kPermWrite = 2;
 
 // broker name -> master address ("" entries are skipped).
 std::map<std::string, std::string> master_addresses(const wire::TopicRouteResponse& route);
-// Readable queues of brokers that have a master, sorted.
+// Readable queues of brokers that have any address (a master, or only slaves), sorted.
 std::vector<MessageQueue> readable_queues(const std::string& topic, const wire::TopicRouteResponse& route);
 
 // Immutable after construction except for the round-robin counter; safe to share.

@@ -27,10 +27,13 @@ const std::vector<CommandSpec>& command_specs() {
       {"topicRoute", "show the route (queues and brokers) of a topic", "nt", "t", "",
        {"-t <topic>         topic name", kNamesrvHelp}},
       {"clusterList", "list clusters and their brokers", "n", "", "", {kNamesrvHelp}},
-      {"sendMessage", "send one message", "ntpkcbi", "tp", "i",
+      {"sendMessage", "send one message", "ntpkcbilad", "tp", "ilad",
        {"-t <topic>         topic name", "-p <body>          message body", "-k <keys>          message keys",
         "-c <tags>          message tag", "-b <brokerName>    send to this broker (with -i, default queue 0)",
-        "-i <queueId>       send to this queue (needs -b)", kNamesrvHelp}},
+        "-i <queueId>       send to this queue (needs -b)",
+        "-l <level>         delay level 1..18 (schedule plugin; default levels 1s 5s 10s 30s 1m ... 2h)",
+        "-a <ms>            deliver at this time, ms since the epoch (schedule plugin)",
+        "-d <ms>            deliver this many ms after the send (schedule plugin)", kNamesrvHelp}},
       {"consumeMessage", "pull and print messages of a topic", "ntgcbio", "t", "cio",
        {"-t <topic>         topic name", "-g <group>         consumer group: start at its committed offsets and commit",
         "-c <count>         stop after this many messages (default 128)",
@@ -64,6 +67,20 @@ const std::vector<CommandSpec>& command_specs() {
        {"-g <group>         consumer group", kNamesrvHelp}},
       {"producerConnection", "show a producer group's connections", "ngt", "gt", "",
        {"-g <group>         producer group", "-t <topic>         a topic the producers send to", kNamesrvHelp}},
+      {"queryDlqMessage", "list a consumer group's dead-letter messages (%DLQ%<group>)", "ngci", "g", "c",
+       {"-g <group>         consumer group", "-c <count>         at most this many messages (default 128)",
+        "-i <msgId>         only this message (client id, original id or offsetMsgId)", kNamesrvHelp}},
+      {"resendDlqMessage", "send a group's dead-letter messages again to their original topics", "ngci", "g", "c",
+       {"-g <group>         consumer group", "-c <count>         at most this many messages (default 128)",
+        "-i <msgId>         only this message (client id, original id or offsetMsgId)", kNamesrvHelp}},
+      {"cancelScheduledMessage", "cancel a delayed or timed message before it is delivered", "nti", "ti", "",
+       {"-t <topic>         the topic it was sent to", "-i <msgId>         its message id (UNIQ_KEY)", kNamesrvHelp}},
+      {"queryCheckMaxHalfMessage", "list transactional half messages checked too often (TRANS_CHECK_MAX_TIME_TOPIC)",
+       "ngci", "", "c",
+       {"-g <group>         only this producer group", "-c <count>         at most this many messages (default 128)",
+        "-i <msgId>         only this message (client id or offsetMsgId)", kNamesrvHelp}},
+      {"resumeCheckHalfMessage", "send a half message from TRANS_CHECK_MAX_TIME_TOPIC again so checks start over",
+       "ni", "i", "", {"-i <msgId>         its message id (UNIQ_KEY) or offsetMsgId", kNamesrvHelp}},
       {"help", "show help for a command", "", "", "", {}},
   };
   return specs;
@@ -146,6 +163,10 @@ ParseResult parse_admin_args(const std::vector<std::string>& args) {
       result.error = spec->name + " needs option -" + std::string(1, flag);
       return result;
     }
+  }
+  if (spec->name == "sendMessage" && (result.args.has('l') + result.args.has('a') + result.args.has('d')) > 1) {
+    result.error = "sendMessage: give at most one of -l <delay level>, -a <deliver time> and -d <delay ms>";
+    return result;
   }
   if (spec->name == "sendMessage" && result.args.has('i') && !result.args.has('b')) {
     result.error = "sendMessage: -i <queueId> needs -b <brokerName>";

@@ -10,10 +10,13 @@
 #include <tuple>
 
 #include "admin_render.h"
+#include "admin_retry_commands.h"
+#include "admin_transaction_commands.h"
 #include "client_instance.h"
 #include "report.h"
 #include "mq/client/producer.h"
 #include "name_server_list.h"
+#include "replica_selector.h"
 #include "table.h"
 #include "topic_route.h"
 #include "wire_convert.h"
@@ -172,6 +175,9 @@ int send_message(const AdminArgs& args, std::ostream& out, std::ostream& err) {
   producer.set_retry_times_when_send_failed(0);
   if (Status s = producer.start(); !s) return fail(err, s);
   client::Message message(args.get('t'), args.get('c'), args.get('k'), args.get('p'));
+  if (args.has('l')) message.set_delay_time_level(static_cast<int32_t>(args.get_int('l', 0)));
+  if (args.has('a')) message.set_deliver_time_ms(args.get_int('a', 0));
+  if (args.has('d')) message.set_delay_ms(args.get_int('d', 0));
   client::SendResult result;
   if (args.has('b')) {
     client::MessageQueue queue{args.get('t'), args.get('b'), static_cast<int32_t>(args.get_int('i', 0))};
@@ -208,13 +214,22 @@ int consume_message(const AdminArgs& args, ClientInstance& client, std::ostream&
   int64_t remaining = args.get_int('c', 128);
   wire::TopicRouteResponse route;
   if (Status s = client.fetch_route(topic, &route); !s) return fail(err, s);
-  auto masters = client::master_addresses(route);
   int64_t printed = 0;
   for (const auto& queue : client::readable_queues(topic, route)) {
     if (remaining <= 0) break;
     if (args.has('b') && queue.broker_name != args.get('b')) continue;
     if (args.has('i') && queue.queue_id != args.get_int('i', -1)) continue;
-    const std::string addr = masters[queue.broker_name];
+    // The master (id 0 comes first); the next broker of the group that answers when the master
+    // is gone from the route or does not answer.
+    std::string addr;
+    for (const auto& [id, candidate] : client::group_addresses(route, queue.broker_name)) {
+      if (addr.empty()) addr = candidate;  // kept for the error message when none answers
+      wire::ServerInfoResponse info;
+      if (client.call_broker(candidate, [&](wire::BrokerServiceClient& b) { b.getServerInfo(info); })) {
+        addr = candidate;
+        break;
+      }
+    }
     int64_t offset = args.get_int('o', -1);
     if (offset < 0 && commit) {
       wire::ConsumerOffsetRequest request;
@@ -579,6 +594,11 @@ int run_command(const AdminArgs& args, std::ostream& out, std::ostream& err) {
     if (args.command == "brokerStatus") return broker_status(args, *client, out, err);
     if (args.command == "consumerConnection") return consumer_connection(args, *client, out, err);
     if (args.command == "producerConnection") return producer_connection(args, *client, out, err);
+    if (args.command == "queryDlqMessage") return query_dlq_message(args, *client, out, err);
+    if (args.command == "resendDlqMessage") return resend_dlq_message(args, *client, out, err);
+    if (args.command == "cancelScheduledMessage") return cancel_scheduled_message(args, *client, out, err);
+    if (args.command == "queryCheckMaxHalfMessage") return query_check_max_half_message(args, *client, out, err);
+    if (args.command == "resumeCheckHalfMessage") return resume_check_half_message(args, *client, out, err);
     err << "unknown command '" << args.command << "'\n" << usage_text();
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -31,7 +31,12 @@ class BrokerProcess {
   void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Sends `sig` and waits for exit; returns the exit code (128+signal when killed).
   int stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Sends `sig` without waiting (SIGSTOP / SIGCONT to pause and resume the broker).
+  void signal(int sig) {
+    if (process_) process_->signal(sig);
+  }
   bool running() { return process_ && process_->running(); }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   std::string broker_addr() const { return "127.0.0.1:" + std::to_string(broker_port_); }
   std::string namesrv_addr() const;

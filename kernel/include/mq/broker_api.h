@@ -77,6 +77,10 @@ struct PullResponse {
   QueueOffset min_offset{0};
   QueueOffset max_offset{0};
   std::vector<StoredMessage> messages;
+  // Where the consumer should pull this queue next (RocketMQ suggestWhichBrokerId): 0 the
+  // master; the group's which_broker_when_consume_slowly when the bytes of the commit log
+  // after this batch exceed accessMessageInMemoryMaxRatio % of the machine's memory.
+  int64_t suggest_which_broker_id = 0;
 };
 
 // ---- clients ----

@@ -29,6 +29,20 @@ class BOOST_SYMBOL_VISIBLE BrokerContext {
   virtual std::optional<SubscriptionGroupConfig> find_subscription_group(const std::string& group) = 0;
   // True while at least one producer of `group` has a live heartbeat.
   virtual bool producer_online(const std::string& group) = 0;
+
+  // ---- replication metadata (issue 8, ha-sync); defaults: not supported ----
+  // A JSON snapshot of the broker's metadata a slave mirrors:
+  // {"topicConfigTable": {...}, "subscriptionGroupTable": {...}, "offsetTable": {...}}
+  // in the layouts of topics.json, subscriptionGroup.json and consumerOffset.json.
+  virtual Result<std::string> export_metadata() {
+    return Status(Code::kRequestCodeNotSupported, "this broker context cannot export metadata");
+  }
+  // Replaces topics, subscription groups and consumer offsets with those of `json` (as
+  // export_metadata writes it) and persists them. Used on a slave only.
+  virtual Status import_metadata(std::string_view json) {
+    (void)json;
+    return Status(Code::kRequestCodeNotSupported, "this broker context cannot import metadata");
+  }
 };
 
 }  // namespace mq

@@ -153,6 +153,15 @@ class BOOST_SYMBOL_VISIBLE MessageStore {
     (void)at, (void)bytes;
     return Status::error(Code::kRequestCodeNotSupported, "this message store has no raw commit-log access");
   }
+  // Replication, slave side (issue 8): drops every record at and after `end` (a record
+  // boundary at or below the current end) from the commit log, the consume queues and the
+  // key index, as recovery does for a torn tail, so a diverged slave can re-replicate from
+  // its last common point with the master. Returns the new end of the log. Puts and
+  // append_raw calls that race with it may fail with SERVICE_NOT_AVAILABLE.
+  virtual Result<CommitLogOffset> truncate_to(CommitLogOffset end) {
+    (void)end;
+    return Status::error(Code::kRequestCodeNotSupported, "this message store cannot truncate its commit log");
+  }
 };
 
 }  // namespace mq

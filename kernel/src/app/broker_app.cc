@@ -139,6 +139,9 @@ void BrokerApp::stop() {
   }
   store_.reset();
   transport_.reset();
+  // The hooks are plugin-made objects: the collector must go with the registry (cleared by
+  // the host before it unloads), not after the libraries, or their destructors are gone.
+  hooks_.reset();
   if (loaded_.host) {
     loaded_.host.reset();  // stops the plugins in reverse, destroys them, unloads
     if (log_) log_->info("broker stopped");

@@ -37,7 +37,8 @@ Result<LoadedConfig> load_config(const std::string& tool, const std::string& usa
     return Status::invalid(parser.config_file() + ": " + selection.status().message());
   }
   out.host = std::make_unique<PluginHost>(out.sinks->logger("plugin-host"));
-  if (Status s = out.host->load(selection->plugin_dir, selection->plugins); !s) return s;
+  // pluginDir= (':'-separated) is searched first, then the bundled plugins' directory.
+  if (Status s = out.host->load(selection->plugin_dir + ":" + default_plugin_dir(), selection->plugins); !s) return s;
 
   po::options_description all;
   all.add(globals);

@@ -21,6 +21,7 @@
 #include "broker/subscription_group_manager.h"
 #include "broker/topic_config_manager.h"
 #include "broker/worker_thread.h"
+#include "mq/schedule_service.h"
 
 namespace mq::kernel {
 namespace {
@@ -348,6 +349,16 @@ Status BrokerCore::heartbeat(const HeartbeatRequest& request) {
   if (!st) return st;
   if (d.settings.auto_create_subscription_group)
     for (const auto& c : request.consumers) (void)d.groups.create_if_absent(c.group);
+  // RocketMQ: a clustering consumer's %RETRY%<group> exists as soon as it heartbeats, so the
+  // consumer can pull it before the first send-back (retryQueueNums queues, read/write).
+  for (const auto& c : request.consumers) {
+    if (c.message_model != MessageModel::kClustering) continue;
+    std::string retry_topic = std::string(kRetryGroupTopicPrefix) + c.group;
+    if (!validate_topic_name(retry_topic).empty()) continue;  // group name too long for a topic
+    int32_t queues = 1;
+    if (auto g = d.groups.find(c.group)) queues = std::max(1, g->retry_queue_nums);
+    (void)d.topics.create_if_absent(retry_topic, queues);
+  }
   for (const auto& g : changed) {
     d.log->info("consumer group '{}' membership changed by client '{}'", g, request.client_id);
     d.group_changes.bump(g);
@@ -439,6 +450,8 @@ std::map<std::string, std::string> BrokerCore::runtime_info() {
   info["subscriptionGroupCount"] = std::to_string(d.groups.size());
   info["queueLockCount"] = std::to_string(d.locks.size());
   info["groupChangeWaitCount"] = std::to_string(d.group_changes.waiting());
+  if (d.plugins.replication)
+    for (auto& [k, v] : d.plugins.replication->runtime_info()) info[k] = std::move(v);
   return info;
 }
 
@@ -657,6 +670,68 @@ std::optional<SubscriptionGroupConfig> BrokerCore::find_subscription_group(const
 
 bool BrokerCore::producer_online(const std::string& group) {
   return !impl_->clients.producer_group(group).empty();
+}
+
+// ---- replication metadata (ha-sync) ----
+
+Result<std::string> BrokerCore::export_metadata() {
+  Impl& d = *impl_;
+  nlohmann::json topics = nlohmann::json::object();
+  for (const auto& t : d.topics.all()) topics[t.topic_name] = TopicTableTraits::to_json(t.topic_name, t);
+  nlohmann::json groups = nlohmann::json::object();
+  for (const auto& g : d.groups.all()) groups[g.group_name] = SubscriptionGroupTableTraits::to_json(g.group_name, g);
+  nlohmann::json offsets = nlohmann::json::object();
+  for (const auto& [key, queues] : d.offsets.all()) {
+    nlohmann::json& entry = offsets[key];
+    entry = nlohmann::json::object();
+    for (const auto& [q, o] : queues) entry[std::to_string(q)] = o;
+  }
+  nlohmann::json root = {
+      {"topicConfigTable", std::move(topics)}, {"subscriptionGroupTable", std::move(groups)}, {"offsetTable", std::move(offsets)}};
+  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status BrokerCore::import_metadata(std::string_view json) {
+  Impl& d = *impl_;
+  if (d.state.load() != State::kRunning) return d.not_running();
+  std::vector<TopicConfig> topics;
+  std::vector<SubscriptionGroupConfig> groups;
+  std::map<std::string, std::map<QueueId, int64_t>> offsets;
+  try {
+    nlohmann::json root = nlohmann::json::parse(json);
+    const nlohmann::json& t = root.at("topicConfigTable");
+    for (auto it = t.begin(); it != t.end(); ++it) topics.push_back(TopicTableTraits::from_json(it.key(), it.value()));
+    const nlohmann::json& g = root.at("subscriptionGroupTable");
+    for (auto it = g.begin(); it != g.end(); ++it)
+      groups.push_back(SubscriptionGroupTableTraits::from_json(it.key(), it.value()));
+    const nlohmann::json& o = root.at("offsetTable");
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      if (it.key().find('@') == std::string::npos)
+        return Status::invalid("replicated metadata: offset key '" + it.key() + "' is not of the form topic@group");
+      auto& queues = offsets[it.key()];
+      for (auto q = it.value().begin(); q != it.value().end(); ++q)
+        queues[static_cast<QueueId>(std::stol(q.key()))] = q.value().get<int64_t>();
+    }
+  } catch (const std::exception& e) {
+    return Status::invalid(std::string("replicated metadata has an unexpected layout: ") + e.what() +
+                           "; expected {\"topicConfigTable\", \"subscriptionGroupTable\", \"offsetTable\"}");
+  }
+  std::set<std::string> keep_topics;
+  for (const auto& t : topics) {
+    if (Status st = d.topics.create_or_update(t); !st)
+      return Status::invalid("replicated topic '" + t.topic_name + "': " + st.message());
+    keep_topics.insert(t.topic_name);
+  }
+  for (const auto& t : d.topics.all())
+    if (!keep_topics.contains(t.topic_name)) d.topics.remove(t.topic_name);
+  // Groups are only added or updated (the table has no removal; an extra group is harmless).
+  for (const auto& g : groups) {
+    if (Status st = d.groups.create_or_update(g); !st)
+      return Status::invalid("replicated subscription group '" + g.group_name + "': " + st.message());
+  }
+  d.offsets.replace_all(std::move(offsets));
+  d.background.post([&d] { d.persist_offsets(); });
+  return Status::ok();
 }
 
 }  // namespace mq::kernel

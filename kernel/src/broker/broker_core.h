@@ -38,6 +38,10 @@ struct BrokerSettings {
   // A pull asking for more is served with these caps (not refused).
   int32_t pull_max_msg_nums = 1024;  // pullMaxMsgNums
   int32_t pull_max_bytes = 8 << 20;  // pullMaxBytes
+  // A pull suggests the group's which_broker_when_consume_slowly (a slave) when the commit-log
+  // bytes after its last message exceed this % of the memory (accessMessageInMemoryMaxRatio).
+  int32_t access_message_in_memory_max_ratio = 40;
+  int64_t total_memory_bytes = 0;  // 0: the machine's physical memory (tests set a size)
 };
 
 // Lifecycle: construct -> start() -> [serve] -> stop() -> destroy. Threading: BrokerApi
@@ -106,6 +110,8 @@ class BrokerCore final : public BrokerApi, public BrokerContext {
   Result<TopicConfig> ensure_topic(const TopicConfig& wanted) override;
   std::optional<SubscriptionGroupConfig> find_subscription_group(const std::string& group) override;
   bool producer_online(const std::string& group) override;
+  Result<std::string> export_metadata() override;
+  Status import_metadata(std::string_view json) override;
 
  private:
   struct Impl;

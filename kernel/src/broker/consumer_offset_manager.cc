@@ -70,6 +70,18 @@ std::map<std::string, std::map<QueueId, int64_t>> ConsumerOffsetManager::offsets
   return out;
 }
 
+std::map<std::string, std::map<QueueId, int64_t>> ConsumerOffsetManager::all() const {
+  std::lock_guard lock(mu_);
+  return table_;
+}
+
+void ConsumerOffsetManager::replace_all(std::map<std::string, std::map<QueueId, int64_t>> table) {
+  std::lock_guard lock(mu_);
+  if (table == table_) return;
+  table_ = std::move(table);
+  ++version_;
+}
+
 size_t ConsumerOffsetManager::remove_topic(const std::string& topic) {
   const std::string prefix = topic + "@";
   std::lock_guard lock(mu_);

@@ -30,6 +30,11 @@ class ConsumerOffsetManager {
   // topic -> queue -> offset, for every topic the group has offsets for.
   std::map<std::string, std::map<QueueId, int64_t>> offsets_of_group(const std::string& group) const;
 
+  // The whole table ("topic@group" -> queue -> offset), for replication to a slave.
+  std::map<std::string, std::map<QueueId, int64_t>> all() const;
+  // Replaces the whole table (a slave mirroring its master's offsets).
+  void replace_all(std::map<std::string, std::map<QueueId, int64_t>> table);
+
   // Drops every group's offsets of `topic`; returns how many (topic, group) entries.
   size_t remove_topic(const std::string& topic);
 

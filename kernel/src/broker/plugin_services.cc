@@ -19,6 +19,7 @@ BrokerPlugins HookCollector::snapshot(const ServiceRegistry& registry) const {
   out.after_store = after_;
   out.schedule = registry.find<ScheduleService>();
   out.transaction = registry.find<TransactionService>();
+  out.replication = registry.find<ReplicationService>();
   return out;
 }
 
@@ -48,6 +49,18 @@ std::optional<SubscriptionGroupConfig> BrokerContextProxy::find_subscription_gro
 bool BrokerContextProxy::producer_online(const std::string& group) {
   std::shared_lock lock(mu_);
   return target_ != nullptr && target_->producer_online(group);
+}
+
+Result<std::string> BrokerContextProxy::export_metadata() {
+  std::shared_lock lock(mu_);
+  if (!target_) return Status(Code::kServiceNotAvailable, "broker core is not running; no metadata to export");
+  return target_->export_metadata();
+}
+
+Status BrokerContextProxy::import_metadata(std::string_view json) {
+  std::shared_lock lock(mu_);
+  if (!target_) return Status(Code::kServiceNotAvailable, "broker core is not running; metadata not imported");
+  return target_->import_metadata(json);
 }
 
 Status provide_kernel_services(ServiceRegistry& registry, std::shared_ptr<HookCollector> hooks,

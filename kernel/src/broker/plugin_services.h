@@ -10,6 +10,7 @@
 
 #include "mq/broker_context.h"
 #include "mq/put_pipeline.h"
+#include "mq/replication_service.h"
 #include "mq/schedule_service.h"
 #include "mq/service_registry.h"
 #include "mq/transaction_service.h"
@@ -23,6 +24,7 @@ struct BrokerPlugins {
   std::vector<std::shared_ptr<AfterStoreHook>> after_store;
   std::shared_ptr<ScheduleService> schedule;
   std::shared_ptr<TransactionService> transaction;
+  std::shared_ptr<ReplicationService> replication;  // ha-sync: runtime info
 };
 
 // The kernel's PutPipeline: collects hooks during plugin init().
@@ -51,6 +53,8 @@ class BrokerContextProxy final : public BrokerContext {
   Result<TopicConfig> ensure_topic(const TopicConfig& wanted) override;
   std::optional<SubscriptionGroupConfig> find_subscription_group(const std::string& group) override;
   bool producer_online(const std::string& group) override;
+  Result<std::string> export_metadata() override;
+  Status import_metadata(std::string_view json) override;
 
  private:
   std::shared_mutex mu_;

@@ -1,6 +1,8 @@
 // PullProcessor: the pull path and its long-polling hand-off.
 #include "broker/pull_processor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -21,6 +23,17 @@ std::string where(const PullRequest& r) {
 
 std::string range(const GetResult& g) {
   return std::string("[") + std::to_string(g.min_offset.value()) + ", " + std::to_string(g.max_offset.value()) + ")";
+}
+
+// The commit-log bytes a consumer may be behind before it is sent to a slave.
+int64_t in_memory_share(const BrokerSettings& settings) {
+  int64_t total = settings.total_memory_bytes;
+  if (total <= 0) {
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page_size = ::sysconf(_SC_PAGESIZE);
+    total = pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : int64_t{1} << 40;
+  }
+  return total / 100 * settings.access_message_in_memory_max_ratio;
 }
 
 PullResponse error_response(const PullRequest& request, Status status) {
@@ -107,7 +120,17 @@ PullProcessor::PullProcessor(const BrokerSettings& settings, MessageStore& store
       offsets_(offsets),
       groups_(groups),
       holds_(holds),
-      log_(log) {}
+      log_(log),
+      in_memory_bytes_(in_memory_share(settings)) {}
+
+int64_t PullProcessor::suggest_broker(const PullRequest& request, const StoredMessage& last) {
+  if (request.consumer_group.empty()) return 0;
+  auto group = groups_.find(request.consumer_group);
+  if (!group) return 0;
+  const int64_t pulled_end = last.commit_log_offset.value() + last.store_size;
+  const int64_t unread = store_.stats().max_commit_log_offset.value() - pulled_end;
+  return unread > in_memory_bytes_ ? group->which_broker_when_consume_slowly : group->broker_id;
+}
 
 void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
   auto topic = topics_.find(request.topic);
@@ -188,6 +211,7 @@ void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::s
   GetResult result = store_.get(get);
   const QueueOffset seen_max = result.max_offset;
   PullResponse response = map_get_result(request, std::move(result));
+  if (!response.messages.empty()) response.suggest_which_broker_id = suggest_broker(request, response.messages.back());
 
   if (response.status.code() != Code::kPullNotFound || !park_until || Clock::now() >= *park_until)
     return reply(std::move(response));

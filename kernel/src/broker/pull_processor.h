@@ -44,6 +44,10 @@ class PullProcessor {
  private:
   void serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const MessageFilter> filter,
              std::optional<Clock::time_point> park_until, bool wake_on_arrival);
+  // RocketMQ suggestWhichBrokerId for a batch ending with `last`: the group's
+  // which_broker_when_consume_slowly when the commit-log bytes after `last` exceed
+  // access_message_in_memory_max_ratio % of memory, else the group's broker_id (0, the master).
+  int64_t suggest_broker(const PullRequest& request, const StoredMessage& last);
 
   const BrokerSettings& settings_;
   MessageStore& store_;
@@ -52,6 +56,7 @@ class PullProcessor {
   SubscriptionGroupManager& groups_;
   PullHoldService& holds_;
   spdlog::logger& log_;
+  const int64_t in_memory_bytes_;  // total memory x access_message_in_memory_max_ratio / 100
 };
 
 }  // namespace mq::kernel

@@ -18,7 +18,12 @@ std::string default_plugin_dir() {
   boost::dll::fs::error_code ec;
   auto exe = boost::dll::program_location(ec);
   if (ec) return "plugins";
-  return (exe.parent_path().parent_path() / "plugins").string();
+  // Build tree: build/bin/mqbroker -> build/plugins. Installed: <prefix>/bin/mqbroker ->
+  // <prefix>/lib/mq/plugins (cmake/mq_install.cmake). The build-tree layout wins if present.
+  const auto prefix = exe.parent_path().parent_path();
+  const auto build_tree = prefix / "plugins";
+  if (boost::dll::fs::is_directory(build_tree, ec)) return build_tree.string();
+  return (prefix / "lib" / "mq" / "plugins").string();
 }
 
 po::options_description broker_global_options(const std::string& default_plugin_dir) {
@@ -48,6 +53,9 @@ po::options_description broker_global_options(const std::string& default_plugin_
        "most messages one pull returns; larger maxMsgNums are served with this cap")
       ("pullMaxBytes", po::value<int64_t>()->default_value(8 << 20),
        "most message bytes one pull returns; larger maxMsgBytes are served with this cap")
+      ("accessMessageInMemoryMaxRatio", po::value<int>()->default_value(40),
+       "0..100: a consumer whose unread commit-log bytes exceed this % of memory is told to read from "
+       "a slave (its group's whichBrokerWhenConsumeSlowly)")
       ("embeddedNamesrvEnable", po::value<bool>()->default_value(false), "run a name server in this process")
       ("namesrvListenPort", po::value<int>()->default_value(9876), "port of the embedded name server")
       ("logLevel", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error, critical, off")
@@ -165,6 +173,12 @@ Result<BrokerConfig> broker_config_from(const po::variables_map& vm) {
                              std::to_string(INT32_MAX) + ")");
     *p.out = static_cast<int32_t>(v);
   }
+
+  int ratio = vm["accessMessageInMemoryMaxRatio"].as<int>();
+  if (ratio < 0 || ratio > 100)
+    return Status::invalid("invalid value '" + std::to_string(ratio) +
+                           "' for key 'accessMessageInMemoryMaxRatio' (expected 0..100, a percentage of memory)");
+  s.access_message_in_memory_max_ratio = ratio;
 
   c.embedded_namesrv_enable = vm["embeddedNamesrvEnable"].as<bool>();
   c.log_level = vm["logLevel"].as<std::string>();

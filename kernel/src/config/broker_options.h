@@ -44,7 +44,8 @@ Result<uint16_t> port_from(const boost::program_options::variables_map& vm, cons
 Status check_log_level(const std::string& level);
 // Parses a dotted IPv4 address into host byte order.
 Result<uint32_t> parse_ipv4(const std::string& text);
-// <dir of the running executable>/../plugins.
+// The bundled plugins: <dir of the running executable>/../plugins in a build tree, else
+// <dir of the running executable>/../lib/mq/plugins (an installed prefix).
 std::string default_plugin_dir();
 
 }  // namespace mq::kernel

@@ -161,7 +161,10 @@ Status NameServerCore::register_broker(const BrokerRegistration& r) {
     is_new = old_addr == addrs.end() || old_addr->second != r.broker_addr;
     addrs[r.broker_id] = r.broker_addr;
 
-    if (r.broker_id == 0) {  // only the master's topic set is authoritative
+    // The master's topic set is authoritative. While the group has no master (it expired or
+    // was never seen since this name server started), the lowest-id slave's set keeps the
+    // group's topics routed, so consumers can read them from the slave.
+    if (addrs.begin()->first == r.broker_id) {
       std::set<std::string> listed;
       for (const auto& t : r.topics) listed.insert(t.topic_name);
       for (auto t = impl_->topics.begin(); t != impl_->topics.end();) {

@@ -32,7 +32,8 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // Loads and validates "<dir>/<name>.so" for each name, then checks services and computes
+  // Loads and validates "<dir>/<name>.so" for each name (`dir`: ":"-separated, first hit
+  // wins; see load_plugin_library), then checks services and computes
   // the start order. On error nothing stays loaded.
   Status load(const std::string& dir, const std::vector<std::string>& names);
 

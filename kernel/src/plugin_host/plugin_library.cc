@@ -1,6 +1,7 @@
 // Loading and validating one plugin library (Boost.DLL).
 #include "plugin_host/plugin_library.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -9,14 +10,39 @@
 
 namespace mq::kernel {
 
-Result<PluginLibrary> load_plugin_library(const std::string& dir, const std::string& name) {
-  std::filesystem::path path = std::filesystem::path(dir) / (name + ".so");
-  const std::string file = path.string();
-  std::error_code fs_ec;
-  if (!std::filesystem::is_regular_file(path, fs_ec)) {
-    return Status::invalid("plugin '" + name + "': file " + file +
-                           " not found; build the plugin or set pluginDir= to the directory holding " + name + ".so");
+std::vector<std::string> split_plugin_dirs(const std::string& dirs) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(begin, end - begin);
+    if (!dir.empty() && std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(std::move(dir));
+    begin = end + 1;
   }
+  return out;
+}
+
+Result<PluginLibrary> load_plugin_library(const std::string& dirs, const std::string& name) {
+  const std::vector<std::string> searched = split_plugin_dirs(dirs);
+  std::filesystem::path path;
+  std::error_code fs_ec;
+  for (const auto& dir : searched) {
+    std::filesystem::path candidate = std::filesystem::path(dir) / (name + ".so");
+    if (std::filesystem::is_regular_file(candidate, fs_ec)) {
+      path = std::move(candidate);
+      break;
+    }
+  }
+  if (path.empty()) {
+    std::string first = (std::filesystem::path(searched.empty() ? "." : searched.front()) / (name + ".so")).string();
+    std::string also;
+    for (size_t i = 1; i < searched.size(); ++i) also += (also.empty() ? " (also looked in " : ", ") + searched[i];
+    if (!also.empty()) also += ")";
+    return Status::invalid("plugin '" + name + "': file " + first + " not found" + also +
+                           "; build the plugin or add the directory holding " + name + ".so to pluginDir=");
+  }
+  const std::string file = path.string();
 
   PluginLibrary out;
   out.name = name;

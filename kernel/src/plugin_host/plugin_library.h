@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -19,9 +20,14 @@ struct PluginLibrary {
   std::string path;
 };
 
-// Loads "<dir>/<name>.so" and checks, in order: the file exists, it loads, it exports
-// kPluginEntrySymbol, api_version == kPluginApiVersion, build_signature == MQ_BUILD_SIGNATURE,
-// descriptor name == file name. Each refusal is one line naming the file and the fix.
-Result<PluginLibrary> load_plugin_library(const std::string& dir, const std::string& name);
+// "a:b:c" -> {"a", "b", "c"}, in order, without empty entries and repeats.
+std::vector<std::string> split_plugin_dirs(const std::string& dirs);
+
+// Loads "<dir>/<name>.so" from the first of the ':'-separated `dirs` holding that file and
+// checks, in order: the file exists, it loads, it exports kPluginEntrySymbol, api_version ==
+// kPluginApiVersion, build_signature == MQ_BUILD_SIGNATURE (refusals name both sides), the
+// descriptor name == file name. Nothing is created from the library before these pass.
+// Each refusal is one line naming the file and the fix.
+Result<PluginLibrary> load_plugin_library(const std::string& dirs, const std::string& name);
 
 }  // namespace mq::kernel

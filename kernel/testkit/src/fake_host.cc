@@ -120,6 +120,35 @@ std::vector<TopicConfig> FakeBrokerContext::topics() const {
   return out;
 }
 
+Result<std::string> FakeBrokerContext::export_metadata() {
+  std::lock_guard lock(mu_);
+  if (unavailable_) return Status(Code::kServiceNotAvailable, "fake broker core is not running");
+  return exported_;
+}
+
+Status FakeBrokerContext::import_metadata(std::string_view json) {
+  std::lock_guard lock(mu_);
+  if (unavailable_) return Status(Code::kServiceNotAvailable, "fake broker core is not running");
+  imported_ = std::string(json);
+  ++imports_;
+  return Status::ok();
+}
+
+void FakeBrokerContext::set_exported_metadata(std::string json) {
+  std::lock_guard lock(mu_);
+  exported_ = std::move(json);
+}
+
+std::string FakeBrokerContext::imported_metadata() const {
+  std::lock_guard lock(mu_);
+  return imported_;
+}
+
+uint64_t FakeBrokerContext::import_count() const {
+  std::lock_guard lock(mu_);
+  return imports_;
+}
+
 FakeKernel::FakeKernel() {
   (void)registry.provide<PutPipeline>(pipeline, "kernel");
   (void)registry.provide<BrokerContext>(context, "kernel");

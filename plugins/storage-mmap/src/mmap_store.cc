@@ -469,6 +469,65 @@ Result<CommitLogOffset> MmapStore::append_raw(CommitLogOffset at, std::string_vi
   return CommitLogOffset(*end);
 }
 
+Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
+  std::lock_guard lock(lifecycle_mu_);
+  if (!started_) return Status::error(Code::kServiceNotAvailable, "message store is not running");
+  const int64_t end = end_offset.value();
+  const int64_t old_end = log_->write_pos();
+  const int64_t min = log_->min_offset();
+  if (end == old_end) return CommitLogOffset(end);
+  if (end > old_end || end < min)
+    return Status::invalid("truncate_to " + std::to_string(end) + ": outside the commit log [" + std::to_string(min) +
+                           ", " + std::to_string(old_end) + "]");
+  // `end` must be where a record starts (or a segment's first byte): never cut a record.
+  if (auto seg = log_->segments().find(end); !seg || seg->base() != end) {
+    auto ref = log_->locate(end);
+    RecordKind kind = ref ? check_record(ref->data, ref->to_segment_end, end, /*verify_crc=*/true).kind
+                          : RecordKind::kCorrupt;
+    if (kind != RecordKind::kRecord && kind != RecordKind::kBlank)
+      return Status::invalid("truncate_to " + std::to_string(end) + ": no record starts at that commit-log offset");
+  }
+  running_.store(false, std::memory_order_release);
+  log_->close();
+  cleaner_->stop();
+  allocator_->stop();
+  dispatcher_->stop();
+  Status st = flush_->stop();  // completes waiting SYNC_FLUSH puts, checkpoints
+  if (st) st = log_->truncate(end);
+  if (st) st = log_->segments().flush(end, old_end);  // the zeroed tail reaches the disk
+  int64_t dropped_units = 0;
+  for (const auto& cq : queues_->all()) {
+    if (!st) break;
+    auto dropped = cq->truncate_beyond(end);
+    if (!dropped) {
+      st = dropped.status();
+      break;
+    }
+    dropped_units += *dropped;
+  }
+  if (st) {
+    dispatcher_->set_dispatched(std::min(dispatcher_->dispatched(), end));
+    index_->set_skip_below(0);  // records re-written below the old index end get indexed
+    std::unordered_map<std::string, int64_t> table;
+    for (const auto& cq : queues_->all()) table[CommitLog::queue_key(cq->topic(), cq->queue_id())] = cq->max_offset();
+    log_->set_queue_offsets(std::move(table));
+    st = flush_->flush_all_and_checkpoint();
+  }
+  dispatcher_->start();
+  flush_->start();
+  allocator_->start();
+  cleaner_->start();
+  if (!st) {
+    log_->set_read_only("truncation to commit-log offset " + std::to_string(end) + " failed: " + st.message());
+    logger_->error("truncate_to {} failed, the store is read-only now: {}", end, st.message());
+    return st;
+  }
+  running_.store(true, std::memory_order_release);
+  logger_->warn("commit log truncated from {} to {} ({} bytes, {} consume-queue units dropped)", old_end, end,
+                old_end - end, dropped_units);
+  return CommitLogOffset(end);
+}
+
 CleanOutcome MmapStore::clean_now(std::chrono::system_clock::time_point now) { return cleaner_->run_once(now); }
 
 void MmapStore::add_arrival_listener(ArrivalListener listener) { dispatcher_->add_listener(std::move(listener)); }

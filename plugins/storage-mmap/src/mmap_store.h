@@ -52,6 +52,11 @@ class MmapStore final : public MessageStore {
                                           int64_t begin_ms, int64_t end_ms) override;
   Result<RawChunk> read_raw(CommitLogOffset from, int32_t max_bytes) override;
   Result<CommitLogOffset> append_raw(CommitLogOffset at, std::string_view bytes) override;
+  // Pauses the store's threads (puts fail with SERVICE_NOT_AVAILABLE meanwhile), drops the
+  // commit log from `end` (a record boundary), the consume-queue units pointing there or
+  // beyond and rewinds the dispatcher, flushes and checkpoints, then resumes. Stale key-index
+  // entries beyond `end` stay; queries re-check every hit against the record.
+  Result<CommitLogOffset> truncate_to(CommitLogOffset end) override;
 
   // Tests and tools: one retention / disk-check pass now (not concurrent with the clean
   // thread's own pass: call it with cleanResourceInterval set long).

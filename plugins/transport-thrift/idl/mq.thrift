@@ -101,6 +101,11 @@ struct PullResponse {
   4: i64 minOffset
   5: i64 maxOffset
   6: list<MessageExt> messages
+  // Where the consumer should pull this queue next (RocketMQ suggestWhichBrokerId): 0 the
+  // master; a slave's broker id when the consumer is far behind (its unread bytes exceed
+  // accessMessageInMemoryMaxRatio % of the broker's memory) and the group's
+  // whichBrokerWhenConsumeSlowly names that slave. Clients follow it while that broker is reachable.
+  7: optional i64 suggestWhichBrokerId = 0
 }
 
 struct QueueRef {
@@ -297,7 +302,7 @@ struct ProducerConnectionResponse {
 }
 
 // ---- added for retry, delay and transactions (served by the schedule and transaction
-// plugins; without them the broker answers 25 REQUEST_CODE_NOT_SUPPORTED) ----
+// plugins; without them the broker answers 3 REQUEST_CODE_NOT_SUPPORTED) ----
 
 // RocketMQ CONSUMER_SEND_MSG_BACK: the consumer failed this message; the broker stores it
 // in %RETRY%<group> with a delay, or in %DLQ%<group> past the maximum.

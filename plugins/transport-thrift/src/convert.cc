@@ -209,6 +209,7 @@ wire::PullResponse to_wire(const mq::PullResponse& in) {
   out.maxOffset = in.max_offset.value();
   out.messages.reserve(in.messages.size());
   for (const auto& m : in.messages) out.messages.push_back(to_wire(m));
+  if (in.suggest_which_broker_id != 0) out.__set_suggestWhichBrokerId(in.suggest_which_broker_id);
   return out;
 }
 

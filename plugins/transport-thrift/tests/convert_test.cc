@@ -30,6 +30,16 @@ TEST(Convert, SplitAddress) {
   }
 }
 
+TEST(Convert, PullResponseCarriesTheSlaveSuggestion) {
+  mq::PullResponse master;
+  EXPECT_EQ(to_wire(master).suggestWhichBrokerId, 0);
+  mq::PullResponse slow;
+  slow.suggest_which_broker_id = 1;
+  auto out = to_wire(slow);
+  EXPECT_TRUE(out.__isset.suggestWhichBrokerId);
+  EXPECT_EQ(out.suggestWhichBrokerId, 1);
+}
+
 TEST(Options, DefaultsAndOverrides) {
   namespace po = boost::program_options;
   po::options_description description;

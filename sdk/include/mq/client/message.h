@@ -19,7 +19,23 @@ namespace property {
 inline constexpr const char* kTags = "TAGS";
 inline constexpr const char* kKeys = "KEYS";  // space-separated
 inline constexpr const char* kUniqKey = "UNIQ_KEY";
+// Scheduled delivery (served by the broker's schedule plugin; see Message::set_delay_time_level).
+inline constexpr const char* kDelayTimeLevel = "DELAY";
+inline constexpr const char* kTimerDeliverMs = "TIMER_DELIVER_MS";  // absolute, ms since the epoch
+inline constexpr const char* kTimerDelayMs = "TIMER_DELAY_MS";      // relative to the send
+inline constexpr const char* kTimerDelaySec = "TIMER_DELAY_SEC";    // relative to the send
+// Set by the broker on messages sent back by a consumer: the topic the message was first sent
+// to (kept through %RETRY%<group> and %DLQ%<group>) and its first message id.
+inline constexpr const char* kRetryTopic = "RETRY_TOPIC";
+inline constexpr const char* kOriginMessageId = "ORIGIN_MESSAGE_ID";
 }  // namespace property
+
+// Per-group system topics (RocketMQ MixAll): a clustering consumer group's retry topic, which
+// its members subscribe automatically, and its dead-letter queue.
+inline constexpr const char* kRetryGroupTopicPrefix = "%RETRY%";
+inline constexpr const char* kDlqGroupTopicPrefix = "%DLQ%";
+inline std::string retry_topic_of(const std::string& group) { return kRetryGroupTopicPrefix + group; }
+inline std::string dlq_topic_of(const std::string& group) { return kDlqGroupTopicPrefix + group; }
 
 class MQ_CLIENT_API Message {
  public:
@@ -44,6 +60,17 @@ class MQ_CLIENT_API Message {
   void set_flag(int32_t flag);
   const std::string& body() const;
   void set_body(std::string body);
+
+  // Scheduled delivery; needs the schedule plugin on the broker (without it the send fails with
+  // REQUEST_CODE_NOT_SUPPORTED). Set at most one of the three.
+  // RocketMQ delay level: 1..18 maps to the broker's messageDelayLevel list (default "1s 5s 10s
+  // 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"); higher levels are clamped; 0 clears.
+  void set_delay_time_level(int32_t level);
+  int32_t delay_time_level() const;  // 0 when unset
+  // Deliver at this wall-clock time (ms since the epoch): TIMER_DELIVER_MS.
+  void set_deliver_time_ms(int64_t epoch_ms);
+  // Deliver this many ms after the send: TIMER_DELAY_MS.
+  void set_delay_ms(int64_t ms);
 
   // Returns "" when the property is absent.
   std::string property(const std::string& name) const;

@@ -71,6 +71,11 @@ class MQ_CLIENT_API Producer {
   SendResult send(const Message& message, const MessageQueueSelector& selector, const std::string& arg);
   // Fire and forget: no broker acknowledgement, no retry. Errors seen locally are returned.
   Status send_oneway(const Message& message);
+  // Cancels a message sent with a delay level or a TIMER_* property before it is delivered:
+  // `topic` is the topic it was sent to, `msg_id` its SendResult::msg_id (UNIQ_KEY). Asks every
+  // broker serving the topic; QUERY_NOT_FOUND when none holds it pending (never scheduled,
+  // already delivered or cancelled); REQUEST_CODE_NOT_SUPPORTED without the schedule plugin.
+  Status cancel_scheduled(const std::string& topic, const std::string& msg_id);
 
  private:
   class Impl;

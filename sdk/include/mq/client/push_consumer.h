@@ -4,6 +4,20 @@
 // to the brokers. Broadcasting: it consumes every queue and keeps offsets in a local file.
 // Orderly listener: a queue is consumed by one thread at a time, in offset order, only while
 // this client holds the queue's broker-side lock (renewed every 20 s).
+//
+// Retry and dead-letter queue (clustering):
+//  - Concurrent listener: a message the listener fails (kReconsumeLater, an exception, or still
+//    running after consume_timeout) is sent back to its broker (consumerSendMsgBack), which
+//    stores it in %RETRY%<group> with a growing delay (level 3 + reconsume times: 10 s, 30 s,
+//    1 m, ... with the default levels) and, after max_reconsume_times failures, in %DLQ%<group>.
+//    Once the broker accepted it the message counts as consumed. Members subscribe
+//    %RETRY%<group> automatically; the listener sees the original topic and
+//    MessageExt::reconsume_times(). If the send-back fails (e.g. the broker has no schedule
+//    plugin) the message is redelivered locally after reconsume_delay and never skipped.
+//  - Orderly listener: a failed batch is retried in place after suspend_current_queue_time
+//    (the queue waits; reconsume times counted locally); a message that failed
+//    max_reconsume_times times is sent straight to %DLQ%<group> and the queue moves on.
+// Broadcasting consumers never retry: a failed message is logged and skipped.
 // No method throws. Configuration setters must be called before start().
 #pragma once
 
@@ -21,7 +35,7 @@ namespace mq::client {
 
 enum class ConsumeStatus : int32_t {
   kConsumeSuccess = 0,
-  kReconsumeLater = 1,  // redelivered later; the committed offset never passes the message
+  kReconsumeLater = 1,  // retried later (see the retry notes above); broadcasting: skipped
 };
 
 enum class ConsumeFromWhere : int32_t {
@@ -39,9 +53,22 @@ enum class MessageModel : int32_t {
 // messages of one queue. An exception thrown by the listener counts as kReconsumeLater.
 using MessageListener = std::function<ConsumeStatus(const std::vector<MessageExt>&)>;
 
+// What a concurrent listener may tell the consumer about a batch (RocketMQ
+// ConsumeConcurrentlyContext).
+struct ConsumeConcurrentlyContext {
+  MessageQueue queue;  // the queue the batch was pulled from (%RETRY%<group> for retries)
+  // Delay level of the send-back of failed messages: 0 lets the broker pick (3 + reconsume
+  // times), -1 sends them straight to %DLQ%<group>, n > 0 uses level n.
+  int32_t delay_level_when_next_consume = 0;
+  // With kConsumeSuccess: messages after this index count as failed (default: none).
+  int32_t ack_index = INT32_MAX;
+};
+using MessageListenerWithContext =
+    std::function<ConsumeStatus(const std::vector<MessageExt>&, ConsumeConcurrentlyContext&)>;
+
 enum class ConsumeOrderlyStatus : int32_t {
   kSuccess = 0,
-  kSuspendCurrentQueueAMoment = 1,  // the same batch is retried after 1 s; the queue waits
+  kSuspendCurrentQueueAMoment = 1,  // the same batch is retried after suspend_current_queue_time
 };
 // Called with messages of one queue in offset order, never concurrently for the same queue.
 // An exception thrown by the listener counts as kSuspendCurrentQueueAMoment.
@@ -68,6 +95,7 @@ class MQ_CLIENT_API PushConsumer {
   void subscribe(const std::string& topic, const std::string& expression, const std::string& expression_type);
   // Exactly one of the two listeners; the last registered wins.
   void register_message_listener(MessageListener listener);
+  void register_message_listener_with_context(MessageListenerWithContext listener);
   void register_message_listener_orderly(OrderlyMessageListener listener);
   void set_allocate_strategy(AllocateStrategy strategy);         // default kAveragely
   // Broadcasting offset directory; default $HOME/.mq_offsets/<clientId>/<group>/.
@@ -88,7 +116,14 @@ class MQ_CLIENT_API PushConsumer {
   void set_heartbeat_interval_ms(int ms);                         // default 30000
   void set_rebalance_interval_ms(int ms);                         // default 20000
   void set_persist_offset_interval_ms(int ms);                    // default 5000
-  void set_reconsume_delay_ms(int ms);                            // default 1000
+  void set_reconsume_delay_ms(int ms);                            // default 1000 (local redelivery)
+  // Failures before a message goes to %DLQ%<group>. Default -1: 16 for a concurrent listener,
+  // unlimited for an orderly one (RocketMQ).
+  void set_max_reconsume_times(int times);
+  // A concurrent listener still running on a message after this long: the message is sent
+  // back (delay level 3) and the listener's later verdict on it is ignored. 0 disables.
+  void set_consume_timeout_ms(int64_t ms);                        // default 15 min
+  void set_suspend_current_queue_time_ms(int ms);                 // default 1000 (orderly)
   const std::string& group() const;
   // "ip@instance_name", unique per instance by default ("ip@pid@n-x").
   std::string client_id() const;

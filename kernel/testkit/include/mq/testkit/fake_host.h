@@ -57,8 +57,16 @@ class FakeBrokerContext final : public BrokerContext {
   Result<TopicConfig> ensure_topic(const TopicConfig& wanted) override;
   std::optional<SubscriptionGroupConfig> find_subscription_group(const std::string& group) override;
   bool producer_online(const std::string& group) override;
+  // Returns the text set by set_exported_metadata (default: empty tables).
+  Result<std::string> export_metadata() override;
+  // Keeps `json` (see imported_metadata); does not parse it.
+  Status import_metadata(std::string_view json) override;
 
   // ---- test controls ----
+  void set_exported_metadata(std::string json);
+  // The last text given to import_metadata and how many imports happened.
+  std::string imported_metadata() const;
+  uint64_t import_count() const;
   void set_subscription_group(SubscriptionGroupConfig config);
   void set_producer_online(const std::string& group, bool online);
   // While set, every call answers like a stopped broker core (SERVICE_NOT_AVAILABLE / nullopt).
@@ -71,6 +79,9 @@ class FakeBrokerContext final : public BrokerContext {
   std::map<std::string, SubscriptionGroupConfig> groups_;
   std::set<std::string> online_;
   bool unavailable_ = false;
+  std::string exported_ = R"({"topicConfigTable":{},"subscriptionGroupTable":{},"offsetTable":{}})";
+  std::string imported_;
+  uint64_t imports_ = 0;
 };
 
 // A registry pre-filled like mqbroker's before plugin init(): the fake PutPipeline and
