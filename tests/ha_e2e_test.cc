@@ -174,7 +174,7 @@ TEST(HaE2ETest, SyncMasterAndSlave) {
       10s));
 
   // A paused slave: sends are stored on the master but never answered SEND_OK.
-  slave.signal(SIGSTOP);
+  slave.pause();
   for (int i = 0; i < 3; ++i) {
     int32_t code = send_one(master.broker_addr(), "paused-" + std::to_string(i), &remark);
     EXPECT_TRUE(code == kFlushSlaveTimeout || code == kSlaveNotAvailable) << code << " " << remark;

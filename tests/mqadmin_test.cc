@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
 
 namespace mq::testing {
@@ -20,14 +21,7 @@ class MqadminTest : public ::testing::Test {
   }
   void TearDown() override { EXPECT_EQ(broker_->stop(SIGTERM), 0) << broker_->log(); }
 
-  CommandResult mqadmin(std::vector<std::string> args) {
-    std::vector<std::string> argv{bin_path("mqadmin")};
-    argv.push_back(args.front());
-    argv.push_back("-n");
-    argv.push_back(broker_->namesrv_addr());
-    argv.insert(argv.end(), args.begin() + 1, args.end());
-    return run_command(argv, 60s);
-  }
+  CommandResult mqadmin(const std::vector<std::string>& args) { return run_mqadmin(broker_->namesrv_addr(), args); }
 
   TempDir dir_{"mqadmin"};
   std::unique_ptr<BrokerProcess> broker_;

@@ -16,7 +16,9 @@
 #include "mq/client/producer.h"
 #include "mq/client/push_consumer.h"
 #include "mq/wire/client_channel.h"
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
+#include "support/push_consumer_start.h"
 
 namespace mq::testing {
 namespace {
@@ -53,56 +55,9 @@ struct Received {
 
 std::unique_ptr<client::PushConsumer> start_consumer(const std::string& namesrv, const std::string& group,
                                                      Received& received) {
-  auto consumer = std::make_unique<client::PushConsumer>(group);
-  consumer->set_namesrv_addr(namesrv);
-  consumer->subscribe(kTopic, "*");
-  consumer->set_consume_from_where(client::ConsumeFromWhere::kFirstOffset);
-  consumer->set_consume_thread_count(1);  // one thread: listener order == delivery order
-  consumer->set_rebalance_interval_ms(1000);
-  consumer->set_persist_offset_interval_ms(500);
-  consumer->register_message_listener(received.listener());
-  auto status = consumer->start();
-  EXPECT_TRUE(status.is_ok()) << status.to_string();
-  return consumer;
-}
-
-void create_topic(const std::string& broker_addr) {
-  auto channel = wire::ClientChannel::connect(broker_addr);
-  wire::TopicConfig topic;
-  topic.topicName = kTopic;
-  topic.readQueueNums = kQueues;
-  topic.writeQueueNums = kQueues;
-  wire::BaseResponse response;
-  channel->broker().createTopic(response, topic);
-  ASSERT_EQ(response.code, 0) << response.remark;
-}
-
-// Waits until the name server answers a route for the topic (registration is prompt on change).
-void wait_for_route(const std::string& namesrv) {
-  bool routed = eventually(
-      [&] {
-        try {
-          auto channel = wire::ClientChannel::connect(namesrv);
-          wire::TopicRouteResponse route;
-          channel->name_server().getRouteInfoByTopic(route, kTopic);
-          return route.code == 0 && !route.queues.empty();
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      20s);
-  ASSERT_TRUE(routed) << "no route for " << kTopic;
-}
-
-int64_t committed_offset(const std::string& broker_addr, const std::string& group, int queue) {
-  auto channel = wire::ClientChannel::connect(broker_addr);
-  wire::ConsumerOffsetRequest request;
-  request.consumerGroup = group;
-  request.topic = kTopic;
-  request.queueId = queue;
-  wire::OffsetResponse response;
-  channel->broker().queryConsumerOffset(response, request);
-  return response.code == 0 ? response.offset : -1;
+  return start_push_consumer(namesrv, group, kTopic, received.listener(), [](client::PushConsumer& c) {
+    c.set_consume_thread_count(1);  // one thread: listener order == delivery order
+  });
 }
 
 // Sends `count` messages "p<thread>-<seq>" from one thread; returns the queue of each seq.
@@ -127,8 +82,8 @@ TEST(ProduceConsumeRestartTest, TenThousandMessagesExactlyOnceInQueueOrderAcross
   options.sections["storage-mmap"]["mapedFileSizeConsumeQueue"] = std::to_string(20 * 1000);
   BrokerProcess broker(dir.path(), options);
   broker.start();
-  create_topic(broker.broker_addr());
-  wait_for_route(broker.namesrv_addr());
+  ASSERT_EQ(create_topic(broker.broker_addr(), kTopic, kQueues), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), kTopic)) << "no route for " << kTopic;
 
   // Two producer threads, 5,000 messages each.
   client::Producer producer("e2e-producer");
@@ -174,18 +129,18 @@ TEST(ProduceConsumeRestartTest, TenThousandMessagesExactlyOnceInQueueOrderAcross
     }
   }
   int64_t committed_before = 0;
-  for (int q = 0; q < kQueues; ++q) committed_before += committed_offset(broker.broker_addr(), "e2e-group", q);
+  for (int q = 0; q < kQueues; ++q) committed_before += committed_offset(broker.broker_addr(), "e2e-group", kTopic, q);
   EXPECT_EQ(committed_before, 2 * kPerThread);
   producer.shutdown();
 
   // Graceful stop: exit code 0. Then restart on the same store and ports.
   EXPECT_EQ(broker.stop(SIGTERM), 0) << broker.log();
   broker.start();
-  wait_for_route(broker.namesrv_addr());
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), kTopic)) << "no route for " << kTopic;
 
   // Offsets survived the restart.
   int64_t committed_after = 0;
-  for (int q = 0; q < kQueues; ++q) committed_after += committed_offset(broker.broker_addr(), "e2e-group", q);
+  for (int q = 0; q < kQueues; ++q) committed_after += committed_offset(broker.broker_addr(), "e2e-group", kTopic, q);
   EXPECT_EQ(committed_after, committed_before);
 
   // Nothing was lost: a new group reads all 10,000 with the same bodies.

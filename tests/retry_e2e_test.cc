@@ -27,6 +27,7 @@
 #include "mq/client/producer.h"
 #include "mq/client/push_consumer.h"
 #include "mq/wire/client_channel.h"
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
 
 namespace mq::testing {
@@ -85,32 +86,6 @@ BrokerOptions broker_options(bool schedule) {
   return options;
 }
 
-void create_topic(const std::string& broker_addr, const std::string& topic, int queues) {
-  auto channel = wire::ClientChannel::connect(broker_addr);
-  wire::TopicConfig config;
-  config.topicName = topic;
-  config.readQueueNums = queues;
-  config.writeQueueNums = queues;
-  wire::BaseResponse response;
-  channel->broker().createTopic(response, config);
-  ASSERT_EQ(response.code, 0) << response.remark;
-}
-
-bool has_route(const std::string& namesrv, const std::string& topic) {
-  try {
-    auto channel = wire::ClientChannel::connect(namesrv);
-    wire::TopicRouteResponse route;
-    channel->name_server().getRouteInfoByTopic(route, topic);
-    return route.code == 0 && !route.queues.empty();
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-void wait_for_route(const std::string& namesrv, const std::string& topic) {
-  ASSERT_TRUE(eventually([&] { return has_route(namesrv, topic); }, 20s)) << "no route for " << topic;
-}
-
 // Every message of queue 0 of `topic` on the broker (empty if the topic does not exist).
 std::vector<wire::MessageExt> read_queue(const std::string& broker_addr, const std::string& topic) {
   auto channel = wire::ClientChannel::connect(broker_addr);
@@ -136,17 +111,6 @@ std::vector<wire::MessageExt> read_queue(const std::string& broker_addr, const s
 std::string prop(const wire::MessageExt& m, const std::string& name) {
   auto it = m.properties.find(name);
   return it == m.properties.end() ? std::string() : it->second;
-}
-
-int64_t committed_offset(const std::string& broker_addr, const std::string& group, const std::string& topic) {
-  auto channel = wire::ClientChannel::connect(broker_addr);
-  wire::ConsumerOffsetRequest request;
-  request.consumerGroup = group;
-  request.topic = topic;
-  request.queueId = 0;
-  wire::OffsetResponse response;
-  channel->broker().queryConsumerOffset(response, request);
-  return response.code == 0 ? response.offset : -1;
 }
 
 class RetryE2ETest : public ::testing::Test {
@@ -192,14 +156,7 @@ class RetryE2ETest : public ::testing::Test {
     return *consumers_.back();
   }
 
-  CommandResult mqadmin(std::vector<std::string> args) {
-    std::vector<std::string> argv{bin_path("mqadmin")};
-    argv.push_back(args.front());
-    argv.push_back("-n");
-    argv.push_back(broker_->namesrv_addr());
-    argv.insert(argv.end(), args.begin() + 1, args.end());
-    return run_command(argv, 60s);
-  }
+  CommandResult mqadmin(const std::vector<std::string>& args) { return run_mqadmin(broker_->namesrv_addr(), args); }
 
   TempDir dir_{"mqretry"};
   std::unique_ptr<BrokerProcess> broker_;
@@ -211,8 +168,8 @@ TEST_F(RetryE2ETest, FailingMessageIsRetriedThenDeadLetteredAndResentByMqadmin) 
   start_broker(true);
   const std::string topic = "RetryTopic";
   const std::string group = "retry-group";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
 
   constexpr int kMax = 3;
   Log log;
@@ -272,7 +229,7 @@ TEST_F(RetryE2ETest, FailingMessageIsRetriedThenDeadLetteredAndResentByMqadmin) 
       << committed_offset(broker_->broker_addr(), group, topic);
 
   // mqadmin lists the group's DLQ and resends the poison message to its original topic.
-  wait_for_route(broker_->namesrv_addr(), dlq);
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), dlq)) << "no route for " << dlq;
   auto listed = mqadmin({"queryDlqMessage", "-g", group, "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   auto doc = nlohmann::json::parse(listed.output);
@@ -305,8 +262,8 @@ TEST_F(RetryE2ETest, FailingMessageIsRetriedThenDeadLetteredAndResentByMqadmin) 
 TEST_F(RetryE2ETest, ConsumeTimeoutSendsAStuckMessageBack) {
   start_broker(true);
   const std::string topic = "SlowTopic";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
 
   Log log;
   auto& c = consumer("slow-group", topic);
@@ -338,8 +295,8 @@ TEST_F(RetryE2ETest, OrderlyConsumerRetriesInPlaceThenDeadLetters) {
   start_broker(true);
   const std::string topic = "OrderlyRetryTopic";
   const std::string group = "orderly-retry-group";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
   for (const char* body : {"o0", "o1", "o2"}) send(client::Message(topic, body));
 
   constexpr int kMax = 2;
@@ -369,8 +326,8 @@ TEST_F(RetryE2ETest, OrderlyConsumerRetriesInPlaceThenDeadLetters) {
 TEST_F(RetryE2ETest, DelayedAndTimedMessagesArriveAndCancelledOnesDoNot) {
   start_broker(true);
   const std::string topic = "DelayTopic";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
   Log log;
   auto& c = consumer("delay-group", topic);
   c.register_message_listener([&](const std::vector<MessageExt>& msgs) {
@@ -416,8 +373,8 @@ TEST_F(RetryE2ETest, BroadcastingConsumerDoesNotRetry) {
   start_broker(true);
   const std::string topic = "BroadcastRetryTopic";
   const std::string group = "broadcast-retry-group";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
   Log log;
   auto& c = consumer(group, topic);
   c.set_message_model(client::MessageModel::kBroadcasting);
@@ -440,8 +397,8 @@ TEST_F(RetryE2ETest, WithoutSchedulePluginAFailingMessageIsRedeliveredLocally) {
   start_broker(false);
   const std::string topic = "LocalRetryTopic";
   const std::string group = "local-retry-group";
-  create_topic(broker_->broker_addr(), topic, 1);
-  wait_for_route(broker_->namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker_->broker_addr(), topic, 1), "");
+  ASSERT_TRUE(wait_for_route(broker_->namesrv_addr(), topic)) << "no route for " << topic;
 
   Log log;
   std::atomic<int64_t> committed_while_failing{-2};

@@ -17,7 +17,9 @@
 #include "mq/client/producer.h"
 #include "mq/client/push_consumer.h"
 #include "mq/wire/client_channel.h"
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
+#include "support/push_consumer_start.h"
 
 namespace mq::testing {
 namespace {
@@ -37,33 +39,6 @@ BrokerOptions schedule_broker(const std::string& levels = "") {
   if (!levels.empty()) options.sections["schedule"]["messageDelayLevel"] = levels;
   options.sections["schedule"]["flushDelayOffsetInterval"] = "1000";
   return options;
-}
-
-void create_topic(const std::string& broker_addr, const std::string& topic, int queues) {
-  auto channel = wire::ClientChannel::connect(broker_addr);
-  wire::TopicConfig config;
-  config.topicName = topic;
-  config.readQueueNums = queues;
-  config.writeQueueNums = queues;
-  wire::BaseResponse response;
-  channel->broker().createTopic(response, config);
-  ASSERT_EQ(response.code, 0) << response.remark;
-}
-
-void wait_for_route(const std::string& namesrv, const std::string& topic) {
-  bool routed = eventually(
-      [&] {
-        try {
-          auto channel = wire::ClientChannel::connect(namesrv);
-          wire::TopicRouteResponse route;
-          channel->name_server().getRouteInfoByTopic(route, topic);
-          return route.code == 0 && !route.queues.empty();
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      20s);
-  ASSERT_TRUE(routed) << "no route for " << topic;
 }
 
 // Every message a consumer got: body -> (count, local receive time, delivered store time).
@@ -101,16 +76,7 @@ struct Received {
 
 std::unique_ptr<client::PushConsumer> start_consumer(const std::string& namesrv, const std::string& group,
                                                      const std::string& topic, Received& received) {
-  auto consumer = std::make_unique<client::PushConsumer>(group);
-  consumer->set_namesrv_addr(namesrv);
-  consumer->subscribe(topic, "*");
-  consumer->set_consume_from_where(client::ConsumeFromWhere::kFirstOffset);
-  consumer->set_rebalance_interval_ms(1000);
-  consumer->set_persist_offset_interval_ms(500);
-  consumer->register_message_listener(received.listener());
-  auto status = consumer->start();
-  EXPECT_TRUE(status.is_ok()) << status.to_string();
-  return consumer;
+  return start_push_consumer(namesrv, group, topic, received.listener());
 }
 
 std::unique_ptr<client::Producer> start_producer(const std::string& namesrv) {
@@ -131,8 +97,8 @@ client::Message delayed(const std::string& topic, const std::string& body, const
 // Sends one message per level and checks each arrives after its delay, within tolerance.
 void check_levels(BrokerProcess& broker, const std::string& topic, const std::vector<int64_t>& delays_ms,
                   int64_t tolerance_ms) {
-  create_topic(broker.broker_addr(), topic, 2);
-  wait_for_route(broker.namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker.broker_addr(), topic, 2), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), topic)) << "no route for " << topic;
   Received received;
   auto consumer = start_consumer(broker.namesrv_addr(), topic + "-group", topic, received);
   auto producer = start_producer(broker.namesrv_addr());
@@ -188,8 +154,8 @@ TEST(ScheduleE2ETest, TenThousandPendingSurviveRestartExactlyOnceNeverEarly) {
   TempDir dir("mqsched-e2e");
   BrokerProcess broker(dir.path(), schedule_broker("8s"));
   broker.start();
-  create_topic(broker.broker_addr(), topic, 4);
-  wait_for_route(broker.namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker.broker_addr(), topic, 4), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), topic)) << "no route for " << topic;
 
   std::vector<int64_t> sent_at(kCount);
   {
@@ -248,8 +214,8 @@ TEST(ScheduleE2ETest, KilledBrokerLosesNoPendingMessage) {
   options.sections["storage-mmap"]["flushDiskType"] = "SYNC_FLUSH";  // acked means on disk
   BrokerProcess broker(dir.path(), options);
   broker.start();
-  create_topic(broker.broker_addr(), topic, 2);
-  wait_for_route(broker.namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker.broker_addr(), topic, 2), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), topic)) << "no route for " << topic;
   std::map<std::string, int64_t> sent_at;
   {
     auto producer = start_producer(broker.namesrv_addr());
@@ -294,8 +260,8 @@ TEST(ScheduleE2ETest, TimerDeliveredOnTimeAndCancelledOneNever) {
   TempDir dir("mqsched-e2e");
   BrokerProcess broker(dir.path(), schedule_broker());
   broker.start();
-  create_topic(broker.broker_addr(), topic, 2);
-  wait_for_route(broker.namesrv_addr(), topic);
+  ASSERT_EQ(create_topic(broker.broker_addr(), topic, 2), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), topic)) << "no route for " << topic;
   Received received;
   auto consumer = start_consumer(broker.namesrv_addr(), "sched-timer-group", topic, received);
   auto producer = start_producer(broker.namesrv_addr());

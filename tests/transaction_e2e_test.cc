@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "mq/client/push_consumer.h"
 #include "mq/client/transaction_producer.h"
 #include "support/broker_process.h"
+#include "support/push_consumer_start.h"
 
 namespace mq::testing {
 namespace {
@@ -104,16 +106,8 @@ class Received {
 
 std::unique_ptr<client::PushConsumer> start_consumer(const std::string& namesrv, const std::string& group,
                                                      Received& received) {
-  auto consumer = std::make_unique<client::PushConsumer>(group);
-  consumer->set_namesrv_addr(namesrv);
-  consumer->subscribe(kTopic, "*");
-  consumer->set_consume_from_where(client::ConsumeFromWhere::kFirstOffset);
-  consumer->set_rebalance_interval_ms(1000);
-  consumer->set_pull_suspend_timeout_ms(1000);
-  consumer->register_message_listener(received.listener());
-  auto status = consumer->start();
-  EXPECT_TRUE(status.is_ok()) << status.to_string();
-  return consumer;
+  return start_push_consumer(namesrv, group, kTopic, received.listener(),
+                             [](client::PushConsumer& c) { c.set_pull_suspend_timeout_ms(1000); });
 }
 
 std::unique_ptr<client::TransactionProducer> start_producer(const std::string& namesrv, const std::string& group,
@@ -320,6 +314,46 @@ TEST(TransactionCheckMaxE2ETest, DiscardedHalfIsListedAndResumedWithMqadmin) {
   auto counts = received.counts();
   EXPECT_EQ(counts["unknown-max"], 1);
   EXPECT_EQ(counts.size(), 1u);
+}
+
+// A transactional message cannot be delayed or timed: the broker refuses the half (naming
+// the property), the local transaction is not run, and nothing is ever delivered. The
+// schedule plugin is loaded (else the kernel refuses any delay first), after transaction so
+// the transaction hook sees the send as the producer made it.
+TEST(TransactionDelayE2ETest, DelayedOrTimedTransactionalSendsAreRefused) {
+  if (!std::filesystem::exists(build_dir() + "/plugins/schedule.so"))
+    GTEST_SKIP() << "the schedule plugin is not built";
+  TempDir dir("mqtxdelay");
+  BrokerOptions options = tx_broker();
+  options.plugins = "storage-mmap,transport-thrift,transaction,schedule";
+  options.sections["schedule"] = {{"messageDelayLevel", "100ms 200ms"}};  // level 2: 200 ms
+  BrokerProcess broker(dir.path(), options);
+  broker.start();
+  ASSERT_EQ(create_topic(broker.broker_addr(), kTopic, 4), "");
+  ASSERT_TRUE(wait_for_route(broker.namesrv_addr(), kTopic, {"broker-a"}));
+  Received received;
+  auto consumer = start_consumer(broker.namesrv_addr(), "tx-consumer-delay", received);
+  auto listener = std::make_shared<PrefixListener>(true);
+  auto producer = start_producer(broker.namesrv_addr(), "tx-producer-delay", listener);
+  client::Message delayed(kTopic, "commit-delayed");
+  delayed.set_delay_time_level(2);
+  auto r = producer->send_message_in_transaction(delayed, "x");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.remark.find("DELAY=2"), std::string::npos) << r.remark;
+  EXPECT_EQ(r.local_state, LocalTransactionState::kRollbackMessage);  // listener not run
+  client::Message timed(kTopic, "commit-timed");
+  timed.set_delay_ms(300);
+  auto t = producer->send_message_in_transaction(timed, "x");
+  EXPECT_FALSE(t.ok());
+  EXPECT_NE(t.remark.find("TIMER_DELAY_MS"), std::string::npos) << t.remark;
+  // A plain transactional send still works on the same producer.
+  auto ok = producer->send_message_in_transaction(client::Message(kTopic, "commit-plain"), "x");
+  ASSERT_TRUE(ok.ok()) << ok.remark;
+  ASSERT_TRUE(eventually([&] { return received.distinct() >= 1; }, 30s)) << broker.log();
+  std::this_thread::sleep_for(1500ms);  // past both delays: a stored refused message would show
+  auto counts = received.counts();
+  EXPECT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts["commit-plain"], 1);
 }
 
 TEST_F(TransactionE2ETest, BrokerStoppedWithPendingHalvesResumesChecks) {

@@ -224,5 +224,53 @@ TEST_F(BrokerPutPipelineTest, ContextProxyAnswersOnlyWhileBound) {
   EXPECT_FALSE(proxy.find_topic("SYS"));
 }
 
+TEST_F(BrokerPutPipelineTest, ClientsCannotSendToSystemTopics) {
+  start({});
+  for (const char* topic : {"SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+                            "TRANS_CHECK_MAX_TIME_TOPIC", "rmq_sys_wheel_timer"}) {
+    auto r = send_sync(*core_, make_send(topic, {make_message("forged")}));
+    EXPECT_EQ(r.status.code(), Code::kNoPermission) << topic;
+    EXPECT_NE(r.status.message().find("system topic"), std::string::npos) << r.status.message();
+  }
+  EXPECT_EQ(store_->put_calls(), 0u);
+  EXPECT_TRUE(send_sync(*core_, make_send("%RETRY%G", {make_message("ok")})).status.is_ok())
+      << "retry topics stay writable (RocketMQ's consumer falls back to sending there)";
+}
+
+TEST_F(BrokerPutPipelineTest, OwnPutsRunTheAfterStoreHooks) {
+  kernel::HookCollector collector;
+  bool called = false;
+  collector.after_own_put(StoredRange{CommitLogOffset(0), CommitLogOffset(10)}, [&](Status st) {
+    called = true;
+    EXPECT_TRUE(st.is_ok());
+  });
+  EXPECT_TRUE(called) << "no hooks: done at once";
+  auto hook = std::make_shared<HoldingHook>();
+  collector.add_after_store(hook);
+  std::promise<Status> done;
+  collector.after_own_put(StoredRange{CommitLogOffset(10), CommitLogOffset(20)},
+                          [&](Status st) { done.set_value(std::move(st)); });
+  ASSERT_EQ(hook->held(), 1u);
+  EXPECT_EQ(hook->ranges().front().end, CommitLogOffset(20));
+  hook->release(Status(Code::kSlaveNotAvailable, "no slave"));
+  EXPECT_EQ(done.get_future().get().code(), Code::kSlaveNotAvailable);
+}
+
+// A held reply completed after the broker core is gone (shutdown) must touch nothing the
+// core owned.
+TEST_F(BrokerPutPipelineTest, HeldReplyCompletesAfterTheCoreIsDestroyed) {
+  auto hook = std::make_shared<HoldingHook>();
+  kernel::BrokerPlugins plugins;
+  plugins.after_store.push_back(hook);
+  start(plugins);
+  std::promise<SendResponse> reply;
+  core_->send(make_send("T", {make_message("a")}), [&](SendResponse r) { reply.set_value(std::move(r)); });
+  ASSERT_TRUE(eventually([&] { return hook->held() == 1u; }));
+  core_->stop();
+  core_.reset();
+  hook->release(Status(Code::kFlushSlaveTimeout, "shutting down"));
+  EXPECT_EQ(reply.get_future().get().status.code(), Code::kFlushSlaveTimeout);
+}
+
 }  // namespace
 }  // namespace mq::test

@@ -49,6 +49,21 @@ class NameServerTest : public ::testing::Test {
       std::make_shared<spdlog::logger>("namesrv-test", std::make_shared<spdlog::sinks::null_sink_mt>());
 };
 
+TEST_F(NameServerTest, ClusterInfoCarriesEachBrokersRole) {
+  NameServerCore ns(settings(), log_);
+  auto master = registration("broker-a", 0, "10.0.0.1:10911", {topic("T")});
+  master.role = "SYNC_MASTER";
+  ASSERT_TRUE(ns.register_broker(master));
+  ASSERT_TRUE(ns.register_broker(registration("broker-a", 1, "10.0.0.2:10911", {})));  // no role: by id
+  ASSERT_TRUE(ns.register_broker(registration("broker-b", 0, "10.0.0.3:10911", {})));
+  auto info = ns.cluster_info();
+  EXPECT_EQ(info.brokers["broker-a"].broker_roles, (std::map<int64_t, std::string>{{0, "SYNC_MASTER"}, {1, "SLAVE"}}));
+  EXPECT_EQ(info.brokers["broker-b"].broker_roles, (std::map<int64_t, std::string>{{0, "ASYNC_MASTER"}}));
+  auto route = ns.route("T");
+  ASSERT_TRUE(route.is_ok());
+  EXPECT_TRUE(route->brokers.front().broker_roles.empty()) << "roles travel in cluster info only";
+}
+
 TEST_F(NameServerTest, RegisterThenRouteAndClusterInfo) {
   NameServerCore ns(settings(), log_);
   ASSERT_TRUE(ns.register_broker(registration("broker-a", 0, "10.0.0.1:10911", {topic("T1", 8), topic("T2")})));
@@ -61,8 +76,8 @@ TEST_F(NameServerTest, RegisterThenRouteAndClusterInfo) {
                                          QueueData{"broker-b", 4, 4, kPermRead | kPermWrite}));
   ASSERT_EQ(route->brokers.size(), 2u);
   EXPECT_EQ(route->brokers[0],
-            (BrokerData{"DefaultCluster", "broker-a", {{0, "10.0.0.1:10911"}, {1, "10.0.0.2:10911"}}}));
-  EXPECT_EQ(route->brokers[1], (BrokerData{"DefaultCluster", "broker-b", {{0, "10.0.0.3:10911"}}}));
+            (BrokerData{"DefaultCluster", "broker-a", {{0, "10.0.0.1:10911"}, {1, "10.0.0.2:10911"}}, {}}));
+  EXPECT_EQ(route->brokers[1], (BrokerData{"DefaultCluster", "broker-b", {{0, "10.0.0.3:10911"}}, {}}));
 
   ClusterInfo info = ns.cluster_info();
   EXPECT_THAT(info.clusters["DefaultCluster"], ElementsAre("broker-a", "broker-b"));

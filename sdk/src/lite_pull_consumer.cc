@@ -13,6 +13,7 @@
 
 #include "allocate_strategy.h"
 #include "client_instance.h"
+#include "client_session.h"
 #include "lite_pull_offsets.h"
 #include "local_address.h"
 #include "logging.h"
@@ -40,8 +41,7 @@ int64_t steady_ms() {
 class LitePullConsumer::Impl {
  public:
   explicit Impl(std::string group) : group_(std::move(group)) {
-    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@l" +
-                 std::to_string(g_lite_counter.fetch_add(1));
+    client_id_ = make_client_id("l", g_lite_counter.fetch_add(1));
   }
 
   std::string group_;
@@ -105,23 +105,11 @@ class LitePullConsumer::Impl {
   }
 
   Status shutdown() {
-    {
-      std::lock_guard lock(state_mu_);
-      if (state_ != State::kRunning) {
-        state_ = State::kStopped;
-        return Status::ok();
-      }
-      state_ = State::kStopped;
-    }
+    if (!leave_running(state_mu_, &state_)) return Status::ok();
     scheduler_->stop();
     std::lock_guard poll_lock(poll_mu_);  // waits for a running poll
     if (auto_commit_) (void)commit();
-    if (!subscriptions_.empty()) {
-      for (const auto& addr : broker_addresses()) {
-        wire::BaseResponse r;
-        (void)client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(r, client_id_); });
-      }
-    }
+    if (!subscriptions_.empty()) unregister_client(*client_, client_id_, broker_addresses(), "lite pull consumer " + group_);
     client_->close_all();
     return Status::ok();
   }

@@ -1,4 +1,4 @@
-// Producer: validation, route cache, queue selection with retries, async worker pool.
+// Producer: validation, route cache, queue selection with retries, coalesced async sends.
 #include "mq/client/producer.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <set>
 
 #include "client_instance.h"
+#include "client_session.h"
 #include "latency_fault.h"
 #include "local_address.h"
 #include "logging.h"
@@ -19,19 +20,15 @@
 #include "mq_constants.h"
 #include "name_server_list.h"
 #include "scheduler.h"
+#include "send_request.h"
 #include "send_retry.h"
-#include "thread_pool.h"
+#include "send_accumulator.h"
 #include "topic_route.h"
 #include "wire_convert.h"
 #include "guarded_call.h"
 
 namespace mq::client {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -51,29 +48,32 @@ std::atomic<uint64_t> g_producer_counter{0};
 
 class Producer::Impl {
  public:
-  explicit Impl(std::string group) : group_(std::move(group)) {
-    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@p" +
-                 std::to_string(g_producer_counter.fetch_add(1));
-  }
+  explicit Impl(std::string group)
+      : group_(std::move(group)), client_id_(make_client_id("p", g_producer_counter.fetch_add(1))) {}
 
   // Configuration (read-only after start()).
   std::string group_;
+  std::string client_id_;
   std::string namesrv_addr_;
   int send_timeout_ms_ = 3000;
   int retry_times_ = 2;
   int64_t max_message_size_ = 4 << 20;
   int async_threads_ = 4;
   int async_capacity_ = 10000;
+  int async_linger_ms_ = 0;
+  int64_t async_batch_max_bytes_ = 1024 * 1024;
+  int async_batch_max_messages_ = 1024;
   int route_refresh_ms_ = 30000;
   int heartbeat_ms_ = 30000;
   bool latency_fault_enable_ = true;
-  std::string client_id_;
 
   enum class State { kCreated, kRunning, kStopped };
   std::mutex state_mu_;
   State state_ = State::kCreated;
   std::unique_ptr<ClientInstance> client_;
-  std::shared_ptr<ThreadPool> async_pool_;  // shared: send_async may hold it while shutdown runs
+  // Coalesces send_async calls into batch requests; shared: send_async may hold it while
+  // shutdown runs (it then refuses the send).
+  std::shared_ptr<SendAccumulator> async_sends_;
   std::string born_host_;
   std::unique_ptr<Scheduler> scheduler_;  // heartbeats to the brokers this producer talks to
   LatencyFaultTolerance fault_;
@@ -92,15 +92,16 @@ class Producer::Impl {
     if (state_ != State::kCreated) return Status(code::kIllegalState, "producer " + group_ + " was already started");
     if (group_.empty()) return Status(code::kIllegalArgument, "the producer group is empty; pass a group name");
     if (send_timeout_ms_ <= 0) return Status(code::kIllegalArgument, "send timeout must be > 0 ms");
-    std::vector<std::string> name_servers;
-    if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
-    wire::ChannelOptions options;
-    options.connect_timeout_ms = std::min(send_timeout_ms_, 3000);
-    options.recv_timeout_ms = send_timeout_ms_;
-    options.send_timeout_ms = send_timeout_ms_;
-    client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
-    async_pool_ = std::make_shared<ThreadPool>("producer-async", async_threads_,
-                                               static_cast<size_t>(std::max(1, async_capacity_)));
+    if (Status s = open_send_client(namesrv_addr_, send_timeout_ms_, &client_); !s) return s;
+    SendAccumulator::Options async_options;
+    async_options.linger_ms = std::max(0, async_linger_ms_);
+    async_options.max_batch_bytes =
+        static_cast<size_t>(std::clamp<int64_t>(async_batch_max_bytes_, 1, max_message_size_));
+    async_options.max_batch_messages = static_cast<size_t>(std::max(1, async_batch_max_messages_));
+    async_options.capacity = static_cast<size_t>(std::max(1, async_capacity_));
+    async_options.sender_threads = std::max(1, async_threads_);
+    async_sends_ = std::make_shared<SendAccumulator>(
+        async_options, [this](std::vector<PendingSend>& batch) { return send_coalesced(batch); });
     born_host_ = local_ip_string() + ":0";
     scheduler_ = std::make_unique<Scheduler>("producer-heartbeat");
     scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
@@ -113,26 +114,22 @@ class Producer::Impl {
   // Queued async sends still run (the state stays kRunning until they are done), then the
   // channels are closed.
   Status shutdown() {
-    std::shared_ptr<ThreadPool> pool;
+    std::shared_ptr<SendAccumulator> async_sends;
     {
       std::lock_guard lock(state_mu_);
       if (state_ != State::kRunning) {
         state_ = State::kStopped;
         return Status::ok();
       }
-      pool = std::move(async_pool_);  // send_async refuses new work from here on
+      async_sends = std::move(async_sends_);  // send_async refuses new work from here on
     }
-    if (pool) pool->shutdown(true);
+    if (async_sends) async_sends->shutdown();  // sends what is pending: every callback runs
     {
       std::lock_guard lock(state_mu_);
       state_ = State::kStopped;
     }
     scheduler_->stop();
-    for (const auto& addr : heartbeat_targets()) {
-      wire::BaseResponse response;
-      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
-      if (!s) client_log().debug("producer {}: unregisterClient on {} failed: {}", group_, addr, s.to_string());
-    }
+    unregister_client(*client_, client_id_, heartbeat_targets(), "producer " + group_);
     client_->close_all();
     client_log().info("producer {} shut down", group_);
     return Status::ok();
@@ -187,28 +184,11 @@ class Producer::Impl {
 
   Status prepare(const Message& message, wire::Message* out, std::string* msg_id) {
     if (!running()) return Status(code::kIllegalState, "producer " + group_ + " is not running; call start() first");
-    if (Status s = validate_message(message, max_message_size_); !s) return s;
-    *out = to_wire(message);
-    auto it = out->properties.find(property::kUniqKey);
-    if (it == out->properties.end() || it->second.empty()) {
-      *msg_id = MessageIdGenerator::instance().next();
-      out->properties[property::kUniqKey] = *msg_id;
-    } else {
-      *msg_id = it->second;
-    }
-    return Status::ok();
+    return prepare_wire_message(message, max_message_size_, out, msg_id);
   }
 
   wire::SendRequest make_request(const wire::Message& message, int32_t queue_id) {
-    wire::SendRequest request;
-    request.producerGroup = group_;
-    request.topic = message.topic;
-    request.queueId = queue_id;
-    request.messages.push_back(message);
-    request.bornTimestamp = now_ms();
-    request.bornHost = born_host_;
-    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
-    return request;
+    return make_send_request(group_, message, queue_id, born_host_);
   }
 
   std::set<std::string> heartbeat_targets() {
@@ -218,18 +198,7 @@ class Producer::Impl {
 
   // Runs on the scheduler thread.
   void send_heartbeat() {
-    wire::HeartbeatRequest request;
-    request.clientId = client_id_;
-    request.producerGroups.push_back(group_);
-    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
-    for (const auto& addr : heartbeat_targets()) {
-      wire::BaseResponse response;
-      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.heartbeat(response, request); });
-      if (!s || response.code != code::kSuccess) {
-        client_log().warn("producer {}: heartbeat to {} failed: {}", group_, addr,
-                          s ? Status(response.code, response.remark).to_string() : s.to_string());
-      }
-    }
+    send_producer_heartbeat(*client_, client_id_, group_, heartbeat_targets(), "producer " + group_);
   }
 
   BrokerAvailableFn availability() {
@@ -261,9 +230,11 @@ class Producer::Impl {
     }
     SendResult r = send_result_from_wire(response, queue, msg_id);
     if (batch && r.ok()) {
+      // Items are copies of r made before r.batch fills (copying r inside the loop was O(n^2)).
+      const SendResult head = r;
+      r.batch.reserve(request.messages.size());
       for (size_t i = 0; i < request.messages.size(); ++i) {
-        SendResult item = r;
-        item.batch.clear();
+        SendResult item = head;
         auto uniq = request.messages[i].properties.find(property::kUniqKey);
         item.msg_id = uniq == request.messages[i].properties.end() ? std::string() : uniq->second;
         if (i < response.results.size()) {
@@ -340,7 +311,7 @@ class Producer::Impl {
     SendResult r = send_with_retry(
         *info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
         [&](const MessageQueue& queue, const std::string& addr) {
-          request.bornTimestamp = now_ms();
+          request.bornTimestamp = wall_clock_ms();
           return send_request(request, first_id, queue, addr, true);
         },
         availability());
@@ -421,24 +392,87 @@ class Producer::Impl {
     return result;
   }
 
+  // Runs on a sender thread of the accumulator: one request for the whole batch (one topic, in
+  // submission order), retried on another queue like send_batch; one result per message.
+  std::vector<SendResult> send_coalesced(std::vector<PendingSend>& batch) {
+    const std::string topic = batch.front().message.topic;
+    std::vector<SendResult> out;
+    out.reserve(batch.size());
+    std::shared_ptr<const TopicPublishInfo> info;
+    if (Status s = publish_info(topic, false, &info); !s) {
+      for (const PendingSend& p : batch) {
+        out.push_back(failed(s.code(), "no route for topic " + topic + ": " + s.remark()));
+        out.back().msg_id = p.msg_id;
+      }
+      return out;
+    }
+    wire::SendRequest request = make_request(wire::Message(), -1);
+    request.messages.clear();
+    request.topic = topic;
+    request.messages.reserve(batch.size());
+    for (PendingSend& p : batch) request.messages.push_back(std::move(p.message));
+    SendResult r = send_with_retry(
+        *info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
+        [&](const MessageQueue& queue, const std::string& addr) {
+          request.bornTimestamp = wall_clock_ms();
+          return send_request(request, batch.front().msg_id, queue, addr, true);
+        },
+        availability());
+    if (!r.ok()) invalidate_route(topic);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (r.ok() && i < r.batch.size()) {
+        out.push_back(std::move(r.batch[i]));
+        continue;
+      }
+      SendResult item = failed(r.ok() ? code::kClientError : r.code,
+                               r.ok() ? "the broker returned no result for this message" : r.remark);
+      item.msg_id = batch[i].msg_id;
+      item.message_queue = r.message_queue;
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  // Validates and converts on the calling thread; the send itself is coalesced with other
+  // async sends of the topic (SendAccumulator). The callback runs exactly once: on a sender
+  // thread, or on this thread when the send is refused (invalid, not running, queue full).
   void send_async(const Message& message, SendCallback callback) {
-    std::shared_ptr<ThreadPool> pool;
+    std::shared_ptr<SendAccumulator> async_sends;
     {
       std::lock_guard lock(state_mu_);
-      if (state_ == State::kRunning) pool = async_pool_;
+      if (state_ == State::kRunning) async_sends = async_sends_;
     }
-    if (pool == nullptr) {
+    if (async_sends == nullptr) {
       if (callback) callback(failed(code::kIllegalState, "producer " + group_ + " is not running"));
       return;
     }
-    auto shared_cb = std::make_shared<SendCallback>(std::move(callback));
-    bool queued = pool->try_submit([this, message, shared_cb] {
-      SendResult r = send(message);
-      if (*shared_cb) (*shared_cb)(r);
-    });
-    if (!queued && *shared_cb) {
-      (*shared_cb)(failed(code::kClientBusy, "async send queue is full (" + std::to_string(async_capacity_) +
-                                                 " pending); slow down or raise set_async_queue_capacity"));
+    PendingSend pending;
+    if (Status s = prepare_wire_message(message, max_message_size_, &pending.message, &pending.msg_id); !s) {
+      if (callback) callback(failed(s.code(), s.remark()));
+      return;
+    }
+    pending.bytes = pending.message.body.size() + pending.message.topic.size();
+    for (const auto& [k, v] : pending.message.properties) pending.bytes += k.size() + v.size() + 2;
+    // Delayed messages are stored by a plugin hook that cannot take them mixed with others.
+    const auto& props = pending.message.properties;
+    auto delay = props.find(property::kDelayTimeLevel);
+    pending.solo = (delay != props.end() && !delay->second.empty() && delay->second != "0") ||
+                   props.count(property::kTimerDeliverMs) || props.count(property::kTimerDelayMs) ||
+                   props.count(property::kTimerDelaySec);
+    pending.callback = std::move(callback);
+    switch (async_sends->submit(pending)) {
+      case SendAccumulator::Submit::kQueued:
+        return;
+      case SendAccumulator::Submit::kFull: {
+        SendResult r = failed(code::kClientBusy, "async send queue is full (" + std::to_string(async_capacity_) +
+                                                     " pending); slow down or raise set_async_queue_capacity");
+        r.msg_id = pending.msg_id;
+        if (pending.callback) pending.callback(r);
+        return;
+      }
+      case SendAccumulator::Submit::kClosed:
+        if (pending.callback) pending.callback(failed(code::kIllegalState, "producer " + group_ + " is shutting down"));
+        return;
     }
   }
 };
@@ -457,6 +491,9 @@ void Producer::set_retry_times_when_send_failed(int times) { impl_->retry_times_
 void Producer::set_max_message_size(int64_t bytes) { impl_->max_message_size_ = bytes; }
 void Producer::set_async_worker_threads(int threads) { impl_->async_threads_ = threads; }
 void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ = capacity; }
+void Producer::set_async_linger_ms(int linger_ms) { impl_->async_linger_ms_ = linger_ms; }
+void Producer::set_async_batch_max_bytes(int64_t bytes) { impl_->async_batch_max_bytes_ = bytes; }
+void Producer::set_async_batch_max_messages(int messages) { impl_->async_batch_max_messages_ = messages; }
 void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
 void Producer::set_heartbeat_interval_ms(int interval_ms) { impl_->heartbeat_ms_ = interval_ms; }
 void Producer::set_send_latency_fault_enable(bool enable) { impl_->latency_fault_enable_ = enable; }

@@ -33,6 +33,7 @@
 
 #include "allocate_strategy.h"
 #include "client_instance.h"
+#include "client_session.h"
 #include "consume_retry.h"
 #include "group_watcher.h"
 #include "local_offset_store.h"
@@ -126,8 +127,7 @@ struct QueueState {
 class PushConsumer::Impl {
  public:
   explicit Impl(std::string group) : group_(std::move(group)) {
-    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@" +
-                 std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000);
+    client_id_ = make_client_id(std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000));
   }
   void set_instance_name(std::string name) {
     if (!name.empty()) client_id_ = local_ip_string() + "@" + name;
@@ -284,14 +284,7 @@ class PushConsumer::Impl {
   }
 
   Status shutdown() {
-    {
-      std::lock_guard lock(state_mu_);
-      if (state_ != State::kRunning) {
-        state_ = State::kStopped;
-        return Status::ok();
-      }
-      state_ = State::kStopped;
-    }
+    if (!leave_running(state_mu_, &state_)) return Status::ok();
     stopping_.store(true);
     if (watcher_) watcher_->stop();
     scheduler_->stop();  // no more rebalances or redeliveries
@@ -310,11 +303,7 @@ class PushConsumer::Impl {
     }
     persist_offsets();
     if (orderly() && !broadcasting()) unlock_all();
-    for (const auto& addr : all_broker_addresses()) {
-      wire::BaseResponse response;
-      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
-      if (!s) client_log().warn("consumer {}: unregisterClient on {} failed: {}", group_, addr, s.to_string());
-    }
+    unregister_client(*client_, client_id_, all_broker_addresses(), "consumer " + group_);
     {
       std::lock_guard lock(queues_mu_);
       queues_.clear();

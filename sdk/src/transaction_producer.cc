@@ -10,14 +10,12 @@
 #include <set>
 
 #include "client_instance.h"
+#include "client_session.h"
 #include "guarded_call.h"
 #include "local_address.h"
 #include "logging.h"
-#include "message_id.h"
-#include "message_validator.h"
-#include "mq_constants.h"
-#include "name_server_list.h"
 #include "scheduler.h"
+#include "send_request.h"
 #include "send_retry.h"
 #include "thread_pool.h"
 #include "topic_route.h"
@@ -34,11 +32,6 @@ constexpr int32_t kRollbackType = 0xC;
 constexpr int32_t kNotType = 0x0;
 constexpr const char* kTranMsg = "TRAN_MSG";
 constexpr const char* kProducerGroup = "PGROUP";
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int32_t end_type(LocalTransactionState s) {
   switch (s) {
@@ -87,13 +80,12 @@ const char* local_transaction_state_name(LocalTransactionState state) noexcept {
 
 class TransactionProducer::Impl {
  public:
-  explicit Impl(std::string group) : group_(std::move(group)) {
-    client_id_ = local_ip_string() + "@" + std::to_string(process_id()) + "@t" +
-                 std::to_string(g_tx_producer_counter.fetch_add(1));
-  }
+  explicit Impl(std::string group)
+      : group_(std::move(group)), client_id_(make_client_id("t", g_tx_producer_counter.fetch_add(1))) {}
 
   // Configuration (read-only after start()).
   std::string group_;
+  std::string client_id_;
   std::string namesrv_addr_;
   std::shared_ptr<TransactionListener> listener_;
   int send_timeout_ms_ = 3000;
@@ -103,7 +95,6 @@ class TransactionProducer::Impl {
   int check_threads_ = 2;
   int broker_refresh_ms_ = 30000;
   int heartbeat_ms_ = 30000;
-  std::string client_id_;
 
   enum class State { kCreated, kRunning, kStopped };
   std::mutex state_mu_;
@@ -127,13 +118,7 @@ class TransactionProducer::Impl {
       return Status(code::kIllegalArgument,
                     "transaction producer " + group_ + " has no transaction listener; call set_transaction_listener()");
     if (send_timeout_ms_ <= 0) return Status(code::kIllegalArgument, "send timeout must be > 0 ms");
-    std::vector<std::string> name_servers;
-    if (Status s = resolve_name_servers(namesrv_addr_, &name_servers); !s) return s;
-    wire::ChannelOptions options;
-    options.connect_timeout_ms = std::min(send_timeout_ms_, 3000);
-    options.recv_timeout_ms = send_timeout_ms_;
-    options.send_timeout_ms = send_timeout_ms_;
-    client_ = std::make_unique<ClientInstance>(std::move(name_servers), options);
+    if (Status s = open_send_client(namesrv_addr_, send_timeout_ms_, &client_); !s) return s;
     born_host_ = local_ip_string() + ":0";
     check_pool_ = std::make_unique<ThreadPool>("tx-check", std::max(1, check_threads_), 10000);
     poller_ = std::make_unique<TransactionCheckPoller>(
@@ -149,21 +134,11 @@ class TransactionProducer::Impl {
   }
 
   Status shutdown() {
-    {
-      std::lock_guard lock(state_mu_);
-      if (state_ != State::kRunning) {
-        state_ = State::kStopped;
-        return Status::ok();
-      }
-      state_ = State::kStopped;
-    }
+    if (!leave_running(state_mu_, &state_)) return Status::ok();
     scheduler_->stop();
     poller_->stop();
     check_pool_->shutdown(true);
-    for (const auto& addr : brokers()) {
-      wire::BaseResponse response;
-      (void)client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.unregisterClient(response, client_id_); });
-    }
+    unregister_client(*client_, client_id_, brokers(), "transaction producer " + group_);
     client_->close_all();
     client_log().info("transaction producer {} shut down", group_);
     return Status::ok();
@@ -209,17 +184,7 @@ class TransactionProducer::Impl {
   }
 
   void send_heartbeat() {
-    wire::HeartbeatRequest request;
-    request.clientId = client_id_;
-    request.producerGroups.push_back(group_);
-    request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
-    for (const auto& addr : brokers()) {
-      wire::BaseResponse response;
-      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.heartbeat(response, request); });
-      if (!s || response.code != code::kSuccess)
-        client_log().debug("transaction producer {}: heartbeat to {} failed: {}", group_, addr,
-                           s ? Status(response.code, response.remark).to_string() : s.to_string());
-    }
+    send_producer_heartbeat(*client_, client_id_, group_, brokers(), "transaction producer " + group_);
   }
 
   Status publish_info(const std::string& topic, bool force, std::shared_ptr<const TopicPublishInfo>* out) {
@@ -256,13 +221,10 @@ class TransactionProducer::Impl {
     };
     if (!running())
       return fail(code::kIllegalState, "transaction producer " + group_ + " is not running; call start() first");
-    if (Status s = validate_message(message, max_message_size_); !s) return fail(s.code(), s.remark());
-    wire::Message wm = to_wire(message);
-    std::string msg_id = wm.properties[property::kUniqKey];
-    if (msg_id.empty()) {
-      msg_id = MessageIdGenerator::instance().next();
-      wm.properties[property::kUniqKey] = msg_id;
-    }
+    wire::Message wm;
+    std::string msg_id;
+    if (Status s = prepare_wire_message(message, max_message_size_, &wm, &msg_id); !s)
+      return fail(s.code(), s.remark());
     wm.properties[kTranMsg] = "true";
     wm.properties[kProducerGroup] = group_;
     out.msg_id = msg_id;
@@ -274,29 +236,11 @@ class TransactionProducer::Impl {
     std::string broker_addr;
     SendResult sent = send_with_retry(*info, retry_times_, std::chrono::milliseconds(send_timeout_ms_),
                                       [&](const MessageQueue& queue, const std::string& addr) {
-                                        wire::SendRequest request;
-                                        request.producerGroup = group_;
-                                        request.topic = wm.topic;
-                                        request.queueId = queue.queue_id;
-                                        request.messages.push_back(wm);
-                                        request.bornTimestamp = now_ms();
-                                        request.bornHost = born_host_;
-                                        request.sysFlag = kPreparedType;
-                                        request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
-                                        wire::SendResponse response;
-                                        Status s = client_->call_broker(
-                                            addr, [&](wire::BrokerServiceClient& b) { b.send(response, request); },
-                                            CallRetry::kNever);
-                                        if (!s) {
-                                          SendResult r;
-                                          r.code = s.code();
-                                          r.remark = s.remark();
-                                          r.msg_id = msg_id;
-                                          r.message_queue = queue;
-                                          return r;
-                                        }
-                                        broker_addr = addr;
-                                        return send_result_from_wire(response, queue, msg_id);
+                                        wire::SendRequest request =
+                                            make_send_request(group_, wm, queue.queue_id, born_host_, kPreparedType);
+                                        SendResult r = send_to_queue(*client_, addr, request, msg_id, queue);
+                                        if (r.ok()) broker_addr = addr;
+                                        return r;
                                       });
     static_cast<SendResult&>(out) = sent;
     if (!sent.ok()) {

@@ -9,8 +9,10 @@
 #include <functional>
 #include <tuple>
 
+#include "admin_common.h"
 #include "admin_render.h"
 #include "admin_retry_commands.h"
+#include "admin_topic_reader.h"
 #include "admin_transaction_commands.h"
 #include "client_instance.h"
 #include "report.h"
@@ -27,15 +29,6 @@ namespace {
 using client::ClientInstance;
 using client::Status;
 namespace code = client::code;
-
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
-
-int fail(std::ostream& err, const Status& status) {
-  err << "error: " << status.to_string() << '\n';
-  return kExitError;
-}
 
 Status response_status(int32_t c, const std::string& remark, const std::string& what) {
   if (c == code::kSuccess) return Status::ok();
@@ -149,14 +142,18 @@ int topic_route(const AdminArgs& args, ClientInstance& client, std::ostream& out
 int cluster_list(ClientInstance& client, bool json, std::ostream& out, std::ostream& err) {
   wire::ClusterInfoResponse info;
   if (Status s = client.fetch_cluster_info(&info); !s) return fail(err, s);
-  Table table({"#Cluster", "#BrokerName", "#BrokerId", "#Address"});
+  Table table({"#Cluster", "#BrokerName", "#BrokerId", "#Address", "#Role"});
   for (const auto& [cluster, names] : info.clusters) {
     std::vector<std::string> sorted(names.begin(), names.end());
     std::sort(sorted.begin(), sorted.end());
     for (const auto& name : sorted) {
       auto it = info.brokers.find(name);
       if (it == info.brokers.end()) continue;
-      for (const auto& [id, addr] : it->second.brokerAddrs) table.add_row({cluster, name, std::to_string(id), addr});
+      const auto& roles = it->second.brokerRoles;
+      for (const auto& [id, addr] : it->second.brokerAddrs) {
+        auto role = roles.find(id);
+        table.add_row({cluster, name, std::to_string(id), addr, role == roles.end() ? "" : role->second});
+      }
     }
   }
   if (json) {
@@ -253,34 +250,16 @@ int consume_message(const AdminArgs& args, ClientInstance& client, std::ostream&
       offset = min.offset;
     }
     const int64_t start = offset;
-    for (int guard = 0; remaining > 0 && guard < 100000; ++guard) {
-      wire::PullRequest request;
-      request.consumerGroup = group;
-      request.topic = topic;
-      request.queueId = queue.queue_id;
-      request.queueOffset = offset;
-      request.maxMsgs = static_cast<int32_t>(std::min<int64_t>(32, remaining));
-      request.suspendTimeoutMs = 0;
-      wire::PullResponse response;
-      Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.pull(response, request); });
-      if (!s) return fail(err, s);
-      if (response.code == code::kSuccess) {
-        for (const auto& m : response.messages) {
+    Status pulled = pull_queue(
+        client, addr, group, queue, remaining,
+        [&](wire::MessageExt& m) {
           print_message(out, queue.broker_name, client::from_wire(m));
           ++printed;
           --remaining;
-        }
-        offset = std::max(response.nextBeginOffset, offset + static_cast<int64_t>(response.messages.size()));
-        if (response.messages.empty()) break;
-      } else if (response.code == code::kPullRetryImmediately || response.code == code::kPullOffsetMoved) {
-        if (response.nextBeginOffset == offset) break;
-        offset = response.nextBeginOffset;
-      } else if (response.code == code::kPullNotFound) {
-        break;  // caught up
-      } else {
-        return fail(err, response_status(response.code, response.remark, "pull " + queue.to_string()));
-      }
-    }
+          return true;
+        },
+        &offset);
+    if (!pulled) return fail(err, pulled);
     if (commit && offset != start) {
       wire::ConsumerOffsetRequest request;
       request.consumerGroup = group;

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "admin_common.h"
+#include "admin_topic_reader.h"
 #include "mq/client/producer.h"
 #include "report.h"
 #include "topic_route.h"
@@ -18,9 +20,6 @@ namespace {
 using client::ClientInstance;
 using client::Status;
 namespace code = client::code;
-
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
 
 // Properties the broker sets while retrying or scheduling a message: not carried over when a
 // dead-letter message is sent again.
@@ -44,68 +43,14 @@ const std::set<std::string>& broker_properties() {
   return names;
 }
 
-std::string prop(const wire::MessageExt& m, const std::string& name) {
-  auto it = m.properties.find(name);
-  return it == m.properties.end() ? std::string() : it->second;
-}
+constexpr auto prop = message_property;
 
-int fail(std::ostream& err, const Status& status) {
-  err << "error: " << status.to_string() << '\n';
-  return kExitError;
-}
-
-using Found = std::vector<std::pair<std::string, wire::MessageExt>>;  // (broker name, message)
-
-// Every message of `topic` (all readable queues, from each queue's min offset) that matches
-// `id`, at most `limit`. A topic that does not exist yields nothing.
-Status read_topic(ClientInstance& client, const std::string& topic, const std::string& id, int64_t limit, Found* out) {
-  wire::TopicRouteResponse route;
-  if (Status s = client.fetch_route(topic, &route); !s) {
-    return s.code() == code::kTopicNotExist ? Status::ok() : s;
-  }
-  auto masters = client::master_addresses(route);
-  for (const auto& queue : client::readable_queues(topic, route)) {
-    const std::string addr = masters[queue.broker_name];
-    wire::QueueRef ref;
-    ref.topic = topic;
-    ref.queueId = queue.queue_id;
-    wire::OffsetResponse min;
-    Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getMinOffset(min, ref); });
-    if (s && min.code != code::kSuccess) s = Status(min.code, "getMinOffset " + queue.to_string() + ": " + min.remark);
-    if (!s) return s;
-    int64_t offset = min.offset;
-    for (int guard = 0; guard < 100000 && static_cast<int64_t>(out->size()) < limit; ++guard) {
-      wire::PullRequest request;
-      request.consumerGroup = "TOOLS_CONSUMER";
-      request.topic = topic;
-      request.queueId = queue.queue_id;
-      request.queueOffset = offset;
-      request.maxMsgs = 32;
-      request.suspendTimeoutMs = 0;
-      wire::PullResponse response;
-      s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.pull(response, request); });
-      if (!s) return s;
-      if (response.code == code::kSuccess) {
-        for (auto& m : response.messages) {
-          if (static_cast<int64_t>(out->size()) < limit && dlq_message_matches(m, id)) {
-            out->emplace_back(queue.broker_name, std::move(m));
-          }
-        }
-        const int64_t next =
-            std::max(response.nextBeginOffset, offset + static_cast<int64_t>(response.messages.size()));
-        if (next == offset) break;
-        offset = next;
-      } else if (response.code == code::kPullRetryImmediately || response.code == code::kPullOffsetMoved) {
-        if (response.nextBeginOffset == offset) break;
-        offset = response.nextBeginOffset;
-      } else if (response.code == code::kPullNotFound) {
-        break;  // read to the end
-      } else {
-        return Status(response.code, "pull " + queue.to_string() + ": " + response.remark);
-      }
-    }
-  }
-  return Status::ok();
+// The DLQ of the group named by -g: messages matching -i, at most -c.
+Status read_dlq(const AdminArgs& args, ClientInstance& client, FoundMessages* found) {
+  const std::string id = args.get('i');
+  return read_topic(
+      client, client::dlq_topic_of(args.get('g')), [&](const wire::MessageExt& m) { return dlq_message_matches(m, id); },
+      args.get_int('c', 128), found);
 }
 
 }  // namespace
@@ -138,8 +83,8 @@ bool message_to_resend(const wire::MessageExt& m, client::Message* out, std::str
 
 int query_dlq_message(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
   const std::string topic = client::dlq_topic_of(args.get('g'));
-  Found found;
-  if (Status s = read_topic(client, topic, args.get('i'), args.get_int('c', 128), &found); !s) return fail(err, s);
+  FoundMessages found;
+  if (Status s = read_dlq(args, client, &found); !s) return fail(err, s);
   Report r;
   r.set("ConsumerGroup", args.get('g'));
   r.set("Topic", topic);
@@ -159,8 +104,8 @@ int query_dlq_message(const AdminArgs& args, ClientInstance& client, std::ostrea
 
 int resend_dlq_message(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
   const std::string topic = client::dlq_topic_of(args.get('g'));
-  Found found;
-  if (Status s = read_topic(client, topic, args.get('i'), args.get_int('c', 128), &found); !s) return fail(err, s);
+  FoundMessages found;
+  if (Status s = read_dlq(args, client, &found); !s) return fail(err, s);
   if (args.has('i') && found.empty()) {
     return fail(err, Status(code::kQueryNotFound, "no message " + args.get('i') + " in " + topic));
   }

@@ -2,13 +2,14 @@
 #include "admin_transaction_commands.h"
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 #include <utility>
 #include <vector>
 
-#include "mq_constants.h"
+#include "admin_common.h"
+#include "admin_topic_reader.h"
 #include "report.h"
+#include "send_request.h"
 #include "topic_route.h"
 
 namespace mq::admin {
@@ -18,68 +19,20 @@ using client::ClientInstance;
 using client::Status;
 namespace code = client::code;
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
 const char* const kCheckMaxTopic = "TRANS_CHECK_MAX_TIME_TOPIC";
 
-std::string prop(const wire::MessageExt& m, const std::string& name) {
-  auto it = m.properties.find(name);
-  return it == m.properties.end() ? std::string() : it->second;
-}
-
-int fail(std::ostream& err, const Status& status) {
-  err << "error: " << status.to_string() << '\n';
-  return kExitError;
-}
+constexpr auto prop = message_property;
 
 bool matches(const wire::MessageExt& m, const std::string& group, const std::string& id) {
   if (!group.empty() && prop(m, "PGROUP") != group) return false;
   return id.empty() || prop(m, client::property::kUniqKey) == id || m.offsetMsgId == id;
 }
 
-using Found = std::vector<std::pair<std::string, wire::MessageExt>>;  // (broker name, record)
-
 // Every record of TRANS_CHECK_MAX_TIME_TOPIC on every master that matches, at most `limit`.
 Status read_check_max(ClientInstance& client, const std::string& group, const std::string& id, int64_t limit,
-                      Found* out) {
-  wire::TopicRouteResponse route;
-  if (Status s = client.fetch_route(kCheckMaxTopic, &route); !s) {
-    return s.code() == code::kTopicNotExist ? Status::ok() : s;  // nothing was ever discarded
-  }
-  auto masters = client::master_addresses(route);
-  for (const auto& queue : client::readable_queues(kCheckMaxTopic, route)) {
-    const std::string addr = masters[queue.broker_name];
-    int64_t offset = 0;
-    for (int guard = 0; guard < 100000 && static_cast<int64_t>(out->size()) < limit; ++guard) {
-      wire::PullRequest request;
-      request.consumerGroup = "TOOLS_CONSUMER";
-      request.topic = kCheckMaxTopic;
-      request.queueId = queue.queue_id;
-      request.queueOffset = offset;
-      request.maxMsgs = 32;
-      request.suspendTimeoutMs = 0;
-      wire::PullResponse response;
-      Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.pull(response, request); });
-      if (!s) return s;
-      if (response.code == code::kSuccess) {
-        for (auto& m : response.messages)
-          if (static_cast<int64_t>(out->size()) < limit && matches(m, group, id))
-            out->emplace_back(queue.broker_name, std::move(m));
-        const int64_t next =
-            std::max(response.nextBeginOffset, offset + static_cast<int64_t>(response.messages.size()));
-        if (next == offset) break;
-        offset = next;
-      } else if (response.code == code::kPullRetryImmediately || response.code == code::kPullOffsetMoved) {
-        if (response.nextBeginOffset == offset) break;
-        offset = response.nextBeginOffset;
-      } else if (response.code == code::kPullNotFound) {
-        break;
-      } else {
-        return Status(response.code, "pull " + queue.to_string() + ": " + response.remark);
-      }
-    }
-  }
-  return Status::ok();
+                      FoundMessages* out) {
+  return read_topic(
+      client, kCheckMaxTopic, [&](const wire::MessageExt& m) { return matches(m, group, id); }, limit, out);
 }
 
 }  // namespace
@@ -100,21 +53,12 @@ bool half_to_resume(const wire::MessageExt& m, wire::SendRequest* out, std::stri
   for (const auto& [name, value] : m.properties)
     if (dropped.count(name) == 0) msg.properties[name] = value;
   msg.properties["TRAN_MSG"] = "true";
-  *out = wire::SendRequest();
-  out->producerGroup = group;
-  out->topic = topic;
-  out->queueId = -1;
-  out->messages.push_back(std::move(msg));
-  out->bornTimestamp =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  out->sysFlag = 4;  // PREPARED
-  out->__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+  *out = client::make_send_request(group, msg, -1, "", 4);  // sysFlag 4: PREPARED
   return true;
 }
 
 int query_check_max_half_message(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
-  Found found;
+  FoundMessages found;
   if (Status s = read_check_max(client, args.get('g'), args.get('i'), args.get_int('c', 128), &found); !s)
     return fail(err, s);
   Report r;
@@ -131,7 +75,7 @@ int query_check_max_half_message(const AdminArgs& args, ClientInstance& client, 
 }
 
 int resume_check_half_message(const AdminArgs& args, ClientInstance& client, std::ostream& out, std::ostream& err) {
-  Found found;
+  FoundMessages found;
   if (Status s = read_check_max(client, "", args.get('i'), 1, &found); !s) return fail(err, s);
   if (found.empty())
     return fail(err, Status(code::kQueryNotFound, "no message " + args.get('i') + " in " + kCheckMaxTopic +

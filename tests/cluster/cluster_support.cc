@@ -49,22 +49,6 @@ std::string Cluster::namesrv_list() const {
   return list;
 }
 
-std::string create_topic(const std::string& broker_addr, const std::string& topic, int queues) {
-  try {
-    auto channel = wire::ClientChannel::connect(broker_addr);
-    wire::TopicConfig config;
-    config.topicName = topic;
-    config.readQueueNums = queues;
-    config.writeQueueNums = queues;
-    wire::BaseResponse response;
-    channel->broker().createTopic(response, config);
-    if (response.code != 0) return "createTopic " + topic + " on " + broker_addr + ": " + response.remark;
-    return {};
-  } catch (const std::exception& e) {
-    return "createTopic " + topic + " on " + broker_addr + ": " + e.what();
-  }
-}
-
 std::set<std::string> route_brokers(const std::string& namesrv_addr, const std::string& topic) {
   std::set<std::string> names;
   try {

@@ -13,6 +13,7 @@
 
 #include "mq/client/message.h"
 #include "mq_types.h"
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
 
 namespace mq::testing {
@@ -44,9 +45,7 @@ class Cluster {
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
 };
 
-// Creates (or updates) `topic` with `queues` read and write queues on the broker at `broker_addr`.
-// Returns "" on success, else the reason.
-std::string create_topic(const std::string& broker_addr, const std::string& topic, int queues);
+// create_topic, wait_for_route(namesrv, topic), committed_offset: support/broker_admin.h.
 
 // Names of the brokers with write queues for `topic` in the name server's route ({} on error).
 std::set<std::string> route_brokers(const std::string& namesrv_addr, const std::string& topic);

@@ -145,21 +145,6 @@ int64_t first_difference(const std::string& a, const std::string& b) {
   return a.size() == b.size() ? -1 : static_cast<int64_t>(n);
 }
 
-// True once every thread of the process is stopped (SIGSTOP takes effect asynchronously).
-bool all_threads_stopped(pid_t pid) {
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  size_t seen = 0;
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
-    std::string stat = read_file(task.path().string() + "/stat");
-    auto close = stat.rfind(')');  // "pid (comm) S ..."
-    if (close == std::string::npos || close + 2 >= stat.size()) return false;
-    const char state = stat[close + 2];
-    if (state != 'T' && state != 't') return false;
-    ++seen;
-  }
-  return seen > 0;
-}
-
 // Committed offsets of `group` per queue on the broker at addr (-1: none).
 std::map<int, int64_t> committed(const std::string& addr, const std::string& group) {
   std::map<int, int64_t> out;
@@ -382,8 +367,7 @@ TEST(HaFailoverTest, PausedSlaveMakesTheSyncMasterAnswerNotOkUntilItResumes) {
     ASSERT_EQ(r.status, SendStatus::kSendOk) << r.code << " " << r.remark;
   }
 
-  cluster.slave(0).signal(SIGSTOP);
-  ASSERT_TRUE(eventually([&] { return all_threads_stopped(cluster.slave(0).pid()); }, 5s));
+  cluster.slave(0).pause();
   std::set<int> codes;
   for (int i = 0; i < 3; ++i) {
     auto r = send("paused-" + std::to_string(i));

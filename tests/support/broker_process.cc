@@ -8,10 +8,38 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <thread>
 #include <stdexcept>
 
 namespace mq::testing {
+
+bool all_threads_stopped(pid_t pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  size_t seen = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');  // "pid (comm) S ..."
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    const char state = stat[close + 2];
+    if (state != 'T' && state != 't') return false;
+    ++seen;
+  }
+  return !ec && seen > 0;
+}
+
+void BrokerProcess::pause(std::chrono::milliseconds timeout) {
+  signal(SIGSTOP);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!all_threads_stopped(pid())) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("broker " + options_.broker_name + " did not stop after SIGSTOP");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 int pick_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -35,6 +35,9 @@ class BrokerProcess {
   void signal(int sig) {
     if (process_) process_->signal(sig);
   }
+  // SIGSTOP, then waits until every thread of the broker is stopped (the signal takes
+  // effect asynchronously: a thread may still answer a moment after kill() returned).
+  void pause(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool running() { return process_ && process_->running(); }
   pid_t pid() const { return process_ ? process_->pid() : -1; }
 
@@ -72,6 +75,8 @@ class NamesrvProcess {
 
 // A loopback TCP port that was free a moment ago (bind to 0, read, close).
 int pick_free_port();
+// True once every thread of process `pid` is in the stopped state.
+bool all_threads_stopped(pid_t pid);
 // True if a TCP connection to 127.0.0.1:port succeeds.
 bool port_accepts(int port);
 

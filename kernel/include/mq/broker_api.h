@@ -277,6 +277,7 @@ struct BrokerRegistration {
   std::string broker_addr;  // "host:port" clients connect to
   std::vector<TopicConfig> topics;
   int64_t heartbeat_timeout_ms = 120000;
+  std::string role;  // ASYNC_MASTER | SYNC_MASTER | SLAVE; empty: derived from broker_id
 };
 struct QueueData {
   std::string broker_name;
@@ -289,6 +290,7 @@ struct BrokerData {
   std::string cluster;
   std::string broker_name;
   std::map<int64_t, std::string> broker_addrs;  // broker id -> address; 0 is the master
+  std::map<int64_t, std::string> broker_roles;  // broker id -> role it registered (cluster info only)
   friend bool operator==(const BrokerData&, const BrokerData&) = default;
 };
 struct TopicRoute {

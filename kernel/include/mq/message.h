@@ -92,6 +92,11 @@ int64_t tag_hash(std::string_view tags) noexcept;
 // Returns an empty string when valid, else the reason.
 std::string validate_topic_name(std::string_view topic);
 
+// Topics only the broker's plugins write (RocketMQ TopicValidator system topics): delay
+// levels, timers, transaction halves and op records, halves past their check maximum, and
+// any "rmq_sys_" topic. Clients may read them but never send to them.
+bool is_system_topic(std::string_view topic);
+
 // ---- inline definitions (header-only, so plugins link nothing from the kernel) ----
 
 inline std::string HostAddress::to_string() const {
@@ -145,6 +150,12 @@ inline int64_t tag_hash(std::string_view tags) noexcept {
   int32_t h = 0;
   for (unsigned char c : tags) h = static_cast<int32_t>(31u * static_cast<uint32_t>(h) + c);
   return h;
+}
+
+inline bool is_system_topic(std::string_view topic) {
+  return topic == "SCHEDULE_TOPIC_XXXX" || topic == "RMQ_SYS_TRANS_HALF_TOPIC" ||
+         topic == "RMQ_SYS_TRANS_OP_HALF_TOPIC" || topic == "TRANS_CHECK_MAX_TIME_TOPIC" ||
+         topic.substr(0, 8) == "rmq_sys_";
 }
 
 inline std::string validate_topic_name(std::string_view topic) {

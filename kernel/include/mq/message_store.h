@@ -76,6 +76,9 @@ struct StoreStats {
   CommitLogOffset max_commit_log_offset{0};   // end of the last appended record
   CommitLogOffset flushed_commit_log_offset{0};
   CommitLogOffset dispatched_commit_log_offset{0};  // consume queues built up to here
+  // End of the log when recovery finished in start(), before anything was put since
+  // (e.g. a new master epoch starts here). -1: the store does not report it.
+  CommitLogOffset recovered_commit_log_offset{-1};
   uint64_t put_count = 0;
   uint64_t get_count = 0;
   bool read_only = false;

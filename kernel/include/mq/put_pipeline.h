@@ -52,6 +52,12 @@ class BOOST_SYMBOL_VISIBLE PutPipeline {
   virtual ~PutPipeline() = default;
   virtual void add_before_store(std::shared_ptr<BeforeStoreHook> hook) = 0;
   virtual void add_after_store(std::shared_ptr<AfterStoreHook> hook) = 0;
+  // For a plugin's own puts (delayed deliveries, retries, transaction commits and op
+  // records): runs the after-store hooks over what it stored, as for a client's send, so a
+  // SYNC_MASTER's put counts only once a slave has it. `done` runs exactly once, from any
+  // thread (at once when no hook is registered). Call after the store answered OK; never
+  // blocks. Safe from any thread once plugins are started.
+  virtual void after_own_put(const StoredRange& stored, std::function<void(Status)> done) = 0;
 };
 
 }  // namespace mq

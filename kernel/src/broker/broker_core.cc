@@ -130,6 +130,8 @@ struct BrokerCore::Impl {
     r.broker_id = settings.identity.broker_id;
     r.broker_addr = settings.identity.broker_address.to_string();
     r.topics = topics.all();
+    r.role = plugins.replication ? plugins.replication->role() : settings.identity.broker_id == 0 ? "ASYNC_MASTER"
+                                                                                                 : "SLAVE";
     return r;
   }
 

@@ -10,13 +10,38 @@ void HookCollector::add_before_store(std::shared_ptr<BeforeStoreHook> hook) {
 }
 
 void HookCollector::add_after_store(std::shared_ptr<AfterStoreHook> hook) {
-  if (hook) after_.push_back(std::move(hook));
+  if (!hook) return;
+  auto grown = std::make_shared<AfterStoreHooks>(*after_);
+  grown->push_back(std::move(hook));
+  after_ = std::move(grown);
+}
+
+void HookCollector::after_own_put(const StoredRange& stored, std::function<void(Status)> done) {
+  run_after_store_hooks(after_, stored, std::move(done));
+}
+
+void run_after_store_hooks(std::shared_ptr<const AfterStoreHooks> hooks, StoredRange stored,
+                           std::function<void(Status)> done) {
+  struct Chain {
+    std::shared_ptr<const AfterStoreHooks> hooks;
+    StoredRange stored;
+    std::function<void(Status)> done;
+    static void next(const std::shared_ptr<Chain>& self, size_t i) {
+      if (i == self->hooks->size()) return self->done(Status::ok());
+      (*self->hooks)[i]->after_store(self->stored, [self, i](Status st) {
+        if (!st) return self->done(std::move(st));
+        next(self, i + 1);
+      });
+    }
+  };
+  if (!hooks || hooks->empty()) return done(Status::ok());
+  Chain::next(std::make_shared<Chain>(Chain{std::move(hooks), stored, std::move(done)}), 0);
 }
 
 BrokerPlugins HookCollector::snapshot(const ServiceRegistry& registry) const {
   BrokerPlugins out;
   out.before_store = before_;
-  out.after_store = after_;
+  out.after_store = *after_;
   out.schedule = registry.find<ScheduleService>();
   out.transaction = registry.find<TransactionService>();
   out.replication = registry.find<ReplicationService>();

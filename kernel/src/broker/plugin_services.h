@@ -17,6 +17,14 @@
 
 namespace mq::kernel {
 
+using AfterStoreHooks = std::vector<std::shared_ptr<AfterStoreHook>>;
+
+// Runs `hooks` in order over `stored`, stopping at the first non-OK status, and calls
+// `done` exactly once with it (or OK). Keeps `hooks` alive until done, so a completion that
+// arrives during shutdown touches nothing the broker core owned.
+void run_after_store_hooks(std::shared_ptr<const AfterStoreHooks> hooks, StoredRange stored,
+                           std::function<void(Status)> done);
+
 // What the broker core uses from plugins; empty members mean "plugin not loaded".
 // Filled once after every plugin's init() and read-only afterwards.
 struct BrokerPlugins {
@@ -33,12 +41,14 @@ class HookCollector final : public PutPipeline {
  public:
   void add_before_store(std::shared_ptr<BeforeStoreHook> hook) override;
   void add_after_store(std::shared_ptr<AfterStoreHook> hook) override;
+  void after_own_put(const StoredRange& stored, std::function<void(Status)> done) override;
   // The hooks plus the schedule and transaction services found in `registry`.
   BrokerPlugins snapshot(const ServiceRegistry& registry) const;
 
  private:
   std::vector<std::shared_ptr<BeforeStoreHook>> before_;
-  std::vector<std::shared_ptr<AfterStoreHook>> after_;
+  // Replaced (never mutated) by add_after_store during init; read by after_own_put later.
+  std::shared_ptr<const AfterStoreHooks> after_ = std::make_shared<AfterStoreHooks>();
 };
 
 // The BrokerContext plugins get: forwards to the broker core while one is bound, and

@@ -59,7 +59,12 @@ int64_t properties_size(const Message& msg) {
 
 SendProcessor::SendProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
                              const BrokerPlugins& plugins, spdlog::logger& log)
-    : settings_(settings), store_(store), topics_(topics), plugins_(plugins), log_(log) {}
+    : settings_(settings),
+      store_(store),
+      topics_(topics),
+      plugins_(plugins),
+      after_store_(std::make_shared<const AfterStoreHooks>(plugins.after_store)),
+      log_(log) {}
 
 Status SendProcessor::check_plugins(const SendRequest& request) const {
   if (int32_t type = request.sys_flag & kTransactionTypeMask; type != 0 && !plugins_.transaction)
@@ -89,22 +94,14 @@ Status SendProcessor::run_before_store(std::vector<StoredMessage>& msgs) const {
   return Status::ok();
 }
 
-void SendProcessor::finish(StoredRange stored, SendResponse response, Reply<SendResponse> reply) const {
-  struct Chain {
-    const std::vector<std::shared_ptr<AfterStoreHook>>* hooks;
-    StoredRange stored;
-    SendResponse response;
-    Reply<SendResponse> reply;
-    static void next(std::shared_ptr<Chain> self, size_t i) {
-      if (i == self->hooks->size() || !self->response.status.is_ok()) return self->reply(std::move(self->response));
-      (*self->hooks)[i]->after_store(self->stored, [self, i](Status st) {
-        if (!st) self->response.status = std::move(st);  // the message stays stored: results are kept
-        next(self, i + 1);
-      });
-    }
-  };
-  if (plugins_.after_store.empty() || !response.status.is_ok()) return reply(std::move(response));
-  Chain::next(std::make_shared<Chain>(Chain{&plugins_.after_store, stored, std::move(response), std::move(reply)}), 0);
+void SendProcessor::finish(const std::shared_ptr<const AfterStoreHooks>& hooks, StoredRange stored,
+                           SendResponse response, Reply<SendResponse> reply) {
+  if (hooks->empty() || !response.status.is_ok()) return reply(std::move(response));
+  auto held = std::make_shared<std::pair<SendResponse, Reply<SendResponse>>>(std::move(response), std::move(reply));
+  run_after_store_hooks(hooks, stored, [held](Status st) {
+    if (!st) held->first.status = std::move(st);  // the message stays stored: results are kept
+    held->second(std::move(held->first));
+  });
 }
 
 Result<TopicConfig> SendProcessor::resolve_topic(const std::string& topic) {
@@ -130,6 +127,11 @@ QueueId SendProcessor::next_queue(const std::string& topic, int32_t write_queue_
 
 void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   if (std::string why = validate_topic_name(request.topic); !why.empty()) return reply(failed(Status::invalid(why)));
+  if (is_system_topic(request.topic))
+    return reply(failed(Status(Code::kNoPermission, "topic '" + request.topic +
+                                                        "' is a system topic written only by the broker's plugins; "
+                                                        "send to your own topic (delays and transactions are "
+                                                        "message properties and flags, not topics)")));
   if (request.messages.empty())
     return reply(failed(Status::invalid("send to topic '" + request.topic + "' carries no message")));
   // A prepared or rollback message gets no consume-queue unit, so storing one without the
@@ -191,18 +193,18 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   if (Status st = run_before_store(msgs); !st) return reply(failed(std::move(st), queue_id));
 
   if (msgs.size() == 1) {
-    store_.put(std::move(msgs.front()), [this, reply = std::move(reply), id = std::move(ids.front()), queue_id,
-                                         store_host](PutResult put) mutable {
+    store_.put(std::move(msgs.front()), [hooks = after_store_, reply = std::move(reply), id = std::move(ids.front()),
+                                         queue_id, store_host](PutResult put) mutable {
       SendResponse r;
       r.queue_id = queue_id;
       if (appended(put.status)) r.results.push_back(to_item(put, id, store_host));
       r.status = std::move(put.status);
       StoredRange stored{put.commit_log_offset, put.commit_log_offset + put.wrote_bytes};
-      finish(stored, std::move(r), std::move(reply));
+      finish(hooks, stored, std::move(r), std::move(reply));
     });
     return;
   }
-  store_.put_batch(std::move(msgs), [this, reply = std::move(reply), ids = std::move(ids), queue_id,
+  store_.put_batch(std::move(msgs), [hooks = after_store_, reply = std::move(reply), ids = std::move(ids), queue_id,
                                      store_host](std::vector<PutResult> puts) mutable {
     SendResponse r;
     r.queue_id = queue_id;
@@ -220,7 +222,7 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     if (appended(r.status))
       for (size_t i = 0; i < puts.size(); ++i) r.results.push_back(to_item(puts[i], ids[i], store_host));
     StoredRange stored{puts.front().commit_log_offset, puts.back().commit_log_offset + puts.back().wrote_bytes};
-    finish(stored, std::move(r), std::move(reply));
+    finish(hooks, stored, std::move(r), std::move(reply));
   });
 }
 

@@ -35,13 +35,16 @@ class SendProcessor {
   Status check_plugins(const SendRequest& request) const;
   // Runs the before-store hooks over every message; a batch must keep one topic and queue.
   Status run_before_store(std::vector<StoredMessage>& msgs) const;
-  // Replies through the after-store hooks (in order) once the store answered OK.
-  void finish(StoredRange stored, SendResponse response, Reply<SendResponse> reply) const;
+  // Replies through the after-store hooks (in order) once the store answered OK. Static:
+  // it may run after the processor is gone (a completion during shutdown).
+  static void finish(const std::shared_ptr<const AfterStoreHooks>& hooks, StoredRange stored, SendResponse response,
+                     Reply<SendResponse> reply);
 
   const BrokerSettings& settings_;
   MessageStore& store_;
   TopicConfigManager& topics_;
   const BrokerPlugins& plugins_;
+  const std::shared_ptr<const AfterStoreHooks> after_store_;  // captured by put completions
   spdlog::logger& log_;
   std::mutex rr_mu_;
   std::unordered_map<std::string, uint32_t> round_robin_;  // guarded by rr_mu_

@@ -18,6 +18,7 @@ struct NameServerCore::Impl {
     int64_t broker_id = 0;
     int64_t last_update_ms = 0;
     int64_t timeout_ms = 0;
+    std::string role;  // as registered, or derived from broker_id
   };
 
   NameServerSettings settings;
@@ -177,7 +178,8 @@ Status NameServerCore::register_broker(const BrokerRegistration& r) {
       }
     }
     int64_t timeout = r.heartbeat_timeout_ms > 0 ? r.heartbeat_timeout_ms : impl_->settings.broker_channel_expired_ms;
-    impl_->live[r.broker_addr] = Impl::Live{r.cluster_name, r.broker_name, r.broker_id, now, timeout};
+    std::string role = !r.role.empty() ? r.role : r.broker_id == 0 ? "ASYNC_MASTER" : "SLAVE";
+    impl_->live[r.broker_addr] = Impl::Live{r.cluster_name, r.broker_name, r.broker_id, now, timeout, std::move(role)};
   }
   if (is_new) {
     impl_->log->info("broker registered cluster={} name={} id={} addr={} topics={}", r.cluster_name, r.broker_name,
@@ -226,6 +228,9 @@ ClusterInfo NameServerCore::cluster_info() {
   std::shared_lock lock(impl_->mu);
   ClusterInfo out;
   out.brokers = impl_->brokers;
+  for (auto& [name, data] : out.brokers)
+    for (const auto& [id, addr] : data.broker_addrs)
+      if (auto l = impl_->live.find(addr); l != impl_->live.end()) data.broker_roles[id] = l->second.role;
   for (const auto& [cluster, names] : impl_->clusters) {
     out.clusters[cluster] = std::vector<std::string>(names.begin(), names.end());
   }

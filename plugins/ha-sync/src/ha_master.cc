@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framed_socket.h"
+#include "hmac_sha256.h"
 
 namespace mq::ha {
 
@@ -15,7 +16,10 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+// Authenticated slaves (past AUTH) and connections still in the handshake are limited
+// separately, so unauthenticated sockets can never crowd out the real slave.
 constexpr size_t kMaxConnections = 32;
+constexpr size_t kMaxHandshaking = 8;
 constexpr auto kMetadataCheckPeriod = std::chrono::milliseconds(1000);
 
 std::string read_file_if_exists(const std::string& path, bool* exists) {
@@ -32,7 +36,7 @@ std::string read_file_if_exists(const std::string& path, bool* exists) {
 // through a post).
 class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
  public:
-  enum class State { kHello, kStart, kStreaming, kClosed };
+  enum class State { kHello, kAuth, kStart, kStreaming, kClosed };
 
   MasterConnection(HaMaster& m, asio::ip::tcp::socket socket)
       : m_(m), sock_(std::make_shared<FramedSocket>(std::move(socket), kMaxSlaveFrame)) {}
@@ -69,6 +73,10 @@ class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
 
   void tick(Clock::time_point now) {
     if (state_ == State::kClosed) return;
+    if (handshaking() && now - accepted_at_ > m_.handshake_deadline()) {
+      m_.refused_.fetch_add(1);
+      return close("no complete handshake within " + std::to_string(m_.handshake_deadline().count()) + " ms");
+    }
     const auto hk = std::chrono::milliseconds(m_.d_.options.housekeeping_interval_ms);
     if (now - sock_->last_read() > hk) {
       return close("silent for more than haHousekeepingInterval=" + std::to_string(hk.count()) + " ms");
@@ -92,6 +100,8 @@ class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
   }
 
   State state() const { return state_; }
+  bool handshaking() const { return state_ == State::kHello || state_ == State::kAuth; }
+  bool authenticated() const { return state_ == State::kStart || state_ == State::kStreaming; }
   int64_t broker_id() const { return broker_id_; }
   int64_t acked() const { return acked_; }
   const std::string& peer() const { return sock_->peer(); }
@@ -111,6 +121,9 @@ class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
       case State::kHello:
         if (type != FrameType::kHello) return refuse("expected a hello frame first");
         return on_hello(payload);
+      case State::kAuth:
+        if (type != FrameType::kAuth) return refuse("expected an auth frame after the challenge");
+        return on_auth(payload);
       case State::kStart:
         if (type != FrameType::kStart) return refuse("expected a start frame after the welcome");
         return on_start(payload);
@@ -134,11 +147,29 @@ class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
                     "'; a slave replicates the master of its own brokerName");
     if (h->broker_id <= 0)
       return refuse("brokerId " + std::to_string(h->broker_id) + " is not a slave id (a slave has brokerId > 0)");
-    if (!m_.d_.options.secret.empty() && !secrets_equal(h->secret, m_.d_.options.secret))
+    hello_ = std::move(*h);  // broker_id_ is set only once the peer proved the secret
+    // Mutual challenge/response: prove the secret to the slave, then ask it for its proof.
+    Challenge c;
+    c.nonce = random_bytes(kNonceBytes);
+    c.proof = master_proof(m_.d_.options.secret, hello_.nonce, c.nonce);
+    master_nonce_ = c.nonce;
+    state_ = State::kAuth;
+    sock_->send(encode_challenge(c));
+  }
+
+  void on_auth(std::string_view payload) {
+    auto proof = decode_auth(payload);
+    if (!proof) return refuse(proof.status().message());
+    const std::string& secret = m_.d_.options.secret;
+    if (!secret.empty() && !secrets_equal(*proof, slave_proof(secret, hello_.nonce, master_nonce_)))
       return refuse("wrong haSecret");
-    if (m_.conns_.size() > kMaxConnections)
+    broker_id_ = hello_.broker_id;
+    size_t others = 0;
+    for (const auto& c : m_.conns_)
+      if (c.get() != this && c->authenticated() && c->broker_id_ != broker_id_) ++others;
+    if (others >= kMaxConnections)
       return refuse("too many replication connections (" + std::to_string(kMaxConnections) + ")");
-    broker_id_ = h->broker_id;
+    const Hello* h = &hello_;
     StoreStats stats = m_.d_.store->stats();
     Welcome w;
     w.master_min = stats.min_commit_log_offset.value();
@@ -229,6 +260,9 @@ class MasterConnection : public std::enable_shared_from_this<MasterConnection> {
   std::shared_ptr<FramedSocket> sock_;
   State state_ = State::kHello;
   int64_t broker_id_ = 0;
+  Hello hello_;               // the slave's hello (kAuth and later)
+  std::string master_nonce_;  // this connection's challenge
+  Clock::time_point accepted_at_ = Clock::now();
   int64_t next_offset_ = 0;  // the next byte to send
   int64_t acked_ = -1;
   bool chunk_in_flight_ = false;
@@ -247,7 +281,13 @@ Status HaMaster::start() {
   const std::string epoch_path = d_.identity.store_root + "/ha.epoch";
   auto loaded = load_epochs(epoch_path);
   if (!loaded) return loaded.status();
-  const int64_t end = d_.store->stats().max_commit_log_offset.value();
+  // The epoch starts where recovery left the log, not at the end seen now: plugins started
+  // before ha-sync (schedule, transaction) may have put already, and those bytes belong to
+  // the new epoch (a slave holding other bytes there must truncate them).
+  const StoreStats at_start = d_.store->stats();
+  int64_t end = at_start.max_commit_log_offset.value();
+  if (at_start.recovered_commit_log_offset.value() >= 0)
+    end = std::min(end, at_start.recovered_commit_log_offset.value());
   epochs_ = begin_master_epoch(std::move(*loaded), end);
   epoch_ = epochs_.back().epoch;
   if (Status st = save_epochs(epoch_path, epochs_); !st) return Status::system("[ha-sync] " + st.message());
@@ -299,7 +339,7 @@ void HaMaster::stop() {
   if (transfer_thread_.joinable()) transfer_thread_.join();
   io_.stop();
   conns_.clear();
-  for (auto& done : waiters_.take_all())
+  for (auto& done : waiters_.close())
     done(Status(Code::kFlushSlaveTimeout, "master '" + d_.identity.broker_name + "' is stopping; not replicated yet"));
   d_.log->info("replication master stopped");
 }
@@ -310,9 +350,18 @@ void HaMaster::accept() {
       if (ec == asio::error::operation_aborted || !running_.load()) return;
       d_.log->warn("accepting a replication connection failed: {}", ec.message());
     } else {
-      auto c = std::make_shared<MasterConnection>(*this, std::move(socket));
-      conns_.insert(c);
-      c->start();
+      const auto handshaking =
+          std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c->handshaking(); });
+      if (static_cast<size_t>(handshaking) >= kMaxHandshaking) {
+        refused_.fetch_add(1);
+        d_.log->warn("refused a replication connection: {} connections are still in the handshake", handshaking);
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        auto c = std::make_shared<MasterConnection>(*this, std::move(socket));
+        conns_.insert(c);
+        c->start();
+      }
     }
     accept();
   });
@@ -357,11 +406,15 @@ void HaMaster::refresh_metadata() {
     Metadata m;
     if (json) m.json = std::move(*json);
     m.delay_offsets = read_file_if_exists(d_.identity.store_root + "/config/delayOffset.json", &m.has_delay_offsets);
+    // Read after the export: every offset the metadata names lies below this end.
+    m.master_end = d_.store->stats().max_commit_log_offset.value();
     std::string frame;
     size_t hash = 0;
     if (json) {
       frame = encode_metadata(m);
-      hash = std::hash<std::string>{}(frame);
+      // Content only (not master_end, which moves with every put): unchanged metadata is
+      // re-sent once per haMetadataSyncInterval, not on every check.
+      hash = std::hash<std::string>{}(m.json + '\0' + (m.has_delay_offsets ? "1" : "0") + m.delay_offsets);
     } else {
       d_.log->debug("metadata not exported: {}", json.status().message());
     }
@@ -394,7 +447,19 @@ void HaMaster::after_store(const StoredRange& stored, std::function<void(Status)
                                                      " bytes behind, more than haSlaveFallbehindMax=" +
                                                      std::to_string(d_.options.slave_fallbehind_max)));
   auto deadline = Clock::now() + std::chrono::milliseconds(d_.options.sync_timeout_ms);
-  if (!waiters_.add(end, deadline, done)) done(Status::ok());
+  switch (waiters_.add(end, deadline, done)) {
+    case SyncWaiters::Added::kHeld:
+      return;
+    case SyncWaiters::Added::kAlreadyAcked:
+      return done(Status::ok());
+    case SyncWaiters::Added::kClosed:  // stop() ran after the running_ check above
+      return done(
+          Status(Code::kFlushSlaveTimeout, "master '" + d_.identity.broker_name + "' is stopping; not replicated yet"));
+  }
+}
+
+std::chrono::milliseconds HaMaster::handshake_deadline() const {
+  return std::chrono::milliseconds(d_.options.handshake_timeout_ms);
 }
 
 void HaMaster::complete_acked(int64_t offset) {

@@ -85,6 +85,7 @@ class HaMaster {
   void update_slave(MasterConnection* c);
   void remove(MasterConnection* c);
   void complete_acked(int64_t offset);
+  std::chrono::milliseconds handshake_deadline() const;
 
   HaDeps d_;
   boost::asio::io_context io_;

@@ -1,13 +1,17 @@
 // ha-sync options: declaration, parsing and validation.
 #include "ha_options.h"
 
+#include "mq/plugin_options.h"
+
 namespace po = boost::program_options;
 
 namespace mq::ha {
 namespace {
 
+constexpr PluginOptions kOptions{kPluginName};
+
 std::string key(const char* k) {
-  return std::string(kPluginName) + "." + k;
+  return kOptions.key(k);
 }
 
 template <typename T>
@@ -62,7 +66,10 @@ void declare_ha_options(po::options_description& out) {
   add(key("haReconnectMaxMs").c_str(), po::value<int64_t>()->default_value(d.reconnect_max_ms),
       "slave: longest wait between reconnect attempts (the backoff doubles from 100 ms)");
   add(key("haSecret").c_str(), po::value<std::string>()->default_value(""),
-      "shared secret a slave must present in the handshake (empty on the master: none required)");
+      "shared secret both sides prove (HMAC-SHA256 challenge/response, never sent) in the handshake; the slave "
+      "always checks the master's proof, the master checks the slave's unless its secret is empty");
+  add(key("haHandshakeTimeoutMs").c_str(), po::value<int64_t>()->default_value(d.handshake_timeout_ms),
+      "master: milliseconds a new connection has to complete the handshake before it is dropped");
 }
 
 Result<HaOptions> parse_ha_options(const po::variables_map& vm) {
@@ -91,13 +98,15 @@ Result<HaOptions> parse_ha_options(const po::variables_map& vm) {
   o.metadata_sync_interval_ms = get<int64_t>(vm, "haMetadataSyncInterval", o.metadata_sync_interval_ms);
   o.reconnect_max_ms = get<int64_t>(vm, "haReconnectMaxMs", o.reconnect_max_ms);
   o.secret = get<std::string>(vm, "haSecret", "");
+  o.handshake_timeout_ms = get<int64_t>(vm, "haHandshakeTimeoutMs", o.handshake_timeout_ms);
   for (auto [k, v] : {std::pair{"haSendHeartbeatInterval", o.heartbeat_interval_ms},
                       {"haHousekeepingInterval", o.housekeeping_interval_ms},
                       {"haSlaveFallbehindMax", o.slave_fallbehind_max},
                       {"haSyncTimeoutMs", o.sync_timeout_ms},
                       {"haTransferBatchSize", o.transfer_batch_size},
                       {"haMetadataSyncInterval", o.metadata_sync_interval_ms},
-                      {"haReconnectMaxMs", o.reconnect_max_ms}}) {
+                      {"haReconnectMaxMs", o.reconnect_max_ms},
+                      {"haHandshakeTimeoutMs", o.handshake_timeout_ms}}) {
     if (Status st = positive(k, v); !st) return st;
   }
   if (o.transfer_batch_size > (int64_t{32} << 20))

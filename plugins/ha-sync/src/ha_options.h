@@ -29,6 +29,7 @@ struct HaOptions {
   int64_t metadata_sync_interval_ms = 10000;          // haMetadataSyncInterval: full metadata push period
   int64_t reconnect_max_ms = 5000;                    // haReconnectMaxMs: slave reconnect backoff cap
   std::string secret;                                 // haSecret: shared secret of the handshake; never logged
+  int64_t handshake_timeout_ms = 5000;                // haHandshakeTimeoutMs: master drops an unfinished handshake
 };
 
 void declare_ha_options(boost::program_options::options_description& out);

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "framed_socket.h"
+#include "hmac_sha256.h"
 
 namespace mq::ha {
 
@@ -41,14 +42,20 @@ Status HaSlave::start() {
 
 void HaSlave::stop() {
   if (!running_.exchange(false)) return;
+  // Cancel everything, including a resolve or connect to an unreachable master (SYN
+  // retries would otherwise keep run() busy for minutes), then stop the loop outright.
   asio::post(io_, [this] {
     timer_.cancel();
     reconnect_timer_.cancel();
+    cancel_connect();
     if (sock_) sock_->close("slave stopping");
+    io_.stop();
   });
   work_.reset();
   if (thread_.joinable()) thread_.join();
   io_.stop();
+  resolver_.reset();
+  connecting_socket_.reset();
   sock_.reset();
   streaming_.store(false);
 }
@@ -63,23 +70,34 @@ std::string HaSlave::last_error() const {
   return last_error_;
 }
 
+void HaSlave::cancel_connect() {
+  if (resolver_) resolver_->cancel();
+  if (connecting_socket_) {
+    boost::system::error_code ignored;
+    connecting_socket_->close(ignored);
+  }
+}
+
 void HaSlave::connect() {
   if (!running_.load() || connecting_ || sock_) return;
   connecting_ = true;
-  auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
-  auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
-  resolver->async_resolve(
+  connect_started_ = Clock::now();
+  resolver_.emplace(io_);
+  connecting_socket_.emplace(io_);
+  resolver_->async_resolve(
       host_, std::to_string(port_),
-      [this, resolver, socket](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
+      [this](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
+        if (!running_.load()) return;
         if (ec) {
           connecting_ = false;
           return session_failed("cannot resolve " + d_.options.master_address + ": " + ec.message());
         }
-        asio::async_connect(*socket, results, [this, socket](boost::system::error_code ec2, const auto&) {
+        asio::async_connect(*connecting_socket_, results, [this](boost::system::error_code ec2, const auto&) {
           connecting_ = false;
           if (!running_.load()) return;
           if (ec2) return session_failed("cannot connect to " + d_.options.master_address + ": " + ec2.message());
-          sock_ = std::make_shared<FramedSocket>(std::move(*socket), kMaxMasterFrame);
+          sock_ = std::make_shared<FramedSocket>(std::move(*connecting_socket_), kMaxMasterFrame);
+          connecting_socket_.reset();
           auto me = sock_.get();
           sock_->start([this](FrameType t, std::string_view p) { on_frame(t, p); },
                        [this, me](const std::string& why) {
@@ -94,8 +112,10 @@ void HaSlave::connect() {
           h.max_offset = local_end_;
           h.last_epoch = own.empty() ? 0 : own.back().epoch;
           h.last_epoch_start = own.empty() ? 0 : own.back().start;
-          h.secret = d_.options.secret;
-          awaiting_welcome_ = true;
+          nonce_ = random_bytes(kNonceBytes);
+          h.nonce = nonce_;
+          awaiting_challenge_ = true;
+          awaiting_welcome_ = false;
           sock_->send(encode_hello(h));
         });
       });
@@ -103,7 +123,9 @@ void HaSlave::connect() {
 
 void HaSlave::session_failed(const std::string& why, bool config_error) {
   const bool was_streaming = streaming_.exchange(false);
+  awaiting_challenge_ = false;
   awaiting_welcome_ = false;
+  pending_metadata_.reset();  // the next session (maybe another master) sends its own
   if (sock_) {
     auto s = std::move(sock_);
     sock_.reset();
@@ -133,6 +155,10 @@ void HaSlave::on_frame(FrameType type, std::string_view payload) {
     d_.log->error("{}", why);
     return session_failed(why, /*config_error=*/true);
   }
+  if (awaiting_challenge_) {
+    if (type != FrameType::kChallenge) return session_failed("expected a challenge frame");
+    return on_challenge(payload);
+  }
   if (awaiting_welcome_) {
     if (type != FrameType::kWelcome) return session_failed("expected a welcome frame");
     return on_welcome(payload);
@@ -145,6 +171,23 @@ void HaSlave::on_frame(FrameType type, std::string_view payload) {
     default:
       return session_failed("unexpected frame type " + std::to_string(int(type)) + " from the master");
   }
+}
+
+void HaSlave::on_challenge(std::string_view payload) {
+  auto c = decode_challenge(payload);
+  if (!c) return session_failed("bad challenge: " + c.status().message());
+  // The master must prove it knows haSecret before this slave obeys it (a WELCOME can make
+  // the slave truncate its log).
+  if (!secrets_equal(c->proof, master_proof(d_.options.secret, nonce_, c->nonce))) {
+    std::string why = "the peer at haMasterAddress=" + d_.options.master_address +
+                      " failed to prove it knows haSecret (wrong secret on one side, or not the master): not "
+                      "replicating from it";
+    d_.log->error("{}", why);
+    return session_failed(why, /*config_error=*/true);
+  }
+  awaiting_challenge_ = false;
+  awaiting_welcome_ = true;
+  sock_->send(encode_auth(slave_proof(d_.options.secret, nonce_, c->nonce)));
 }
 
 void HaSlave::on_welcome(std::string_view payload) {
@@ -202,21 +245,33 @@ void HaSlave::on_data(std::string_view payload) {
   bytes_received_.fetch_add(data->bytes.size());
   sock_->send(encode_offset_frame(FrameType::kAck, local_end_));
   last_ack_ = Clock::now();
+  apply_metadata_if_reached();
 }
 
 void HaSlave::on_metadata(std::string_view payload) {
   auto m = decode_metadata(payload);
   if (!m) return session_failed(m.status().message());
-  if (Status st = d_.context->import_metadata(m->json); !st) {
+  // Consumer offsets and delay progress may name messages this log does not hold yet;
+  // applied now they would let a promoted slave skip them. Keep the latest until then.
+  if (m->master_end > local_end_) metadata_deferred_.fetch_add(1);
+  pending_metadata_ = std::move(*m);
+  apply_metadata_if_reached();
+}
+
+void HaSlave::apply_metadata_if_reached() {
+  if (!pending_metadata_ || pending_metadata_->master_end > local_end_) return;
+  Metadata m = std::move(*pending_metadata_);
+  pending_metadata_.reset();
+  if (Status st = d_.context->import_metadata(m.json); !st) {
     d_.log->warn("importing the master's metadata failed: {}", st.message());
   } else {
     metadata_imports_.fetch_add(1);
   }
-  if (m->has_delay_offsets) {
-    size_t h = std::hash<std::string>{}(m->delay_offsets);
+  if (m.has_delay_offsets) {
+    size_t h = std::hash<std::string>{}(m.delay_offsets);
     if (h != delay_offsets_hash_) {
       std::string path = d_.identity.store_root + "/config/delayOffset.json";
-      if (Status st = write_file_durably(path, m->delay_offsets); !st) {
+      if (Status st = write_file_durably(path, m.delay_offsets); !st) {
         d_.log->warn("writing the master's delay offsets to {} failed: {}", path, st.message());
       } else {
         delay_offsets_hash_ = h;
@@ -228,7 +283,9 @@ void HaSlave::on_metadata(std::string_view payload) {
 void HaSlave::tick() {
   if (!running_.load()) return;
   const auto now = Clock::now();
-  if (sock_ && !sock_->closed()) {
+  if (connecting_ && now - connect_started_ > std::chrono::milliseconds(d_.options.housekeeping_interval_ms)) {
+    cancel_connect();  // the handler reports operation_aborted and retries with backoff
+  } else if (sock_ && !sock_->closed()) {
     const auto hk = std::chrono::milliseconds(d_.options.housekeeping_interval_ms);
     if (now - sock_->last_read() > hk) {
       session_failed("master silent for more than haHousekeepingInterval=" + std::to_string(hk.count()) + " ms");
@@ -258,6 +315,7 @@ std::map<std::string, std::string> HaSlave::runtime_info() const {
   out["haSessions"] = std::to_string(sessions_.load());
   out["haTruncations"] = std::to_string(truncations_.load());
   out["haMetadataImports"] = std::to_string(metadata_imports_.load());
+  out["haMetadataDeferred"] = std::to_string(metadata_deferred_.load());
   if (std::string e = last_error(); !e.empty()) out["haLastError"] = e;
   return out;
 }

@@ -15,6 +15,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "epoch_file.h"
@@ -44,6 +45,8 @@ class HaSlave {
   uint64_t bytes_received() const { return bytes_received_.load(); }
   uint64_t truncations() const { return truncations_.load(); }
   uint64_t metadata_imports() const { return metadata_imports_.load(); }
+  // METADATA frames held because they named a master end beyond this log's end.
+  uint64_t metadata_deferred() const { return metadata_deferred_.load(); }
   uint64_t sessions() const { return sessions_.load(); }
   // The offset the current (or last) session started streaming from.
   int64_t session_start_offset() const { return session_start_.load(); }
@@ -53,7 +56,12 @@ class HaSlave {
  private:
   void connect();
   void on_frame(FrameType type, std::string_view payload);
+  void on_challenge(std::string_view payload);
   void on_welcome(std::string_view payload);
+  // Applies the held metadata frame once this log reached its master_end.
+  void apply_metadata_if_reached();
+  // Cancels an in-flight resolve/connect (io thread).
+  void cancel_connect();
   void on_data(std::string_view payload);
   void on_metadata(std::string_view payload);
   void session_failed(const std::string& why, bool config_error = false);
@@ -71,7 +79,14 @@ class HaSlave {
 
   // io thread only
   std::shared_ptr<FramedSocket> sock_;
+  // The resolve/connect in flight (members so stop() and the connect timeout can cancel them).
+  std::optional<boost::asio::ip::tcp::resolver> resolver_;
+  std::optional<boost::asio::ip::tcp::socket> connecting_socket_;
+  std::chrono::steady_clock::time_point connect_started_{};
+  bool awaiting_challenge_ = false;
   bool awaiting_welcome_ = false;
+  std::string nonce_;                         // this session's challenge to the master
+  std::optional<Metadata> pending_metadata_;  // latest frame ahead of this log's end
   int64_t local_end_ = 0;
   int64_t backoff_ms_ = 100;
   bool connecting_ = false;
@@ -86,6 +101,7 @@ class HaSlave {
   std::atomic<uint64_t> bytes_received_{0};
   std::atomic<uint64_t> truncations_{0};
   std::atomic<uint64_t> metadata_imports_{0};
+  std::atomic<uint64_t> metadata_deferred_{0};
   std::atomic<uint64_t> sessions_{0};
   mutable std::mutex error_mu_;
   std::string last_error_;  // guarded by error_mu_

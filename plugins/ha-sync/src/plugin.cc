@@ -8,6 +8,7 @@
 #include "mq/broker_context.h"
 #include "mq/host.h"
 #include "mq/plugin.h"
+#include "mq/plugin_entry.h"
 #include "mq/put_pipeline.h"
 #include "mq/replication_service.h"
 #include "mq/service_registry.h"
@@ -92,30 +93,8 @@ class HaSyncPlugin final : public Plugin {
 const char* const kProvides[] = {"Replication", nullptr};
 const char* const kRequires[] = {"MessageStore", nullptr};
 
-Plugin* create_plugin() {
-  try {
-    return new HaSyncPlugin();
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-void destroy_plugin(Plugin* p) noexcept {
-  delete p;
-}
-
-const PluginDescriptor kDescriptor{
-    kPluginApiVersion, MQ_BUILD_SIGNATURE,  kPluginName,    "0.1.0",         kProvides,
-    kRequires,         &declare_ha_options, &create_plugin, &destroy_plugin,
-};
-
 }  // namespace
 }  // namespace mq::ha
 
-namespace {
-const mq::PluginDescriptor* ha_sync_descriptor() {
-  return &mq::ha::kDescriptor;
-}
-}  // namespace
-
-MQ_DECLARE_PLUGIN(ha_sync_descriptor)
+MQ_DEFINE_PLUGIN(mq::ha::HaSyncPlugin, mq::ha::kPluginName, "0.1.0", mq::ha::kProvides, mq::ha::kRequires,
+                 &mq::ha::declare_ha_options)

@@ -3,11 +3,12 @@
 
 namespace mq::ha {
 
-bool SyncWaiters::add(int64_t end, Clock::time_point deadline, Done& done) {
+SyncWaiters::Added SyncWaiters::add(int64_t end, Clock::time_point deadline, Done& done) {
   std::lock_guard lock(mu_);
-  if (acked_ >= end) return false;
+  if (closed_) return Added::kClosed;
+  if (acked_ >= end) return Added::kAlreadyAcked;
   by_end_.emplace(end, Waiter{deadline, std::move(done)});
-  return true;
+  return Added::kHeld;
 }
 
 std::vector<SyncWaiters::Done> SyncWaiters::acked(int64_t offset) {
@@ -40,6 +41,14 @@ std::vector<SyncWaiters::Done> SyncWaiters::take_all() {
   for (auto& [end, w] : by_end_) out.push_back(std::move(w.done));
   by_end_.clear();
   return out;
+}
+
+std::vector<SyncWaiters::Done> SyncWaiters::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  return take_all();
 }
 
 int64_t SyncWaiters::highest_acked() const {

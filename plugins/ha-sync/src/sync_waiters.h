@@ -20,15 +20,22 @@ class SyncWaiters {
   using Clock = std::chrono::steady_clock;
   using Done = std::function<void(Status)>;
 
-  // Holds `done` until acked(>= end) or `deadline`. Returns false (and keeps nothing) when
-  // an offset >= end was acknowledged already: the caller completes OK at once.
-  bool add(int64_t end, Clock::time_point deadline, Done& done);
+  enum class Added {
+    kHeld,          // kept until acked(>= end), the deadline or close()
+    kAlreadyAcked,  // an offset >= end was acknowledged already: complete OK at once
+    kClosed,        // close() ran: nothing is kept, complete with an error at once
+  };
+  // Holds `done` (moved from only when kHeld). The closed check is made under the same
+  // lock as close(), so no waiter can be left behind by a racing stop.
+  Added add(int64_t end, Clock::time_point deadline, Done& done);
   // Records a slave's acknowledged offset (the highest ever counts) and returns the
   // waiters it satisfies.
   std::vector<Done> acked(int64_t offset);
   // Waiters whose deadline passed (a scan of every waiter; called from a timer).
   std::vector<Done> take_expired(Clock::time_point now);
   std::vector<Done> take_all();
+  // take_all(), and every later add() answers kClosed.
+  std::vector<Done> close();
   int64_t highest_acked() const;
   size_t size() const;
 
@@ -40,6 +47,7 @@ class SyncWaiters {
   mutable std::mutex mu_;
   std::multimap<int64_t, Waiter> by_end_;  // guarded by mu_
   int64_t acked_ = -1;                     // guarded by mu_
+  bool closed_ = false;                    // guarded by mu_
 };
 
 }  // namespace mq::ha

@@ -1,6 +1,8 @@
 // Encoding and decoding of ha-sync frames (see wire.h).
 #include "wire.h"
 
+#include "hmac_sha256.h"
+
 namespace mq::ha {
 namespace {
 
@@ -88,7 +90,7 @@ Result<FrameHeader> parse_header(const char* p, uint32_t max_frame) {
   auto type = static_cast<uint8_t>(p[4]);
   if (len < 1 || len - 1 > max_frame)
     return Status::invalid("frame length " + std::to_string(len) + " is outside 1.." + std::to_string(max_frame + 1));
-  if (type < 1 || type > 7) return Status::invalid("unknown frame type " + std::to_string(type));
+  if (type < 1 || type > kMaxFrameType) return Status::invalid("unknown frame type " + std::to_string(type));
   return FrameHeader{static_cast<FrameType>(type), len - 1};
 }
 
@@ -102,7 +104,7 @@ std::string encode_hello(const Hello& h) {
       .i64(h.max_offset)
       .i64(h.last_epoch)
       .i64(h.last_epoch_start)
-      .str(h.secret)
+      .str(h.nonce)
       .finish();
 }
 
@@ -130,6 +132,7 @@ std::string encode_data_header(int64_t from, int64_t master_max, size_t n) {
 
 std::string encode_metadata(const Metadata& m) {
   Writer out(FrameType::kMetadata);
+  out.i64(m.master_end);
   out.blob(m.json);
   out.u16(m.has_delay_offsets ? 1 : 0);
   out.blob(m.delay_offsets);
@@ -148,8 +151,9 @@ Result<Hello> decode_hello(std::string_view payload) {
                                                          " is not supported (this master speaks " +
                                                          std::to_string(kVersion) + ")");
   if (!in.str(&h.cluster) || !in.str(&h.broker_name) || !in.i64(&h.broker_id) || !in.i64(&h.max_offset) ||
-      !in.i64(&h.last_epoch) || !in.i64(&h.last_epoch_start) || !in.str(&h.secret) || !in.done())
+      !in.i64(&h.last_epoch) || !in.i64(&h.last_epoch_start) || !in.str(&h.nonce) || !in.done())
     return malformed("hello");
+  if (h.nonce.size() != kNonceBytes) return malformed("hello (nonce)");
   return h;
 }
 
@@ -194,9 +198,51 @@ Result<Metadata> decode_metadata(std::string_view payload) {
   Reader in(payload);
   Metadata m;
   uint16_t has = 0;
-  if (!in.blob(&m.json) || !in.u16(&has) || !in.blob(&m.delay_offsets) || !in.done()) return malformed("metadata");
+  if (!in.i64(&m.master_end) || m.master_end < 0 || !in.blob(&m.json) || !in.u16(&has) || !in.blob(&m.delay_offsets) ||
+      !in.done())
+    return malformed("metadata");
   m.has_delay_offsets = has != 0;
   return m;
+}
+
+std::string encode_challenge(const Challenge& c) {
+  return Writer(FrameType::kChallenge).str(c.nonce).str(c.proof).finish();
+}
+
+std::string encode_auth(std::string_view proof) {
+  return Writer(FrameType::kAuth).str(proof).finish();
+}
+
+Result<Challenge> decode_challenge(std::string_view payload) {
+  Reader in(payload);
+  Challenge c;
+  if (!in.str(&c.nonce) || !in.str(&c.proof) || !in.done() || c.nonce.size() != kNonceBytes || c.proof.size() != 32)
+    return malformed("challenge");
+  return c;
+}
+
+Result<std::string> decode_auth(std::string_view payload) {
+  Reader in(payload);
+  std::string proof;
+  if (!in.str(&proof) || !in.done() || proof.size() != 32) return malformed("auth");
+  return proof;
+}
+
+namespace {
+std::string proof(std::string_view label, std::string_view secret, std::string_view slave_nonce,
+                  std::string_view master_nonce) {
+  std::string msg(label);
+  msg.append(slave_nonce).append(master_nonce);
+  return digest_bytes(hmac_sha256(secret, msg));
+}
+}  // namespace
+
+std::string master_proof(std::string_view secret, std::string_view slave_nonce, std::string_view master_nonce) {
+  return proof("mqha-v2-master", secret, slave_nonce, master_nonce);
+}
+
+std::string slave_proof(std::string_view secret, std::string_view slave_nonce, std::string_view master_nonce) {
+  return proof("mqha-v2-slave", secret, slave_nonce, master_nonce);
 }
 
 bool secrets_equal(std::string_view a, std::string_view b) {

@@ -33,6 +33,11 @@ class RawLogStore final : public MessageStore {
     std::lock_guard lock(mu_);
     return static_cast<int64_t>(log_.size());
   }
+  // What stats() reports as recovered_commit_log_offset (-1: not reported).
+  void set_recovered(int64_t end) {
+    std::lock_guard lock(mu_);
+    recovered_ = end;
+  }
   uint64_t truncations() const {
     std::lock_guard lock(mu_);
     return truncations_;
@@ -93,6 +98,7 @@ class RawLogStore final : public MessageStore {
     s.max_commit_log_offset = CommitLogOffset(static_cast<int64_t>(log_.size()));
     s.flushed_commit_log_offset = s.max_commit_log_offset;
     s.dispatched_commit_log_offset = s.max_commit_log_offset;
+    s.recovered_commit_log_offset = CommitLogOffset(recovered_);
     return s;
   }
 
@@ -126,6 +132,7 @@ class RawLogStore final : public MessageStore {
   mutable std::mutex mu_;
   std::string log_;
   std::set<int64_t> starts_;
+  int64_t recovered_ = -1;
   uint64_t truncations_ = 0;
 };
 

@@ -1,6 +1,9 @@
 // Master and slave in one process over loopback, on RawLogStore logs: handshake checks,
 // streaming and acks, SYNC_MASTER outcomes, a rogue peer, divergence truncation, metadata,
-// and resuming after a slave restart.
+// resuming after a slave restart, the mutual challenge/response, handshake limits, metadata
+// held until the log reaches it, the epoch start, and a prompt stop while connecting.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 
 #include "ha_master.h"
 #include "ha_slave.h"
+#include "hmac_sha256.h"
 #include "mq/testkit/fake_host.h"
 #include "raw_log_store.h"
 
@@ -122,6 +126,21 @@ class FakePeer {
     if (ec) return std::nullopt;
     return std::pair{hdr->type, std::move(p)};
   }
+  // Sends `h` (with a fixed nonce if it has none) and, when challenged, answers with the
+  // proof for `secret`; returns the frame after (WELCOME or REFUSE), or the first frame when
+  // it was not a challenge. master_proved: whether the challenge carried a valid proof.
+  std::optional<std::pair<FrameType, std::string>> handshake(Hello h, const std::string& secret) {
+    if (h.nonce.empty()) h.nonce = std::string(kNonceBytes, 'n');
+    send(encode_hello(h));
+    auto f = read();
+    if (!f || f->first != FrameType::kChallenge) return f;
+    auto c = decode_challenge(f->second);
+    if (!c) return std::nullopt;
+    master_proved = c->proof == master_proof(secret, h.nonce, c->nonce);
+    send(encode_auth(slave_proof(secret, h.nonce, c->nonce)));
+    return read();
+  }
+  bool master_proved = false;
   // Skips data and metadata frames until the connection closes (true) or times out.
   bool closed_by_master() {
     for (int i = 0; i < 10000; ++i) {
@@ -135,8 +154,8 @@ class FakePeer {
   asio::ip::tcp::socket sock_;
 };
 
-Hello hello_for(const Node& n, std::string secret = "") {
-  return Hello{n.identity.cluster_name, n.identity.broker_name, 1, 0, 0, 0, std::move(secret)};
+Hello hello_for(const Node& n) {
+  return Hello{n.identity.cluster_name, n.identity.broker_name, 1, 0, 0, 0, std::string(kNonceBytes, 'n')};
 }
 
 TEST(ReplicationTest, HandshakeRefusesWrongClusterNameIdAndSecret) {
@@ -146,19 +165,17 @@ TEST(ReplicationTest, HandshakeRefusesWrongClusterNameIdAndSecret) {
   HaMaster master(m.deps(o));
   ASSERT_TRUE(master.start());
   EXPECT_EQ(read_file(m.root + "/ha.port"), std::to_string(master.port()) + "\n");
-  auto refused_with = [&](Hello h) {
+  auto refused_with = [&](Hello h, const std::string& secret = "right") {
     FakePeer peer(master.port());
-    peer.send(encode_hello(h));
-    auto f = peer.read();
+    auto f = peer.handshake(h, secret);
     if (!f || f->first != FrameType::kRefuse) return std::string("(not refused)");
     auto why = decode_refuse(f->second);
     EXPECT_FALSE(peer.read());  // closed after the refusal
     return why ? *why : std::string("?");
   };
-  Hello good = hello_for(m, "right");
+  Hello good = hello_for(m);
   Hello h = good;
-  h.secret = "wrong";
-  EXPECT_NE(refused_with(h).find("wrong haSecret"), std::string::npos);
+  EXPECT_NE(refused_with(h, "wrong").find("wrong haSecret"), std::string::npos);
   h = good;
   h.cluster = "other";
   EXPECT_NE(refused_with(h).find("cluster 'other'"), std::string::npos);
@@ -176,12 +193,12 @@ TEST(ReplicationTest, HandshakeRefusesWrongClusterNameIdAndSecret) {
     ASSERT_TRUE(f);
     EXPECT_EQ(f->first, FrameType::kRefuse);
   }
-  // The right secret is welcomed with the master's epochs.
+  // The right secret is welcomed with the master's epochs, after the master proved it too.
   {
     FakePeer peer(master.port());
-    peer.send(encode_hello(good));
-    auto f = peer.read();
+    auto f = peer.handshake(good, "right");
     ASSERT_TRUE(f);
+    EXPECT_TRUE(peer.master_proved);
     ASSERT_EQ(f->first, FrameType::kWelcome);
     auto w = decode_welcome(f->second);
     ASSERT_TRUE(w);
@@ -246,8 +263,7 @@ TEST(ReplicationTest, SyncMasterOkSlaveNotAvailableAndTimeout) {
 
   // A peer that handshakes and starts but never acks: FLUSH_SLAVE_TIMEOUT after haSyncTimeoutMs.
   FakePeer peer(master.port());
-  peer.send(encode_hello(hello_for(s)));
-  auto w = peer.read();
+  auto w = peer.handshake(hello_for(s), "");
   ASSERT_TRUE(w && w->first == FrameType::kWelcome);
   peer.send(encode_offset_frame(FrameType::kStart, m.store->end()));
   ASSERT_TRUE(wait_until([&] { return master.best_acked() == m.store->end(); }));
@@ -264,8 +280,7 @@ TEST(ReplicationTest, SlaveTooFarBehindIsNotAvailable) {
   HaMaster master(m.deps(o));
   ASSERT_TRUE(master.start());
   FakePeer peer(master.port());
-  peer.send(encode_hello(hello_for(s)));
-  ASSERT_TRUE(peer.read());
+  ASSERT_TRUE(peer.handshake(hello_for(s), ""));
   peer.send(encode_offset_frame(FrameType::kStart, 0));
   ASSERT_TRUE(wait_until([&] { return master.best_acked() == 0; }));
   Status st = after_store_wait(master, m.store->append(std::string(200, 'z')));
@@ -282,8 +297,7 @@ TEST(ReplicationTest, PeerAckingBeyondWhatWasSentIsDisconnectedAndIgnored) {
   // Claiming a log beyond the master's end at start is refused.
   {
     FakePeer peer(master.port());
-    peer.send(encode_hello(hello_for(s)));
-    ASSERT_TRUE(peer.read());
+    ASSERT_TRUE(peer.handshake(hello_for(s), ""));
     peer.send(encode_offset_frame(FrameType::kStart, m.store->end() + 1000));
     auto f = peer.read();
     ASSERT_TRUE(f);
@@ -291,8 +305,7 @@ TEST(ReplicationTest, PeerAckingBeyondWhatWasSentIsDisconnectedAndIgnored) {
     EXPECT_NE(decode_refuse(f->second)->find("beyond the master's end"), std::string::npos);
   }
   FakePeer peer(master.port());
-  peer.send(encode_hello(hello_for(s)));
-  ASSERT_TRUE(peer.read());
+  ASSERT_TRUE(peer.handshake(hello_for(s), ""));
   peer.send(encode_offset_frame(FrameType::kStart, 0));
   ASSERT_TRUE(wait_until([&] { return master.best_acked() == 0; }));
   StoredRange r = m.store->append("wait-for-me");
@@ -445,6 +458,197 @@ TEST(ReplicationTest, SlaveReconnectsAfterTheMasterRestarts) {
   EXPECT_EQ(slave.sessions(), 2u);
   slave.stop();
   master->stop();
+}
+
+// A hand-driven master: accepts one slave and speaks frames by hand (an impostor, or a
+// master whose frame order the test controls). Records every byte the slave sent.
+class FakeMaster {
+ public:
+  FakeMaster() : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), sock_(io_) {
+    acceptor_.non_blocking(true);
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  bool accept() {
+    boost::system::error_code ec;
+    bool ok = wait_until([&] {
+      acceptor_.accept(sock_, ec);
+      return !ec;
+    });
+    if (!ok) return false;
+    sock_.non_blocking(false);
+    timeval tv{5, 0};
+    ::setsockopt(sock_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return true;
+  }
+  void send(const std::string& frame) { asio::write(sock_, asio::buffer(frame)); }
+  std::optional<std::pair<FrameType, std::string>> read() {
+    char h[kHeaderBytes];
+    boost::system::error_code ec;
+    asio::read(sock_, asio::buffer(h), ec);
+    if (ec) return std::nullopt;
+    auto hdr = parse_header(h, kMaxMasterFrame);
+    if (!hdr) return std::nullopt;
+    std::string p(hdr->payload, '\0');
+    asio::read(sock_, asio::buffer(p), ec);
+    if (ec) return std::nullopt;
+    received.append(h, kHeaderBytes).append(p);
+    return std::pair{hdr->type, std::move(p)};
+  }
+  std::string received;
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::socket sock_;
+};
+
+TEST(ReplicationTest, NewEpochStartsAtTheRecoveredEndNotAfterEarlierPluginPuts) {
+  // Review finding 4: plugins started before ha-sync (schedule, transaction) may put before
+  // HaMaster::start; those bytes belong to the new epoch.
+  Node m("recov-m", 0);
+  m.store->append("before-the-crash");
+  ASSERT_TRUE(save_epochs(m.root + "/ha.epoch", EpochList{{1, 0}}));
+  const int64_t recovered = m.store->end();
+  m.store->set_recovered(recovered);
+  m.store->append("put-by-the-scheduler-before-ha-sync-started");
+  HaMaster master(m.deps(fast(Role::kAsyncMaster)));
+  ASSERT_TRUE(master.start());
+  EXPECT_EQ(master.epochs().back(), (EpochEntry{2, recovered}));
+  master.stop();
+  // A store that does not report it (-1): the end seen at start.
+  Node m2("recov-m2", 0);
+  m2.store->append("x");
+  HaMaster master2(m2.deps(fast(Role::kAsyncMaster)));
+  ASSERT_TRUE(master2.start());
+  EXPECT_EQ(master2.epochs().back().start, m2.store->end());
+  master2.stop();
+}
+
+TEST(ReplicationTest, SlaveNeverSendsTheSecretAndRefusesAMasterThatCannotProveIt) {
+  Node s("impostor-s", 1);
+  s.store->append("kept-1");
+  s.store->append("kept-2");
+  const std::string before = s.store->bytes();
+  FakeMaster impostor;
+  HaOptions o = fast(Role::kSlave);
+  o.secret = "the-real-secret";
+  o.master_address = "127.0.0.1:" + std::to_string(impostor.port());
+  HaSlave slave(s.deps(o));
+  ASSERT_TRUE(slave.start());
+  ASSERT_TRUE(impostor.accept());
+  auto hello = impostor.read();
+  ASSERT_TRUE(hello && hello->first == FrameType::kHello);
+  auto h = decode_hello(hello->second);
+  ASSERT_TRUE(h);
+  // It does not know the secret: a made-up proof, then a welcome that would truncate to 0.
+  impostor.send(encode_challenge(Challenge{std::string(kNonceBytes, 'm'), std::string(32, 'p')}));
+  impostor.send(encode_welcome(Welcome{0, 0, {{7, 0}}}));
+  EXPECT_FALSE(impostor.read());  // the slave hung up without an AUTH
+  ASSERT_TRUE(wait_until([&] { return slave.last_error().find("failed to prove") != std::string::npos; }));
+  EXPECT_EQ(s.store->truncations(), 0u);
+  EXPECT_EQ(s.store->bytes(), before);
+  EXPECT_EQ(impostor.received.find(o.secret), std::string::npos);
+  EXPECT_FALSE(slave.connected());
+  slave.stop();
+}
+
+TEST(ReplicationTest, MetadataAheadOfTheSlavesLogWaitsUntilTheLogReachesIt) {
+  // Review finding 5: offsets and delay progress exported at master end E must not be applied
+  // by a slave whose log ends below E (a promoted slave would skip messages it has).
+  Node s("metawait-s", 1);
+  RawLogStore source;
+  for (int i = 0; i < 5; ++i) source.append(rec("msg-", i));
+  const int64_t end = source.end();
+  FakeMaster master;
+  HaOptions o = fast(Role::kSlave);
+  o.secret = "k";
+  o.master_address = "127.0.0.1:" + std::to_string(master.port());
+  HaSlave slave(s.deps(o));
+  ASSERT_TRUE(slave.start());
+  ASSERT_TRUE(master.accept());
+  auto hello = master.read();
+  ASSERT_TRUE(hello && hello->first == FrameType::kHello);
+  auto h = decode_hello(hello->second);
+  ASSERT_TRUE(h);
+  const std::string nonce(kNonceBytes, 'm');
+  master.send(encode_challenge(Challenge{nonce, master_proof("k", h->nonce, nonce)}));
+  auto auth = master.read();
+  ASSERT_TRUE(auth && auth->first == FrameType::kAuth);
+  EXPECT_EQ(*decode_auth(auth->second), slave_proof("k", h->nonce, nonce));
+  master.send(encode_welcome(Welcome{0, end, {{1, 0}}}));
+  auto start = master.read();
+  ASSERT_TRUE(start && start->first == FrameType::kStart);
+  EXPECT_EQ(*decode_offset(start->second), 0);
+  const std::string json = R"({"offsetTable":{"T@g":{"0":5}}})";
+  master.send(encode_metadata(Metadata{end, json, true, R"({"offsetTable":{"1":5}})"}));
+  ASSERT_TRUE(wait_until([&] { return slave.metadata_deferred() == 1; }));
+  EXPECT_EQ(s.context->import_count(), 0u);
+  EXPECT_FALSE(fs::exists(s.root + "/config/delayOffset.json"));
+  // The log reaches E: now it applies.
+  const std::string bytes = source.bytes();
+  master.send(encode_data_header(0, end, bytes.size()) + bytes);
+  ASSERT_TRUE(wait_until([&] { return s.context->import_count() == 1; }));
+  EXPECT_EQ(s.context->imported_metadata(), json);
+  EXPECT_TRUE(
+      wait_until([&] { return read_file(s.root + "/config/delayOffset.json") == R"({"offsetTable":{"1":5}})"; }));
+  slave.stop();
+}
+
+TEST(ReplicationTest, IdleUnauthenticatedConnectionsDoNotLockOutTheSlave) {
+  // Review finding 8: 40 sockets that never handshake must neither use up the slave limit
+  // nor stay beyond haHandshakeTimeoutMs.
+  Node m("idle-m", 0), s("idle-s", 1);
+  m.store->append("one");
+  HaOptions o = fast(Role::kAsyncMaster);
+  o.housekeeping_interval_ms = 60000;
+  o.handshake_timeout_ms = 300;
+  HaMaster master(m.deps(o));
+  ASSERT_TRUE(master.start());
+  std::vector<std::unique_ptr<FakePeer>> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(std::make_unique<FakePeer>(master.port()));
+  HaSlave slave(s.deps(slave_of(master)));
+  ASSERT_TRUE(slave.start());
+  ASSERT_TRUE(wait_until([&] { return slave.connected() && master.best_acked() == m.store->end(); }));
+  EXPECT_FALSE(idle.front()->read());  // dropped (at accept or at the handshake deadline)
+  EXPECT_FALSE(idle.back()->read());
+  EXPECT_GE(std::stoull(master.runtime_info().at("haRefusedConnections")), 40u);
+  slave.stop();
+  master.stop();
+}
+
+TEST(ReplicationTest, StopReturnsPromptlyWhileConnectingToAnUnreachableMaster) {
+  // Review finding 7: a listener whose accept queue is full drops SYNs, so the slave's
+  // connect hangs in SYN retries (minutes); stop() must not wait for it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 0), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const uint16_t port = ntohs(addr.sin_port);
+  std::vector<int> fillers;  // fill the accept queue (never accepted)
+  for (int i = 0; i < 4; ++i) {
+    int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers.push_back(c);
+  }
+  Node s("blackhole-s", 1);
+  HaOptions o = fast(Role::kSlave);
+  o.housekeeping_interval_ms = 60000;  // no connect timeout during the test
+  o.master_address = "127.0.0.1:" + std::to_string(port);
+  auto slave = std::make_unique<HaSlave>(s.deps(o));
+  ASSERT_TRUE(slave->start());
+  std::this_thread::sleep_for(300ms);  // let the connect get under way (not a synchronization)
+  auto t0 = std::chrono::steady_clock::now();
+  slave->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_FALSE(slave->connected());
+  slave.reset();
+  for (int c : fillers) ::close(c);
+  ::close(fd);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ std::string_view payload_of(const std::string& frame, FrameType want) {
 }
 
 TEST(WireTest, FramesRoundTrip) {
-  Hello h{"cluster", "broker-a", 3, 123456789012, 7, 4096, "s3cret"};
+  Hello h{"cluster", "broker-a", 3, 123456789012, 7, 4096, std::string(kNonceBytes, 'n')};
   auto hb = decode_hello(payload_of(encode_hello(h), FrameType::kHello));
   ASSERT_TRUE(hb) << hb.status().to_string();
   EXPECT_EQ(hb->cluster, "cluster");
@@ -27,7 +27,15 @@ TEST(WireTest, FramesRoundTrip) {
   EXPECT_EQ(hb->max_offset, 123456789012);
   EXPECT_EQ(hb->last_epoch, 7);
   EXPECT_EQ(hb->last_epoch_start, 4096);
-  EXPECT_EQ(hb->secret, "s3cret");
+  EXPECT_EQ(hb->nonce, h.nonce);
+  Challenge c{std::string(kNonceBytes, 'm'), std::string(32, 'p')};
+  auto cb = decode_challenge(payload_of(encode_challenge(c), FrameType::kChallenge));
+  ASSERT_TRUE(cb);
+  EXPECT_EQ(cb->nonce, c.nonce);
+  EXPECT_EQ(cb->proof, c.proof);
+  auto ab = decode_auth(payload_of(encode_auth(std::string(32, 'q')), FrameType::kAuth));
+  ASSERT_TRUE(ab);
+  EXPECT_EQ(*ab, std::string(32, 'q'));
 
   Welcome w{10, 20, {{1, 0}, {2, 15}}};
   auto wb = decode_welcome(payload_of(encode_welcome(w), FrameType::kWelcome));
@@ -43,9 +51,10 @@ TEST(WireTest, FramesRoundTrip) {
   EXPECT_EQ(d->master_max, 200);
   EXPECT_EQ(d->bytes, "abc");
 
-  Metadata m{"{\"a\":1}", true, "{\"offsetTable\":{}}"};
+  Metadata m{987654321, "{\"a\":1}", true, "{\"offsetTable\":{}}"};
   auto mb = decode_metadata(payload_of(encode_metadata(m), FrameType::kMetadata));
   ASSERT_TRUE(mb);
+  EXPECT_EQ(mb->master_end, 987654321);
   EXPECT_EQ(mb->json, m.json);
   EXPECT_TRUE(mb->has_delay_offsets);
   EXPECT_EQ(mb->delay_offsets, m.delay_offsets);
@@ -65,7 +74,12 @@ TEST(WireTest, HostileInputIsRejected) {
   EXPECT_FALSE(parse_header(huge, kMaxSlaveFrame));
   const char unknown[5] = {0, 0, 0, 1, 99};
   EXPECT_FALSE(parse_header(unknown, 100));
-  std::string hello = encode_hello(Hello{"c", "b", 1, 0, 0, 0, ""});
+  // A hello without a full nonce (e.g. a version-1 peer's secret string) is malformed.
+  EXPECT_FALSE(decode_hello(std::string_view(encode_hello(Hello{"c", "b", 1, 0, 0, 0, "short"})).substr(kHeaderBytes)));
+  EXPECT_FALSE(decode_challenge(
+      std::string_view(encode_challenge(Challenge{std::string(kNonceBytes, 'm'), "short"})).substr(kHeaderBytes)));
+  EXPECT_FALSE(decode_auth(std::string_view(encode_auth("short")).substr(kHeaderBytes)));
+  std::string hello = encode_hello(Hello{"c", "b", 1, 0, 0, 0, std::string(kNonceBytes, 'n')});
   std::string_view p = std::string_view(hello).substr(kHeaderBytes);
   for (size_t cut = 0; cut < p.size(); ++cut) EXPECT_FALSE(decode_hello(p.substr(0, cut))) << cut;
   std::string bad_magic(p);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -120,7 +121,11 @@ class BenchStore final : public MessageStore {
     std::lock_guard lock(mu_);
     listeners_.push_back(std::move(listener));
   }
-  StoreStats stats() override { return {}; }
+  StoreStats stats() override {  // in memory: every record counts as flushed
+    StoreStats s;
+    s.flushed_commit_log_offset = CommitLogOffset(INT64_MAX / 2);
+    return s;
+  }
 
   void record_lateness(bool on) { record_ = on; }
   void clear_lateness() {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,13 @@ namespace {
 Status io_error(const std::string& what, const std::string& path) {
   return Status::system(what + " '" + path + "' failed: " + std::strerror(errno) +
                         "; check the disk and the permissions of storePathRootDir");
+}
+
+// The whole of `s` as an integer of type T; false when not a number or out of T's range.
+template <typename T>
+bool parse_int(const std::string& s, T* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -93,16 +101,28 @@ Result<std::map<int32_t, int64_t>> decode_offset_table(const std::string& json) 
   std::string body = json.substr(open + 1, close - open - 1);
   static const std::regex kPair(R"re("\s*(\d+)\s*"\s*:\s*(-?\d+))re");
   std::map<int32_t, int64_t> out;
-  for (auto it = std::sregex_iterator(body.begin(), body.end(), kPair); it != std::sregex_iterator(); ++it)
-    out[static_cast<int32_t>(std::stol((*it)[1].str()))] = std::stoll((*it)[2].str());
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), kPair); it != std::sregex_iterator(); ++it) {
+    const std::string key = (*it)[1].str();
+    const std::string value = (*it)[2].str();
+    int32_t level = 0;
+    int64_t offset = 0;
+    if (!parse_int(key, &level))
+      return Status::invalid("delay level key \"" + key + "\" of \"offsetTable\" is not a 32-bit integer");
+    if (!parse_int(value, &offset))
+      return Status::invalid("offset " + value + " of level " + key + " in \"offsetTable\" is not a 64-bit integer");
+    out[level] = offset;
+  }
   return out;
 }
 
-std::optional<int64_t> json_int_field(const std::string& json, const std::string& name) {
+Result<std::optional<int64_t>> json_int_field(const std::string& json, const std::string& name) {
   std::regex re("\"" + name + R"re("\s*:\s*(-?\d+))re");
   std::smatch m;
-  if (!std::regex_search(json, m, re)) return std::nullopt;
-  return std::stoll(m[1].str());
+  if (!std::regex_search(json, m, re)) return std::optional<int64_t>();
+  int64_t v = 0;
+  if (!parse_int(m[1].str(), &v))
+    return Status::invalid("\"" + name + "\": " + m[1].str() + " is not a 64-bit integer");
+  return std::optional<int64_t>(v);
 }
 
 }  // namespace mq::schedule

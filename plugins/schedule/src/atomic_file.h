@@ -23,7 +23,8 @@ Status fsync_dir(const std::string& dir);
 std::string encode_offset_table(const std::map<int32_t, int64_t>& table);
 // Every "key":number pair inside the "offsetTable" object; error names the file text at fault.
 Result<std::map<int32_t, int64_t>> decode_offset_table(const std::string& json);
-// The integer value of "name" in a flat JSON object; nullopt when absent.
-std::optional<int64_t> json_int_field(const std::string& json, const std::string& name);
+// The integer value of "name" in a flat JSON object; nullopt when absent; an error (naming the
+// field and value) when the value does not fit in 64 bits.
+Result<std::optional<int64_t>> json_int_field(const std::string& json, const std::string& name);
 
 }  // namespace mq::schedule

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include "mq/schedule_service.h"
 
@@ -61,7 +62,8 @@ Status rewrite_for_schedule(StoredMessage& msg, const std::vector<int64_t>& leve
     int64_t v = 0;
     if (!deliver.empty()) {
       name = prop::kTimerDeliverMs, value = deliver;
-      if (!parse_i64(deliver, &v)) return illegal(name, value, "is not an integer (ms since the epoch)");
+      if (!parse_i64(deliver, &v) || v < 0)
+        return illegal(name, value, "is not a non-negative integer (ms since the epoch)");
       due = v;
     } else if (!delay_ms.empty()) {
       name = prop::kTimerDelayMs, value = delay_ms;
@@ -110,7 +112,7 @@ Result<StoredMessage> restore_for_delivery(const StoredMessage& scheduled) {
   std::string_view real_topic = scheduled.property(prop::kRealTopic);
   std::string_view real_qid = scheduled.property(prop::kRealQueueId);
   int64_t qid = 0;
-  if (real_topic.empty() || !parse_i64(real_qid, &qid) || qid < 0)
+  if (real_topic.empty() || !parse_i64(real_qid, &qid) || qid < 0 || qid > INT32_MAX)
     return Status::invalid("scheduled message at commit-log offset " +
                            std::to_string(scheduled.commit_log_offset.value()) + " has REAL_TOPIC='" +
                            std::string(real_topic) + "' REAL_QID='" + std::string(real_qid) +

@@ -3,42 +3,15 @@
 
 #include <boost/any.hpp>
 
+#include "mq/plugin_options.h"
+
 namespace mq::schedule {
 
 namespace po = boost::program_options;
 
 namespace {
 
-std::string key(const char* k) {
-  return std::string(kPluginName) + "." + k;
-}
-
-Status bad(const char* k, const std::string& value, const std::string& allowed) {
-  return Status::invalid("[schedule] " + std::string(k) + "=" + value + " is not allowed: " + allowed);
-}
-
-// Reads an integer option declared as int64_t (or given as a string). Absent keeps *out.
-Status read_int(const po::variables_map& vm, const char* k, int64_t* out) {
-  auto it = vm.find(key(k));
-  if (it == vm.end() || it->second.empty()) return Status::ok();
-  const boost::any& v = it->second.value();
-  if (const auto* p = boost::any_cast<int64_t>(&v)) {
-    *out = *p;
-  } else if (const auto* p32 = boost::any_cast<int>(&v)) {
-    *out = *p32;
-  } else if (const auto* s = boost::any_cast<std::string>(&v)) {
-    try {
-      size_t used = 0;
-      *out = std::stoll(*s, &used);
-      if (used != s->size()) return bad(k, *s, "an integer");
-    } catch (const std::exception&) {
-      return bad(k, *s, "an integer");
-    }
-  } else {
-    return Status::invalid("[schedule] " + std::string(k) + " has an unexpected type; declare it as int64");
-  }
-  return Status::ok();
-}
+constexpr PluginOptions kOptions{kPluginName};
 
 }  // namespace
 
@@ -85,11 +58,13 @@ Result<std::vector<int64_t>> parse_delay_levels(std::string_view spec) {
 
 void declare_schedule_options(po::options_description& out) {
   ScheduleOptions d;
-  out.add_options()(key("messageDelayLevel").c_str(), po::value<std::string>()->default_value(d.message_delay_level),
+  out.add_options()(kOptions.key("messageDelayLevel").c_str(),
+                    po::value<std::string>()->default_value(d.message_delay_level),
                     "delay of each level (DELAY=1 is the first), space-separated, units ms s m h d")(
-      key("flushDelayOffsetInterval").c_str(), po::value<int64_t>()->default_value(d.flush_delay_offset_interval_ms),
+      kOptions.key("flushDelayOffsetInterval").c_str(),
+      po::value<int64_t>()->default_value(d.flush_delay_offset_interval_ms),
       "milliseconds between persisting delivery progress (delayOffset.json, timer files)")(
-      key("timerMaxDelayMs").c_str(), po::value<int64_t>()->default_value(d.timer_max_delay_ms),
+      kOptions.key("timerMaxDelayMs").c_str(), po::value<int64_t>()->default_value(d.timer_max_delay_ms),
       "largest accepted TIMER_* delay in milliseconds (default 3 days)");
 }
 
@@ -98,20 +73,18 @@ Result<ScheduleOptions> parse_schedule_options(const po::variables_map& vm) {
   if (auto it = vm.find("storePathRootDir"); it != vm.end() && !it->second.empty()) {
     if (const auto* s = boost::any_cast<std::string>(&it->second.value())) o.store_root = *s;
   }
-  if (auto it = vm.find(key("messageDelayLevel")); it != vm.end() && !it->second.empty()) {
-    if (const auto* s = boost::any_cast<std::string>(&it->second.value())) o.message_delay_level = *s;
-  }
+  if (Status st = kOptions.read_string(vm, "messageDelayLevel", &o.message_delay_level); !st) return st;
   auto levels = parse_delay_levels(o.message_delay_level);
   if (!levels) return levels.status();
   o.level_delay_ms = std::move(levels).value();
-  if (Status st = read_int(vm, "flushDelayOffsetInterval", &o.flush_delay_offset_interval_ms); !st) return st;
-  if (Status st = read_int(vm, "timerMaxDelayMs", &o.timer_max_delay_ms); !st) return st;
+  if (Status st = kOptions.read_int(vm, "flushDelayOffsetInterval", &o.flush_delay_offset_interval_ms); !st) return st;
+  if (Status st = kOptions.read_int(vm, "timerMaxDelayMs", &o.timer_max_delay_ms); !st) return st;
   if (o.flush_delay_offset_interval_ms < 10 || o.flush_delay_offset_interval_ms > 3600 * 1000)
-    return bad("flushDelayOffsetInterval", std::to_string(o.flush_delay_offset_interval_ms),
-               "10 to 3600000 ms (default 10000)");
+    return kOptions.bad("flushDelayOffsetInterval", std::to_string(o.flush_delay_offset_interval_ms),
+                        "10 to 3600000 ms (default 10000)");
   if (o.timer_max_delay_ms < 1000 || o.timer_max_delay_ms > 30LL * 24 * 3600 * 1000)
-    return bad("timerMaxDelayMs", std::to_string(o.timer_max_delay_ms),
-               "1000 ms to 30 days in ms (default 259200000, 3 days)");
+    return kOptions.bad("timerMaxDelayMs", std::to_string(o.timer_max_delay_ms),
+                        "1000 ms to 30 days in ms (default 259200000, 3 days)");
   return o;
 }
 

@@ -32,7 +32,7 @@ Status SchedulePlugin::init(ServiceRegistry& registry, HostContext& host) {
   std::string root = options_.store_root.empty() ? host.identity().store_root : options_.store_root;
   if (root.empty())
     return Status::invalid("[schedule] storePathRootDir is not set; add storePathRootDir=<dir> to the config");
-  scheduler_ = std::make_shared<Scheduler>(options_, root, store, context, host.logger(kPluginName), clock_);
+  scheduler_ = std::make_shared<Scheduler>(options_, root, store, context, host.logger(kPluginName), clock_, pipeline);
   if (Status st = registry.provide<ScheduleService>(scheduler_, kPluginName); !st) return st;
   pipeline->add_before_store(
       std::make_shared<ScheduleHook>(options_.level_delay_ms, options_.timer_max_delay_ms, clock_));

@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "message_rewrite.h"
+#include "mq/transaction_service.h"
 
 namespace mq::schedule {
 namespace {
@@ -21,12 +22,6 @@ constexpr int64_t kMaxWaitMs = 100;             // the loop re-reads the clock a
 constexpr int64_t kRetryMs = 100;               // a failed delivery put is retried after this
 constexpr int64_t kStopDrainMs = 5000;          // stop() waits this long for puts in flight
 constexpr int64_t kLogEveryMs = 5000;           // repeated errors are logged at most this often
-
-// A put outcome that means "appended" (retrying it would duplicate the message).
-bool appended(const Status& st) {
-  return st.is_ok() || st.code() == Code::kFlushDiskTimeout || st.code() == Code::kFlushSlaveTimeout ||
-         st.code() == Code::kSlaveNotAvailable;
-}
 
 bool parse_i64(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
@@ -53,6 +48,9 @@ ScheduleHook::ScheduleHook(std::vector<int64_t> level_delay_ms, int64_t timer_ma
     : level_delay_ms_(std::move(level_delay_ms)), timer_max_delay_ms_(timer_max_delay_ms), clock_(std::move(clock)) {}
 
 Status ScheduleHook::before_store(StoredMessage& msg) {
+  // A transactional half (rewritten by the transaction hook, or to be) is not scheduled here:
+  // plugin order in plugins= must not matter. Its commit copy is scheduled when committed.
+  if (msg.property(prop::kTransactionPrepared) == "true" || msg.topic == kTransactionHalfTopic) return Status::ok();
   return rewrite_for_schedule(msg, level_delay_ms_, timer_max_delay_ms_, clock_());
 }
 
@@ -85,13 +83,15 @@ void Scheduler::Inbox::poke() {
 // ---- Scheduler ----
 
 Scheduler::Scheduler(ScheduleOptions options, std::string store_root, std::shared_ptr<MessageStore> store,
-                     std::shared_ptr<BrokerContext> context, std::shared_ptr<spdlog::logger> log, Clock clock)
+                     std::shared_ptr<BrokerContext> context, std::shared_ptr<spdlog::logger> log, Clock clock,
+                     std::shared_ptr<PutPipeline> pipeline)
     : options_(std::move(options)),
       store_root_(std::move(store_root)),
       store_(std::move(store)),
       context_(std::move(context)),
       log_(std::move(log)),
       clock_(clock ? std::move(clock) : system_clock_ms()),
+      pipeline_(std::move(pipeline)),
       files_(store_root_ + "/timer") {}
 
 Scheduler::~Scheduler() {
@@ -142,9 +142,12 @@ Status Scheduler::start() {
   if (checkpoint->has_value()) {
     auto v = json_int_field(**checkpoint, "timerQueueOffset");
     if (!v)
+      return Status::system("[schedule] " + checkpoint_path + " is not valid (" + v.status().message() +
+                            "); delete it to re-index the timer topic from its start");
+    if (!v->has_value() || **v < 0)
       return Status::system("[schedule] " + checkpoint_path +
-                            " has no timerQueueOffset; delete it to re-index the timer topic from its start");
-    timer_queue_offset_ = *v;
+                            " has no valid timerQueueOffset; delete it to re-index the timer topic from its start");
+    timer_queue_offset_ = **v;
   }
   {
     std::lock_guard lock(stats_mu_);
@@ -227,11 +230,14 @@ void Scheduler::run() {
       later_.pop_front();
       task();
     }
+    // Index before loading: a cancel's done mark for a minute not loaded yet is only on disk,
+    // so its entry must be in the timer log when the minute is loaded.
     bool more = index_timers();
     int64_t now = clock_();
     load_slots(now);
     deliver_levels(now);
     deliver_timers(now);
+    settle_flushed();
     if (steady_ms() - last_persist_ms_ >= options_.flush_delay_offset_interval_ms) persist();
     {
       std::lock_guard lock(stats_mu_);
@@ -248,16 +254,18 @@ void Scheduler::run() {
     inbox_->cv.wait_for(lock, std::chrono::milliseconds(wait),
                         [this] { return !inbox_->tasks.empty() || inbox_->poked || stop_requested_; });
   }
-  // Stopping: no new deliveries; wait (bounded) for puts in flight, then persist.
+  // Stopping: no new deliveries; wait (bounded) for puts in flight and their flush, then persist.
   delivering_ = false;
   const int64_t deadline = steady_ms() + kStopDrainMs;
-  while (inflight_ > 0 && steady_ms() < deadline) {
+  settle_flushed();
+  while ((inflight_ > 0 || !flush_waits_.empty()) && steady_ms() < deadline) {
     {
       std::unique_lock lock(inbox_->mu);
       inbox_->cv.wait_for(lock, std::chrono::milliseconds(50), [this] { return !inbox_->tasks.empty(); });
       tasks.swap(inbox_->tasks);
     }
     run_tasks(tasks);
+    settle_flushed();
   }
   {
     std::lock_guard lock(inbox_->mu);
@@ -269,9 +277,11 @@ void Scheduler::run() {
     later_.pop_front();
     task();
   }
-  if (inflight_ > 0)
-    log_->warn("schedule stopped with {} delivery puts unanswered; they are delivered again after the restart",
-               inflight_);
+  if (inflight_ > 0 || !flush_waits_.empty())
+    log_->warn(
+        "schedule stopped with {} delivery puts unanswered and {} not flushed yet; they are delivered again after "
+        "the restart",
+        inflight_, flush_waits_.size());
   persist();
 }
 
@@ -282,6 +292,9 @@ bool Scheduler::index_timers() {
   int budget = kIndexBudget;
   static thread_local int64_t last_error_log = 0;
   uint64_t indexed = 0;
+  // Never index (nor checkpoint) records the store has not flushed: after a power loss their
+  // commit-log offsets could hold other records.
+  const int64_t flushed = store_->stats().flushed_commit_log_offset.value();
   while (budget > 0) {
     GetRequest request;
     request.topic = std::string(kTimerTopic);
@@ -304,7 +317,12 @@ bool Scheduler::index_timers() {
       return false;
     }
     if (r.status != GetStatus::kFound && r.status != GetStatus::kNoMatchedMessage) return false;
+    bool unflushed = false;
     for (const StoredMessage& m : r.messages) {
+      if (m.commit_log_offset.value() + std::max<int64_t>(m.store_size, 1) > flushed) {
+        unflushed = true;  // indexed on a later turn, once flushed
+        break;
+      }
       int64_t due = 0;
       if (!parse_i64(m.property(kTimerOutMs), &due)) due = m.store_timestamp_ms;
       TimerEntry e{due, m.commit_log_offset.value()};
@@ -322,16 +340,48 @@ bool Scheduler::index_timers() {
       timer_queue_offset_ = m.queue_offset.value() + 1;
       ++indexed;
     }
-    timer_queue_offset_ = std::max(timer_queue_offset_, r.next_begin_offset.value());
+    if (!unflushed) timer_queue_offset_ = std::max(timer_queue_offset_, r.next_begin_offset.value());
     {
       std::lock_guard lock(stats_mu_);
       stats_.timers_indexed += indexed;
       indexed = 0;
     }
     if (r.messages.empty()) return false;
+    if (unflushed) {
+      index_unflushed_timers();
+      return false;
+    }
     budget -= static_cast<int>(r.messages.size());
   }
   return true;
+}
+
+void Scheduler::index_unflushed_timers() {
+  // Memory only: timers of loaded minutes beyond the flushed offset go into the heap so that a
+  // slow ASYNC_FLUSH does not delay them; the timer log and checkpoint get them once flushed.
+  // The pin keeps their minute loaded (and its de-duplication map) until then. A timer of a
+  // minute not loaded yet waits for the flush (it is due more than the look-ahead away).
+  if (max_loaded_slot_ == INT64_MIN) return;  // nothing loaded yet: the next turn
+  mem_queue_offset_ = std::max(mem_queue_offset_, timer_queue_offset_);
+  GetRequest request;
+  request.topic = std::string(kTimerTopic);
+  request.queue_id = 0;
+  request.offset = QueueOffset(mem_queue_offset_);
+  request.max_count = 256;
+  request.max_bytes = 4 << 20;
+  GetResult r = store_->get(request);
+  if (r.status != GetStatus::kFound) return;
+  for (const StoredMessage& m : r.messages) {
+    int64_t due = 0;
+    if (!parse_i64(m.property(kTimerOutMs), &due)) due = m.store_timestamp_ms;
+    const int64_t slot = slot_of(due);
+    if (slot <= max_loaded_slot_) {
+      add_timer(slot, TimerEntry{due, m.commit_log_offset.value()}, false);
+      LoadedSlot& ls = loaded_[slot];
+      ls.pinned_until = std::max(ls.pinned_until, m.queue_offset.value() + 1);
+    }
+    mem_queue_offset_ = m.queue_offset.value() + 1;
+  }
 }
 
 void Scheduler::add_timer(int64_t slot, const TimerEntry& e, bool done) {
@@ -357,6 +407,8 @@ void Scheduler::load_slots(int64_t now) {
       return;  // max_loaded_slot_ stays: retried next turn
     }
     for (const TimerEntry& e : *entries) add_timer(slot, e, done->count(e.offset) > 0);
+    // Marks of entries not indexed yet (cancelled early) stay in force when they are indexed.
+    for (int64_t offset : *done) loaded_[slot].entries.try_emplace(offset, ItemState::kDone);
     max_loaded_slot_ = slot;
   }
   max_loaded_slot_ = target;
@@ -377,6 +429,20 @@ void Scheduler::deliver_timers(int64_t now) {
     auto st = ls->second.entries.find(e.offset);
     if (st == ls->second.entries.end() || st->second != ItemState::kWaiting) continue;  // cancelled
     auto record = store_->read_at(CommitLogOffset(e.offset));
+    if (record) {
+      int64_t due = 0;
+      if (!parse_i64(record->property(kTimerOutMs), &due)) due = record->store_timestamp_ms;
+      if (record->topic != kTimerTopic || due != e.due_ms) {
+        log_->warn(
+            "timer log entry (due {} ms, commit-log offset {}) names a record of topic '{}' due {} ms, not the indexed "
+            "timed message (the commit log was truncated or rewritten after a crash); the entry is dropped",
+            e.due_ms, e.offset, record->topic, due);
+        st->second = ItemState::kDone;
+        --ls->second.open;
+        (void)files_.append_done(slot, e.offset, false);
+        continue;
+      }
+    }
     Result<StoredMessage> msg = record ? restore_for_delivery(*record) : Result<StoredMessage>(record.status());
     if (!msg) {
       log_->error("timed message at commit-log offset {} cannot be delivered ({}); it is dropped", e.offset,
@@ -388,26 +454,44 @@ void Scheduler::deliver_timers(int64_t now) {
     }
     st->second = ItemState::kInflight;
     ++inflight_;
-    store_->put(std::move(msg).value(), [this, inbox = inbox_, slot, e](PutResult put) {
-      inbox->post(
-          [this, slot, e, status = std::move(put.status)]() mutable { on_timer_put(slot, e, std::move(status)); });
-    });
+    put_own(std::move(msg).value(),
+            [this, slot, e](Status status, int64_t end) { on_timer_put(slot, e, std::move(status), end); });
   }
 }
 
-void Scheduler::on_timer_put(int64_t slot, HeapEntry entry, Status status) {
+void Scheduler::put_own(StoredMessage msg, std::function<void(Status, int64_t)> on_result) {
+  auto shared = std::make_shared<std::function<void(Status, int64_t)>>(std::move(on_result));
+  // Completions hop to the scheduler thread through the inbox (which outlives this object).
+  auto finish = [inbox = inbox_, shared](Status st, int64_t end) {
+    inbox->post([shared, st = std::move(st), end]() mutable { (*shared)(std::move(st), end); });
+  };
+  store_->put(std::move(msg), [pipeline = pipeline_, finish](PutResult put) {
+    // FLUSH_DISK_TIMEOUT: appended but not known durable; retried (a duplicate, never a loss).
+    if (!put.status) return finish(std::move(put.status), 0);
+    const StoredRange range{put.commit_log_offset, CommitLogOffset(put.commit_log_offset.value() + put.wrote_bytes)};
+    if (!pipeline) return finish(Status::ok(), range.end.value());
+    pipeline->after_own_put(range, [finish, end = range.end.value()](Status st) { finish(std::move(st), end); });
+  });
+}
+
+void Scheduler::settle_flushed() {
+  if (flush_waits_.empty()) return;
+  const int64_t flushed = store_->stats().flushed_commit_log_offset.value();
+  while (!flush_waits_.empty() && flush_waits_.begin()->first <= flushed) {
+    auto done = std::move(flush_waits_.begin()->second);
+    flush_waits_.erase(flush_waits_.begin());
+    done();
+  }
+}
+
+void Scheduler::on_timer_put(int64_t slot, HeapEntry entry, Status status, int64_t end) {
   --inflight_;
   auto ls = loaded_.find(slot);
   if (ls == loaded_.end()) return;
   auto st = ls->second.entries.find(entry.offset);
   if (st == ls->second.entries.end()) return;
-  if (appended(status)) {
-    st->second = ItemState::kDone;
-    --ls->second.open;
-    if (Status w = files_.append_done(slot, entry.offset, false); !w)
-      log_->error("cannot record a delivered timer: {}; it may be delivered again after a restart", w.to_string());
-    std::lock_guard lock(stats_mu_);
-    ++stats_.delivered;
+  if (status.is_ok()) {  // stays in flight until the copy is flushed
+    flush_waits_.emplace(end, [this, slot, offset = entry.offset] { timer_durable(slot, offset); });
     return;
   }
   st->second = ItemState::kWaiting;
@@ -419,6 +503,19 @@ void Scheduler::on_timer_put(int64_t slot, HeapEntry entry, Status status) {
   }
   std::lock_guard lock(stats_mu_);
   ++stats_.put_failures;
+}
+
+void Scheduler::timer_durable(int64_t slot, int64_t offset) {
+  auto ls = loaded_.find(slot);
+  if (ls == loaded_.end()) return;
+  auto st = ls->second.entries.find(offset);
+  if (st == ls->second.entries.end() || st->second != ItemState::kInflight) return;
+  st->second = ItemState::kDone;
+  --ls->second.open;
+  if (Status w = files_.append_done(slot, offset, false); !w)
+    log_->error("cannot record a delivered timer: {}; it may be delivered again after a restart", w.to_string());
+  std::lock_guard lock(stats_mu_);
+  ++stats_.delivered;
 }
 
 // ---- delay levels ----
@@ -483,11 +580,8 @@ void Scheduler::deliver_levels(int64_t now) {
       ++inflight_;
       const int32_t lv = level.level;
       const int64_t offset = item.offset;
-      store_->put(std::move(msg).value(), [this, inbox = inbox_, lv, offset](PutResult put) {
-        inbox->post([this, lv, offset, status = std::move(put.status)]() mutable {
-          on_level_put(lv, offset, std::move(status));
-        });
-      });
+      put_own(std::move(msg).value(),
+              [this, lv, offset](Status status, int64_t end) { on_level_put(lv, offset, std::move(status), end); });
     }
     pop_done(level);
   }
@@ -500,17 +594,28 @@ void Scheduler::pop_done(Level& level) {
   }
 }
 
-void Scheduler::on_level_put(int32_t lv, int64_t offset, Status status) {
+void Scheduler::level_durable(int32_t lv, int64_t offset) {
+  Level& level = levels_[static_cast<size_t>(lv - 1)];
+  for (LevelItem& item : level.window) {
+    if (item.offset != offset) continue;
+    if (item.state != ItemState::kInflight) break;
+    item.state = ItemState::kDone;
+    level.window_bytes -= static_cast<int64_t>(item.msg.body.size());
+    item.msg = StoredMessage();  // free the body early
+    std::lock_guard lock(stats_mu_);
+    ++stats_.delivered;
+    break;
+  }
+  pop_done(level);
+}
+
+void Scheduler::on_level_put(int32_t lv, int64_t offset, Status status, int64_t end) {
   --inflight_;
   Level& level = levels_[static_cast<size_t>(lv - 1)];
   for (LevelItem& item : level.window) {
     if (item.offset != offset) continue;
-    if (appended(status)) {
-      item.state = ItemState::kDone;
-      level.window_bytes -= static_cast<int64_t>(item.msg.body.size());
-      item.msg = StoredMessage();  // free the body early
-      std::lock_guard lock(stats_mu_);
-      ++stats_.delivered;
+    if (status.is_ok()) {  // stays in flight (holding delayOffset back) until the copy is flushed
+      flush_waits_.emplace(end, [this, lv, offset] { level_durable(lv, offset); });
     } else {
       item.state = ItemState::kWaiting;
       item.retry_at_ms = steady_ms() + kRetryMs;
@@ -601,6 +706,17 @@ void Scheduler::do_send_back(const ConsumerSendBack& request, Reply<Status> repl
     return reply(Status(Code::kQueryNotFound,
                         "consumer send-back of group '" + request.group + "': no message at commit-log offset " +
                             std::to_string(request.offset.value()) + " (" + failed.status().message() + ")"));
+  if (is_system_topic(failed->topic))
+    return reply(Status(Code::kNoPermission, "consumer send-back of group '" + request.group +
+                                                 "': the record at commit-log offset " +
+                                                 std::to_string(request.offset.value()) + " is in system topic '" +
+                                                 failed->topic + "'; only consumed messages can be sent back"));
+  if (failed->topic != request.origin_topic && failed->topic != retry_topic)
+    return reply(Status(Code::kNoPermission,
+                        "consumer send-back of group '" + request.group + "': the record at commit-log offset " +
+                            std::to_string(request.offset.value()) + " is in topic '" + failed->topic +
+                            "', not the origin topic '" + request.origin_topic + "' nor '" + retry_topic +
+                            "'; send back the offset of the consumed message"));
   int32_t max_times = request.max_reconsume_times;
   if (max_times < 0) {
     auto group = context_->find_subscription_group(request.group);
@@ -621,9 +737,14 @@ void Scheduler::do_send_back(const ConsumerSendBack& request, Reply<Status> repl
   if (plan.to_dlq)
     log_->info("message {} of group {} goes to {} after {} consumption attempts", request.origin_msg_id, request.group,
                plan.target_topic, failed->reconsume_times + 1);
-  store_->put(std::move(plan.message), [reply = std::move(reply)](PutResult put) {
-    if (appended(put.status)) return reply(Status::ok());
-    reply(std::move(put.status));
+  // The reply waits for the after-store hooks (SYNC_MASTER: a slave has the copy); any non-OK
+  // status, FLUSH_DISK_TIMEOUT included, is the reply (the consumer retries; a duplicate at worst).
+  auto shared = std::make_shared<Reply<Status>>(std::move(reply));
+  store_->put(std::move(plan.message), [pipeline = pipeline_, shared](PutResult put) {
+    if (!put.status) return (*shared)(std::move(put.status));
+    if (!pipeline) return (*shared)(Status::ok());
+    const StoredRange range{put.commit_log_offset, CommitLogOffset(put.commit_log_offset.value() + put.wrote_bytes)};
+    pipeline->after_own_put(range, [shared](Status st) { (*shared)(std::move(st)); });
   });
 }
 

@@ -4,6 +4,11 @@
 // into a min-heap, puts due messages back to their real topics, serves send-back and
 // cancel requests, and persists progress. Other threads only post tasks to its inbox
 // (requests, put completions) or poke it (arrivals).
+// Durability invariant: a delivery counts (done mark, slot deletion, delayOffset.json) only
+// once its put answered OK, PutPipeline::after_own_put answered OK (replicas, SYNC_MASTER)
+// and the store's flushed commit-log offset reached the end of the put; the timer index and
+// its checkpoint never cover timer-topic records beyond the flushed offset. A crash can
+// repeat a delivery, never lose one.
 #pragma once
 
 #include <atomic>
@@ -38,7 +43,7 @@ Clock system_clock_ms();
 
 // Counters for tests and the benchmark. Any thread.
 struct SchedulerStats {
-  uint64_t delivered = 0;         // puts back to real topics that succeeded
+  uint64_t delivered = 0;         // puts back to real topics that succeeded and are durable
   uint64_t put_failures = 0;      // delivery puts that failed (retried later)
   uint64_t timers_indexed = 0;    // timer-topic messages written to the timer log
   uint64_t timers_in_memory = 0;  // entries of loaded slots still pending
@@ -60,7 +65,8 @@ class ScheduleHook final : public BeforeStoreHook {
 class Scheduler final : public ScheduleService {
  public:
   Scheduler(ScheduleOptions options, std::string store_root, std::shared_ptr<MessageStore> store,
-            std::shared_ptr<BrokerContext> context, std::shared_ptr<spdlog::logger> log, Clock clock);
+            std::shared_ptr<BrokerContext> context, std::shared_ptr<spdlog::logger> log, Clock clock,
+            std::shared_ptr<PutPipeline> pipeline = nullptr);  // nullptr: no after-store hooks
   ~Scheduler() override;
 
   // Loads delayOffset.json, the timer checkpoint and the timer log; starts the thread.
@@ -118,13 +124,21 @@ class Scheduler final : public ScheduleService {
   void run();
   void run_tasks(std::deque<std::function<void()>>& tasks);
   bool index_timers();  // true when more is waiting
+  void index_unflushed_timers();
   void load_slots(int64_t now);
   void add_timer(int64_t slot, const TimerEntry& e, bool done);
   void refill_level(Level& level);
   void deliver_levels(int64_t now);
   void deliver_timers(int64_t now);
-  void on_level_put(int32_t level, int64_t offset, Status status);
-  void on_timer_put(int64_t slot, HeapEntry entry, Status status);
+  // Puts `msg`, then runs after_own_put; `on_result` runs on the scheduler thread with the
+  // first non-OK status (FLUSH_DISK_TIMEOUT included) or OK and the end of the put.
+  void put_own(StoredMessage msg, std::function<void(Status, int64_t end)> on_result);
+  void on_level_put(int32_t level, int64_t offset, Status status, int64_t end);
+  void on_timer_put(int64_t slot, HeapEntry entry, Status status, int64_t end);
+  void level_durable(int32_t level, int64_t offset);
+  void timer_durable(int64_t slot, int64_t offset);
+  // Runs the flush waits whose put end the store's flushed offset has reached.
+  void settle_flushed();
   static void pop_done(Level& level);
   int64_t next_due_ms() const;  // earliest due among deliverable work, INT64_MAX if none
   void persist();
@@ -143,6 +157,7 @@ class Scheduler final : public ScheduleService {
   const std::shared_ptr<BrokerContext> context_;
   const std::shared_ptr<spdlog::logger> log_;
   const Clock clock_;
+  const std::shared_ptr<PutPipeline> pipeline_;
   const std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
 
   // ---- scheduler thread only (and start() before the thread exists) ----
@@ -150,13 +165,16 @@ class Scheduler final : public ScheduleService {
   std::set<std::pair<int32_t, int64_t>> level_cancels_;  // (level, queue offset)
   bool level_cancels_dirty_ = false;
   TimerFiles files_;
-  int64_t timer_queue_offset_ = 0;  // next timer-topic queue offset to index
+  int64_t timer_queue_offset_ = 0;  // next timer-topic queue offset to index (flushed records only)
+  int64_t mem_queue_offset_ = 0;    // next one to put in memory (>= timer_queue_offset_)
   int64_t max_loaded_slot_ = INT64_MIN;
   std::map<int64_t, LoadedSlot> loaded_;
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<>> heap_;
   std::deque<std::pair<int64_t, HeapEntry>> timer_retries_;      // (steady ms, entry)
   std::deque<std::pair<int64_t, std::function<void()>>> later_;  // (steady ms, task) in time order
-  size_t inflight_ = 0;
+  // Deliveries stored (and replicated) but not yet flushed: (put end, what to mark done).
+  std::multimap<int64_t, std::function<void()>> flush_waits_;
+  size_t inflight_ = 0;  // puts not answered yet (flush waits excluded)
   bool delivering_ = true;
   int64_t last_persist_ms_ = 0;
   bool started_ = false;

@@ -1,6 +1,7 @@
 // The before-store rewrite, the restore at delivery and the send-back plan.
 #include <gtest/gtest.h>
 
+#include "atomic_file.h"
 #include "message_rewrite.h"
 #include "mq/schedule_service.h"
 
@@ -125,6 +126,46 @@ TEST(Rewrite, TimerBeyondLimitOrGarbageIsRefused) {
   junk.set_property(prop::kTimerDelaySec, "x1");
   st = rewrite_for_schedule(junk, kLevels, kMax, kNow);
   EXPECT_NE(st.message().find("TIMER_DELAY_SEC='x1'"), std::string::npos) << st.message();
+}
+
+TEST(Rewrite, NegativeOrHugeDeliveryTimeIsRefused) {
+  for (const char* v : {"-1", "-9223372036854775808", "99999999999999999999"}) {
+    StoredMessage m = msg();
+    m.set_property(prop::kTimerDeliverMs, v);
+    Status st = rewrite_for_schedule(m, kLevels, kMax, kNow);
+    EXPECT_EQ(st.code(), Code::kMessageIllegal) << v;
+    EXPECT_NE(st.message().find(std::string("TIMER_DELIVER_MS='") + v + "'"), std::string::npos) << st.message();
+  }
+}
+
+TEST(Restore, RealQueueIdOutsideInt32IsRefused) {
+  for (const char* qid : {"2147483648", "4294967296", "-1"}) {
+    StoredMessage m = msg(std::string(kScheduleTopic));
+    m.set_property(prop::kRealTopic, "T");
+    m.set_property(prop::kRealQueueId, qid);
+    auto back = restore_for_delivery(m);
+    ASSERT_FALSE(back.is_ok()) << qid;
+    EXPECT_NE(back.status().message().find(std::string("REAL_QID='") + qid + "'"), std::string::npos)
+        << back.status().message();
+  }
+}
+
+TEST(ProgressFiles, OversizedNumbersAreErrorsNotExceptions) {
+  auto big_offset = decode_offset_table("{\"offsetTable\":{\"1\":99999999999999999999}}");
+  ASSERT_FALSE(big_offset.is_ok());
+  EXPECT_NE(big_offset.status().message().find("99999999999999999999"), std::string::npos);
+  auto big_level = decode_offset_table("{\"offsetTable\":{\"4294967297\":5}}");
+  ASSERT_FALSE(big_level.is_ok());
+  EXPECT_NE(big_level.status().message().find("4294967297"), std::string::npos);
+  auto ok = decode_offset_table("{\"offsetTable\":{\"1\":7,\"2\":0}}");
+  ASSERT_TRUE(ok.is_ok());
+  EXPECT_EQ(ok->at(1), 7);
+  auto field = json_int_field("{\"timerQueueOffset\":99999999999999999999}", "timerQueueOffset");
+  ASSERT_FALSE(field.is_ok());
+  EXPECT_NE(field.status().message().find("timerQueueOffset"), std::string::npos);
+  auto absent = json_int_field("{}", "timerQueueOffset");
+  ASSERT_TRUE(absent.is_ok());
+  EXPECT_FALSE(absent->has_value());
 }
 
 TEST(Restore, RealTopicAndQueueBackPropertiesCleaned) {

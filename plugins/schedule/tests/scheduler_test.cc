@@ -19,6 +19,7 @@
 #include "mq/schedule_service.h"
 #include "mq/testkit/fake_host.h"
 #include "mq/testkit/fake_message_store.h"
+#include "mq/transaction_service.h"
 #include "schedule_plugin.h"
 #include "timer_files.h"
 
@@ -41,6 +42,13 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout = 10s) {
     std::this_thread::sleep_for(10ms);
   }
   return pred();
+}
+
+// prefix + i, built without operator+(const char*, std::string&&) (GCC 12 -Wrestrict false positive).
+std::string numbered(const char* prefix, int i) {
+  std::string out(prefix);
+  out += std::to_string(i);
+  return out;
 }
 
 std::string read_file(const std::string& path) {
@@ -71,7 +79,8 @@ class ScheduleFixture : public ::testing::Test {
     kernel_ = std::make_unique<testkit::FakeKernel>();
     kernel_->host.mutable_identity().store_root = dir_;
     kernel_->host.mutable_identity().broker_id = broker_id;
-    ASSERT_TRUE(kernel_->registry.provide<MessageStore>(store_, "fake").is_ok());
+    std::shared_ptr<MessageStore> provided = provided_ ? provided_ : std::shared_ptr<MessageStore>(store_);
+    ASSERT_TRUE(kernel_->registry.provide<MessageStore>(provided, "fake").is_ok());
     po::options_description desc;
     declare_schedule_options(desc);
     std::vector<const char*> argv{"x"};
@@ -119,6 +128,7 @@ class ScheduleFixture : public ::testing::Test {
 
   std::string dir_;
   std::shared_ptr<testkit::FakeMessageStore> store_;
+  std::shared_ptr<MessageStore> provided_;  // the plugin's store when set (a wrapper of store_)
   std::unique_ptr<testkit::FakeKernel> kernel_;
   std::unique_ptr<SchedulePlugin> plugin_;
   std::vector<std::string> args_;
@@ -247,8 +257,7 @@ TEST_F(ScheduleFixture, TimersSurviveRestartExactlyOnce) {
 
 TEST_F(ScheduleFixture, FarTimersStayOnDiskAndAForwardClockJumpReleasesThem) {
   start({"--schedule.flushDelayOffsetInterval=50"});
-  for (int i = 0; i < 10; ++i)
-    ASSERT_TRUE(send("T", 0, "t" + std::to_string(i), {{"TIMER_DELAY_MS", std::to_string(3600 * 1000)}}).is_ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(send("T", 0, numbered("t", i), {{"TIMER_DELAY_MS", "3600000"}}).is_ok());
   ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().timers_indexed == 10; }));
   EXPECT_EQ(plugin_->scheduler()->stats().timers_in_memory, 0u) << "an hour ahead is not loaded";
   ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(dir_ + "/config/timerCheckpoint.json"); }));
@@ -266,8 +275,7 @@ TEST_F(ScheduleFixture, FarTimersStayOnDiskAndAForwardClockJumpReleasesThem) {
 // indexes them again, and loading the minute de-duplicates them.
 TEST_F(ScheduleFixture, ReindexAfterAStaleCheckpointDeliversEachTimerOnce) {
   start({"--schedule.flushDelayOffsetInterval=50"});
-  for (int i = 0; i < 10; ++i)
-    ASSERT_TRUE(send("T", 0, "c" + std::to_string(i), {{"TIMER_DELAY_MS", std::to_string(3600 * 1000)}}).is_ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(send("T", 0, numbered("c", i), {{"TIMER_DELAY_MS", "3600000"}}).is_ok());
   ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().timers_indexed == 10; }));
   plugin_->stop();
   ASSERT_NE(read_file(dir_ + "/config/timerCheckpoint.json").find("\"timerQueueOffset\":10"), std::string::npos);
@@ -448,6 +456,281 @@ TEST_F(ScheduleFixture, RequestsAfterStopAreAnswered) {
   plugin_->stop();
   Status st = call_cancel("T", "x");
   EXPECT_EQ(st.code(), Code::kServiceNotAvailable);
+}
+
+// ---- durability (review #1, #5) ----
+
+// Wraps the fake store: the flushed offset can lag (a capped value), and puts to chosen
+// topics can answer FLUSH_DISK_TIMEOUT after appending (msync failed).
+class LaggingStore final : public MessageStore {
+ public:
+  explicit LaggingStore(std::shared_ptr<testkit::FakeMessageStore> inner) : inner_(std::move(inner)) {}
+  void put(StoredMessage msg, PutCallback done) override {
+    const bool timeout = flush_timeout_.load() && msg.topic == flush_timeout_topic_;
+    inner_->put(std::move(msg), [timeout, done = std::move(done)](PutResult r) {
+      if (timeout && r.status.is_ok()) r.status = Status(Code::kFlushDiskTimeout, "msync failed (test)");
+      done(std::move(r));
+    });
+  }
+  void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
+    inner_->put_batch(std::move(msgs), std::move(done));
+  }
+  GetResult get(const GetRequest& request) override { return inner_->get(request); }
+  QueueOffset min_offset(const std::string& t, QueueId q) override { return inner_->min_offset(t, q); }
+  QueueOffset max_offset(const std::string& t, QueueId q) override { return inner_->max_offset(t, q); }
+  QueueOffset offset_by_time(const std::string& t, QueueId q, int64_t ms) override {
+    return inner_->offset_by_time(t, q, ms);
+  }
+  Result<StoredMessage> read_at(CommitLogOffset offset) override { return inner_->read_at(offset); }
+  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                          int64_t begin_ms, int64_t end_ms) override {
+    return inner_->query_by_key(topic, key, max_count, begin_ms, end_ms);
+  }
+  void add_arrival_listener(ArrivalListener listener) override { inner_->add_arrival_listener(std::move(listener)); }
+  StoreStats stats() override {
+    StoreStats s = inner_->stats();
+    const int64_t cap = flushed_cap_.load();
+    if (cap >= 0 && s.flushed_commit_log_offset.value() > cap) s.flushed_commit_log_offset = CommitLogOffset(cap);
+    return s;
+  }
+  // Freezes the flushed offset where it is now (-1: follows the fake again).
+  void freeze_flush() { flushed_cap_ = inner_->stats().flushed_commit_log_offset.value(); }
+  void thaw_flush() { flushed_cap_ = -1; }
+  void flush_timeout_for(const std::string& topic, bool on) {
+    flush_timeout_topic_ = topic;  // set before the flag; tests set it while no put runs
+    flush_timeout_ = on;
+  }
+
+ private:
+  std::shared_ptr<testkit::FakeMessageStore> inner_;
+  std::atomic<int64_t> flushed_cap_{-1};
+  std::atomic<bool> flush_timeout_{false};
+  std::string flush_timeout_topic_;
+};
+
+// An after-store hook that answers `status` while failing is set (a SYNC_MASTER without slave).
+class FailingAfterHook final : public AfterStoreHook {
+ public:
+  void after_store(const StoredRange&, std::function<void(Status)> done) override {
+    ++calls;
+    done(failing.load() ? Status(Code::kSlaveNotAvailable, "no slave (test)") : Status::ok());
+  }
+  std::atomic<bool> failing{true};
+  std::atomic<int> calls{0};
+};
+
+TEST_F(ScheduleFixture, DelayOffsetNeverPassesTheFlushedCommitLog) {
+  auto lagging = std::make_shared<LaggingStore>(store_);
+  provided_ = lagging;
+  start({"--schedule.messageDelayLevel=50ms", "--schedule.flushDelayOffsetInterval=20"});
+  lagging->freeze_flush();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(send("T", 0, "m" + std::to_string(i), {{"DELAY", "1"}}).is_ok());
+  ASSERT_TRUE(wait_until([&] { return got("T").size() == 3; }));  // copies appended, not flushed
+  std::this_thread::sleep_for(300ms);                             // many persist rounds
+  EXPECT_EQ(plugin_->scheduler()->stats().delivered, 0u);
+  EXPECT_EQ(read_file(dir_ + "/config/delayOffset.json").find("\"1\":3"), std::string::npos)
+      << read_file(dir_ + "/config/delayOffset.json");
+  lagging->thaw_flush();
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().delivered == 3; }));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(dir_ + "/config/delayOffset.json").find("\"1\":3") != std::string::npos; }));
+  EXPECT_EQ(got("T").size(), 3u) << "flushing late must not deliver again";
+}
+
+TEST_F(ScheduleFixture, FlushDiskTimeoutIsNotDeliveredAndIsRetried) {
+  auto lagging = std::make_shared<LaggingStore>(store_);
+  provided_ = lagging;
+  lagging->flush_timeout_for("T", true);
+  start({"--schedule.messageDelayLevel=50ms", "--schedule.flushDelayOffsetInterval=20"});
+  ASSERT_TRUE(send("T", 0, "x", {{"DELAY", "1"}}).is_ok());
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().put_failures >= 2; }));
+  EXPECT_EQ(plugin_->scheduler()->stats().delivered, 0u);
+  EXPECT_EQ(read_file(dir_ + "/config/delayOffset.json").find("\"1\":1"), std::string::npos);
+  lagging->flush_timeout_for("T", false);
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().delivered == 1; }));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(dir_ + "/config/delayOffset.json").find("\"1\":1") != std::string::npos; }));
+  EXPECT_GE(got("T").size(), 2u) << "retried after FLUSH_DISK_TIMEOUT (a duplicate is allowed, a loss is not)";
+}
+
+TEST_F(ScheduleFixture, TimerLogAndCheckpointNeverCoverUnflushedRecords) {
+  auto lagging = std::make_shared<LaggingStore>(store_);
+  provided_ = lagging;
+  start({"--schedule.flushDelayOffsetInterval=20"});
+  lagging->freeze_flush();
+  ASSERT_TRUE(send("T", 0, "t", {{"TIMER_DELAY_MS", "50"}}).is_ok());
+  // Delivered from memory on time (a slow ASYNC_FLUSH must not delay it), but neither the timer
+  // log, the checkpoint nor a done mark covers it while the commit log is not flushed.
+  ASSERT_TRUE(wait_until([&] { return got("T").size() == 1; })) << got("T").size();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(plugin_->scheduler()->stats().timers_indexed, 0u) << "an unflushed timer record was indexed";
+  EXPECT_EQ(plugin_->scheduler()->stats().timer_queue_offset, 0);
+  EXPECT_EQ(plugin_->scheduler()->stats().delivered, 0u);
+  EXPECT_EQ(read_file(dir_ + "/config/timerCheckpoint.json").find("\"timerQueueOffset\":1"), std::string::npos);
+  lagging->thaw_flush();
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().delivered == 1; }));
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().timers_indexed == 1; }));
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(dir_ + "/config/timerCheckpoint.json").find("\"timerQueueOffset\":1") != std::string::npos;
+  }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(got("T").size(), 1u) << "indexing it after the flush delivered it again";
+}
+
+TEST_F(ScheduleFixture, DoneMarkWaitsForTheDeliveredCopyToBeFlushed) {
+  auto lagging = std::make_shared<LaggingStore>(store_);
+  provided_ = lagging;
+  start({"--schedule.flushDelayOffsetInterval=20"});
+  ASSERT_TRUE(send("T", 0, "t", {{"TIMER_DELAY_MS", "300"}}).is_ok());
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().timers_indexed == 1; }));
+  lagging->freeze_flush();  // the timer record is flushed and indexed; its copy will not be
+  ASSERT_TRUE(wait_until([&] { return got("T").size() == 1; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(plugin_->scheduler()->stats().delivered, 0u);
+  plugin_->stop();  // stops with the copy unflushed: no done mark, delivered again after restart
+  StoredMessage timed = got(std::string(kTimerTopic), 0).at(0);
+  const int64_t slot = slot_of(std::stoll(std::string(timed.property(kTimerOutMs))));
+  {
+    TimerFiles files(dir_ + "/timer");
+    ASSERT_TRUE(files.open().is_ok());
+    ASSERT_EQ(files.slots().count(slot), 1u) << "slot removed while its delivery is unflushed";
+    auto done = files.read_done(slot);
+    ASSERT_TRUE(done.is_ok());
+    EXPECT_EQ(done->count(timed.commit_log_offset.value()), 0u) << "done mark before the copy was flushed";
+  }
+  lagging->thaw_flush();
+  restart();
+  ASSERT_TRUE(wait_until([&] { return got("T").size() == 2; })) << "redelivered after the restart";
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().delivered == 1; }));
+}
+
+TEST_F(ScheduleFixture, TimerEntryNamingAnotherRecordIsDropped) {
+  // A normal record that carries REAL_TOPIC (as a power loss could leave at a reused offset).
+  StoredMessage other;
+  other.topic = "X";
+  other.body = "not a timer";
+  other.set_property(prop::kRealTopic, "Y");
+  other.set_property(prop::kRealQueueId, "0");
+  other.set_property(kTimerOutMs, "1000");
+  std::promise<PutResult> put;
+  store_->put(other, [&put](PutResult r) { put.set_value(std::move(r)); });
+  const int64_t offset = put.get_future().get().commit_log_offset.value();
+  // A real timed record, but the entry names another due time.
+  StoredMessage timed = other;
+  timed.topic = std::string(kTimerTopic);
+  std::promise<PutResult> put2;
+  store_->put(timed, [&put2](PutResult r) { put2.set_value(std::move(r)); });
+  const int64_t offset2 = put2.get_future().get().commit_log_offset.value();
+  const int64_t due = real_now() - 1000;
+  {
+    TimerFiles files(dir_ + "/timer");
+    ASSERT_TRUE(files.open().is_ok());
+    ASSERT_TRUE(files.append_entry(slot_of(due), TimerEntry{due, offset}).is_ok());
+    ASSERT_TRUE(files.append_entry(slot_of(due), TimerEntry{due, offset2}).is_ok());
+    ASSERT_TRUE(files.sync_all().is_ok());
+  }
+  std::filesystem::create_directories(dir_ + "/config");
+  { std::ofstream(dir_ + "/config/timerCheckpoint.json") << "{\"timerQueueOffset\":1}\n"; }
+  start({"--schedule.flushDelayOffsetInterval=20"});
+  std::this_thread::sleep_for(400ms);
+  EXPECT_TRUE(got("Y").empty()) << "delivered a record that is not the indexed timed message";
+  plugin_->stop();
+  TimerFiles files(dir_ + "/timer");
+  ASSERT_TRUE(files.open().is_ok());
+  if (files.slots().count(slot_of(due)) > 0) {
+    auto done = files.read_done(slot_of(due));
+    ASSERT_TRUE(done.is_ok());
+    EXPECT_EQ(done->count(offset), 1u);
+    EXPECT_EQ(done->count(offset2), 1u);
+  }
+}
+
+TEST_F(ScheduleFixture, OwnPutsWaitForTheAfterStoreHooks) {
+  auto hook = std::make_shared<FailingAfterHook>();
+  start({"--schedule.messageDelayLevel=50ms", "--schedule.flushDelayOffsetInterval=20"});
+  kernel_->pipeline->add_after_store(hook);
+  kernel_->context->set_subscription_group(SubscriptionGroupConfig{.group_name = "G", .retry_max_times = 2});
+  ASSERT_TRUE(send("T", 0, "x", {{"DELAY", "1"}}).is_ok());
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().put_failures >= 2; }));
+  EXPECT_EQ(plugin_->scheduler()->stats().delivered, 0u) << "counted before a slave had it";
+  EXPECT_EQ(read_file(dir_ + "/config/delayOffset.json").find("\"1\":1"), std::string::npos);
+  ASSERT_TRUE(send("Orders", 0, "o", {}).is_ok());
+  ConsumerSendBack req;
+  req.group = "G";
+  req.offset = got("Orders").at(0).commit_log_offset;
+  req.origin_topic = "Orders";
+  Status st = call_send_back(req);
+  EXPECT_EQ(st.code(), Code::kSlaveNotAvailable) << st.to_string();
+  hook->failing = false;
+  EXPECT_TRUE(call_send_back(req).is_ok());
+  // Level 1 now holds x and the two send-back copies (the first is stored though its reply failed).
+  ASSERT_TRUE(wait_until([&] { return plugin_->scheduler()->stats().delivered == 3; }));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(dir_ + "/config/delayOffset.json").find("\"1\":3") != std::string::npos; }));
+}
+
+TEST_F(ScheduleFixture, SendBackRefusesSystemAndForeignTopics) {
+  start({});
+  ASSERT_TRUE(send("T", 0, "d", {{"DELAY", "5"}}).is_ok());  // stored in SCHEDULE_TOPIC_XXXX
+  ASSERT_TRUE(send("Other", 0, "o", {}).is_ok());
+  ConsumerSendBack req;
+  req.group = "G";
+  req.origin_topic = "T";
+  req.offset = got(std::string(kScheduleTopic), 4).at(0).commit_log_offset;
+  Status st = call_send_back(req);
+  EXPECT_EQ(st.code(), Code::kNoPermission);
+  EXPECT_NE(st.message().find(std::string(kScheduleTopic)), std::string::npos) << st.message();
+  req.offset = got("Other").at(0).commit_log_offset;
+  st = call_send_back(req);
+  EXPECT_EQ(st.code(), Code::kNoPermission);
+  EXPECT_NE(st.message().find("'Other'"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("'T'"), std::string::npos) << st.message();
+  EXPECT_TRUE(got("%RETRY%G").empty());
+  EXPECT_TRUE(got(std::string(kScheduleTopic), 2).empty());
+}
+
+TEST_F(ScheduleFixture, HookSkipsTransactionalHalvesWhateverThePluginOrder) {
+  start({});
+  StoredMessage half;  // as after the transaction hook ran first
+  half.topic = std::string(kTransactionHalfTopic);
+  half.set_property(prop::kDelayLevel, "3");
+  half.set_property(prop::kTransactionPrepared, "true");
+  ASSERT_TRUE(kernel_->pipeline->run_before_store(half).is_ok());
+  EXPECT_EQ(half.topic, kTransactionHalfTopic);
+  StoredMessage prepared;  // TRAN_MSG=true, the transaction hook not run yet
+  prepared.topic = "T";
+  prepared.set_property(prop::kTimerDelayMs, "1000");
+  prepared.set_property(prop::kTransactionPrepared, "true");
+  ASSERT_TRUE(kernel_->pipeline->run_before_store(prepared).is_ok());
+  EXPECT_EQ(prepared.topic, "T");
+  EXPECT_EQ(prepared.property(prop::kTimerDelayMs), "1000");
+}
+
+TEST_F(ScheduleFixture, OversizedNumbersInProgressFilesAreNamedErrors) {
+  std::filesystem::create_directories(dir_ + "/config");
+  { std::ofstream(dir_ + "/config/delayOffset.json") << "{\"offsetTable\":{\"1\":99999999999999999999}}\n"; }
+  kernel_ = std::make_unique<testkit::FakeKernel>();
+  kernel_->host.mutable_identity().store_root = dir_;
+  ASSERT_TRUE(kernel_->registry.provide<MessageStore>(store_, "fake").is_ok());
+  auto plugin = std::make_unique<SchedulePlugin>();
+  ASSERT_TRUE(plugin->init(kernel_->registry, kernel_->host).is_ok());
+  Status st = plugin->start();
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("delayOffset.json"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("99999999999999999999"), std::string::npos) << st.message();
+  plugin->stop();
+  std::filesystem::remove(dir_ + "/config/delayOffset.json");
+  { std::ofstream(dir_ + "/config/timerCheckpoint.json") << "{\"timerQueueOffset\":99999999999999999999}\n"; }
+  kernel_ = std::make_unique<testkit::FakeKernel>();
+  kernel_->host.mutable_identity().store_root = dir_;
+  ASSERT_TRUE(kernel_->registry.provide<MessageStore>(store_, "fake").is_ok());
+  plugin = std::make_unique<SchedulePlugin>();
+  ASSERT_TRUE(plugin->init(kernel_->registry, kernel_->host).is_ok());
+  st = plugin->start();
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("timerCheckpoint.json"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("timerQueueOffset"), std::string::npos) << st.message();
+  plugin->stop();
 }
 
 }  // namespace

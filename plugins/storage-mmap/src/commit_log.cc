@@ -2,6 +2,7 @@
 #include "commit_log.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -26,6 +27,15 @@ std::string CommitLog::queue_key(std::string_view topic, QueueId queue_id) {
   key += '@';
   key += std::to_string(queue_id);
   return key;
+}
+
+void CommitLog::queue_key_into(std::string_view topic, QueueId queue_id, std::string* out) {
+  char digits[16];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, queue_id);
+  (void)ec;  // 16 characters hold any int32
+  out->assign(topic);
+  *out += '@';
+  out->append(digits, end);
 }
 
 ScanResult CommitLog::scan(int64_t from, bool verify_crc) const {
@@ -105,7 +115,7 @@ int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) cons
       active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
   if (!seg) return w;  // an empty log, or one ending exactly at its last file's end
   for (const AppendItem& item : items) {
-    const int64_t size = static_cast<int64_t>(item.rec->bytes.size());
+    const int64_t size = item.size();
     if (w + size + kBlankSize <= seg->end()) {
       w += size;
       continue;
@@ -123,11 +133,12 @@ int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) cons
 Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out) {
   out->clear();
   out->reserve(items.size());
-  // Queue keys are built before taking the lock.
+  // Queue keys missing from the items are built before taking the lock (the store's put
+  // paths pass them: no allocation here then). Reserved up front: the views must not move.
   std::vector<std::string> keys;
-  keys.reserve(items.size());
   for (AppendItem& item : items) {
     if (item.queue_key.empty() && item.consumes_queue_offset) {
+      if (keys.empty()) keys.reserve(items.size());
       keys.push_back(queue_key(item.topic, item.queue_id));
       item.queue_key = keys.back();
     }
@@ -163,8 +174,12 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
   std::shared_ptr<MappedFile> seg =
       active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
   int64_t ts = std::max(now_ms(), last_store_ts_.load(std::memory_order_relaxed));
-  // Queue offsets assigned in this call, applied to the table only on success.
-  boost::container::small_vector<std::pair<std::string_view, int64_t>, 4> next_offsets;
+  // Queue offsets assigned in this call: the table slot (looked up once per queue and
+  // call; a new queue's slot is inserted at 0, which reads the same as absent) and the
+  // next offset, stored to the slot only on success.
+  boost::container::small_vector<std::pair<int64_t*, int64_t>, 4> next_offsets;
+  std::string_view last_key;
+  size_t last_index = 0;
 
   auto fail = [&](Status st) {
     // Nothing was published; clear what was written so recovery never finds it.
@@ -179,7 +194,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
   };
 
   for (AppendItem& item : items) {
-    int32_t size = static_cast<int32_t>(item.rec->bytes.size());
+    const int32_t size = item.size();
     if (!seg || w + size + kBlankSize > seg->end()) {
       int64_t next_base = seg ? seg->end() : w;
       // Exists: first_missing_segment() found every segment the batch needs, and files are
@@ -203,28 +218,31 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     }
     int64_t qoff = 0;
     if (item.consumes_queue_offset) {
-      std::string_view key = item.queue_key;
-      auto it = std::find_if(next_offsets.begin(), next_offsets.end(), [&](const auto& e) { return e.first == key; });
-      if (it == next_offsets.end()) {
+      const std::string_view key = item.queue_key;
+      // A batch targets one queue: compare with the previous item's key before hashing.
+      if (next_offsets.empty() || key != last_key) {
         auto t = queue_offsets_.find(key);
-        next_offsets.emplace_back(key, t == queue_offsets_.end() ? 0 : t->second);
-        it = next_offsets.end() - 1;
+        if (t == queue_offsets_.end()) t = queue_offsets_.emplace(std::string(key), 0).first;
+        auto it = std::find_if(next_offsets.begin(), next_offsets.end(),
+                               [&](const auto& e) { return e.first == &t->second; });
+        if (it == next_offsets.end()) it = next_offsets.emplace(next_offsets.end(), &t->second, t->second);
+        last_key = key;
+        last_index = static_cast<size_t>(it - next_offsets.begin());
       }
-      qoff = it->second++;
+      qoff = next_offsets[last_index].second++;
     }
-    char* rec = item.rec->bytes.data();
-    finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
-    std::memcpy(seg->data() + (w - seg->base()), rec, static_cast<size_t>(size));
+    char* dst = seg->data() + (w - seg->base());
+    if (item.plan) {
+      write_record(dst, *item.plan, qoff, w, ts);
+    } else {
+      char* rec = item.rec->bytes.data();
+      finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
+      std::memcpy(dst, rec, static_cast<size_t>(size));
+    }
     out->push_back(AppendOutcome{w, size, qoff, ts});
     w += size;
   }
-  for (auto& [key, next] : next_offsets) {
-    if (auto t = queue_offsets_.find(key); t != queue_offsets_.end()) {
-      t->second = next;
-    } else {
-      queue_offsets_.emplace(std::string(key), next);
-    }
-  }
+  for (auto& [slot, next] : next_offsets) *slot = next;
   active_ = seg;
   append_pos_ = w;
   last_store_ts_.store(ts, std::memory_order_release);

@@ -21,7 +21,8 @@
 
 namespace mq::storage_mmap {
 
-// One record to append. `rec` is encoded (encode_record) but not finalized.
+// One record to append: either `plan` (written once, straight into the segment: the
+// store's put path) or `rec`, encoded (encode_record) but not finalized.
 struct AppendItem {
   EncodedRecord* rec = nullptr;
   std::string_view topic;
@@ -30,6 +31,8 @@ struct AppendItem {
   // queue_key(topic, queue_id), built by the caller outside the put lock; append() fills
   // it when empty. Must stay valid for the call.
   std::string_view queue_key;
+  const RecordPlan* plan = nullptr;  // when set, `rec` is ignored
+  int32_t size() const noexcept { return plan ? plan->size : static_cast<int32_t>(rec->bytes.size()); }
 };
 
 struct AppendOutcome {
@@ -127,6 +130,8 @@ class CommitLog {
   Result<StoredMessage> read(int64_t offset) const;
 
   static std::string queue_key(std::string_view topic, QueueId queue_id);
+  // The same key into a reused buffer (no allocation once it has grown).
+  static void queue_key_into(std::string_view topic, QueueId queue_id, std::string* out);
 
  private:
   MappedFileQueue segments_;

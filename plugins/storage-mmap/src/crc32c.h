@@ -1,5 +1,6 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slice-by-8, plus crc32c_combine
-// so the bulk of a record can be checksummed outside the put lock.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): SSE4.2 crc32q in three interleaved
+// streams (slice-by-8 tables without SSE4.2), plus crc32c_combine so the bulk of a record
+// can be checksummed outside the put lock.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,9 @@ uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) noexcept;
 // computed ahead, outside a lock; applying it is one 32-step GF(2) multiply.
 uint32_t crc32c_shift_operator(size_t len_b) noexcept;  // cached per thread
 uint32_t crc32c_shift_operator_uncached(size_t len_b) noexcept;
+// (PCLMULQDQ + crc32 reduction when the CPU has them, else a 32-step GF(2) multiply.)
 uint32_t crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) noexcept;
+uint32_t crc32c_combine_op_portable(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) noexcept;
 // The table-driven implementation (crc32c_extend uses SSE4.2 when the CPU has it).
 uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept;
 

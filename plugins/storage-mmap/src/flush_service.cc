@@ -52,17 +52,28 @@ void FlushService::submit(int64_t next_offset, Done done) {
     }
   }
   if (done) {
-    // Stopping: the final flush in stop() may already be over; answer from what is on disk.
-    done(log_.flushed_pos() >= next_offset
-             ? Status::ok()
-             : Status::error(Code::kFlushDiskTimeout, "message store stopped before the message was flushed"));
+    // Stopping: never OK, even when the final flush covered the bytes. truncate_to stops this
+    // service and may then cut exactly these bytes (review finding 10); a retry may duplicate
+    // a message, an OK for dropped bytes would lose it.
+    done(Status::error(Code::kServiceNotAvailable,
+                       "message store stopping (shutdown or replication truncation) before the message was known "
+                       "durable; retry"));
     return;
   }
   cv_.notify_one();
 }
 
 Status FlushService::flush_commit_log() {
+  const bool dirty = log_.write_pos() > log_.flushed_pos();
+  const auto t0 = std::chrono::steady_clock::now();
   Status st = log_.flush();
+  if (dirty) {
+    flushes_.fetch_add(1, std::memory_order_relaxed);
+    flush_ns_.fetch_add(
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
+        std::memory_order_relaxed);
+  }
   if (!st && !read_only_logged_) {
     read_only_logged_ = true;
     logger_->error("commit-log flush failed; the store is now read-only and refuses puts: {}", st.message());
@@ -143,9 +154,10 @@ void FlushService::complete_requests(bool final_pass) {
   int64_t flushed = log_.flushed_pos();
   bool read_only = log_.read_only();
   auto now = std::chrono::steady_clock::now();
-  std::vector<Request> still;
+  uint64_t ok = 0;
   for (auto& r : waiting_) {
     if (flushed >= r.next_offset) {
+      ++ok;
       r.done(Status::ok());
     } else if (read_only) {
       r.done(Status::error(Code::kFlushDiskTimeout,
@@ -155,10 +167,12 @@ void FlushService::complete_requests(bool final_pass) {
                            "message appended but not flushed within syncFlushTimeout=" +
                                std::to_string(options_.sync_flush_timeout_ms) + " ms"));
     } else {
-      still.push_back(std::move(r));
+      still_.push_back(std::move(r));
     }
   }
-  waiting_ = std::move(still);
+  waiting_.swap(still_);
+  still_.clear();
+  requests_done_.fetch_add(ok, std::memory_order_relaxed);
 }
 
 void FlushService::run() {

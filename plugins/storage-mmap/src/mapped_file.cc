@@ -124,15 +124,19 @@ Status MappedFile::zero_range(int64_t from, int64_t to) const {
   to = std::clamp<int64_t>(to, 0, size_);
   if (to <= from) return Status::ok();
   int64_t page = page_size();
-  int64_t hole_from = (from + page - 1) / page * page;
-  int64_t hole_to = to / page * page;
-  bool punched = false;
-  if (hole_to > hole_from) {
-    punched = ::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, hole_from, hole_to - hole_from) == 0;
+  int64_t whole_from = (from + page - 1) / page * page;
+  int64_t whole_to = to / page * page;
+  // Never punch holes: the range is appended to again (truncate_to), and a write fault on a
+  // hole needs a new block; on a full disk that is SIGBUS in the put path, not an error.
+  // FALLOC_FL_ZERO_RANGE zeroes whole pages and keeps their blocks allocated; where the file
+  // system lacks it, the bytes are zeroed by hand (the blocks stay allocated too).
+  bool zeroed = false;
+  if (whole_to > whole_from) {
+    zeroed = ::fallocate(fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, whole_from, whole_to - whole_from) == 0;
   }
-  if (punched) {
-    std::memset(data_ + from, 0, static_cast<size_t>(hole_from - from));
-    std::memset(data_ + hole_to, 0, static_cast<size_t>(to - hole_to));
+  if (zeroed) {
+    std::memset(data_ + from, 0, static_cast<size_t>(whole_from - from));
+    std::memset(data_ + whole_to, 0, static_cast<size_t>(to - whole_to));
   } else {
     std::memset(data_ + from, 0, static_cast<size_t>(to - from));
   }

@@ -21,6 +21,24 @@ PutResult error_result(Status st) {
 
 int64_t clamp_offset(int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(v, hi)); }
 
+// make_offset_msg_id (mq/message.h) formatted on the stack and copied once: the same 32
+// upper-case hex characters, one allocation, no per-character append.
+std::string offset_msg_id(const HostAddress& host, int64_t offset) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  char buf[32];
+  auto put = [&buf](int at, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) {
+      auto b = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
+      buf[at + 2 * i] = kHex[b >> 4];
+      buf[at + 2 * i + 1] = kHex[b & 0xF];
+    }
+  };
+  put(0, host.ipv4, 4);
+  put(8, static_cast<uint32_t>(host.port), 4);
+  put(16, static_cast<uint64_t>(offset), 8);
+  return std::string(buf, sizeof buf);
+}
+
 }  // namespace
 
 MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_ptr<spdlog::logger> logger)
@@ -183,6 +201,7 @@ Status MmapStore::recover() {
   log_->set_queue_offsets(std::move(table));
 
   if (Status st = flush_->flush_all_and_checkpoint(); !st) return st;
+  recovered_end_.store(log_->write_pos(), std::memory_order_release);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   logger_->info(
       "recovery done root={} mode={} checkpoint={} scan_from={} end={} files_end={} records_scanned={} "
@@ -234,10 +253,14 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
     done(error_result(size.status()));
     return;
   }
-  thread_local EncodedRecord rec;  // reused: no allocation or clearing per put
-  encode_record(msg, store_host_, &rec);
-  std::string key = CommitLog::queue_key(msg.topic, msg.queue_id);
-  AppendItem item{&rec, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag), key};
+  // Planned here (header, CRC of everything after the late fields), written once under the
+  // put lock straight into the segment. Per-thread buffers: no allocation per put.
+  thread_local std::string props;
+  thread_local std::string key;
+  RecordPlan plan;
+  plan_record(msg, store_host_, &props, &plan);
+  CommitLog::queue_key_into(msg.topic, msg.queue_id, &key);
+  AppendItem item{nullptr, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag), key, &plan};
   thread_local std::vector<AppendOutcome> out;
   if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out); !st) {
     done(error_result(std::move(st)));
@@ -251,7 +274,7 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
   r.wrote_bytes = o.size;
   r.queue_offset = QueueOffset(o.queue_offset);
   r.store_timestamp_ms = o.store_timestamp_ms;
-  r.offset_msg_id = make_offset_msg_id(store_host_, r.commit_log_offset);
+  r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
   bool wait = options_.flush_disk_type == FlushDiskType::kSync && msg.property(prop::kWaitStoreMsgOk) != "false";
   finish_put(std::move(r), o.offset + o.size, wait, std::move(done));
 }
@@ -264,8 +287,17 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
   if (!running_.load(std::memory_order_acquire))
     return fail_all(Status::error(Code::kServiceNotAvailable, "message store is not running"));
   if (msgs.empty()) return done({});
-  std::vector<EncodedRecord> recs(msgs.size());
-  std::vector<AppendItem> items(msgs.size());
+  // Per-thread buffers reused across calls (plans, properties, outcomes): the batch costs
+  // one put-lock acquisition, one completion and no allocation beyond the results.
+  thread_local std::vector<RecordPlan> plans;
+  thread_local std::vector<std::string> props;
+  thread_local std::vector<AppendItem> items;
+  thread_local std::vector<AppendOutcome> out;
+  thread_local std::string key;
+  plans.resize(msgs.size());
+  if (props.size() < msgs.size()) props.resize(msgs.size());
+  items.resize(msgs.size());
+  CommitLog::queue_key_into(msgs[0].topic, msgs[0].queue_id, &key);
   for (size_t i = 0; i < msgs.size(); ++i) {
     const StoredMessage& m = msgs[i];
     if (m.topic != msgs[0].topic || m.queue_id != msgs[0].queue_id)
@@ -277,23 +309,21 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     if (!size)
       return fail_all(Status::error(size.status().code(),
                                     "message " + std::to_string(i) + " of the batch: " + size.status().message()));
-    encode_record(m, store_host_, &recs[i]);
-    items[i] = AppendItem{&recs[i], m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), {}};
+    plan_record(m, store_host_, &props[i], &plans[i]);
+    items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
-  std::vector<AppendOutcome> out;
   if (Status st = log_->append(items, &out); !st) return fail_all(std::move(st));
   dispatcher_->wake();
   put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
-  std::vector<PutResult> results;
-  results.reserve(out.size());
-  for (const auto& o : out) {
-    PutResult r;
+  std::vector<PutResult> results(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const AppendOutcome& o = out[i];
+    PutResult& r = results[i];
     r.commit_log_offset = CommitLogOffset(o.offset);
     r.wrote_bytes = o.size;
     r.queue_offset = QueueOffset(o.queue_offset);
     r.store_timestamp_ms = o.store_timestamp_ms;
-    r.offset_msg_id = make_offset_msg_id(store_host_, r.commit_log_offset);
-    results.push_back(std::move(r));
+    r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
   }
   bool wait = options_.flush_disk_type == FlushDiskType::kSync &&
               msgs.front().property(prop::kWaitStoreMsgOk) != "false";
@@ -305,9 +335,27 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
   });
 }
 
+namespace {
+Status truncating_error() {
+  return Status::error(Code::kServiceNotAvailable, "the commit log is being truncated (replication); retry");
+}
+}  // namespace
+
+bool MmapStore::truncation_intervened(uint64_t gen_at_start) const noexcept {
+  if (gen_at_start & 1) return true;
+  std::atomic_thread_fence(std::memory_order_acquire);  // the reads above happen before this load
+  return truncation_gen_.load(std::memory_order_relaxed) != gen_at_start;
+}
+
 GetResult MmapStore::get(const GetRequest& req) {
   get_count_.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t gen = truncation_gen_.load(std::memory_order_acquire);
   GetResult r;
+  if (gen & 1) {  // answered as "nothing readable here yet": the consumer retries this offset
+    r.status = GetStatus::kOffsetFoundNull;
+    r.next_begin_offset = req.offset;
+    return r;
+  }
   const int64_t offset = req.offset.value();
   auto cq = queues_->find(req.topic, req.queue_id);
   if (!cq) {
@@ -377,6 +425,11 @@ GetResult MmapStore::get(const GetRequest& req) {
     r.status = GetStatus::kFound;
   }
   r.next_begin_offset = QueueOffset(q);
+  if (truncation_intervened(gen)) {  // units may have looked like holes mid-zeroing
+    r.messages.clear();
+    r.status = GetStatus::kOffsetFoundNull;
+    r.next_begin_offset = req.offset;
+  }
   return r;
 }
 
@@ -413,7 +466,13 @@ QueueOffset MmapStore::offset_by_time(const std::string& topic, QueueId queue_id
   return QueueOffset(lo);
 }
 
-Result<StoredMessage> MmapStore::read_at(CommitLogOffset offset) { return log_->read(offset.value()); }
+Result<StoredMessage> MmapStore::read_at(CommitLogOffset offset) {
+  const uint64_t gen = truncation_gen_.load(std::memory_order_acquire);
+  if (gen & 1) return truncating_error();
+  auto r = log_->read(offset.value());
+  if (truncation_intervened(gen)) return truncating_error();
+  return r;
+}
 
 std::vector<StoredMessage> MmapStore::query_by_key(const std::string& topic, const std::string& key,
                                                    int32_t max_count, int64_t begin_ms, int64_t end_ms) {
@@ -451,7 +510,10 @@ Result<RawChunk> MmapStore::read_raw(CommitLogOffset from, int32_t max_bytes) {
     return Status::error(Code::kQueryNotFound, "commit-log offset " + std::to_string(from.value()) +
                                                    " was deleted by retention; the log starts at " +
                                                    std::to_string(log_->min_offset()));
+  const uint64_t gen = truncation_gen_.load(std::memory_order_acquire);
+  if (gen & 1) return truncating_error();
   auto raw = log_->read_raw(from.value(), std::max(1, max_bytes));
+  if (truncation_intervened(gen)) return truncating_error();
   if (!raw) return raw.status();
   RawChunk c;
   c.from = from;
@@ -487,6 +549,12 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
     if (kind != RecordKind::kRecord && kind != RecordKind::kBlank)
       return Status::invalid("truncate_to " + std::to_string(end) + ": no record starts at that commit-log offset");
   }
+  // Readers fail cleanly from here until either exit below.
+  truncation_gen_.fetch_add(1, std::memory_order_acq_rel);
+  struct GenGuard {
+    std::atomic<uint64_t>& gen;
+    ~GenGuard() { gen.fetch_add(1, std::memory_order_release); }
+  } gen_guard{truncation_gen_};
   running_.store(false, std::memory_order_release);
   log_->close();
   cleaner_->stop();
@@ -522,6 +590,8 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
     logger_->error("truncate_to {} failed, the store is read-only now: {}", end, st.message());
     return st;
   }
+  // A new epoch must never start above bytes that are gone now.
+  if (recovered_end_.load(std::memory_order_acquire) > end) recovered_end_.store(end, std::memory_order_release);
   running_.store(true, std::memory_order_release);
   logger_->warn("commit log truncated from {} to {} ({} bytes, {} consume-queue units dropped)", old_end, end,
                 old_end - end, dropped_units);
@@ -538,6 +608,7 @@ StoreStats MmapStore::stats() {
   s.max_commit_log_offset = CommitLogOffset(log_->write_pos());
   s.flushed_commit_log_offset = CommitLogOffset(log_->flushed_pos());
   s.dispatched_commit_log_offset = CommitLogOffset(dispatcher_->dispatched());
+  s.recovered_commit_log_offset = CommitLogOffset(recovered_end_.load(std::memory_order_acquire));
   s.put_count = put_count_.load(std::memory_order_relaxed);
   s.get_count = get_count_.load(std::memory_order_relaxed);
   s.read_only = log_->read_only();

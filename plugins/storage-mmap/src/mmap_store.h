@@ -65,6 +65,9 @@ class MmapStore final : public MessageStore {
   // How many segments the put path had to create itself (the allocator was behind).
   uint64_t segments_created_on_put_path() const noexcept { return log_->segments_created_on_put_path(); }
 
+  // Group-commit figures (benchmark, tools): commit-log flushes, their time, acknowledged puts.
+  FlushService::Stats flush_stats() const noexcept { return flush_->stats(); }
+
   // Blocks until everything written so far is dispatched (tests, tools). True if reached.
   bool wait_dispatched(std::chrono::milliseconds timeout);
   const StoreOptions& options() const noexcept { return options_; }
@@ -91,6 +94,12 @@ class MmapStore final : public MessageStore {
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> put_count_{0};
   std::atomic<uint64_t> get_count_{0};
+  std::atomic<int64_t> recovered_end_{-1};  // log end when recover() finished (stats())
+  // Seqlock against truncate_to: odd while a truncation runs. Readers (get, read_at,
+  // read_raw) fail cleanly ("retry") when it is odd at their start or changed by their end,
+  // instead of skipping units being zeroed or reading bytes mid-memset.
+  std::atomic<uint64_t> truncation_gen_{0};
+  bool truncation_intervened(uint64_t gen_at_start) const noexcept;
   std::atomic<bool> index_off_logged_{false};
 };
 

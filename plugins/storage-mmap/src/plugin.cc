@@ -5,6 +5,7 @@
 #include "mmap_store.h"
 #include "mq/host.h"
 #include "mq/plugin.h"
+#include "mq/plugin_entry.h"
 #include "mq/service_registry.h"
 #include "store_options.h"
 
@@ -42,26 +43,8 @@ class StorageMmapPlugin final : public Plugin {
 const char* const kProvides[] = {"MessageStore", nullptr};
 const char* const kRequires[] = {nullptr};
 
-Plugin* create_plugin() {
-  try {
-    return new StorageMmapPlugin();
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-void destroy_plugin(Plugin* p) noexcept { delete p; }
-
-const PluginDescriptor kDescriptor{
-    kPluginApiVersion, MQ_BUILD_SIGNATURE, kPluginName,  "0.1.0", kProvides, kRequires,
-    &declare_store_options, &create_plugin, &destroy_plugin,
-};
-
 }  // namespace
 }  // namespace mq::storage_mmap
 
-namespace {
-const mq::PluginDescriptor* storage_mmap_descriptor() { return &mq::storage_mmap::kDescriptor; }
-}  // namespace
-
-MQ_DECLARE_PLUGIN(storage_mmap_descriptor)
+MQ_DEFINE_PLUGIN(mq::storage_mmap::StorageMmapPlugin, mq::storage_mmap::kPluginName, "0.1.0",
+                 mq::storage_mmap::kProvides, mq::storage_mmap::kRequires, &mq::storage_mmap::declare_store_options)

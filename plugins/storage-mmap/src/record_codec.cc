@@ -86,35 +86,80 @@ void decode_properties(std::string_view data, Message* msg) {
   }
 }
 
-void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out) {
-  std::string props = encode_properties(msg);
-  size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
-  // resize, not assign: a reused buffer of the same size is not cleared again (every byte
-  // is written here or by finalize_record).
-  out->bytes.resize(size);
-  char* p = out->bytes.data();
+void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out) {
+  std::string& props = *props_buf;
+  props.clear();
+  for (const auto& [k, v] : msg.properties) {
+    props += k;
+    props += kNameValueSep;
+    props += v;
+    props += kPropertySep;
+  }
+  const size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
+  char* p = out->header;
   put_be32(p + pos::kTotalSize, static_cast<uint32_t>(size));
   put_be32(p + pos::kMagic, kMagicV1);
+  put_be32(p + pos::kCrc, 0);
   put_be32(p + pos::kQueueId, static_cast<uint32_t>(msg.queue_id));
   put_be32(p + pos::kFlag, static_cast<uint32_t>(msg.flag));
+  put_be64(p + pos::kQueueOffset, 0);
+  put_be64(p + pos::kPhysicalOffset, 0);
   put_be32(p + pos::kSysFlag, static_cast<uint32_t>(msg.sys_flag));
   put_be64(p + pos::kBornTimestamp, static_cast<uint64_t>(msg.born_timestamp_ms));
   put_host(p + pos::kBornHost, msg.born_host);
+  put_be64(p + pos::kStoreTimestamp, 0);
   put_host(p + pos::kStoreHost, store_host);
   put_be32(p + pos::kReconsumeTimes, static_cast<uint32_t>(msg.reconsume_times));
   put_be64(p + pos::kPreparedOffset, static_cast<uint64_t>(msg.prepared_transaction_offset.value()));
   put_be32(p + pos::kBodyLength, static_cast<uint32_t>(msg.body.size()));
-  char* q = p + pos::kBody;
-  std::memcpy(q, msg.body.data(), msg.body.size());
-  q += msg.body.size();
-  *q++ = static_cast<char>(msg.topic.size());
-  std::memcpy(q, msg.topic.data(), msg.topic.size());
-  q += msg.topic.size();
-  put_be16(q, static_cast<uint16_t>(props.size()));
-  q += 2;
-  std::memcpy(q, props.data(), props.size());
-  out->tail_crc = crc32c(p + pos::kTail, size - pos::kTail);
-  out->tail_shift = crc32c_shift_operator(static_cast<size_t>(size - pos::kTail));
+  out->body = msg.body;
+  out->topic = msg.topic;
+  out->props = props;
+  out->size = static_cast<int32_t>(size);
+  // CRC of [kTail, end) from the sources, in record order.
+  char topic_len = static_cast<char>(msg.topic.size());
+  char props_len[2];
+  put_be16(props_len, static_cast<uint16_t>(props.size()));
+  uint32_t c = crc32c(p + pos::kTail, pos::kBody - pos::kTail);
+  c = crc32c_extend(c, msg.body.data(), msg.body.size());
+  c = crc32c_extend(c, &topic_len, 1);
+  c = crc32c_extend(c, msg.topic.data(), msg.topic.size());
+  c = crc32c_extend(c, props_len, 2);
+  out->tail_crc = crc32c_extend(c, props.data(), props.size());
+  out->tail_shift = crc32c_shift_operator(size - pos::kTail);
+}
+
+void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
+                  int64_t store_timestamp_ms) {
+  char h[pos::kBody];
+  std::memcpy(h, plan.header, sizeof h);
+  put_be64(h + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
+  put_be64(h + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
+  put_be64(h + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  uint32_t head = crc32c(h, pos::kCrc);
+  head = crc32c_extend(head, h + pos::kQueueId, pos::kTail - pos::kQueueId);
+  put_be32(h + pos::kCrc, crc32c_combine_op(head, plan.tail_crc, plan.tail_shift));
+  std::memcpy(dst, h, sizeof h);
+  char* q = dst + pos::kBody;
+  std::memcpy(q, plan.body.data(), plan.body.size());
+  q += plan.body.size();
+  *q++ = static_cast<char>(plan.topic.size());
+  std::memcpy(q, plan.topic.data(), plan.topic.size());
+  q += plan.topic.size();
+  put_be16(q, static_cast<uint16_t>(plan.props.size()));
+  std::memcpy(q + 2, plan.props.data(), plan.props.size());
+}
+
+void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out) {
+  thread_local std::string props;
+  RecordPlan plan;
+  plan_record(msg, store_host, &props, &plan);
+  // resize, not assign: a reused buffer of the same size is not cleared again (every byte
+  // is written by write_record).
+  out->bytes.resize(static_cast<size_t>(plan.size));
+  write_record(out->bytes.data(), plan, 0, 0, 0);
+  out->tail_crc = plan.tail_crc;
+  out->tail_shift = plan.tail_shift;
 }
 
 void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,

@@ -53,7 +53,30 @@ inline bool consumes_queue_offset(int32_t sys_flag) {
 // max_record_size).
 Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size);
 
-// An encoded record waiting for its offsets. `tail_crc` is crc32c of bytes [pos::kTail, end).
+// A record planned outside the put lock: its fixed 88-byte header (all but queue offset,
+// physical offset, store timestamp and CRC), views of body, topic and encoded properties
+// (owned by the caller: the message and a properties buffer, which must outlive the
+// append) and the CRC-32C of bytes [pos::kTail, end) computed from those sources. The
+// record is then written once, straight into its place in the segment (write_record).
+struct RecordPlan {
+  char header[pos::kBody];
+  std::string_view body;
+  std::string_view topic;
+  std::string_view props;
+  int32_t size = 0;
+  uint32_t tail_crc = 0;
+  uint32_t tail_shift = 0;  // crc32c_shift_operator(size - pos::kTail)
+};
+// Precondition: validate_message(msg) succeeded. `props_buf` receives the encoded
+// properties (reused: no allocation once it has grown); `out->props` views it.
+void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out);
+// Writes the whole record (plan.size bytes) to `dst` with the three late fields and the
+// CRC (combined from the plan's tail CRC: O(1) beyond the copy).
+void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
+                  int64_t store_timestamp_ms);
+
+// An encoded record waiting for its offsets (tests and tools; the store writes plans). `tail_crc` is crc32c of bytes
+// [pos::kTail, end).
 struct EncodedRecord {
   std::string bytes;
   uint32_t tail_crc = 0;

@@ -3,61 +3,15 @@
 
 #include <boost/any.hpp>
 
+#include "mq/plugin_options.h"
+
 namespace mq::storage_mmap {
 
 namespace po = boost::program_options;
 
 namespace {
 
-std::string key(const char* k) { return std::string(kPluginName) + "." + k; }
-
-Status bad(const char* k, const std::string& value, const std::string& allowed) {
-  return Status::invalid("[storage-mmap] " + std::string(k) + "=" + value + " is not allowed: " + allowed);
-}
-
-// Reads an integer option declared as int64_t (or given as a string by a caller that did
-// not use our declarations). Absent keeps *out.
-Status read_int(const po::variables_map& vm, const char* k, int64_t* out) {
-  auto it = vm.find(key(k));
-  if (it == vm.end() || it->second.empty()) return Status::ok();
-  const boost::any& v = it->second.value();
-  if (const auto* p = boost::any_cast<int64_t>(&v)) {
-    *out = *p;
-  } else if (const auto* p32 = boost::any_cast<int>(&v)) {
-    *out = *p32;
-  } else if (const auto* s = boost::any_cast<std::string>(&v)) {
-    try {
-      size_t used = 0;
-      *out = std::stoll(*s, &used);
-      if (used != s->size()) return bad(k, *s, "an integer");
-    } catch (const std::exception&) {
-      return bad(k, *s, "an integer");
-    }
-  } else {
-    return Status::invalid("[storage-mmap] " + std::string(k) + " has an unexpected type; declare it as int64");
-  }
-  return Status::ok();
-}
-
-Status read_bool(const po::variables_map& vm, const char* k, bool* out) {
-  auto it = vm.find(key(k));
-  if (it == vm.end() || it->second.empty()) return Status::ok();
-  const boost::any& v = it->second.value();
-  if (const auto* b = boost::any_cast<bool>(&v)) {
-    *out = *b;
-  } else if (const auto* s = boost::any_cast<std::string>(&v)) {
-    if (*s == "true" || *s == "1") {
-      *out = true;
-    } else if (*s == "false" || *s == "0") {
-      *out = false;
-    } else {
-      return bad(k, *s, "true or false");
-    }
-  } else {
-    return Status::invalid("[storage-mmap] " + std::string(k) + " has an unexpected type; declare it as bool");
-  }
-  return Status::ok();
-}
+constexpr PluginOptions kOptions{kPluginName};
 
 // "04;16" -> {4, 16}; empty vector on a malformed value.
 std::vector<int> parse_hours(const std::string& v) {
@@ -82,45 +36,45 @@ std::vector<int> StoreOptions::delete_when_hours() const { return parse_hours(de
 
 void declare_store_options(po::options_description& out) {
   StoreOptions d;
-  out.add_options()
-      (key("mapedFileSizeCommitLog").c_str(), po::value<int64_t>()->default_value(d.commit_log_segment_size),
-       "bytes per commit-log segment file (>= 4096)")
-      (key("mapedFileSizeConsumeQueue").c_str(), po::value<int64_t>()->default_value(d.consume_queue_file_size),
-       "bytes per consume-queue file (a multiple of 20, >= 4000)")
-      (key("flushDiskType").c_str(), po::value<std::string>()->default_value("ASYNC_FLUSH"),
-       "ASYNC_FLUSH (msync in the background) or SYNC_FLUSH (a put completes after its msync)")
-      (key("flushIntervalCommitLog").c_str(), po::value<int64_t>()->default_value(d.flush_interval_ms),
-       "ASYNC_FLUSH: milliseconds between commit-log flushes")
-      (key("flushCommitLogLeastPages").c_str(), po::value<int64_t>()->default_value(d.flush_least_pages),
-       "ASYNC_FLUSH: flush only when at least this many pages are dirty (a full flush runs every 10 s)")
-      (key("syncFlushTimeout").c_str(), po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
-       "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")
-      (key("maxMessageSize").c_str(), po::value<int64_t>()->default_value(d.max_message_size),
-       "largest accepted message body in bytes")
-      (key("messageIndexEnable").c_str(), po::value<bool>()->default_value(d.message_index_enable),
-       "build the key index (query by KEYS / UNIQ_KEY and time)")
-      (key("maxHashSlotNum").c_str(), po::value<int64_t>()->default_value(d.max_hash_slot_num),
-       "hash slots per key-index file")
-      (key("maxIndexNum").c_str(), po::value<int64_t>()->default_value(d.max_index_num),
-       "entries per key-index file")
-      (key("truncateCorruptCommitLog").c_str(), po::value<bool>()->default_value(d.truncate_corrupt_commit_log),
-       "on a corrupt record followed by valid ones, truncate there (dropping them) instead of refusing to start")
-      (key("warmMapedFileEnable").c_str(), po::value<bool>()->default_value(d.warm_maped_file_enable),
-       "pre-fault the pages of each pre-allocated commit-log segment")
-      (key("fileReservedTime").c_str(), po::value<int64_t>()->default_value(d.file_reserved_time_h),
-       "hours a commit-log segment is kept after its last write")
-      (key("deleteWhen").c_str(), po::value<std::string>()->default_value(d.delete_when),
-       "hours of the day (\"04\" or \"04;16\") when expired segments are deleted")
-      (key("diskMaxUsedSpaceRatio").c_str(), po::value<int64_t>()->default_value(d.disk_max_used_space_ratio),
-       "percent of disk use above which expired segments are deleted at any hour")
-      (key("diskSpaceCleanForciblyRatio").c_str(),
-       po::value<int64_t>()->default_value(d.disk_space_clean_forcibly_ratio),
-       "percent of disk use above which the oldest segments are deleted even if not expired")
-      (key("diskSpaceWarningLevelRatio").c_str(),
-       po::value<int64_t>()->default_value(d.disk_space_warning_level_ratio),
-       "percent of disk use above which puts are refused (disk full) until space is freed")
-      (key("cleanResourceInterval").c_str(), po::value<int64_t>()->default_value(d.clean_resource_interval_ms),
-       "milliseconds between retention / disk checks");
+  out.add_options()(kOptions.key("mapedFileSizeCommitLog").c_str(),
+                    po::value<int64_t>()->default_value(d.commit_log_segment_size),
+                    "bytes per commit-log segment file (>= 4096)")(
+      kOptions.key("mapedFileSizeConsumeQueue").c_str(), po::value<int64_t>()->default_value(d.consume_queue_file_size),
+      "bytes per consume-queue file (a multiple of 20, >= 4000)")(
+      kOptions.key("flushDiskType").c_str(), po::value<std::string>()->default_value("ASYNC_FLUSH"),
+      "ASYNC_FLUSH (msync in the background) or SYNC_FLUSH (a put completes after its msync)")(
+      kOptions.key("flushIntervalCommitLog").c_str(), po::value<int64_t>()->default_value(d.flush_interval_ms),
+      "ASYNC_FLUSH: milliseconds between commit-log flushes")(
+      kOptions.key("flushCommitLogLeastPages").c_str(), po::value<int64_t>()->default_value(d.flush_least_pages),
+      "ASYNC_FLUSH: flush only when at least this many pages are dirty (a full flush runs every 10 s)")(
+      kOptions.key("syncFlushTimeout").c_str(), po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
+      "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")(
+      kOptions.key("maxMessageSize").c_str(), po::value<int64_t>()->default_value(d.max_message_size),
+      "largest accepted message body in bytes")(kOptions.key("messageIndexEnable").c_str(),
+                                                po::value<bool>()->default_value(d.message_index_enable),
+                                                "build the key index (query by KEYS / UNIQ_KEY and time)")(
+      kOptions.key("maxHashSlotNum").c_str(), po::value<int64_t>()->default_value(d.max_hash_slot_num),
+      "hash slots per key-index file")(kOptions.key("maxIndexNum").c_str(),
+                                       po::value<int64_t>()->default_value(d.max_index_num),
+                                       "entries per key-index file")(
+      kOptions.key("truncateCorruptCommitLog").c_str(), po::value<bool>()->default_value(d.truncate_corrupt_commit_log),
+      "on a corrupt record followed by valid ones, truncate there (dropping them) instead of refusing to start")(
+      kOptions.key("warmMapedFileEnable").c_str(), po::value<bool>()->default_value(d.warm_maped_file_enable),
+      "pre-fault the pages of each pre-allocated commit-log segment")(
+      kOptions.key("fileReservedTime").c_str(), po::value<int64_t>()->default_value(d.file_reserved_time_h),
+      "hours a commit-log segment is kept after its last write")(
+      kOptions.key("deleteWhen").c_str(), po::value<std::string>()->default_value(d.delete_when),
+      "hours of the day (\"04\" or \"04;16\") when expired segments are deleted")(
+      kOptions.key("diskMaxUsedSpaceRatio").c_str(), po::value<int64_t>()->default_value(d.disk_max_used_space_ratio),
+      "percent of disk use above which expired segments are deleted at any hour")(
+      kOptions.key("diskSpaceCleanForciblyRatio").c_str(),
+      po::value<int64_t>()->default_value(d.disk_space_clean_forcibly_ratio),
+      "percent of disk use above which the oldest segments are deleted even if not expired")(
+      kOptions.key("diskSpaceWarningLevelRatio").c_str(),
+      po::value<int64_t>()->default_value(d.disk_space_warning_level_ratio),
+      "percent of disk use above which puts are refused (disk full) until space is freed")(
+      kOptions.key("cleanResourceInterval").c_str(), po::value<int64_t>()->default_value(d.clean_resource_interval_ms),
+      "milliseconds between retention / disk checks");
 }
 
 Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
@@ -146,7 +100,7 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
                    {"diskSpaceWarningLevelRatio", &o.disk_space_warning_level_ratio},
                    {"cleanResourceInterval", &o.clean_resource_interval_ms}};
   for (const auto& k : ints) {
-    if (Status st = read_int(vm, k.name, k.field); !st) return st;
+    if (Status st = kOptions.read_int(vm, k.name, k.field); !st) return st;
   }
   struct BoolKey {
     const char* name;
@@ -156,12 +110,12 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
                      {"truncateCorruptCommitLog", &o.truncate_corrupt_commit_log},
                      {"warmMapedFileEnable", &o.warm_maped_file_enable}};
   for (const auto& k : bools) {
-    if (Status st = read_bool(vm, k.name, k.field); !st) return st;
+    if (Status st = kOptions.read_bool(vm, k.name, k.field); !st) return st;
   }
-  if (auto it = vm.find(key("deleteWhen")); it != vm.end() && !it->second.empty()) {
+  if (auto it = vm.find(kOptions.key("deleteWhen")); it != vm.end() && !it->second.empty()) {
     if (const auto* s = boost::any_cast<std::string>(&it->second.value())) o.delete_when = *s;
   }
-  if (auto it = vm.find(key("flushDiskType")); it != vm.end() && !it->second.empty()) {
+  if (auto it = vm.find(kOptions.key("flushDiskType")); it != vm.end() && !it->second.empty()) {
     const auto* s = boost::any_cast<std::string>(&it->second.value());
     std::string v = s ? *s : std::string("?");
     if (v == "ASYNC_FLUSH") {
@@ -169,7 +123,7 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
     } else if (v == "SYNC_FLUSH") {
       o.flush_disk_type = FlushDiskType::kSync;
     } else {
-      return bad("flushDiskType", v, "ASYNC_FLUSH or SYNC_FLUSH");
+      return kOptions.bad("flushDiskType", v, "ASYNC_FLUSH or SYNC_FLUSH");
     }
   }
   if (Status st = validate_store_options(o); !st) return st;
@@ -178,40 +132,43 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
 
 Status validate_store_options(const StoreOptions& o) {
   if (o.commit_log_segment_size < kMinSegmentSize || o.commit_log_segment_size > (int64_t{1} << 31) - 1)
-    return bad("mapedFileSizeCommitLog", std::to_string(o.commit_log_segment_size),
-               "4096 to 2147483647 bytes (default 1073741824)");
+    return kOptions.bad("mapedFileSizeCommitLog", std::to_string(o.commit_log_segment_size),
+                        "4096 to 2147483647 bytes (default 1073741824)");
   if (o.consume_queue_file_size < 200 * 20 || o.consume_queue_file_size % 20 != 0)
-    return bad("mapedFileSizeConsumeQueue", std::to_string(o.consume_queue_file_size),
-               "a multiple of 20 bytes, at least 4000 (default 6000000)");
+    return kOptions.bad("mapedFileSizeConsumeQueue", std::to_string(o.consume_queue_file_size),
+                        "a multiple of 20 bytes, at least 4000 (default 6000000)");
   if (o.flush_interval_ms <= 0 || o.flush_interval_ms > 60000)
-    return bad("flushIntervalCommitLog", std::to_string(o.flush_interval_ms), "1 to 60000 ms (default 500)");
+    return kOptions.bad("flushIntervalCommitLog", std::to_string(o.flush_interval_ms), "1 to 60000 ms (default 500)");
   if (o.flush_least_pages < 0)
-    return bad("flushCommitLogLeastPages", std::to_string(o.flush_least_pages), "0 or more pages (default 4)");
+    return kOptions.bad("flushCommitLogLeastPages", std::to_string(o.flush_least_pages), "0 or more pages (default 4)");
   if (o.sync_flush_timeout_ms <= 0)
-    return bad("syncFlushTimeout", std::to_string(o.sync_flush_timeout_ms), "a positive number of ms (default 5000)");
+    return kOptions.bad("syncFlushTimeout", std::to_string(o.sync_flush_timeout_ms),
+                        "a positive number of ms (default 5000)");
   if (o.max_message_size <= 0 || o.max_message_size > (int64_t{1} << 30))
-    return bad("maxMessageSize", std::to_string(o.max_message_size), "1 byte to 1 GiB (default 4194304)");
+    return kOptions.bad("maxMessageSize", std::to_string(o.max_message_size), "1 byte to 1 GiB (default 4194304)");
   if (o.max_hash_slot_num < 1 || o.max_hash_slot_num > 100000000)
-    return bad("maxHashSlotNum", std::to_string(o.max_hash_slot_num), "1 to 100000000 (default 5000000)");
+    return kOptions.bad("maxHashSlotNum", std::to_string(o.max_hash_slot_num), "1 to 100000000 (default 5000000)");
   if (o.max_index_num < 2 || o.max_index_num > 100000000)
-    return bad("maxIndexNum", std::to_string(o.max_index_num), "2 to 100000000 (default 20000000)");
+    return kOptions.bad("maxIndexNum", std::to_string(o.max_index_num), "2 to 100000000 (default 20000000)");
   if (o.file_reserved_time_h < 1)
-    return bad("fileReservedTime", std::to_string(o.file_reserved_time_h), "1 hour or more (default 72)");
+    return kOptions.bad("fileReservedTime", std::to_string(o.file_reserved_time_h), "1 hour or more (default 72)");
   if (o.delete_when_hours().empty())
-    return bad("deleteWhen", o.delete_when, "hours 00-23 separated by ';', e.g. \"04\" or \"04;16\" (default 04)");
+    return kOptions.bad("deleteWhen", o.delete_when,
+                        "hours 00-23 separated by ';', e.g. \"04\" or \"04;16\" (default 04)");
   auto ratio_ok = [](int64_t r) { return r >= 10 && r <= 99; };
   if (!ratio_ok(o.disk_max_used_space_ratio))
-    return bad("diskMaxUsedSpaceRatio", std::to_string(o.disk_max_used_space_ratio), "10 to 99 percent (default 75)");
+    return kOptions.bad("diskMaxUsedSpaceRatio", std::to_string(o.disk_max_used_space_ratio),
+                        "10 to 99 percent (default 75)");
   if (!ratio_ok(o.disk_space_clean_forcibly_ratio))
-    return bad("diskSpaceCleanForciblyRatio", std::to_string(o.disk_space_clean_forcibly_ratio),
-               "10 to 99 percent (default 85)");
+    return kOptions.bad("diskSpaceCleanForciblyRatio", std::to_string(o.disk_space_clean_forcibly_ratio),
+                        "10 to 99 percent (default 85)");
   if (!ratio_ok(o.disk_space_warning_level_ratio) ||
       o.disk_space_warning_level_ratio < o.disk_space_clean_forcibly_ratio)
-    return bad("diskSpaceWarningLevelRatio", std::to_string(o.disk_space_warning_level_ratio),
-               "10 to 99 percent and not below diskSpaceCleanForciblyRatio (default 90)");
+    return kOptions.bad("diskSpaceWarningLevelRatio", std::to_string(o.disk_space_warning_level_ratio),
+                        "10 to 99 percent and not below diskSpaceCleanForciblyRatio (default 90)");
   if (o.clean_resource_interval_ms < 10 || o.clean_resource_interval_ms > 3600000)
-    return bad("cleanResourceInterval", std::to_string(o.clean_resource_interval_ms),
-               "10 to 3600000 ms (default 10000)");
+    return kOptions.bad("cleanResourceInterval", std::to_string(o.clean_resource_interval_ms),
+                        "10 to 3600000 ms (default 10000)");
   return Status::ok();
 }
 

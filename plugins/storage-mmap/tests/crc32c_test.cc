@@ -3,6 +3,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,49 @@ TEST(Crc32cTest, DispatchedImplementationMatchesPortableAtEveryLengthAndAlignmen
   uint32_t a = crc32c(data.data(), 100);
   uint32_t b = crc32c(data.data() + 100, 500);
   EXPECT_EQ(crc32c_combine_op(a, b, crc32c_shift_operator(500)), crc32c(data.data(), 600));
+}
+
+TEST(Crc32cTest, InterleavedStreamsMatchPortableAcrossBlockBoundaries) {
+  // Lengths around the 3 x 128 and 3 x 1024 chunk sizes of the 3-stream hardware path, at
+  // odd alignments, and a large buffer that runs through many long chunks.
+  std::mt19937 rng(7);
+  std::string data(3 * 1024 * 5 + 3 * 128 * 3 + 100, '\0');
+  for (auto& c : data) c = static_cast<char>(rng());
+  std::vector<size_t> lens = {383,
+                              384,
+                              385,
+                              767,
+                              768,
+                              769,
+                              3071,
+                              3072,
+                              3073,
+                              3072 + 384,
+                              3072 + 383,
+                              4096,
+                              4187,
+                              6144 + 768 + 7,
+                              data.size() - 9};
+  for (size_t off : {0, 1, 5, 8}) {
+    for (size_t len : lens) {
+      ASSERT_EQ(crc32c_extend(0xDEADBEEFu, data.data() + off, len),
+                crc32c_portable(0xDEADBEEFu, data.data() + off, len))
+          << off << "/" << len;
+    }
+  }
+}
+
+TEST(Crc32cTest, FastCombineMatchesPortableMultiply) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    uint32_t a = rng(), b = rng();
+    uint32_t op = crc32c_shift_operator_uncached(1 + rng() % 100000);
+    ASSERT_EQ(crc32c_combine_op(a, b, op), crc32c_combine_op_portable(a, b, op)) << i;
+  }
+  // Edge operands.
+  for (uint32_t a : {0u, 1u, 0x80000000u, 0xFFFFFFFFu})
+    for (uint32_t op : {0x80000000u, 1u, 0xFFFFFFFFu})
+      EXPECT_EQ(crc32c_combine_op(a, 0, op), crc32c_combine_op_portable(a, 0, op));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include "half_message.h"
 
 #include <charconv>
+#include <climits>
+#include <cstdint>
 
 #include "mq/transaction_service.h"
 
@@ -37,8 +39,27 @@ Status to_half(StoredMessage& msg) {
   if (msg.property(prop::kProducerGroup).empty())
     return Status::invalid("a transactional (PREPARED) message to topic '" + msg.topic +
                            "' has no producer group; set SendRequest.producerGroup (check-backs go to that group)");
-  if (msg.topic == kTransactionHalfTopic || msg.topic == kTransactionOpHalfTopic)
-    return Status::invalid("topic '" + msg.topic + "' is the transaction plugin's own; send to another topic");
+  if (is_system_topic(msg.topic))
+    return Status::invalid("topic '" + msg.topic +
+                           "' is a system topic; a transactional (PREPARED) message must go to a user topic");
+  if (std::string_view delay = msg.property(prop::kDelayLevel); !delay.empty() && delay != "0")
+    return Status::invalid("a transactional (PREPARED) message to topic '" + msg.topic +
+                           "' has DELAY=" + std::string(delay) +
+                           "; transactional messages cannot be delayed: remove the delay level (RocketMQ's "
+                           "producer drops it) or send a plain delayed message");
+  for (const auto& [key, value] : msg.properties)
+    if (key.rfind("TIMER_", 0) == 0)
+      return Status::invalid("a transactional (PREPARED) message to topic '" + msg.topic + "' has " + key + "=" +
+                             value + "; transactional messages cannot be timed: remove the TIMER_* property");
+  if (std::string_view imm = msg.property(tprop::kCheckImmunitySeconds); !imm.empty()) {
+    int64_t s = -1;
+    auto [end, ec] = std::from_chars(imm.data(), imm.data() + imm.size(), s);
+    if (ec != std::errc() || end != imm.data() + imm.size() || s < 0 || s > kMaxImmunitySeconds)
+      return Status::invalid("a transactional (PREPARED) message to topic '" + msg.topic + "' has " +
+                             std::string(tprop::kCheckImmunitySeconds) + "=" + std::string(imm) +
+                             "; allowed is an integer number of seconds from 0 to " +
+                             std::to_string(kMaxImmunitySeconds));
+  }
   msg.set_property(prop::kRealTopic, msg.topic);
   msg.set_property(prop::kRealQueueId, std::to_string(msg.queue_id));
   msg.set_property(prop::kTransactionPrepared, "true");
@@ -50,20 +71,31 @@ Status to_half(StoredMessage& msg) {
 }
 
 namespace {
-// REAL_TOPIC / REAL_QID of a half back into topic / queue id.
-void restore_real(const StoredMessage& half, StoredMessage& out) {
-  out.topic = std::string(half.property(prop::kRealTopic));
-  int32_t qid = 0;
+// REAL_TOPIC / REAL_QID of a half back into topic / queue id; an error naming the half when
+// they do not name a user topic and a queue id in [0, 2^31-1] (never a silent queue 0).
+Status restore_real(const StoredMessage& half, StoredMessage& out) {
+  const std::string where = "the half message at commit-log offset " + std::to_string(half.commit_log_offset.value());
+  std::string_view topic = half.property(prop::kRealTopic);
+  if (topic.empty()) return Status::invalid(where + " has no REAL_TOPIC; it cannot be delivered");
+  if (is_system_topic(topic))
+    return Status::invalid(where + " names the system topic '" + std::string(topic) +
+                           "' as REAL_TOPIC; it is never delivered there");
   std::string_view q = half.property(prop::kRealQueueId);
-  std::from_chars(q.data(), q.data() + q.size(), qid);
-  out.queue_id = qid;
+  int64_t qid = -1;
+  auto [end, ec] = std::from_chars(q.data(), q.data() + q.size(), qid);
+  if (q.empty() || ec != std::errc() || end != q.data() + q.size() || qid < 0 || qid > INT32_MAX)
+    return Status::invalid(where + " has REAL_QID='" + std::string(q) +
+                           "'; a queue id from 0 to 2147483647 is required, it cannot be delivered");
+  out.topic = std::string(topic);
+  out.queue_id = static_cast<QueueId>(qid);
+  return Status::ok();
 }
 }  // namespace
 
-StoredMessage committed_from_half(const StoredMessage& half) {
+Result<StoredMessage> committed_from_half(const StoredMessage& half) {
   StoredMessage out;
   static_cast<Message&>(out) = static_cast<const Message&>(half);
-  restore_real(half, out);
+  if (Status st = restore_real(half, out); !st) return st;
   out.properties.erase(std::string(prop::kRealTopic));
   out.properties.erase(std::string(prop::kRealQueueId));
   out.properties.erase(std::string(prop::kTransactionPrepared));
@@ -76,9 +108,9 @@ StoredMessage committed_from_half(const StoredMessage& half) {
   return out;
 }
 
-StoredMessage check_view_of_half(const StoredMessage& half) {
+Result<StoredMessage> check_view_of_half(const StoredMessage& half) {
   StoredMessage out = half;
-  restore_real(half, out);
+  if (Status st = restore_real(half, out); !st) return st;
   return out;
 }
 
@@ -123,7 +155,8 @@ int64_t immunity_ms(const StoredMessage& half, int64_t fallback_ms) {
   std::string_view v = half.property(tprop::kCheckImmunitySeconds);
   int64_t s = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || s < 0) return fallback_ms;
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || s < 0 || s > kMaxImmunitySeconds)
+    return fallback_ms;
   return s * 1000;
 }
 

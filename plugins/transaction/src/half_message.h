@@ -43,15 +43,25 @@ inline bool is_final(OpKind kind) noexcept {
 // RMQ_SYS_TRANS_HALF_TOPIC queue 0 with REAL_TOPIC / REAL_QID / PGROUP / TRAN_MSG and
 // __transactionId__ (= UNIQ_KEY) set and the type bits cleared, so the store gives it a
 // consume-queue unit in the half topic only. COMMIT / ROLLBACK typed sends are refused.
+// A PREPARED send is also refused when it is delayed (DELAY other than 0, any TIMER_*
+// property: a half is never delayed; RocketMQ's producer drops DELAY, this broker says so),
+// when it targets a system topic (mq::is_system_topic), or when its
+// CHECK_IMMUNITY_TIME_IN_SECONDS is not an integer in [0, kMaxImmunitySeconds].
 // Anything else is left alone.
 Status to_half(StoredMessage& msg);
 
+// Largest CHECK_IMMUNITY_TIME_IN_SECONDS accepted (Java's Integer.MAX_VALUE; * 1000 fits int64).
+inline constexpr int64_t kMaxImmunitySeconds = 2147483647;
+
 // The message a COMMIT stores: real topic and queue, type COMMIT, the half's commit-log
 // offset as prepared_transaction_offset, without REAL_TOPIC / REAL_QID / TRAN_MSG.
-StoredMessage committed_from_half(const StoredMessage& half);
+// An error (naming the half) when REAL_TOPIC is empty or a system topic, or REAL_QID is
+// missing, not an integer or outside [0, 2^31-1]: such a half is never delivered.
+Result<StoredMessage> committed_from_half(const StoredMessage& half);
 
 // The half as a producer's checker sees it: real topic and queue, the half's offsets.
-StoredMessage check_view_of_half(const StoredMessage& half);
+// Same errors as committed_from_half.
+Result<StoredMessage> check_view_of_half(const StoredMessage& half);
 
 // The copy stored in TRANS_CHECK_MAX_TIME_TOPIC queue 0 (a plain message, so mqadmin can
 // list it); TRANSACTION_CHECK_TIMES records the checks made.
@@ -67,7 +77,8 @@ struct ParsedOp {
 // nullopt for a record that is not an op record of this plugin.
 std::optional<ParsedOp> parse_op(const StoredMessage& op);
 
-// CHECK_IMMUNITY_TIME_IN_SECONDS in ms, or `fallback_ms` when absent or malformed.
+// CHECK_IMMUNITY_TIME_IN_SECONDS in ms, or `fallback_ms` when absent, malformed, negative or
+// above kMaxImmunitySeconds (to_half refuses such sends; this guards halves stored earlier).
 int64_t immunity_ms(const StoredMessage& half, int64_t fallback_ms);
 
 }  // namespace mq::transaction

@@ -28,7 +28,7 @@ Status TransactionPlugin::init(ServiceRegistry& registry, HostContext& host) {
   const std::string& root = host.identity().store_root;
   if (root.empty()) return Status::invalid("[transaction] storePathRootDir is not set; add storePathRootDir=<dir>");
   service_ = std::make_shared<TransactionStore>(
-      options_, std::move(store), std::move(context), host.identity().broker_address,
+      options_, std::move(store), std::move(context), pipeline, host.identity().broker_address,
       root + "/config/transactionProgress.json", host.logger(kPluginName), host.identity().broker_id != 0);
   if (Status st = registry.provide<TransactionService>(service_, kPluginName); !st) return st;
   pipeline->add_before_store(std::make_shared<HalfMessageHook>());

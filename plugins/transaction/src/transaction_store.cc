@@ -16,6 +16,7 @@ int64_t now_ms() {
 }
 
 // A put outcome that still means "appended" (stored, maybe not flushed or replicated yet).
+// Never success: only the durable status of put_tracked answers a producer or moves progress.
 bool appended(const Status& st) {
   return st.is_ok() || st.code() == Code::kFlushDiskTimeout || st.code() == Code::kFlushSlaveTimeout ||
          st.code() == Code::kSlaveNotAvailable;
@@ -23,14 +24,23 @@ bool appended(const Status& st) {
 
 constexpr int32_t kScanBatch = 32;
 
+// Estimated wire size of a check's message (body, topic, properties, fixed fields).
+size_t check_bytes(const StoredMessage& m) {
+  size_t n = 64 + m.topic.size() + m.body.size();
+  for (const auto& [k, v] : m.properties) n += k.size() + v.size() + 2;
+  return n;
+}
+
 }  // namespace
 
 TransactionStore::TransactionStore(TransactionOptions options, std::shared_ptr<MessageStore> store,
-                                   std::shared_ptr<BrokerContext> context, HostAddress store_host,
-                                   std::string progress_path, std::shared_ptr<spdlog::logger> log, bool is_slave)
+                                   std::shared_ptr<BrokerContext> context, std::shared_ptr<PutPipeline> pipeline,
+                                   HostAddress store_host, std::string progress_path,
+                                   std::shared_ptr<spdlog::logger> log, bool is_slave)
     : options_(options),
       store_(std::move(store)),
       context_(std::move(context)),
+      pipeline_(std::move(pipeline)),
       store_host_(store_host),
       progress_path_(std::move(progress_path)),
       log_(std::move(log)),
@@ -77,6 +87,11 @@ Status TransactionStore::start() {
   const Progress at_load = progress();
   log_->info("transaction service started: {} pending half message(s), progress half={} op={}", pending_count(),
              at_load.half_offset, at_load.op_offset);
+  {
+    std::lock_guard lock(work_mu_);
+    work_closed_ = false;
+  }
+  worker_ = std::thread([this] { work(); });
   thread_ = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -90,6 +105,12 @@ void TransactionStore::stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   expire_waiters(/*all=*/true);
+  {
+    std::lock_guard lock(work_mu_);
+    work_closed_ = true;  // queued tasks still run: they see stopping_ and answer at once
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
   {
     std::unique_lock lock(mu_);
     if (!idle_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return inflight_puts_ == 0; }))
@@ -331,10 +352,10 @@ void TransactionStore::discard_half(QueueOffset q, const Pending& p, int64_t che
   topic.write_queue_nums = 1;
   if (auto ensured = context_->ensure_topic(topic); !ensured)
     log_->warn("cannot create topic {}: {}", topic.topic_name, ensured.status().to_string());
-  put_tracked(discarded_copy(*half, checks), [this, q, p, checks, release](PutResult put) {
-    if (!appended(put.status)) {
-      log_->error("half {} of group {} not copied to {}: {}; retried next round", q.value(), p.group,
-                  kCheckMaxTimeTopic, put.status.to_string());
+  put_tracked(discarded_copy(*half, checks), [this, q, p, checks, release](PutResult, Status durable) {
+    if (!durable) {
+      log_->error("half {} of group {} not durably copied to {}: {}; retried next round", q.value(), p.group,
+                  kCheckMaxTimeTopic, durable.to_string());
       return release();
     }
     log_->warn("half {} (topic {}, key {}) of group {} was checked {} times without an outcome; moved to {}", q.value(),
@@ -356,8 +377,8 @@ bool TransactionStore::committed_before_boot(const StoredMessage& half) {
 
 // ---------------------------------------------------------------- polls
 
-std::vector<CommitLogOffset> TransactionStore::take_ready_locked(const std::string& group, int32_t max) {
-  std::vector<CommitLogOffset> out;
+std::vector<TransactionStore::DueCheck> TransactionStore::take_ready_locked(const std::string& group, int32_t max) {
+  std::vector<DueCheck> out;
   auto it = ready_.find(group);
   while (it != ready_.end() && !it->second.empty() && static_cast<int32_t>(out.size()) < max) {
     const int64_t q = it->second.front();
@@ -365,28 +386,77 @@ std::vector<CommitLogOffset> TransactionStore::take_ready_locked(const std::stri
     auto p = pending_.find(q);
     if (p == pending_.end() || !p->second.queued) continue;  // resolved while it waited
     p->second.queued = false;
-    out.push_back(p->second.offset);
+    out.emplace_back(q, p->second.offset);
   }
   if (it != ready_.end() && it->second.empty()) ready_.erase(it);
   return out;
 }
 
-TransactionChecks TransactionStore::read_checks(const std::vector<CommitLogOffset>& halves) {
+TransactionChecks TransactionStore::read_checks(const std::string& group, const std::vector<DueCheck>& halves) {
   TransactionChecks out;
-  for (CommitLogOffset offset : halves) {
+  size_t bytes = 0;
+  size_t i = 0;
+  for (; i < halves.size(); ++i) {
+    const CommitLogOffset offset = halves[i].second;
     auto half = store_->read_at(offset);
     if (!half) {
       log_->error("half at commit-log offset {} cannot be read for a check: {}", offset.value(),
                   half.status().to_string());
       continue;
     }
+    auto view = check_view_of_half(*half);
+    if (!view) {
+      log_->error("half at queue offset {} is not checked back: {}", halves[i].first, view.status().to_string());
+      continue;
+    }
+    const size_t size = check_bytes(*view);
+    if (!out.checks.empty() && bytes + size > kMaxCheckReplyBytes) break;  // the rest waits for the next poll
+    bytes += size;
     TransactionCheck check;
     check.transaction_id = std::string(half->property(tprop::kTransactionId));
     if (check.transaction_id.empty()) check.transaction_id = std::string(half->property(prop::kUniqKey));
-    check.message = check_view_of_half(*half);
+    check.message = std::move(*view);
     out.checks.push_back(std::move(check));
   }
+  if (i < halves.size()) {
+    std::lock_guard lock(mu_);
+    auto& queue = ready_[group];
+    for (size_t j = halves.size(); j-- > i;) {
+      auto p = pending_.find(halves[j].first);
+      if (p == pending_.end() || p->second.queued) continue;  // resolved meanwhile
+      p->second.queued = true;
+      queue.push_front(halves[j].first);
+    }
+    if (queue.empty()) ready_.erase(group);
+  }
   return out;
+}
+
+bool TransactionStore::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(work_mu_);
+    if (work_closed_) return false;
+    work_.push_back(std::move(task));
+  }
+  work_cv_.notify_one();
+  return true;
+}
+
+void TransactionStore::work() {
+  std::unique_lock lock(work_mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return work_closed_ || !work_.empty(); });
+    if (work_.empty()) return;  // closed and drained
+    auto task = std::move(work_.front());
+    work_.pop_front();
+    lock.unlock();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      log_->error("transaction worker task failed: {}", e.what());
+    }
+    lock.lock();
+  }
 }
 
 void TransactionStore::poll_checks(TransactionCheckPoll request, Reply<TransactionChecks> reply) {
@@ -400,7 +470,7 @@ void TransactionStore::poll_checks(TransactionCheckPoll request, Reply<Transacti
     return reply(std::move(out));
   }
   const int32_t max = std::clamp(request.max_checks, 1, 1024);
-  std::vector<CommitLogOffset> due;
+  std::vector<DueCheck> due;
   {
     std::lock_guard lock(mu_);
     if (!started_ || stopping_) {
@@ -416,11 +486,25 @@ void TransactionStore::poll_checks(TransactionCheckPoll request, Reply<Transacti
       return;
     }
   }
-  reply(read_checks(due));
+  if (due.empty()) return reply(std::move(out));
+  // The reads run on the worker (never on the transport io thread). Refused once stopping:
+  // the checks were handed out of ready_ and are queued again by the next round.
+  auto shared = std::make_shared<Reply<TransactionChecks>>(std::move(reply));
+  if (!post([this, group = request.producer_group, due = std::move(due), shared] {
+        (*shared)(read_checks(group, due));
+      })) {
+    out.status = Status(Code::kServiceNotAvailable, "the transaction service is stopping");
+    (*shared)(std::move(out));
+  }
 }
 
 void TransactionStore::serve_waiters() {
-  std::vector<std::pair<Reply<TransactionChecks>, std::vector<CommitLogOffset>>> answers;
+  struct Answer {
+    Reply<TransactionChecks> reply;
+    std::string group;
+    std::vector<DueCheck> due;
+  };
+  std::vector<Answer> answers;
   {
     std::lock_guard lock(mu_);
     for (auto w = waiters_.begin(); w != waiters_.end();) {
@@ -429,11 +513,15 @@ void TransactionStore::serve_waiters() {
         ++w;
         continue;
       }
-      answers.emplace_back(std::move(w->reply), std::move(due));
+      answers.push_back(Answer{std::move(w->reply), w->group, std::move(due)});
       w = waiters_.erase(w);
     }
   }
-  for (auto& [reply, due] : answers) reply(read_checks(due));
+  for (auto& a : answers) {
+    auto shared = std::make_shared<Answer>(std::move(a));
+    if (!post([this, shared] { shared->reply(read_checks(shared->group, shared->due)); }))
+      shared->reply(TransactionChecks{});
+  }
 }
 
 void TransactionStore::expire_waiters(bool all) {
@@ -463,7 +551,19 @@ void TransactionStore::end_transaction(EndTransaction request, Reply<Status> rep
   if (type != kTransactionCommitType && type != kTransactionRollbackType)
     return reply(Status::invalid("endTransaction commitOrRollback=" + std::to_string(type) +
                                  " is not allowed: 8 (COMMIT), 12 (ROLLBACK) or 0 (UNKNOWN)"));
-  const bool commit = type == kTransactionCommitType;
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || stopping_)
+      return reply(Status(Code::kServiceNotAvailable, "the transaction service is not running; retry"));
+  }
+  // The half is read (and maybe the key index queried) on the worker, not on this io thread.
+  auto shared = std::make_shared<Reply<Status>>(std::move(reply));
+  if (!post([this, request = std::move(request), shared]() mutable { do_end(std::move(request), std::move(*shared)); }))
+    (*shared)(Status(Code::kServiceNotAvailable, "the transaction service is stopping; retry"));
+}
+
+void TransactionStore::do_end(EndTransaction request, Reply<Status> reply) {
+  const bool commit = request.commit_or_rollback == kTransactionCommitType;
   auto half = store_->read_at(request.half_offset);
   const std::string where = "commit-log offset " + std::to_string(request.half_offset.value()) + ", queue offset " +
                             std::to_string(request.half_queue_offset.value());
@@ -481,6 +581,7 @@ void TransactionStore::end_transaction(EndTransaction request, Reply<Status> rep
                                                       request.msg_id));
   const QueueOffset q = request.half_queue_offset;
   bool verify = false;
+  bool copy_stored = false;
   {
     std::lock_guard lock(mu_);
     if (!started_ || stopping_)
@@ -502,6 +603,7 @@ void TransactionStore::end_transaction(EndTransaction request, Reply<Status> rep
     if (st.in_flight)
       return reply(Status(Code::kSystemBusy, "an end of the transaction at " + where + " is in progress; retry"));
     st.in_flight = true;
+    copy_stored = st.copy_stored;
     verify = half->commit_log_offset < boot_end_;
   }
   if (verify && committed_before_boot(*half)) {
@@ -520,21 +622,31 @@ void TransactionStore::end_transaction(EndTransaction request, Reply<Status> rep
     return;
   }
   const CommitLogOffset half_offset = half->commit_log_offset;
-  put_tracked(committed_from_half(*half), [this, q, half_offset, reply = std::move(reply)](PutResult put) mutable {
-    if (!appended(put.status)) return finish_end(q, std::move(put.status), std::move(reply));
+  auto record_commit = [this, q, half_offset](Reply<Status> reply) {
     write_op(q, half_offset, OpKind::kCommit, [this, q, reply = std::move(reply)](Status st) mutable {
-      if (!st) {
-        // The message is stored: the outcome stands in memory; after a restart the key index
-        // finds the committed copy (committed_before_boot), so no second copy is stored.
-        log_->error("commit of half {} stored but its op record was not: {}", q.value(), st.to_string());
-        std::lock_guard lock(mu_);
-        ops_[q.value()].final = OpKind::kCommit;
-        pending_.erase(q.value());
-        remember_outcome_locked(q.value(), OpKind::kCommit);
-      }
-      finish_end(q, Status::ok(), std::move(reply));
+      // Not durable: the half stays pending (not final in memory, progress stays before it);
+      // the producer sees the failure and a retry or check answer writes the op record again.
+      if (!st) log_->error("commit of half {}: its op record is not durable: {}", q.value(), st.to_string());
+      finish_end(q, std::move(st), std::move(reply));
     });
-  });
+  };
+  if (copy_stored) return record_commit(std::move(reply));  // an earlier attempt appended the copy
+  auto copy = committed_from_half(*half);
+  if (!copy) return finish_end(q, Status(Code::kTransactionFailed, copy.status().message()), std::move(reply));
+  put_tracked(std::move(*copy),
+              [this, q, record_commit, reply = std::move(reply)](PutResult put, Status durable) mutable {
+                if (appended(put.status)) {
+                  // Appended (maybe not durable yet): a retry in this run writes only the op record, whose
+                  // flush / replication covers the copy before it. After a restart the key index finds it.
+                  std::lock_guard lock(mu_);
+                  ops_[q.value()].copy_stored = true;
+                }
+                if (!durable) {
+                  log_->error("commit copy of half {} is not durable: {}", q.value(), durable.to_string());
+                  return finish_end(q, std::move(durable), std::move(reply));
+                }
+                record_commit(std::move(reply));
+              });
 }
 
 void TransactionStore::finish_end(QueueOffset q, Status status, Reply<Status> reply) {
@@ -548,15 +660,26 @@ void TransactionStore::finish_end(QueueOffset q, Status status, Reply<Status> re
 
 // ---------------------------------------------------------------- writes
 
-void TransactionStore::put_tracked(StoredMessage msg, std::function<void(PutResult)> done) {
+void TransactionStore::put_tracked(StoredMessage msg, std::function<void(PutResult, Status)> done) {
   {
     std::lock_guard lock(mu_);
     ++inflight_puts_;
   }
-  store_->put(std::move(msg), [this, done = std::move(done)](PutResult put) {
-    done(std::move(put));
+  auto finish = [this, done = std::move(done)](PutResult put, Status durable) {
+    done(std::move(put), std::move(durable));
     std::lock_guard lock(mu_);
     if (--inflight_puts_ == 0) idle_cv_.notify_all();
+  };
+  store_->put(std::move(msg), [this, finish = std::move(finish)](PutResult put) mutable {
+    // FLUSH_DISK_TIMEOUT and the like: appended, not known durable -> not done.
+    if (!put.status.is_ok() || !pipeline_) {
+      Status st = put.status;
+      return finish(std::move(put), std::move(st));
+    }
+    const StoredRange range{put.commit_log_offset, CommitLogOffset(put.commit_log_offset.value() + put.wrote_bytes)};
+    pipeline_->after_own_put(range, [put = std::move(put), finish = std::move(finish)](Status st) mutable {
+      finish(std::move(put), std::move(st));
+    });
   });
 }
 
@@ -567,23 +690,29 @@ void TransactionStore::write_op(QueueOffset half, CommitLogOffset half_offset, O
     ++st.unknown_ops;
     if (kind == OpKind::kCheck) ++st.checks;
   }
-  put_tracked(make_op(half, half_offset, kind, store_host_), [this, half, kind, done = std::move(done)](PutResult put) {
-    Status st = appended(put.status) ? Status::ok() : put.status;
-    {
-      std::lock_guard lock(mu_);
-      OpState& s = ops_[half.value()];
-      --s.unknown_ops;
-      if (st) {
-        if (s.first_op < 0 || put.queue_offset.value() < s.first_op) s.first_op = put.queue_offset.value();
-        if (is_final(kind)) {
-          if (!s.final) s.final = kind;
-          pending_.erase(half.value());
-          remember_outcome_locked(half.value(), *s.final);
-        }
-      }
-    }
-    done(std::move(st));
-  });
+  put_tracked(make_op(half, half_offset, kind, store_host_),
+              [this, half, kind, done = std::move(done)](PutResult put, Status durable) {
+                {
+                  std::lock_guard lock(mu_);
+                  OpState& s = ops_[half.value()];
+                  --s.unknown_ops;
+                  // An appended record is read at the next start: keep the op offset at or below it.
+                  if (appended(put.status)) {
+                    if (s.first_op < 0 || put.queue_offset.value() < s.first_op) s.first_op = put.queue_offset.value();
+                    unflushed_ops_[put.queue_offset.value()] = put.commit_log_offset.value() + put.wrote_bytes;
+                  }
+                  if (durable && is_final(kind)) {
+                    if (!s.final) s.final = kind;
+                    pending_.erase(half.value());
+                    remember_outcome_locked(half.value(), *s.final);
+                    // Saved progress passes this half only once the store flushed the record.
+                    const int64_t end = put.commit_log_offset.value() + put.wrote_bytes;
+                    int64_t& e = unflushed_finals_[half.value()];
+                    e = std::max(e, end);
+                  }
+                }
+                done(std::move(durable));
+              });
 }
 
 // ---------------------------------------------------------------- progress
@@ -597,9 +726,11 @@ int64_t TransactionStore::half_done_locked() const {
   return pending_.empty() ? scan_ : std::min(pending_.begin()->first, scan_);
 }
 
-Progress TransactionStore::compute_progress_locked() {
+Progress TransactionStore::compute_progress_locked(CommitLogOffset flushed) {
   Progress p;
   p.half_offset = half_done_locked();
+  std::erase_if(unflushed_finals_, [&](const auto& e) { return e.second <= flushed.value(); });
+  if (!unflushed_finals_.empty()) p.half_offset = std::min(p.half_offset, unflushed_finals_.begin()->first);
   ops_.erase(ops_.begin(), ops_.lower_bound(p.half_offset));
   bool unknown = false;
   int64_t first = -1;
@@ -614,16 +745,21 @@ Progress TransactionStore::compute_progress_locked() {
   } else {
     p.op_offset = store_->max_offset(std::string(kTransactionOpHalfTopic), 0).value();
   }
+  // Never past an op record the store has not flushed (of any half, also below the half
+  // offset: a CHECK op appended after its half's final op).
+  std::erase_if(unflushed_ops_, [&](const auto& e) { return e.second <= flushed.value(); });
+  if (!unflushed_ops_.empty()) p.op_offset = std::min(p.op_offset, unflushed_ops_.begin()->first);
   // The op offset never moves back below what was persisted unless an op needs it, and a
   // lower value is always safe (more op records are re-read at start).
   return p;
 }
 
 void TransactionStore::persist_progress() {
+  const CommitLogOffset flushed = store_->stats().flushed_commit_log_offset;  // read before the state
   Progress p;
   {
     std::lock_guard lock(mu_);
-    p = compute_progress_locked();
+    p = compute_progress_locked(flushed);
     if (p == persisted_) return;
   }
   if (Status st = write_progress(progress_path_, p); !st) {

@@ -76,7 +76,9 @@ TEST(HalfMessageTest, CommittedCopyRestoresTopicQueueAndDropsHalfProperties) {
   ASSERT_TRUE(to_half(m).is_ok());
   m.commit_log_offset = CommitLogOffset(4096);
   m.queue_offset = QueueOffset(7);
-  StoredMessage c = committed_from_half(m);
+  auto committed = committed_from_half(m);
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  StoredMessage c = *committed;
   EXPECT_EQ(c.topic, "Orders");
   EXPECT_EQ(c.queue_id, 3);
   EXPECT_EQ(c.sys_flag & kTransactionTypeMask, kTransactionCommitType);
@@ -87,7 +89,9 @@ TEST(HalfMessageTest, CommittedCopyRestoresTopicQueueAndDropsHalfProperties) {
   EXPECT_EQ(c.property(prop::kUniqKey), "ID1");
   EXPECT_EQ(c.body, "payload");
 
-  StoredMessage v = check_view_of_half(m);
+  auto view = check_view_of_half(m);
+  ASSERT_TRUE(view) << view.status().to_string();
+  StoredMessage v = *view;
   EXPECT_EQ(v.topic, "Orders");
   EXPECT_EQ(v.queue_id, 3);
   EXPECT_EQ(v.commit_log_offset, CommitLogOffset(4096));
@@ -117,6 +121,90 @@ TEST(HalfMessageTest, ImmunityPropertyInSeconds) {
   EXPECT_EQ(immunity_ms(m, 6000), 30000);
   m.set_property(tprop::kCheckImmunitySeconds, "bad");
   EXPECT_EQ(immunity_ms(m, 6000), 6000);
+  // Stored before validation existed: never an overflowed or negative immunity.
+  m.set_property(tprop::kCheckImmunitySeconds, "9223372036854775807");
+  EXPECT_EQ(immunity_ms(m, 6000), 6000);
+  m.set_property(tprop::kCheckImmunitySeconds, "-5");
+  EXPECT_EQ(immunity_ms(m, 6000), 6000);
+  m.set_property(tprop::kCheckImmunitySeconds, "2147483647");
+  EXPECT_EQ(immunity_ms(m, 6000), int64_t{2147483647} * 1000);
+}
+
+TEST(HalfMessageTest, BadImmunityOnAPreparedSendIsRefused) {
+  for (const char* v : {"9223372036854775807", "2147483648", "-1", "1.5", "x"}) {
+    StoredMessage m = prepared();
+    m.set_property(tprop::kCheckImmunitySeconds, v);
+    Status st = to_half(m);
+    EXPECT_EQ(st.code(), Code::kInvalidParameter) << v;
+    EXPECT_NE(st.message().find("CHECK_IMMUNITY_TIME_IN_SECONDS=" + std::string(v)), std::string::npos) << st.message();
+    EXPECT_EQ(m.topic, "Orders");  // not rewritten
+  }
+  StoredMessage ok = prepared();
+  ok.set_property(tprop::kCheckImmunitySeconds, "60");
+  EXPECT_TRUE(to_half(ok).is_ok());
+}
+
+TEST(HalfMessageTest, DelayedOrTimedPreparedSendIsRefused) {
+  StoredMessage delayed = prepared();
+  delayed.set_property(prop::kDelayLevel, "3");
+  Status st = to_half(delayed);
+  EXPECT_EQ(st.code(), Code::kInvalidParameter);
+  EXPECT_NE(st.message().find("DELAY=3"), std::string::npos) << st.message();
+  EXPECT_EQ(delayed.topic, "Orders");
+  for (const char* key : {"TIMER_DELIVER_MS", "TIMER_DELAY_SEC", "TIMER_DELAY_MS"}) {
+    StoredMessage timed = prepared();
+    timed.set_property(key, "1000");
+    Status t = to_half(timed);
+    EXPECT_EQ(t.code(), Code::kInvalidParameter) << key;
+    EXPECT_NE(t.message().find(key), std::string::npos) << t.message();
+  }
+  StoredMessage level0 = prepared();  // DELAY=0 means "no delay"
+  level0.set_property(prop::kDelayLevel, "0");
+  EXPECT_TRUE(to_half(level0).is_ok());
+  // A plain (non-transactional) delayed message is not this hook's business.
+  StoredMessage plain = prepared();
+  plain.sys_flag = 0;
+  plain.set_property(prop::kDelayLevel, "3");
+  EXPECT_TRUE(to_half(plain).is_ok());
+}
+
+TEST(HalfMessageTest, PreparedSendToASystemTopicIsRefused) {
+  for (const char* topic :
+       {"SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC", "TRANS_CHECK_MAX_TIME_TOPIC", "rmq_sys_wheel_timer"}) {
+    StoredMessage m = prepared(topic);
+    EXPECT_EQ(to_half(m).code(), Code::kInvalidParameter) << topic;
+  }
+}
+
+TEST(HalfMessageTest, HalfWithSystemOrBadRealTopicOrQueueIsNeverRebuilt) {
+  StoredMessage base = prepared();
+  ASSERT_TRUE(to_half(base).is_ok());
+  base.commit_log_offset = CommitLogOffset(777);
+  struct Case {
+    std::string_view key;
+    std::string value;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {prop::kRealTopic, "SCHEDULE_TOPIC_XXXX", "system topic"},
+      {prop::kRealTopic, "rmq_sys_wheel_timer", "system topic"},
+      {prop::kRealTopic, "RMQ_SYS_TRANS_OP_HALF_TOPIC", "system topic"},
+      {prop::kRealTopic, "", "no REAL_TOPIC"},
+      {prop::kRealQueueId, "", "REAL_QID=''"},
+      {prop::kRealQueueId, "abc", "REAL_QID='abc'"},
+      {prop::kRealQueueId, "3x", "REAL_QID='3x'"},
+      {prop::kRealQueueId, "-1", "REAL_QID='-1'"},
+      {prop::kRealQueueId, "4294967296", "REAL_QID='4294967296'"},
+  };
+  for (const Case& c : cases) {
+    StoredMessage h = base;
+    h.set_property(c.key, c.value);
+    auto committed = committed_from_half(h);
+    ASSERT_FALSE(committed) << c.key << "=" << c.value;
+    EXPECT_NE(committed.status().message().find(c.expect), std::string::npos) << committed.status().message();
+    EXPECT_NE(committed.status().message().find("777"), std::string::npos) << committed.status().message();
+    EXPECT_FALSE(check_view_of_half(h)) << c.key << "=" << c.value;
+  }
 }
 
 TEST(ProgressFileTest, MissingIsZeroAndWritesRoundTrip) {

@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -35,15 +38,119 @@ struct Half {
   std::string msg_id;
 };
 
+// A MessageStore over the fake whose flushed end can lag behind its end (ASYNC_FLUSH), whose
+// op-record puts can answer a status such as FLUSH_DISK_TIMEOUT (appended, not known
+// durable), and which records the threads that call read_at.
+class ControlledStore final : public MessageStore {
+ public:
+  explicit ControlledStore(std::shared_ptr<FakeMessageStore> inner) : inner_(std::move(inner)) {}
+
+  void put(StoredMessage msg, PutCallback done) override {
+    const bool op = msg.topic == kTransactionOpHalfTopic;
+    inner_->put(std::move(msg), [this, op, done = std::move(done)](PutResult r) {
+      {
+        std::lock_guard lock(mu_);
+        if (op && r.status.is_ok() && op_status_) r.status = *op_status_;
+      }
+      done(std::move(r));
+    });
+  }
+  void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
+    inner_->put_batch(std::move(msgs), std::move(done));
+  }
+  GetResult get(const GetRequest& request) override { return inner_->get(request); }
+  QueueOffset min_offset(const std::string& topic, QueueId queue_id) override {
+    return inner_->min_offset(topic, queue_id);
+  }
+  QueueOffset max_offset(const std::string& topic, QueueId queue_id) override {
+    return inner_->max_offset(topic, queue_id);
+  }
+  QueueOffset offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) override {
+    return inner_->offset_by_time(topic, queue_id, timestamp_ms);
+  }
+  Result<StoredMessage> read_at(CommitLogOffset offset) override {
+    {
+      std::lock_guard lock(mu_);
+      read_threads_.push_back(std::this_thread::get_id());
+    }
+    return inner_->read_at(offset);
+  }
+  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                          int64_t begin_ms, int64_t end_ms) override {
+    return inner_->query_by_key(topic, key, max_count, begin_ms, end_ms);
+  }
+  void add_arrival_listener(ArrivalListener listener) override { inner_->add_arrival_listener(std::move(listener)); }
+  StoreStats stats() override {
+    StoreStats s = inner_->stats();
+    std::lock_guard lock(mu_);
+    if (flush_cap_) s.flushed_commit_log_offset = std::min(s.flushed_commit_log_offset, *flush_cap_);
+    return s;
+  }
+
+  // The flushed end stays at most here (nullopt: flushed = end).
+  void cap_flushed(std::optional<CommitLogOffset> cap) {
+    std::lock_guard lock(mu_);
+    flush_cap_ = cap;
+  }
+  // Op-record puts that the fake appended answer `status` (nullopt: OK).
+  void answer_op_puts_with(std::optional<Status> status) {
+    std::lock_guard lock(mu_);
+    op_status_ = std::move(status);
+  }
+  std::vector<std::thread::id> read_threads() {
+    std::lock_guard lock(mu_);
+    return read_threads_;
+  }
+
+ private:
+  std::shared_ptr<FakeMessageStore> inner_;
+  std::mutex mu_;
+  std::optional<CommitLogOffset> flush_cap_;
+  std::optional<Status> op_status_;
+  std::vector<std::thread::id> read_threads_;
+};
+
+// An after-store hook (a SYNC_MASTER's wait for a slave) answering a settable status.
+class SettableAfterHook final : public AfterStoreHook {
+ public:
+  void after_store(const StoredRange& stored, std::function<void(Status)> done) override {
+    Status st;
+    {
+      std::lock_guard lock(mu_);
+      ++calls_;
+      last_ = stored;
+      st = status_;
+    }
+    done(std::move(st));
+  }
+  void answer(Status st) {
+    std::lock_guard lock(mu_);
+    status_ = std::move(st);
+  }
+  int calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  Status status_;
+  int calls_ = 0;
+  StoredRange last_;
+};
+
 // One broker "process": a fake kernel and the plugin over a store and directory that
 // outlive it, so a test can stop it and start another one (a restart).
 class Broker {
  public:
-  Broker(std::shared_ptr<FakeMessageStore> store, const std::string& root, std::vector<std::string> args)
+  // `provided` (default: `store`) is the MessageStore the plugin sees.
+  Broker(std::shared_ptr<FakeMessageStore> store, const std::string& root, std::vector<std::string> args,
+         std::shared_ptr<MessageStore> provided = nullptr)
       : store_(std::move(store)) {
     kernel_.host.mutable_identity().store_root = root;
     kernel_.host.mutable_identity().broker_address = HostAddress{0x7F000001, 10911};
-    EXPECT_TRUE(kernel_.registry.provide<MessageStore>(store_, "test").is_ok());
+    if (!provided) provided = store_;
+    EXPECT_TRUE(kernel_.registry.provide<MessageStore>(provided, "test").is_ok());
     po::options_description desc;
     declare_transaction_options(desc);
     po::variables_map vm;
@@ -125,7 +232,8 @@ class TransactionStoreTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(root_); }
 
   // Rounds only on check_now(); halves are due at once unless args say otherwise.
-  std::unique_ptr<Broker> broker(std::vector<std::string> extra = {}) {
+  std::unique_ptr<Broker> broker(std::vector<std::string> extra = {},
+                                 std::shared_ptr<MessageStore> provided = nullptr) {
     std::vector<std::string> args = std::move(extra);
     auto given = [&](const std::string& key) {
       for (const auto& a : args)
@@ -134,7 +242,7 @@ class TransactionStoreTest : public ::testing::Test {
     };
     if (!given("transactionTimeout")) args.push_back("--transaction.transactionTimeout=0");
     if (!given("transactionCheckInterval")) args.push_back("--transaction.transactionCheckInterval=3600000");
-    return std::make_unique<Broker>(store_, root_, args);
+    return std::make_unique<Broker>(store_, root_, args, std::move(provided));
   }
   std::vector<StoredMessage> visible(QueueId queue = 1) { return store_->messages(kTopic, queue); }
 
@@ -381,7 +489,7 @@ TEST_F(TransactionStoreTest, CrashBetweenCommitPutAndOpRecordNeverDuplicates) {
   auto half = store_->read_at(h.put.commit_log_offset);
   ASSERT_TRUE(half);
   std::promise<PutResult> put;
-  store_->put(committed_from_half(*half), [&](PutResult r) { put.set_value(r); });
+  store_->put(*committed_from_half(*half), [&](PutResult r) { put.set_value(r); });
   put.get_future().get();
   ASSERT_EQ(visible().size(), 1u);
 
@@ -401,7 +509,7 @@ TEST_F(TransactionStoreTest, CrashBetweenCommitPutAndOpRecordIsResolvedByTheChec
   auto half = store_->read_at(h.put.commit_log_offset);
   ASSERT_TRUE(half);
   std::promise<PutResult> put;
-  store_->put(committed_from_half(*half), [&](PutResult r) { put.set_value(r); });
+  store_->put(*committed_from_half(*half), [&](PutResult r) { put.set_value(r); });
   put.get_future().get();
 
   auto b = broker();
@@ -428,10 +536,120 @@ TEST_F(TransactionStoreTest, ManyTransactionsAdvanceTheProgressFile) {
   EXPECT_TRUE(std::filesystem::exists(root_ + "/config/transactionProgress.json"));
 }
 
+TEST_F(TransactionStoreTest, ProgressNeverPassesAFinalOpTheStoreHasNotFlushed) {
+  auto controlled = std::make_shared<ControlledStore>(store_);
+  auto b = broker({}, controlled);
+  Half h = b->send_prepared("async");
+  // ASYNC_FLUSH: the store answers OK for bytes still in the page cache.
+  controlled->cap_flushed(store_->stats().max_commit_log_offset);
+  ASSERT_TRUE(b->end(h, kTransactionCommitType).is_ok());
+  b->round();
+  EXPECT_EQ(b->tx().pending_count(), 0u);
+  EXPECT_EQ(b->tx().progress().half_offset, 0);  // the COMMIT op record is not on disk yet
+  EXPECT_EQ(b->tx().progress().op_offset, 0);
+  controlled->cap_flushed(std::nullopt);  // the flush caught up
+  b->round();
+  EXPECT_EQ(b->tx().progress().half_offset, 1);
+  EXPECT_EQ(b->tx().progress().op_offset, 1);
+}
+
+TEST_F(TransactionStoreTest, FlushDiskTimeoutOnTheOpRecordIsNotSuccessAndTheHalfStaysPending) {
+  auto controlled = std::make_shared<ControlledStore>(store_);
+  auto b = broker({}, controlled);
+  Half h = b->send_prepared("fdt");
+  Half r = b->send_prepared("fdt-rollback");
+  controlled->answer_op_puts_with(Status(Code::kFlushDiskTimeout, "flush timed out"));
+  EXPECT_EQ(b->end(h, kTransactionCommitType).code(), Code::kFlushDiskTimeout);
+  EXPECT_EQ(b->end(r, kTransactionRollbackType).code(), Code::kFlushDiskTimeout);
+  b->round();
+  EXPECT_EQ(b->tx().pending_count(), 2u);
+  EXPECT_EQ(b->tx().progress().half_offset, 0);
+  EXPECT_EQ(b->poll(0).checks.size(), 2u);  // still checked back
+  // The disk recovers: a retry records the outcome without a second committed copy.
+  controlled->answer_op_puts_with(std::nullopt);
+  ASSERT_TRUE(b->end(h, kTransactionCommitType).is_ok());
+  ASSERT_TRUE(b->end(r, kTransactionRollbackType).is_ok());
+  EXPECT_EQ(visible().size(), 1u);
+  EXPECT_EQ(b->tx().pending_count(), 0u);
+  b->round();
+  EXPECT_EQ(b->tx().progress().half_offset, 2);
+}
+
+TEST_F(TransactionStoreTest, OwnPutsRunTheAfterStoreHooksAndTheirFailureIsTheReply) {
+  auto b = broker();
+  auto hook = std::make_shared<SettableAfterHook>();
+  b->kernel().pipeline->add_after_store(hook);
+  Half h = b->send_prepared("sync-master");
+  hook->answer(Status(Code::kFlushSlaveTimeout, "slave did not confirm"));
+  EXPECT_EQ(b->end(h, kTransactionCommitType).code(), Code::kFlushSlaveTimeout);
+  EXPECT_GE(hook->calls(), 1);
+  b->round();
+  EXPECT_EQ(b->tx().pending_count(), 1u);
+  EXPECT_EQ(b->tx().progress().half_offset, 0);
+  hook->answer(Status::ok());
+  ASSERT_TRUE(b->end(h, kTransactionCommitType).is_ok());
+  EXPECT_EQ(visible().size(), 1u);  // the copy appended by the first attempt is not stored again
+  EXPECT_EQ(b->tx().pending_count(), 0u);
+  b->round();
+  EXPECT_EQ(b->tx().progress().half_offset, 1);
+}
+
+TEST_F(TransactionStoreTest, EndAndPollNeverReadTheStoreOnTheCallersThread) {
+  auto controlled = std::make_shared<ControlledStore>(store_);
+  auto b = broker({}, controlled);
+  Half h = b->send_prepared("t1");
+  Half h2 = b->send_prepared("t2");
+  b->round();
+  ASSERT_EQ(b->poll(0).checks.size(), 2u);
+  ASSERT_TRUE(b->end(h, kTransactionCommitType).is_ok());
+  ASSERT_TRUE(b->end(h2, kTransactionRollbackType).is_ok());
+  const auto threads = controlled->read_threads();
+  ASSERT_FALSE(threads.empty());
+  for (const auto& t : threads) EXPECT_NE(t, std::this_thread::get_id());
+}
+
+TEST_F(TransactionStoreTest, CheckRepliesAreCappedByBytes) {
+  auto b = broker();
+  const std::string big(600 * 1024, 'x');
+  for (int i = 0; i < 3; ++i) b->send_prepared(big + std::to_string(i));
+  for (int i = 0; i < 4; ++i) b->send_prepared("small" + std::to_string(i), "pg-small");
+  b->round();
+  for (int i = 0; i < 3; ++i) {
+    auto got = b->poll(0);
+    ASSERT_EQ(got.checks.size(), 1u) << "poll " << i;                // 2 x 600 KiB exceed the 1 MiB reply cap
+    EXPECT_EQ(got.checks[0].message.body, big + std::to_string(i));  // order kept
+  }
+  EXPECT_TRUE(b->poll(0).checks.empty());
+  EXPECT_EQ(b->poll(0, "pg-small").checks.size(), 4u);
+}
+
+TEST_F(TransactionStoreTest, HalfNamingASystemTopicIsNeverCommittedThere) {
+  auto b = broker();
+  // A half stored without the hook's checks (e.g. written by an older broker).
+  StoredMessage m;
+  m.topic = std::string(kTransactionHalfTopic);
+  m.queue_id = 0;
+  m.body = "evil";
+  m.set_property(prop::kProducerGroup, kGroup);
+  m.set_property(prop::kUniqKey, "ID-evil");
+  m.set_property(prop::kRealTopic, "SCHEDULE_TOPIC_XXXX");
+  m.set_property(prop::kRealQueueId, "2");
+  m.set_property(prop::kTransactionPrepared, "true");
+  std::promise<PutResult> put;
+  store_->put(m, [&](PutResult r) { put.set_value(r); });
+  Half h{put.get_future().get(), "ID-evil"};
+  Status st = b->end(h, kTransactionCommitType);
+  EXPECT_EQ(st.code(), Code::kTransactionFailed);
+  EXPECT_NE(st.message().find("system topic"), std::string::npos) << st.message();
+  EXPECT_TRUE(store_->messages("SCHEDULE_TOPIC_XXXX", 2).empty());
+  b->round();
+  EXPECT_TRUE(b->poll(0).checks.empty());  // not handed to a checker either
+}
+
 TEST_F(TransactionStoreTest, SlaveAnswersSlaveNotAvailable) {
   FakeKernel kernel;
-  TransactionStore slave(TransactionOptions{}, store_, kernel.context, HostAddress{}, root_ + "/p.json",
-                         kernel.host.logger("transaction"), /*is_slave=*/true);
+  TransactionStore slave(TransactionOptions{}, store_, kernel.context, kernel.pipeline, HostAddress{},
+                         root_ + "/p.json", kernel.host.logger("transaction"), /*is_slave=*/true);
   ASSERT_TRUE(slave.start().is_ok());
   std::promise<Status> ended;
   slave.end_transaction(EndTransaction{}, [&](Status st) { ended.set_value(std::move(st)); });

@@ -392,6 +392,7 @@ struct RegisterBrokerRequest {
   4: string brokerAddr
   5: list<TopicConfig> topics
   6: i64 heartbeatTimeoutMs = 120000
+  7: optional string brokerRole         // ASYNC_MASTER | SYNC_MASTER | SLAVE (absent: by brokerId)
 }
 
 struct UnregisterBrokerRequest {
@@ -412,6 +413,7 @@ struct BrokerData {
   1: string cluster
   2: string brokerName
   3: map<i64, string> brokerAddrs      // broker id -> "host:port"; 0 is the master
+  4: optional map<i64, string> brokerRoles  // broker id -> registered role (getClusterInfo only)
 }
 
 struct TopicRouteResponse {

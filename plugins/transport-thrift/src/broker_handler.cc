@@ -28,8 +28,12 @@ void BrokerHandler::send(std::function<void(const wire::SendResponse&)> cob, con
   auto done = make_completion(std::move(cob), "send", logger_);
   guarded(done, [&] {
     if (Status st = check_client_version(request, "send"); !st.is_ok()) return done->fail(st);
-    api_.send(to_kernel(request),
-              [done](mq::SendResponse response) { done->complete_with([&] { return to_wire(response); }); });
+    // The generated processor passes its own non-const args object and drops it after this call:
+    // moving the bodies out of it saves a copy of every message.
+    api_.send(to_kernel(std::move(const_cast<wire::SendRequest&>(request))),
+              [done](mq::SendResponse response) {
+                done->complete_with([&] { return to_wire(std::move(response)); });
+              });
   });
 }
 
@@ -41,7 +45,7 @@ void BrokerHandler::sendOneway(std::function<void()> cob, const wire::SendReques
       cob();
       return;
     }
-    api_.send(to_kernel(request), [logger = logger_](mq::SendResponse response) {
+    api_.send(to_kernel(std::move(const_cast<wire::SendRequest&>(request))), [logger = logger_](mq::SendResponse response) {
       if (!response.status.is_ok()) logger->debug("sendOneway failed: {}", response.status.to_string());
     });
   } catch (const std::exception& e) {

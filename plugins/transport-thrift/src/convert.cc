@@ -104,6 +104,27 @@ mq::SendRequest to_kernel(const wire::SendRequest& in) {
   return out;
 }
 
+mq::SendRequest to_kernel(wire::SendRequest&& in) {
+  mq::SendRequest out;
+  out.producer_group = std::move(in.producerGroup);
+  out.topic = std::move(in.topic);
+  out.queue_id = in.queueId;
+  out.messages.resize(in.messages.size());
+  for (size_t i = 0; i < in.messages.size(); ++i) {
+    wire::Message& m = in.messages[i];
+    mq::Message& k = out.messages[i];
+    k.topic = std::move(m.topic);
+    k.flag = m.flag;
+    k.properties.merge(m.properties);  // same node type whatever the comparator: no allocation
+    k.body = std::move(m.body);
+  }
+  out.born_timestamp_ms = in.bornTimestamp;
+  out.born_host = parse_host_address(in.bornHost, "bornHost");
+  out.sys_flag = in.sysFlag;
+  out.reconsume_times = in.reconsumeTimes;
+  return out;
+}
+
 mq::PullRequest to_kernel(const wire::PullRequest& in) {
   mq::PullRequest out;
   out.consumer_group = in.consumerGroup;
@@ -198,6 +219,18 @@ wire::SendResponse to_wire(const mq::SendResponse& in) {
     item.offsetMsgId = r.offset_msg_id;
     item.queueOffset = r.queue_offset.value();
     out.results.push_back(std::move(item));
+  }
+  return out;
+}
+
+wire::SendResponse to_wire(mq::SendResponse&& in) {
+  auto out = status_response<wire::SendResponse>(in.status);
+  out.queueId = in.queue_id;
+  out.results.resize(in.results.size());
+  for (size_t i = 0; i < in.results.size(); ++i) {
+    out.results[i].msgId = std::move(in.results[i].msg_id);
+    out.results[i].offsetMsgId = std::move(in.results[i].offset_msg_id);
+    out.results[i].queueOffset = in.results[i].queue_offset.value();
   }
   return out;
 }
@@ -347,6 +380,7 @@ BrokerRegistration to_kernel(const wire::RegisterBrokerRequest& in) {
   out.broker_addr = in.brokerAddr;
   for (const auto& t : in.topics) out.topics.push_back(to_kernel(t));
   out.heartbeat_timeout_ms = in.heartbeatTimeoutMs;
+  if (in.__isset.brokerRole) out.role = in.brokerRole;
   return out;
 }
 
@@ -358,6 +392,7 @@ wire::RegisterBrokerRequest to_wire(const BrokerRegistration& in) {
   out.brokerAddr = in.broker_addr;
   for (const auto& t : in.topics) out.topics.push_back(to_wire(t));
   out.heartbeatTimeoutMs = in.heartbeat_timeout_ms;
+  if (!in.role.empty()) out.__set_brokerRole(in.role);
   return out;
 }
 
@@ -375,6 +410,7 @@ wire::BrokerData to_wire(const mq::BrokerData& in) {
   out.cluster = in.cluster;
   out.brokerName = in.broker_name;
   out.brokerAddrs = {in.broker_addrs.begin(), in.broker_addrs.end()};
+  if (!in.broker_roles.empty()) out.__set_brokerRoles({in.broker_roles.begin(), in.broker_roles.end()});
   return out;
 }
 

@@ -40,6 +40,8 @@ Status to_status(int32_t code, const std::string& remark);
 // ---- broker: requests (wire -> kernel) ----
 mq::Message to_kernel(const wire::Message& in);
 mq::SendRequest to_kernel(const wire::SendRequest& in);
+// Moves bodies, strings and property nodes out of `in` (no per-message copies on the send path).
+mq::SendRequest to_kernel(wire::SendRequest&& in);
 mq::PullRequest to_kernel(const wire::PullRequest& in);
 mq::TopicConfig to_kernel(const wire::TopicConfig& in);
 mq::HeartbeatRequest to_kernel(const wire::HeartbeatRequest& in);  // client_addr is left empty
@@ -53,6 +55,7 @@ mq::TransactionCheckPoll to_kernel(const wire::TransactionCheckPollRequest& in);
 // ---- broker: replies (kernel -> wire) ----
 wire::MessageExt to_wire(const StoredMessage& in);
 wire::SendResponse to_wire(const mq::SendResponse& in);
+wire::SendResponse to_wire(mq::SendResponse&& in);
 wire::PullResponse to_wire(const mq::PullResponse& in);
 wire::TopicConfig to_wire(const mq::TopicConfig& in);
 wire::QueueConsumeStat to_wire(const mq::QueueConsumeStat& in);

@@ -26,8 +26,10 @@
 #include "peer_scope.h"
 
 // Threading: every connection's socket, queue and flags live on that connection's strand;
-// processor calls run on any io thread (posted off the strand so requests of one connection
-// may be processed concurrently); replies are posted back onto the strand from whatever
+// a connection's only in-flight request is processed on its strand right after it was read
+// (no hand-off); further requests arriving while one is in flight are posted to any io thread,
+// so requests of one connection may be processed concurrently and answered out of order
+// (clients match replies by seqid); replies are posted back onto the strand from whatever
 // thread completes them. The server's connection set and counters are guarded by mu_.
 namespace mq::transport_thrift {
 
@@ -338,16 +340,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       return close_now();
     }
+    // The connection's only request (a client waiting for each reply) is processed right here
+    // on the strand: no hand-off to another io thread. With requests already in flight
+    // (pipelining) it is posted, so one connection's requests may be processed concurrently.
+    const bool inline_dispatch = in_flight_ == 0;
     ++in_flight_;
     auto token = std::make_shared<InflightToken>(weak_from_this());
-    asio::post(server_->context(), [self = shared_from_this(), request, token] { self->dispatch(request, token); });
+    if (!inline_dispatch) {
+      asio::post(server_->context(), [self = shared_from_this(), request, token] { self->dispatch(request, token); });
+    }
     if (in_flight_ < server_->options().max_inflight_per_connection) {
       read_header();
+      if (inline_dispatch) dispatch(request, token);
     } else {
       paused_ = true;  // request_done() reads on
       server_->log().debug("{} connection from {}: {} requests in flight (transport-thrift.maxInflightPerConnection); "
                            "pausing reads",
                            server_->kind(), peer_, in_flight_);
+      if (inline_dispatch) dispatch(request, token);
     }
   }
 

@@ -88,5 +88,21 @@ TEST(Options, DefaultsAndOverrides) {
   EXPECT_TRUE(parse_options(po::variables_map{}).is_ok());
 }
 
+TEST(Convert, RegistrationAndClusterInfoCarryTheRole) {
+  BrokerRegistration r;
+  r.broker_name = "broker-a";
+  r.role = "SYNC_MASTER";
+  auto wire_r = to_wire(r);
+  EXPECT_TRUE(wire_r.__isset.brokerRole);
+  EXPECT_EQ(to_kernel(wire_r).role, "SYNC_MASTER");
+  EXPECT_FALSE(to_wire(BrokerRegistration{}).__isset.brokerRole) << "an old name server sees no new field";
+  EXPECT_EQ(to_kernel(to_wire(BrokerRegistration{})).role, "");
+  BrokerData data;
+  data.broker_addrs = {{0, "a:1"}, {1, "b:1"}};
+  data.broker_roles = {{0, "SYNC_MASTER"}, {1, "SLAVE"}};
+  auto wire_d = to_wire(data);
+  EXPECT_EQ(wire_d.brokerRoles.at(1), "SLAVE");
+}
+
 }  // namespace
 }  // namespace mq::transport_thrift

@@ -455,12 +455,12 @@ TEST_F(NameServerRoundTrip, RoutesClusterAndTopics) {
     if (topic != "T") return Status(Code::kTopicNotExist, "no route for " + topic);
     TopicRoute route;
     route.queues = {{"broker-a", 4, 4, 6}, {"broker-b", 2, 1, 4}};
-    route.brokers = {{"C", "broker-a", {{0, "1.2.3.4:10911"}, {1, "1.2.3.5:10911"}}}};
+    route.brokers = {{"C", "broker-a", {{0, "1.2.3.4:10911"}, {1, "1.2.3.5:10911"}}, {}}};
     return route;
   };
   api_.on_cluster_info = [] {
     ClusterInfo info;
-    info.brokers["broker-a"] = {"C", "broker-a", {{0, "1.2.3.4:10911"}}};
+    info.brokers["broker-a"] = {"C", "broker-a", {{0, "1.2.3.4:10911"}}, {{0, "SYNC_MASTER"}}};
     info.clusters["C"] = {"broker-a"};
     return info;
   };

@@ -17,7 +17,8 @@
 
 namespace mq::client {
 
-// Runs on an SDK worker thread; must not block for long (it holds a worker of a small pool).
+// Runs on an SDK sender thread; must not block for long (the topic's next batch waits for it),
+// and must not call Producer::shutdown.
 using SendCallback = std::function<void(const SendResult&)>;
 
 class MQ_CLIENT_API Producer {
@@ -41,8 +42,15 @@ class MQ_CLIENT_API Producer {
   void set_send_timeout_ms(int timeout_ms);              // default 3000
   void set_retry_times_when_send_failed(int times);      // default 2 (3 attempts in total)
   void set_max_message_size(int64_t bytes);              // default 4 MiB
-  void set_async_worker_threads(int threads);            // default 4
+  // send_async coalesces the pending async sends of a topic into one batch request (one in
+  // flight per topic, so order per topic and queue is kept) and keeps a result per message.
+  void set_async_worker_threads(int threads);            // default 4 sender threads
   void set_async_queue_capacity(int capacity);           // default 10000 pending async sends
+  // Kafka linger.ms: how long a not-yet-full batch waits for more messages. 0 (default): it
+  // leaves as soon as the topic's previous batch is answered, so sends batch only under load.
+  void set_async_linger_ms(int linger_ms);
+  void set_async_batch_max_bytes(int64_t bytes);         // default 1 MiB (capped at the max message size)
+  void set_async_batch_max_messages(int messages);       // default 1024
   void set_route_refresh_interval_ms(int interval_ms);   // default 30000
   void set_heartbeat_interval_ms(int interval_ms);       // default 30000 (producerConnection)
   // Avoid a broker that just failed (30 s) or answered slowly (RocketMQ latency table). Default true.
@@ -59,8 +67,9 @@ class MQ_CLIENT_API Producer {
   SendResult send(const Message& message);
   // Synchronous send to one queue (no retry on another queue).
   SendResult send(const Message& message, const MessageQueue& queue);
-  // The callback runs on an SDK thread; if the async queue is full it runs on the calling
-  // thread with code kClientBusy.
+  // The callback runs exactly once, on an SDK sender thread, in send order per topic; it runs on
+  // the calling thread when the send is refused: invalid message, not running, or the async
+  // queue full (kClientBusy). Pending sends are flushed by shutdown().
   void send_async(const Message& message, SendCallback callback);
   // Async, future flavour (the future never throws; failures come back as a SendResult).
   std::future<SendResult> send_future(const Message& message);

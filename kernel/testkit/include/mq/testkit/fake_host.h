@@ -41,6 +41,9 @@ class FakePutPipeline final : public PutPipeline {
   Status run_before_store(StoredMessage& msg);
   // Every after-store hook in order; `done` gets the first non-OK status, or OK.
   void run_after_store(const StoredRange& stored, std::function<void(Status)> done);
+  void after_own_put(const StoredRange& stored, std::function<void(Status)> done) override {
+    run_after_store(stored, std::move(done));
+  }
   size_t before_count() const;
   size_t after_count() const;
 
