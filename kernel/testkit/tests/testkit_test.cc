@@ -1,6 +1,7 @@
 // Tests of the plugin testkit itself: the fakes behave as their headers promise, so plugin
 // tests built on them test the plugin and not the fake.
 #include <atomic>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "mq/testkit/fake_config.h"
 #include "mq/testkit/fake_host.h"
 #include "mq/testkit/fake_message_store.h"
+#include "mq/testkit/forwarding_message_store.h"
 
 namespace mq::testkit {
 namespace {
@@ -161,6 +163,34 @@ TEST(FakeMessageStoreTest, RecordsAreContiguousAndReadableByCommitLogOffset) {
   EXPECT_EQ(failed.status.code(), Code::kServiceNotAvailable);
   EXPECT_EQ(arrivals.load(), 0);
   EXPECT_EQ(store.max_offset("T", 0).value(), 3);
+}
+
+// A decorator that overrides one call sees every other call reach the inner store.
+TEST(ForwardingMessageStoreTest, ForwardsEverythingItDoesNotOverride) {
+  class CountingStore final : public ForwardingMessageStore {
+   public:
+    using ForwardingMessageStore::ForwardingMessageStore;
+    StoreStats stats() override {
+      ++stats_calls;
+      return inner().stats();
+    }
+    int stats_calls = 0;
+  };
+  auto fake = std::make_shared<FakeMessageStore>();
+  CountingStore store(fake);
+  StoredMessage m;
+  m.topic = "T";
+  m.body = "b";
+  std::promise<PutResult> put;
+  store.put(m, [&put](PutResult r) { put.set_value(std::move(r)); });
+  PutResult r = put.get_future().get();
+  ASSERT_TRUE(r.status.is_ok());
+  fake->drain();
+  EXPECT_EQ(store.max_offset("T", 0), QueueOffset(1));
+  EXPECT_EQ(store.read_at(r.commit_log_offset)->body, "b");
+  EXPECT_EQ(fake->put_calls(), 1u);
+  store.stats();
+  EXPECT_EQ(store.stats_calls, 1);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "message_rewrite.h"
 #include "mq/schedule_service.h"
 #include "mq/testkit/fake_host.h"
+#include "mq/testkit/forwarding_message_store.h"
 #include "mq/testkit/fake_message_store.h"
 #include "mq/transaction_service.h"
 #include "schedule_plugin.h"
@@ -462,39 +463,24 @@ TEST_F(ScheduleFixture, RequestsAfterStopAreAnswered) {
 
 // Wraps the fake store: the flushed offset can lag (a capped value), and puts to chosen
 // topics can answer FLUSH_DISK_TIMEOUT after appending (msync failed).
-class LaggingStore final : public MessageStore {
+class LaggingStore final : public testkit::ForwardingMessageStore {
  public:
-  explicit LaggingStore(std::shared_ptr<testkit::FakeMessageStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingMessageStore::ForwardingMessageStore;
   void put(StoredMessage msg, PutCallback done) override {
     const bool timeout = flush_timeout_.load() && msg.topic == flush_timeout_topic_;
-    inner_->put(std::move(msg), [timeout, done = std::move(done)](PutResult r) {
+    inner().put(std::move(msg), [timeout, done = std::move(done)](PutResult r) {
       if (timeout && r.status.is_ok()) r.status = Status(Code::kFlushDiskTimeout, "msync failed (test)");
       done(std::move(r));
     });
   }
-  void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
-    inner_->put_batch(std::move(msgs), std::move(done));
-  }
-  GetResult get(const GetRequest& request) override { return inner_->get(request); }
-  QueueOffset min_offset(const std::string& t, QueueId q) override { return inner_->min_offset(t, q); }
-  QueueOffset max_offset(const std::string& t, QueueId q) override { return inner_->max_offset(t, q); }
-  QueueOffset offset_by_time(const std::string& t, QueueId q, int64_t ms) override {
-    return inner_->offset_by_time(t, q, ms);
-  }
-  Result<StoredMessage> read_at(CommitLogOffset offset) override { return inner_->read_at(offset); }
-  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
-                                          int64_t begin_ms, int64_t end_ms) override {
-    return inner_->query_by_key(topic, key, max_count, begin_ms, end_ms);
-  }
-  void add_arrival_listener(ArrivalListener listener) override { inner_->add_arrival_listener(std::move(listener)); }
   StoreStats stats() override {
-    StoreStats s = inner_->stats();
+    StoreStats s = inner().stats();
     const int64_t cap = flushed_cap_.load();
     if (cap >= 0 && s.flushed_commit_log_offset.value() > cap) s.flushed_commit_log_offset = CommitLogOffset(cap);
     return s;
   }
   // Freezes the flushed offset where it is now (-1: follows the fake again).
-  void freeze_flush() { flushed_cap_ = inner_->stats().flushed_commit_log_offset.value(); }
+  void freeze_flush() { flushed_cap_ = inner().stats().flushed_commit_log_offset.value(); }
   void thaw_flush() { flushed_cap_ = -1; }
   void flush_timeout_for(const std::string& topic, bool on) {
     flush_timeout_topic_ = topic;  // set before the flag; tests set it while no put runs
@@ -502,7 +488,6 @@ class LaggingStore final : public MessageStore {
   }
 
  private:
-  std::shared_ptr<testkit::FakeMessageStore> inner_;
   std::atomic<int64_t> flushed_cap_{-1};
   std::atomic<bool> flush_timeout_{false};
   std::string flush_timeout_topic_;

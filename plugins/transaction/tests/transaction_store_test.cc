@@ -17,6 +17,7 @@
 #include <boost/program_options/parsers.hpp>
 
 #include "half_message.h"
+#include "mq/testkit/forwarding_message_store.h"
 #include "mq/testkit/fake_host.h"
 #include "mq/testkit/fake_message_store.h"
 #include "mq/transaction_service.h"
@@ -41,13 +42,13 @@ struct Half {
 // A MessageStore over the fake whose flushed end can lag behind its end (ASYNC_FLUSH), whose
 // op-record puts can answer a status such as FLUSH_DISK_TIMEOUT (appended, not known
 // durable), and which records the threads that call read_at.
-class ControlledStore final : public MessageStore {
+class ControlledStore final : public testkit::ForwardingMessageStore {
  public:
-  explicit ControlledStore(std::shared_ptr<FakeMessageStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingMessageStore::ForwardingMessageStore;
 
   void put(StoredMessage msg, PutCallback done) override {
     const bool op = msg.topic == kTransactionOpHalfTopic;
-    inner_->put(std::move(msg), [this, op, done = std::move(done)](PutResult r) {
+    inner().put(std::move(msg), [this, op, done = std::move(done)](PutResult r) {
       {
         std::lock_guard lock(mu_);
         if (op && r.status.is_ok() && op_status_) r.status = *op_status_;
@@ -55,33 +56,15 @@ class ControlledStore final : public MessageStore {
       done(std::move(r));
     });
   }
-  void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
-    inner_->put_batch(std::move(msgs), std::move(done));
-  }
-  GetResult get(const GetRequest& request) override { return inner_->get(request); }
-  QueueOffset min_offset(const std::string& topic, QueueId queue_id) override {
-    return inner_->min_offset(topic, queue_id);
-  }
-  QueueOffset max_offset(const std::string& topic, QueueId queue_id) override {
-    return inner_->max_offset(topic, queue_id);
-  }
-  QueueOffset offset_by_time(const std::string& topic, QueueId queue_id, int64_t timestamp_ms) override {
-    return inner_->offset_by_time(topic, queue_id, timestamp_ms);
-  }
   Result<StoredMessage> read_at(CommitLogOffset offset) override {
     {
       std::lock_guard lock(mu_);
       read_threads_.push_back(std::this_thread::get_id());
     }
-    return inner_->read_at(offset);
+    return inner().read_at(offset);
   }
-  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
-                                          int64_t begin_ms, int64_t end_ms) override {
-    return inner_->query_by_key(topic, key, max_count, begin_ms, end_ms);
-  }
-  void add_arrival_listener(ArrivalListener listener) override { inner_->add_arrival_listener(std::move(listener)); }
   StoreStats stats() override {
-    StoreStats s = inner_->stats();
+    StoreStats s = inner().stats();
     std::lock_guard lock(mu_);
     if (flush_cap_) s.flushed_commit_log_offset = std::min(s.flushed_commit_log_offset, *flush_cap_);
     return s;
@@ -103,7 +86,6 @@ class ControlledStore final : public MessageStore {
   }
 
  private:
-  std::shared_ptr<FakeMessageStore> inner_;
   std::mutex mu_;
   std::optional<CommitLogOffset> flush_cap_;
   std::optional<Status> op_status_;
