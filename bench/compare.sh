@@ -16,22 +16,8 @@ for srv in nats-server redis-server; do
   command -v "$srv" >/dev/null || { echo "missing $srv: apt-get install -y nats-server redis-server" >&2; exit 1; }
 done
 
-tmp="$(mktemp -d /tmp/mqcompare.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on port $1 (see $tmp/*.log)" >&2; exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup mqcompare
 
 start_ours() {  # $1 = ASYNC_FLUSH | SYNC_FLUSH; sets PORT NSPORT PID
   local dir="$tmp/mq-$1"; mkdir -p "$dir"

@@ -19,22 +19,8 @@ for tool in mqbroker mqnamesrv mqbench mqadmin; do
 done
 [[ -f "$build/plugins/ha-sync.so" ]] || { echo "missing $build/plugins/ha-sync.so: build target ha-sync" >&2; exit 1; }
 
-tmp="$(mktemp -d /tmp/mqhabench.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on port $1 (see $tmp/*.log)" >&2; exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup mqhabench
 
 NSPORT=$(free_port)
 printf 'listenPort=%s\nplugins=transport-thrift\nlogLevel=warn\n' "$NSPORT" > "$tmp/namesrv.conf"
