@@ -9,6 +9,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include "namesrv/name_server_core.h"
+#include "support/name_server_test_util.h"
 
 namespace mq::kernel {
 namespace {
@@ -17,37 +18,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-TopicConfig topic(const std::string& name, int32_t queues = 4) {
-  TopicConfig t;
-  t.topic_name = name;
-  t.read_queue_nums = queues;
-  t.write_queue_nums = queues;
-  return t;
-}
-
-BrokerRegistration registration(const std::string& name, int64_t id, const std::string& addr,
-                                std::vector<TopicConfig> topics, int64_t timeout_ms = 1000) {
-  BrokerRegistration r;
-  r.cluster_name = "DefaultCluster";
-  r.broker_name = name;
-  r.broker_id = id;
-  r.broker_addr = addr;
-  r.topics = std::move(topics);
-  r.heartbeat_timeout_ms = timeout_ms;
-  return r;
-}
-
-class NameServerTest : public ::testing::Test {
- protected:
-  NameServerSettings settings() {
-    NameServerSettings s;
-    s.clock_ms = [this] { return now_.load(); };
-    return s;
-  }
-  std::atomic<int64_t> now_{1'000'000};
-  std::shared_ptr<spdlog::logger> log_ =
-      std::make_shared<spdlog::logger>("namesrv-test", std::make_shared<spdlog::sinks::null_sink_mt>());
-};
+using test::registration;
+using test::topic;
+using NameServerTest = test::NameServerFixture;
 
 TEST_F(NameServerTest, ClusterInfoCarriesEachBrokersRole) {
   NameServerCore ns(settings(), log_);

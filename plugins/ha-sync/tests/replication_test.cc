@@ -104,6 +104,23 @@ Status after_store_wait(HaMaster& m, StoredRange r) {
   return f.get();
 }
 
+// The next frame on `sock` (nullopt when the peer closed it or sent a bad header); its raw
+// bytes are appended to `raw` when given.
+std::optional<std::pair<FrameType, std::string>> read_frame(asio::ip::tcp::socket& sock,
+                                                            std::string* raw = nullptr) {
+  char h[kHeaderBytes];
+  boost::system::error_code ec;
+  asio::read(sock, asio::buffer(h), ec);
+  if (ec) return std::nullopt;
+  auto hdr = parse_header(h, kMaxMasterFrame);
+  if (!hdr) return std::nullopt;
+  std::string p(hdr->payload, '\0');
+  asio::read(sock, asio::buffer(p), ec);
+  if (ec) return std::nullopt;
+  if (raw) raw->append(h, kHeaderBytes).append(p);
+  return std::pair{hdr->type, std::move(p)};
+}
+
 // A hand-driven replication peer (for refusals and misbehaviour).
 class FakePeer {
  public:
@@ -114,18 +131,7 @@ class FakePeer {
   }
   void send(const std::string& frame) { asio::write(sock_, asio::buffer(frame)); }
   // The next frame, or nullopt when the master closed the connection.
-  std::optional<std::pair<FrameType, std::string>> read() {
-    char h[kHeaderBytes];
-    boost::system::error_code ec;
-    asio::read(sock_, asio::buffer(h), ec);
-    if (ec) return std::nullopt;
-    auto hdr = parse_header(h, kMaxMasterFrame);
-    if (!hdr) return std::nullopt;
-    std::string p(hdr->payload, '\0');
-    asio::read(sock_, asio::buffer(p), ec);
-    if (ec) return std::nullopt;
-    return std::pair{hdr->type, std::move(p)};
-  }
+  std::optional<std::pair<FrameType, std::string>> read() { return read_frame(sock_); }
   // Sends `h` (with a fixed nonce if it has none) and, when challenged, answers with the
   // proof for `secret`; returns the frame after (WELCOME or REFUSE), or the first frame when
   // it was not a challenge. master_proved: whether the challenge carried a valid proof.
@@ -481,19 +487,7 @@ class FakeMaster {
     return true;
   }
   void send(const std::string& frame) { asio::write(sock_, asio::buffer(frame)); }
-  std::optional<std::pair<FrameType, std::string>> read() {
-    char h[kHeaderBytes];
-    boost::system::error_code ec;
-    asio::read(sock_, asio::buffer(h), ec);
-    if (ec) return std::nullopt;
-    auto hdr = parse_header(h, kMaxMasterFrame);
-    if (!hdr) return std::nullopt;
-    std::string p(hdr->payload, '\0');
-    asio::read(sock_, asio::buffer(p), ec);
-    if (ec) return std::nullopt;
-    received.append(h, kHeaderBytes).append(p);
-    return std::pair{hdr->type, std::move(p)};
-  }
+  std::optional<std::pair<FrameType, std::string>> read() { return read_frame(sock_, &received); }
   std::string received;
 
  private:
