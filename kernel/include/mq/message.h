@@ -14,8 +14,8 @@ namespace mq {
 // Property names, as RocketMQ spells them (MessageConst), so tools and habits carry over.
 namespace prop {
 inline constexpr std::string_view kTags = "TAGS";
-inline constexpr std::string_view kKeys = "KEYS";                  // space-separated
-inline constexpr std::string_view kUniqKey = "UNIQ_KEY";            // client message id
+inline constexpr std::string_view kKeys = "KEYS";         // space-separated
+inline constexpr std::string_view kUniqKey = "UNIQ_KEY";  // client message id
 inline constexpr std::string_view kWaitStoreMsgOk = "WAIT";
 inline constexpr std::string_view kDelayLevel = "DELAY";
 inline constexpr std::string_view kRealTopic = "REAL_TOPIC";
@@ -35,7 +35,7 @@ inline constexpr int32_t kTransactionRollbackType = 0xC;
 inline constexpr int32_t kTransactionTypeMask = 0xC;
 
 // Limits that are part of the contract.
-inline constexpr size_t kMaxTopicLength = 127;          // commit-log V1 topic length byte
+inline constexpr size_t kMaxTopicLength = 127;             // commit-log V1 topic length byte
 inline constexpr size_t kDefaultMaxMessageSize = 4 << 20;  // maxMessageSize default, 4 MiB
 
 // An IPv4 endpoint as stored in commit-log records (born host, store host).
@@ -66,7 +66,7 @@ struct Message {
 // Fields marked (store) are filled by MessageStore::put; the rest by the kernel before put.
 struct StoredMessage : Message {
   QueueId queue_id = 0;
-  int32_t sys_flag = 0;                 // RocketMQ MessageSysFlag bits
+  int32_t sys_flag = 0;  // RocketMQ MessageSysFlag bits
   int64_t born_timestamp_ms = 0;
   HostAddress born_host;
   HostAddress store_host;
@@ -76,9 +76,20 @@ struct StoredMessage : Message {
   QueueOffset queue_offset{0};
   CommitLogOffset commit_log_offset{0};
   int64_t store_timestamp_ms = 0;
-  int32_t store_size = 0;               // bytes of the whole commit-log record
+  int32_t store_size = 0;  // bytes of the whole commit-log record
   uint32_t body_crc = 0;
 };
+
+// Properties as a commit-log record stores them: "name\x01value\x02" per entry, in the
+// map's (sorted) order. MessageStore::put_views takes them in this form.
+inline constexpr char kPropertyNameEnd = '\x01';
+inline constexpr char kPropertyEnd = '\x02';
+void append_encoded_properties(const Message& msg, std::string* out);
+// The value of `name` in encoded properties; empty when absent.
+std::string_view find_encoded_property(std::string_view encoded, std::string_view name);
+// Adds every entry of `encoded` to msg->properties. Returns an empty string, or what is
+// malformed (an entry without its \x01 or final \x02, or with an empty name).
+std::string decode_encoded_properties(std::string_view encoded, Message* msg);
 
 // The broker's message id (RocketMQ offsetMsgId): store host IPv4 (4) + port (4) +
 // commit-log offset (8), as 32 upper-case hex characters. Decodes back to both parts.
@@ -144,6 +155,46 @@ inline bool decode_offset_msg_id(std::string_view id, HostAddress* store_host, C
   return true;
 }
 
+inline void append_encoded_properties(const Message& msg, std::string* out) {
+  for (const auto& [k, v] : msg.properties) {
+    out->append(k);
+    out->push_back(kPropertyNameEnd);
+    out->append(v);
+    out->push_back(kPropertyEnd);
+  }
+}
+
+inline std::string_view find_encoded_property(std::string_view encoded, std::string_view name) {
+  while (!encoded.empty()) {
+    size_t end = encoded.find(kPropertyEnd);
+    std::string_view entry = encoded.substr(0, end);
+    size_t sep = entry.find(kPropertyNameEnd);
+    if (sep != std::string_view::npos && entry.substr(0, sep) == name) return entry.substr(sep + 1);
+    if (end == std::string_view::npos) break;
+    encoded.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+inline std::string decode_encoded_properties(std::string_view encoded, Message* msg) {
+  size_t at = 0;
+  while (at < encoded.size()) {
+    size_t end = encoded.find(kPropertyEnd, at);
+    if (end == std::string_view::npos)
+      return "property entry at byte " + std::to_string(at) + " has no terminating \\x02";
+    std::string_view entry = encoded.substr(at, end - at);
+    size_t sep = entry.find(kPropertyNameEnd);
+    if (sep == std::string_view::npos || sep == 0)
+      return "property entry at byte " + std::to_string(at) + " has " +
+             (sep == 0 ? "an empty name" : "no \\x01 between name and value");
+    if (entry.find(kPropertyNameEnd, sep + 1) != std::string_view::npos)
+      return "property entry at byte " + std::to_string(at) + " has two \\x01 separators";
+    msg->properties.insert_or_assign(std::string(entry.substr(0, sep)), std::string(entry.substr(sep + 1)));
+    at = end + 1;
+  }
+  return {};
+}
+
 inline int64_t tag_hash(std::string_view tags) noexcept {
   // Java's String.hashCode over UTF-16 code units; tags are ASCII in practice, so bytes
   // are used directly (non-ASCII tags still hash consistently, just not Java-identically).
@@ -164,10 +215,11 @@ inline std::string validate_topic_name(std::string_view topic) {
     return "topic name is " + std::to_string(topic.size()) + " characters; the limit is " +
            std::to_string(kMaxTopicLength);
   for (char c : topic) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-' || c == '%' || c == '|';
-    if (!ok) return std::string("topic name '") + std::string(topic) + "' contains '" + c +
-                    "'; allowed are letters, digits and _ - % |";
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '%' || c == '|';
+    if (!ok)
+      return std::string("topic name '") + std::string(topic) + "' contains '" + c +
+             "'; allowed are letters, digits and _ - % |";
   }
   return {};
 }

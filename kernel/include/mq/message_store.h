@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,11 +33,50 @@ struct PutResult {
 using PutCallback = std::function<void(PutResult)>;
 using PutBatchCallback = std::function<void(std::vector<PutResult>)>;
 
+// True for the outcomes that still mean "appended" (RocketMQ returns a SendResult with
+// FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE): the record is in the log.
+inline bool is_appended(const Status& st) {
+  return st.is_ok() || st.code() == Code::kFlushDiskTimeout || st.code() == Code::kFlushSlaveTimeout ||
+         st.code() == Code::kSlaveNotAvailable;
+}
+
+// A message put_views appends by reference: the caller owns every byte viewed and keeps it
+// alive until put_views returns (the store copies the bytes before it returns; only the
+// completion may run later). The fields mean what StoredMessage's fields of the same name mean.
+struct MessageView {
+  std::string_view topic;
+  QueueId queue_id = 0;
+  int32_t flag = 0;
+  int32_t sys_flag = 0;
+  std::string_view body;
+  std::string_view properties;  // encoded: append_encoded_properties (mq/message.h)
+  int64_t born_timestamp_ms = 0;
+  HostAddress born_host;
+  HostAddress store_host;
+  int32_t reconsume_times = 0;
+  CommitLogOffset prepared_transaction_offset{0};
+};
+
+// Where put_views stored one message.
+struct PutPosition {
+  CommitLogOffset commit_log_offset{0};
+  int32_t wrote_bytes = 0;
+  QueueOffset queue_offset{0};
+};
+// One outcome for the whole batch: `positions` has one entry per message, in order, when
+// is_appended(status), and is empty otherwise (nothing was appended).
+struct PutViewsResult {
+  Status status;
+  int64_t store_timestamp_ms = 0;
+  std::vector<PutPosition> positions;
+};
+using PutViewsCallback = std::function<void(PutViewsResult)>;
+
 // RocketMQ GetMessageStatus, with the same meaning.
 enum class GetStatus {
   kFound,
-  kNoMatchedMessage,     // messages exist in range but none matched the filter
-  kMessageWasRemoving,   // the commit-log bytes were deleted by retention
+  kNoMatchedMessage,    // messages exist in range but none matched the filter
+  kMessageWasRemoving,  // the commit-log bytes were deleted by retention
   kOffsetFoundNull,
   kOffsetOverflowBadly,  // offset > max offset
   kOffsetOverflowOne,    // offset == max offset: nothing new yet (long-poll candidate)
@@ -67,13 +107,13 @@ struct GetResult {
   GetStatus status = GetStatus::kNoMatchedLogicQueue;
   QueueOffset next_begin_offset{0};  // where the next pull should start
   QueueOffset min_offset{0};
-  QueueOffset max_offset{0};         // one past the last message
+  QueueOffset max_offset{0};  // one past the last message
   std::vector<StoredMessage> messages;
 };
 
 struct StoreStats {
   CommitLogOffset min_commit_log_offset{0};
-  CommitLogOffset max_commit_log_offset{0};   // end of the last appended record
+  CommitLogOffset max_commit_log_offset{0};  // end of the last appended record
   CommitLogOffset flushed_commit_log_offset{0};
   CommitLogOffset dispatched_commit_log_offset{0};  // consume queues built up to here
   // End of the log when recovery finished in start(), before anything was put since
@@ -126,13 +166,52 @@ class BOOST_SYMBOL_VISIBLE MessageStore {
   // Messages of `topic` whose KEYS (space-separated) contain `key` or whose UNIQ_KEY equals
   // it, stored within [begin_ms, end_ms] (end_ms < 0: no upper bound), newest first, at most
   // max_count. Served from the key index; every result is re-checked against the record.
-  virtual std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key,
-                                                  int32_t max_count, int64_t begin_ms, int64_t end_ms) = 0;
+  virtual std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                                  int64_t begin_ms, int64_t end_ms) = 0;
 
   virtual void add_arrival_listener(ArrivalListener listener) = 0;
   virtual StoreStats stats() = 0;
 
   // ---- additive (issue 3); the defaults serve stores without these features ----
+
+  // put_batch without copies: the messages (one topic and queue, properties pre-encoded)
+  // are read in place and written once into the log; one completion for the batch, with
+  // positions instead of per-message result strings. SYNC_FLUSH waits unless the first
+  // message's WAIT property is "false". The default converts and calls put_batch.
+  virtual void put_views(std::span<const MessageView> msgs, PutViewsCallback done) {
+    std::vector<StoredMessage> copies(msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      const MessageView& v = msgs[i];
+      StoredMessage& m = copies[i];
+      if (std::string bad = decode_encoded_properties(v.properties, &m); !bad.empty())
+        return done(
+            PutViewsResult{Status::error(Code::kMessageIllegal, "message " + std::to_string(i) + ": " + bad), 0, {}});
+      m.topic = v.topic;
+      m.queue_id = v.queue_id;
+      m.flag = v.flag;
+      m.sys_flag = v.sys_flag;
+      m.body = v.body;
+      m.born_timestamp_ms = v.born_timestamp_ms;
+      m.born_host = v.born_host;
+      m.store_host = v.store_host;
+      m.reconsume_times = v.reconsume_times;
+      m.prepared_transaction_offset = v.prepared_transaction_offset;
+    }
+    put_batch(std::move(copies), [done = std::move(done)](std::vector<PutResult> puts) {
+      PutViewsResult out;
+      for (const PutResult& p : puts)
+        if (!p.status.is_ok()) {
+          out.status = p.status;
+          break;
+        }
+      if (puts.empty() || !is_appended(out.status)) return done(std::move(out));
+      out.store_timestamp_ms = puts.front().store_timestamp_ms;
+      out.positions.reserve(puts.size());
+      for (const PutResult& p : puts)
+        out.positions.push_back(PutPosition{p.commit_log_offset, p.wrote_bytes, p.queue_offset});
+      done(std::move(out));
+    });
+  }
 
   // The message whose offset message id (make_offset_msg_id) is `msg_id`.
   virtual Result<StoredMessage> read_by_msg_id(std::string_view msg_id) {

@@ -22,22 +22,6 @@ SendResponse failed(Status status, QueueId queue_id = 0) {
   return r;
 }
 
-// A put outcome that still means "appended" carries results (RocketMQ returns a SendResult
-// with FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE).
-bool appended(const Status& st) {
-  return st.is_ok() || st.code() == Code::kFlushDiskTimeout || st.code() == Code::kFlushSlaveTimeout ||
-         st.code() == Code::kSlaveNotAvailable;
-}
-
-SendResultItem to_item(const PutResult& put, const std::string& msg_id, const HostAddress& store_host) {
-  SendResultItem item;
-  item.msg_id = msg_id;
-  item.offset_msg_id =
-      put.offset_msg_id.empty() ? make_offset_msg_id(store_host, put.commit_log_offset) : put.offset_msg_id;
-  item.queue_offset = put.queue_offset;
-  return item;
-}
-
 std::string transaction_type_name(int32_t type) {
   switch (type) {
     case kTransactionPreparedType:
@@ -169,13 +153,10 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
 
   const HostAddress store_host = settings_.identity.broker_address;
   const int64_t born = request.born_timestamp_ms > 0 ? request.born_timestamp_ms : now_ms();
-  std::vector<StoredMessage> msgs;
-  std::vector<std::string> ids;
-  msgs.reserve(request.messages.size());
-  ids.reserve(request.messages.size());
-  for (Message& m : request.messages) {
-    StoredMessage s;
-    static_cast<Message&>(s) = std::move(m);
+  std::vector<StoredMessage> msgs(request.messages.size());
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    StoredMessage& s = msgs[i];
+    static_cast<Message&>(s) = std::move(request.messages[i]);
     s.topic = request.topic;
     if (s.property(prop::kUniqKey).empty()) s.set_property(prop::kUniqKey, make_unique_message_id(store_host));
     if (!request.producer_group.empty() && s.property(prop::kProducerGroup).empty())
@@ -186,44 +167,61 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     s.born_host = request.born_host;
     s.store_host = store_host;
     s.reconsume_times = request.reconsume_times;
-    ids.emplace_back(s.property(prop::kUniqKey));
-    msgs.push_back(std::move(s));
   }
 
   if (Status st = run_before_store(msgs); !st) return reply(failed(std::move(st), queue_id));
 
-  if (msgs.size() == 1) {
-    store_.put(std::move(msgs.front()), [hooks = after_store_, reply = std::move(reply), id = std::move(ids.front()),
-                                         queue_id, store_host](PutResult put) mutable {
-      SendResponse r;
-      r.queue_id = queue_id;
-      if (appended(put.status)) r.results.push_back(to_item(put, id, store_host));
-      r.status = std::move(put.status);
-      StoredRange stored{put.commit_log_offset, put.commit_log_offset + put.wrote_bytes};
-      finish(hooks, stored, std::move(r), std::move(reply));
-    });
-    return;
+  // The store reads the messages in place (put_views): properties encoded once into one
+  // buffer, no per-message copy or result string. The messages live in `sent`, shared with
+  // the completion (which may run inside put_views or later) for the client ids (UNIQ_KEY).
+  auto sent = std::make_shared<const std::vector<StoredMessage>>(std::move(msgs));
+  std::string props;
+  std::vector<size_t> props_end(sent->size());
+  for (size_t i = 0; i < sent->size(); ++i) {
+    append_encoded_properties((*sent)[i], &props);
+    props_end[i] = props.size();
   }
-  store_.put_batch(std::move(msgs), [hooks = after_store_, reply = std::move(reply), ids = std::move(ids), queue_id,
-                                     store_host](std::vector<PutResult> puts) mutable {
-    SendResponse r;
-    r.queue_id = queue_id;
-    if (puts.size() != ids.size()) {
-      r.status = Status::system("store returned " + std::to_string(puts.size()) + " results for a batch of " +
-                                std::to_string(ids.size()) + " messages");
-      return reply(std::move(r));
-    }
-    // The batch's status is its first non-OK status; results are kept while it is still "appended".
-    for (const auto& put : puts)
-      if (!put.status.is_ok()) {
-        r.status = put.status;
-        break;
-      }
-    if (appended(r.status))
-      for (size_t i = 0; i < puts.size(); ++i) r.results.push_back(to_item(puts[i], ids[i], store_host));
-    StoredRange stored{puts.front().commit_log_offset, puts.back().commit_log_offset + puts.back().wrote_bytes};
-    finish(hooks, stored, std::move(r), std::move(reply));
-  });
+  std::vector<MessageView> views(sent->size());
+  for (size_t i = 0; i < sent->size(); ++i) {
+    const StoredMessage& m = (*sent)[i];
+    MessageView& v = views[i];
+    const size_t from = i == 0 ? 0 : props_end[i - 1];
+    v.topic = m.topic;
+    v.queue_id = m.queue_id;
+    v.flag = m.flag;
+    v.sys_flag = m.sys_flag;
+    v.body = m.body;
+    v.properties = std::string_view(props).substr(from, props_end[i] - from);
+    v.born_timestamp_ms = m.born_timestamp_ms;
+    v.born_host = m.born_host;
+    v.store_host = m.store_host;
+    v.reconsume_times = m.reconsume_times;
+    v.prepared_transaction_offset = m.prepared_transaction_offset;
+  }
+  store_.put_views(
+      views, [hooks = after_store_, reply = std::move(reply), sent, queue_id, store_host](PutViewsResult put) mutable {
+        SendResponse r;
+        r.queue_id = queue_id;
+        r.status = std::move(put.status);
+        if (!is_appended(r.status)) return reply(std::move(r));
+        if (put.positions.size() != sent->size()) {
+          r.status = Status::system("store returned " + std::to_string(put.positions.size()) + " positions for " +
+                                    std::to_string(sent->size()) + " messages");
+          return reply(std::move(r));
+        }
+        r.results.reserve(put.positions.size());
+        for (size_t i = 0; i < put.positions.size(); ++i) {
+          const PutPosition& pos = put.positions[i];
+          SendResultItem item;
+          item.msg_id = std::string((*sent)[i].property(prop::kUniqKey));
+          item.offset_msg_id = make_offset_msg_id(store_host, pos.commit_log_offset);
+          item.queue_offset = pos.queue_offset;
+          r.results.push_back(std::move(item));
+        }
+        StoredRange stored{put.positions.front().commit_log_offset,
+                           put.positions.back().commit_log_offset + put.positions.back().wrote_bytes};
+        finish(hooks, stored, std::move(r), std::move(reply));
+      });
 }
 
 }  // namespace mq::kernel

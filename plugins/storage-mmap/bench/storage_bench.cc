@@ -40,7 +40,7 @@ struct Args {
   int64_t recovery_mib = 1024;
   double sync_seconds = 3;
   int runs = 3;
-  std::string only;  // "async", "sync" or "recovery": run just that part
+  std::string only;   // "async", "sync" or "recovery": run just that part
   int only_body = 0;  // async: just this body size
 };
 
@@ -51,7 +51,9 @@ void must(const Status& st, const char* what) {
   std::exit(1);
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // CPU time of the calling thread: unlike wall time, not inflated when other processes on
 // the shared machine take the core away.
@@ -106,6 +108,8 @@ struct AppendFigures {
   double store_s = 0, memcpy_s = 0, copy_s = 0;
   double store_cpu = 0, memcpy_cpu = 0, batch_cpu = 0;  // thread CPU seconds of the same loops
   double batch_s = 0, batch_copy_s = 0;                 // put_batch of kBatch messages per call
+  double views_s = 0, views_cpu = 0;                    // put_views of kBatch messages per call
+  double view1_s = 0, view1_cpu = 0;                    // put_views of one message per call
   int64_t count = 0, bytes = 0;
   uint64_t put_path_creates = 0;
   double read_s = 0;
@@ -155,6 +159,32 @@ Timed timed_batches(MmapStore& store, const std::vector<StoredMessage>& pool, in
     store.put_batch(std::move(batch), [&failed](std::vector<PutResult> rs) {
       for (const auto& r : rs)
         if (!r.status.is_ok()) failed.fetch_add(1, std::memory_order_relaxed);
+    });
+  }
+  return Timed{seconds_since(t0), thread_cpu_s() - c0};
+}
+
+// put_views over `count` messages viewing `pool` (properties encoded once, as a producer
+// sends them), `per_call` per call, cycling over the 4 queues: no copy by the caller.
+Timed timed_views(MmapStore& store, const std::vector<StoredMessage>& pool, const std::vector<std::string>& props,
+                  int64_t count, int per_call, std::atomic<int64_t>& failed) {
+  std::vector<MessageView> views(static_cast<size_t>(per_call));
+  auto t0 = Clock::now();
+  double c0 = thread_cpu_s();
+  for (int64_t i = 0, call = 0; i < count; i += per_call, ++call) {
+    const int64_t n = std::min<int64_t>(per_call, count - i);
+    for (int64_t j = 0; j < n; ++j) {
+      const StoredMessage& m = pool[(i + j) & 1023];
+      MessageView& v = views[static_cast<size_t>(j)];
+      v.topic = m.topic;
+      v.queue_id = static_cast<QueueId>(call % 4);
+      v.body = m.body;
+      v.properties = props[(i + j) & 1023];
+      v.born_timestamp_ms = m.born_timestamp_ms;
+      v.born_host = m.born_host;
+    }
+    store.put_views(std::span<const MessageView>(views.data(), static_cast<size_t>(n)), [&failed](PutViewsResult r) {
+      if (!r.status.is_ok()) failed.fetch_add(1, std::memory_order_relaxed);
     });
   }
   return Timed{seconds_since(t0), thread_cpu_s() - c0};
@@ -250,6 +280,23 @@ AppendFigures bench_async(const Args& a, int body_size, const std::string& root)
     f.put_path_creates += bstore->segments_created_on_put_path();
     bstore->stop();
     fs::remove_all(root + "-batch");
+  }
+  std::vector<std::string> props;
+  for (const StoredMessage& m : pool) props.push_back(encode_properties(m));
+  for (int per_call : {kBatch, 1}) {  // the same bytes through put_views, each into a fresh store
+    const std::string vroot = root + "-views" + std::to_string(per_call);
+    auto vstore = std::make_shared<MmapStore>(options(vroot, FlushDiskType::kAsync, int64_t{128} << 20),
+                                              HostAddress{0x7F000001, 10911}, make_logger());
+    must(vstore->start(), "store start");
+    wait_for_file(vroot + "/commitlog/" + offset_to_file_name(int64_t{128} << 20));
+    failed = 0;
+    Timed vt = timed_views(*vstore, pool, props, f.count, per_call, failed);
+    (per_call == 1 ? f.view1_s : f.views_s) = vt.wall;
+    (per_call == 1 ? f.view1_cpu : f.views_cpu) = vt.cpu;
+    if (failed.load() > 0) std::fprintf(stderr, "%lld put_views calls failed\n", static_cast<long long>(failed.load()));
+    f.put_path_creates += vstore->segments_created_on_put_path();
+    vstore->stop();
+    fs::remove_all(vroot);
   }
   return f;
 }
@@ -353,73 +400,83 @@ int run(const Args& a) {
               a.runs);
   auto part = [&](const char* name) { return a.only.empty() || a.only == name; };
   if (part("async")) {
-  std::printf("\n== ASYNC_FLUSH append vs memcpy into a pre-faulted mapped file ==\n");
-  std::printf("%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %5s %11s\n", "body", "records", "put/s",
-              "MB/s", "memcpy MB/s", "ratio", "ratio-c", "cpu-r", "copy%", "batch/s", "ratio", "ratio-c", "cpu-r",
-              "copy%", "seg", "read msg/s");
-  for (int body : a.only_body ? std::vector<int>{a.only_body} : std::vector<int>{128, 1024, 4096}) {
-    std::vector<double> store_s, memcpy_s, copy_s, read_s, batch_s, batch_copy_s, cpu_r, batch_cpu_r;
-    AppendFigures last;
-    for (int r = 0; r < a.runs; ++r) {
-      last = bench_async(a, body, a.dir + "/async");
-      store_s.push_back(last.store_s);
-      memcpy_s.push_back(last.memcpy_s);
-      copy_s.push_back(last.copy_s);
-      read_s.push_back(last.read_s);
-      batch_s.push_back(last.batch_s);
-      batch_copy_s.push_back(last.batch_copy_s);
-      cpu_r.push_back(last.store_cpu / last.memcpy_cpu);
-      batch_cpu_r.push_back(last.batch_cpu / last.memcpy_cpu);
-    }
-    double s = median(store_s), m = median(memcpy_s), c = median(copy_s);
-    double b = median(batch_s), bc = median(batch_copy_s);
+    std::printf("\n== ASYNC_FLUSH append vs memcpy into a pre-faulted mapped file ==\n");
     std::printf(
-        "%6d %9lld %11.0f %8.1f %11.1f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f %6.2fx %6.2fx %6.2fx %5.0f%% | %5llu "
-        "%11.0f\n",
-        body, static_cast<long long>(last.count), last.count / s, last.bytes / s / 1e6, last.bytes / m / 1e6, s / m,
-        (s - c) / m, median(cpu_r), 100 * c / s, last.count / b, b / m, (b - bc) / m, median(batch_cpu_r), 100 * bc / b,
-        static_cast<unsigned long long>(last.put_path_creates), last.read_count / median(read_s));
-  }
-  std::printf(
-      "(put/s: single put() calls; batch/s: put_batch() of %d messages per call (one queue per call).\n"
-      " ratio = store time / memcpy time of the same encoded bytes into a pre-faulted mapped file;\n"
-      " ratio-c = the same without the caller copying the StoredMessage(s) it passes by value (measured\n"
-      " separately: copy%% of the store time); cpu-r = store / memcpy in thread CPU time (caller's copy\n"
-      " included), not inflated by other processes taking the core; seg = segments the put paths created)\n",
-      kBatch);
+        "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s | %11s %7s %7s | %5s %11s\n",
+        "body", "records", "put/s", "MB/s", "memcpy MB/s", "ratio", "ratio-c", "cpu-r", "copy%", "batch/s", "ratio",
+        "ratio-c", "cpu-r", "copy%", "views64/s", "ratio", "cpu-r", "views1/s", "ratio", "cpu-r", "seg", "read msg/s");
+    for (int body : a.only_body ? std::vector<int>{a.only_body} : std::vector<int>{128, 1024, 4096}) {
+      std::vector<double> store_s, memcpy_s, copy_s, read_s, batch_s, batch_copy_s, cpu_r, batch_cpu_r;
+      std::vector<double> views_s, views_cpu_r, view1_s, view1_cpu_r;
+      AppendFigures last;
+      for (int r = 0; r < a.runs; ++r) {
+        last = bench_async(a, body, a.dir + "/async");
+        store_s.push_back(last.store_s);
+        memcpy_s.push_back(last.memcpy_s);
+        copy_s.push_back(last.copy_s);
+        read_s.push_back(last.read_s);
+        batch_s.push_back(last.batch_s);
+        batch_copy_s.push_back(last.batch_copy_s);
+        cpu_r.push_back(last.store_cpu / last.memcpy_cpu);
+        batch_cpu_r.push_back(last.batch_cpu / last.memcpy_cpu);
+        views_s.push_back(last.views_s);
+        views_cpu_r.push_back(last.views_cpu / last.memcpy_cpu);
+        view1_s.push_back(last.view1_s);
+        view1_cpu_r.push_back(last.view1_cpu / last.memcpy_cpu);
+      }
+      const double vs = median(views_s), v1 = median(view1_s);
+      double s = median(store_s), m = median(memcpy_s), c = median(copy_s);
+      double b = median(batch_s), bc = median(batch_copy_s);
+      std::printf(
+          "%6d %9lld %11.0f %8.1f %11.1f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f "
+          "%6.2fx %6.2fx | %11.0f %6.2fx %6.2fx | %5llu %11.0f\n",
+          body, static_cast<long long>(last.count), last.count / s, last.bytes / s / 1e6, last.bytes / m / 1e6, s / m,
+          (s - c) / m, median(cpu_r), 100 * c / s, last.count / b, b / m, (b - bc) / m, median(batch_cpu_r),
+          100 * bc / b, last.count / vs, vs / m, median(views_cpu_r), last.count / v1, v1 / m, median(view1_cpu_r),
+          static_cast<unsigned long long>(last.put_path_creates), last.read_count / median(read_s));
+    }
+    std::printf(
+        "(put/s: single put() calls; batch/s: put_batch() of %d messages per call (one queue per call).\n"
+        " ratio = store time / memcpy time of the same encoded bytes into a pre-faulted mapped file;\n"
+        " ratio-c = the same without the caller copying the StoredMessage(s) it passes by value (measured\n"
+        " separately: copy%% of the store time); cpu-r = store / memcpy in thread CPU time (caller's copy\n"
+        " included), not inflated by other processes taking the core; views64/s, views1/s: put_views() of %d\n"
+        " and of 1 message per call, viewing the caller's bytes (properties pre-encoded): no copy by the caller;\n"
+        " seg = segments the put paths created)\n",
+        kBatch, kBatch);
   }
   if (part("sync")) {
-  std::printf("\n== SYNC_FLUSH group commit, 1 KiB bodies ==\n");
-  std::vector<double> rates;
-  for (int w : {1, 16, 64}) {
-    std::vector<double> v, fl, acks;
-    for (int r = 0; r < a.runs; ++r) {
-      SyncFigures f = bench_sync(a, w, a.dir + "/sync");
-      v.push_back(f.rate);
-      fl.push_back(f.flush_us);
-      acks.push_back(f.acks_per_flush);
+    std::printf("\n== SYNC_FLUSH group commit, 1 KiB bodies ==\n");
+    std::vector<double> rates;
+    for (int w : {1, 16, 64}) {
+      std::vector<double> v, fl, acks;
+      for (int r = 0; r < a.runs; ++r) {
+        SyncFigures f = bench_sync(a, w, a.dir + "/sync");
+        v.push_back(f.rate);
+        fl.push_back(f.flush_us);
+        acks.push_back(f.acks_per_flush);
+      }
+      rates.push_back(median(v));
+      std::printf("writers=%-3d appends/s=%10.0f MB/s=%8.1f msync=%7.1f us puts/msync=%5.1f\n", w, rates.back(),
+                  rates.back() * 1024 / 1e6, median(fl), median(acks));
     }
-    rates.push_back(median(v));
-    std::printf("writers=%-3d appends/s=%10.0f MB/s=%8.1f msync=%7.1f us puts/msync=%5.1f\n", w, rates.back(),
-                rates.back() * 1024 / 1e6, median(fl), median(acks));
-  }
-  std::printf("group-commit ratio 64 writers / 1 writer = %.1fx\n", rates[2] / rates[0]);
-
+    std::printf("group-commit ratio 64 writers / 1 writer = %.1fx\n", rates[2] / rates[0]);
   }
   if (part("recovery")) {
-  std::printf("\n== crash recovery, %lld MiB written since the checkpoint ==\n", static_cast<long long>(a.recovery_mib));
-  std::vector<double> crash_s, rebuild_s;
-  int64_t bytes = 0;
-  for (int r = 0; r < a.runs; ++r) {
-    RecoveryFigures f = bench_recovery(a, a.dir + "/recovery");
-    crash_s.push_back(f.crash_s);
-    rebuild_s.push_back(f.rebuild_s);
-    bytes = f.bytes;
-  }
-  std::printf("crash recovery (CRC scan + re-dispatch over intact queues): %.2f s (%.0f MB/s)\n", median(crash_s),
-              bytes / median(crash_s) / 1e6);
-  std::printf("crash recovery with consumequeue/ and index/ deleted (full rebuild): %.2f s (%.0f MB/s)\n",
-              median(rebuild_s), bytes / median(rebuild_s) / 1e6);
+    std::printf("\n== crash recovery, %lld MiB written since the checkpoint ==\n",
+                static_cast<long long>(a.recovery_mib));
+    std::vector<double> crash_s, rebuild_s;
+    int64_t bytes = 0;
+    for (int r = 0; r < a.runs; ++r) {
+      RecoveryFigures f = bench_recovery(a, a.dir + "/recovery");
+      crash_s.push_back(f.crash_s);
+      rebuild_s.push_back(f.rebuild_s);
+      bytes = f.bytes;
+    }
+    std::printf("crash recovery (CRC scan + re-dispatch over intact queues): %.2f s (%.0f MB/s)\n", median(crash_s),
+                bytes / median(crash_s) / 1e6);
+    std::printf("crash recovery with consumequeue/ and index/ deleted (full rebuild): %.2f s (%.0f MB/s)\n",
+                median(rebuild_s), bytes / median(rebuild_s) / 1e6);
   }
   return 0;
 }

@@ -140,9 +140,138 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void* d
   return ~c32;
 }
 
+// x^n mod P for any n, from the table of x^(2^k).
+uint32_t x_pow(uint64_t n) noexcept {
+  const auto& x2n = powers().x2n;
+  uint32_t p = 1u << 31;  // x^0
+  for (unsigned k = 0; n; n >>= 1, ++k)
+    if (n & 1) p = multmodp(x2n[k & 31], p);
+  return p;
+}
+
+// Folding with carry-less multiplies (VPCLMULQDQ on 512-bit registers: four 128-bit lanes
+// per instruction). A 16-byte block loaded little-endian is the 128-bit reflected polynomial
+// S = S_hi x^64 + S_lo (S_hi in the low qword). Moving S forward by d bits (S x^d) keeps
+// the CRC when S is replaced by anything congruent mod P: a clmul of reflected 64-bit
+// operands is x * A * B as a reflected 128-bit value, and a 32-bit constant c in a qword is
+// c(x) x^32, so S_hi x^(d+64) = clmul(S_hi, x^(d+31) mod P) and
+// S_lo x^d = clmul(S_lo, x^(d-33) mod P), both under 128 bits. Data is folded in four
+// 64-byte accumulators, those are folded into one, its four lanes into one 128-bit value,
+// which is congruent to every byte consumed: the crc32 instruction over its 16 bytes from
+// a zero register, then over the tail, gives the CRC.
+struct FoldConstants {
+  uint64_t k2048[2], k1536[2], k1024[2], k512[2], k384[2], k256[2], k128[2];
+  FoldConstants() noexcept {
+    auto set = [](uint64_t* k, uint64_t d) {
+      k[0] = x_pow(d + 31);
+      k[1] = x_pow(d - 33);
+    };
+    set(k2048, 2048);
+    set(k1536, 1536);
+    set(k1024, 1024);
+    set(k512, 512);
+    set(k384, 384);
+    set(k256, 256);
+    set(k128, 128);
+  }
+};
+
+const FoldConstants& fold_constants() {
+  static const FoldConstants kConstants;
+  return kConstants;
+}
+
+constexpr size_t kFoldMin = 64;  // below one 512-bit block the crc32 streams are cheaper
+
+__attribute__((target("avx512f,vpclmulqdq"))) inline __m512i fold512(__m512i acc, __m512i k, __m512i next) noexcept {
+  return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(acc, k, 0x00), _mm512_clmulepi64_epi128(acc, k, 0x11), next,
+                                   0x96);  // a ^ b ^ c
+}
+
+__attribute__((target("avx512f"))) inline __m512i broadcast_k(const uint64_t* k) noexcept {
+  const auto lo = static_cast<long long>(k[0]), hi = static_cast<long long>(k[1]);
+  return _mm512_set_epi64(hi, lo, hi, lo, hi, lo, hi, lo);
+}
+
+__attribute__((target("avx512f"))) inline __m512i load512(const unsigned char* p) noexcept {
+  return _mm512_loadu_si512(p);
+}
+
+__attribute__((target("sse2"))) inline __m128i load_k(const uint64_t* k) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
+}
+
+__attribute__((target("pclmul,sse4.2"))) inline __m128i fold128(__m128i acc, __m128i k, __m128i next) noexcept {
+  return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00), _mm_clmulepi64_si128(acc, k, 0x11)), next);
+}
+
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold(uint32_t crc, const void* data,
+                                                                                 size_t len) noexcept {
+  if (len < kFoldMin) return crc32c_hw(crc, data, len);
+  const FoldConstants& k = fold_constants();
+  const auto* p = static_cast<const unsigned char*>(data);
+  // The running register enters as the first 32 bits of data.
+  const __m512i init = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc)));
+  __m512i z;
+  if (len >= 256) {
+    __m512i a0 = _mm512_xor_si512(load512(p), init), a1 = load512(p + 64), a2 = load512(p + 128), a3 = load512(p + 192);
+    p += 256;
+    len -= 256;
+    const __m512i k2048 = broadcast_k(k.k2048);
+    while (len >= 256) {
+      a0 = fold512(a0, k2048, load512(p));
+      a1 = fold512(a1, k2048, load512(p + 64));
+      a2 = fold512(a2, k2048, load512(p + 128));
+      a3 = fold512(a3, k2048, load512(p + 192));
+      p += 256;
+      len -= 256;
+    }
+    z = fold512(a0, broadcast_k(k.k1536), fold512(a1, broadcast_k(k.k1024), fold512(a2, broadcast_k(k.k512), a3)));
+  } else {
+    z = _mm512_xor_si512(load512(p), init);
+    p += 64;
+    len -= 64;
+  }
+  const __m512i k512 = broadcast_k(k.k512);
+  while (len >= 64) {
+    z = fold512(z, k512, load512(p));
+    p += 64;
+    len -= 64;
+  }
+  __m128i x = fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 0), load_k(k.k384),
+                      fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 1), load_k(k.k256),
+                              fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 2), load_k(k.k128),
+                                      _mm512_maskz_extracti32x4_epi32(0xF, z, 3))));
+  const __m128i k1 = load_k(k.k128);
+  while (len >= 16) {
+    x = fold128(x, k1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    p += 16;
+    len -= 16;
+  }
+  uint64_t c = __builtin_ia32_crc32di(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
+  c = __builtin_ia32_crc32di(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
+  if (len >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+    p += 8;
+    len -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
+bool cpu_has_fold() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("vpclmulqdq");
+}
+
 using CrcFn = uint32_t (*)(uint32_t, const void*, size_t) noexcept;
 CrcFn pick_crc() noexcept {
   __builtin_cpu_init();
+  if (cpu_has_fold()) return &crc32c_fold;
   return __builtin_cpu_supports("sse4.2") ? &crc32c_hw : &crc32c_sw;
 }
 #endif
@@ -158,7 +287,24 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept {
 #endif
 }
 
-uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept { return crc32c_sw(crc, data, len); }
+uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept {
+  return crc32c_sw(crc, data, len);
+}
+
+uint32_t crc32c_streams(uint32_t crc, const void* data, size_t len) noexcept {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("sse4.2")) return crc32c_hw(crc, data, len);
+#endif
+  return crc32c_sw(crc, data, len);
+}
+
+bool crc32c_folding_available() noexcept {
+#if defined(__x86_64__)
+  return cpu_has_fold();
+#else
+  return false;
+#endif
+}
 
 namespace {
 uint32_t crc32c_sw(uint32_t crc, const void* data, size_t len) noexcept {
@@ -171,8 +317,8 @@ uint32_t crc32c_sw(uint32_t crc, const void* data, size_t len) noexcept {
     std::memcpy(&lo, p, 4);
     std::memcpy(&hi, p + 4, 4);
     lo ^= c;  // little-endian host (x86-64 / aarch64 Linux)
-    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
-        t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][hi & 0xFF] ^
+        t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
     p += 8;
     len -= 8;
   }
@@ -218,12 +364,7 @@ uint32_t combine_sw(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) noexcept 
 // x^-64 mod P. x has order 2^31 - 1 modulo the Castagnoli polynomial (x^(2^31 - 1) = 1; the
 // crc32c tests check the combine against direct CRCs), so x^-64 = x^(2^31 - 1 - 64).
 uint32_t x_pow_minus_64() noexcept {
-  const auto& x2n = powers().x2n;
-  uint64_t n = (uint64_t{1} << 31) - 1 - 64;
-  uint32_t p = 1u << 31;  // x^0
-  for (unsigned k = 0; n; n >>= 1, ++k)
-    if (n & 1) p = multmodp(x2n[k], p);
-  return p;
+  return x_pow((uint64_t{1} << 31) - 1 - 64);
 }
 
 // a * b mod P with a carry-less multiply: the reflected 63-bit product shifted left by one

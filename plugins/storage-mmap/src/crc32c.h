@@ -1,6 +1,7 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): SSE4.2 crc32q in three interleaved
-// streams (slice-by-8 tables without SSE4.2), plus crc32c_combine so the bulk of a record
-// can be checksummed outside the put lock.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): carry-less-multiply folding with
+// VPCLMULQDQ where the CPU has it, else SSE4.2 crc32q in three interleaved streams (else
+// slice-by-8 tables), plus crc32c_combine so the bulk of a record can be checksummed
+// outside the put lock.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,9 @@ namespace mq::storage_mmap {
 // Standard CRC-32C with pre/post inversion; crc32c("123456789") == 0xE3069283.
 // `crc` is the value returned for the preceding bytes (0 to start).
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept;
-inline uint32_t crc32c(const void* data, size_t len) noexcept { return crc32c_extend(0, data, len); }
+inline uint32_t crc32c(const void* data, size_t len) noexcept {
+  return crc32c_extend(0, data, len);
+}
 
 // crc32c(A || B) from crc32c(A), crc32c(B) and len(B), as zlib's crc32_combine.
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) noexcept;
@@ -24,5 +27,10 @@ uint32_t crc32c_combine_op(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) no
 uint32_t crc32c_combine_op_portable(uint32_t crc_a, uint32_t crc_b, uint32_t shift_op) noexcept;
 // The table-driven implementation (crc32c_extend uses SSE4.2 when the CPU has it).
 uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept;
+// The three-stream SSE4.2 implementation (tables without SSE4.2), whatever the CPU has
+// beyond it (tests: crc32c_extend prefers folding when available).
+uint32_t crc32c_streams(uint32_t crc, const void* data, size_t len) noexcept;
+// True when crc32c_extend folds with VPCLMULQDQ (AVX-512) for buffers of 64 bytes and more.
+bool crc32c_folding_available() noexcept;
 
 }  // namespace mq::storage_mmap

@@ -19,7 +19,9 @@ PutResult error_result(Status st) {
   return r;
 }
 
-int64_t clamp_offset(int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(v, hi)); }
+int64_t clamp_offset(int64_t v, int64_t lo, int64_t hi) {
+  return std::max(lo, std::min(v, hi));
+}
 
 // make_offset_msg_id (mq/message.h) formatted on the stack and copied once: the same 32
 // upper-case hex characters, one allocation, no per-character append.
@@ -58,7 +60,9 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
   cleaner_ = std::make_unique<CleanService>(*log_, *queues_, index, *dispatcher_, options_, logger_);
 }
 
-MmapStore::~MmapStore() { stop(); }
+MmapStore::~MmapStore() {
+  stop();
+}
 
 Status MmapStore::start() {
   std::lock_guard lock(lifecycle_mu_);
@@ -113,15 +117,17 @@ Status MmapStore::recover() {
   const int64_t end = scan.end;
   if (scan.valid_after >= 0) {
     auto seg = log_->segments().find(end);
-    std::string what = "commit log is corrupt in the middle, not at its tail: " +
-                       (seg ? seg->path() : log_->segments().dir()) + " at commit-log offset " + std::to_string(end) +
-                       ": " + (scan.stop_reason.empty() ? "a zero-filled hole" : scan.stop_reason) +
-                       "; a valid record follows at offset " + std::to_string(scan.valid_after);
+    std::string what =
+        "commit log is corrupt in the middle, not at its tail: " + (seg ? seg->path() : log_->segments().dir()) +
+        " at commit-log offset " + std::to_string(end) + ": " +
+        (scan.stop_reason.empty() ? "a zero-filled hole" : scan.stop_reason) + "; a valid record follows at offset " +
+        std::to_string(scan.valid_after);
     if (!options_.truncate_corrupt_commit_log) {
-      logger_->error("{}. Refusing to start so no stored message is dropped: restore the segment (e.g. from a "
-                     "replica), or set storage-mmap.truncateCorruptCommitLog=true to truncate at offset {} and lose "
-                     "everything after it",
-                     what, end);
+      logger_->error(
+          "{}. Refusing to start so no stored message is dropped: restore the segment (e.g. from a "
+          "replica), or set storage-mmap.truncateCorruptCommitLog=true to truncate at offset {} and lose "
+          "everything after it",
+          what, end);
       return Status::error(Code::kServiceNotAvailable,
                            "[storage-mmap] " + what +
                                "; refusing to start (restore the segment or set "
@@ -130,8 +136,8 @@ Status MmapStore::recover() {
     logger_->error("{}; truncating there because truncateCorruptCommitLog=true: records from {} on are lost", what,
                    end);
   } else if (!scan.stop_reason.empty()) {
-    logger_->warn("commit log ends at offset {} with a torn record (nothing valid follows): {}; truncating there",
-                  end, scan.stop_reason);
+    logger_->warn("commit log ends at offset {} with a torn record (nothing valid follows): {}; truncating there", end,
+                  scan.stop_reason);
   }
   if (Status st = log_->truncate(end); !st) return st;
 
@@ -228,8 +234,8 @@ void MmapStore::stop() {
                    st.is_ok() ? log_->read_only_reason() : st.message());
   }
   lock_.release();
-  logger_->info("store stopped root={} write_pos={} flushed={} dispatched={}", options_.store_root,
-                log_->write_pos(), log_->flushed_pos(), dispatcher_->dispatched());
+  logger_->info("store stopped root={} write_pos={} flushed={} dispatched={}", options_.store_root, log_->write_pos(),
+                log_->flushed_pos(), dispatcher_->dispatched());
 }
 
 void MmapStore::finish_put(PutResult result, int64_t next_offset, bool wait_flush, PutCallback done) {
@@ -325,13 +331,62 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     r.store_timestamp_ms = o.store_timestamp_ms;
     r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
   }
-  bool wait = options_.flush_disk_type == FlushDiskType::kSync &&
-              msgs.front().property(prop::kWaitStoreMsgOk) != "false";
+  bool wait =
+      options_.flush_disk_type == FlushDiskType::kSync && msgs.front().property(prop::kWaitStoreMsgOk) != "false";
   if (!wait) return done(std::move(results));
   int64_t next = out.back().offset + out.back().size;
   flush_->submit(next, [results = std::move(results), done = std::move(done)](Status st) mutable {
     for (auto& r : results) r.status = st;
     done(std::move(results));
+  });
+}
+
+void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback done) {
+  auto fail = [&](Status st) { done(PutViewsResult{std::move(st), 0, {}}); };
+  if (!running_.load(std::memory_order_acquire))
+    return fail(Status::error(Code::kServiceNotAvailable, "message store is not running"));
+  if (msgs.empty()) return done(PutViewsResult{});
+  const MessageView& first = msgs.front();
+  if (std::string why = validate_topic_name(first.topic); !why.empty())
+    return fail(Status::error(Code::kMessageIllegal, why));
+  // Per-thread buffers reused across calls: no allocation here beyond the positions.
+  thread_local std::vector<RecordPlan> plans;
+  thread_local std::vector<AppendItem> items;
+  thread_local std::vector<AppendOutcome> out;
+  thread_local std::string key;
+  plans.resize(msgs.size());
+  items.resize(msgs.size());
+  CommitLog::queue_key_into(first.topic, first.queue_id, &key);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const MessageView& m = msgs[i];
+    if (m.queue_id != first.queue_id || m.topic != first.topic)
+      return fail(Status::error(Code::kMessageIllegal,
+                                "a batch must target one topic and queue; message " + std::to_string(i) + " is for " +
+                                    std::string(m.topic) + "/" + std::to_string(m.queue_id) + ", the first for " +
+                                    std::string(first.topic) + "/" + std::to_string(first.queue_id)));
+    if (auto size = validate_view(m, options_.max_message_size, log_->max_record_size()); !size)
+      return fail(Status::error(size.status().code(),
+                                (msgs.size() > 1 ? "message " + std::to_string(i) + " of the batch: " : std::string()) +
+                                    size.status().message()));
+    plan_record(m, store_host_, &plans[i]);
+    items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
+  }
+  if (Status st = log_->append(items, &out); !st) return fail(std::move(st));
+  dispatcher_->wake();
+  put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
+  PutViewsResult r;
+  r.store_timestamp_ms = out.front().store_timestamp_ms;
+  r.positions.reserve(out.size());
+  for (const AppendOutcome& o : out)
+    r.positions.push_back(PutPosition{CommitLogOffset(o.offset), o.size, QueueOffset(o.queue_offset)});
+  const bool wait = options_.flush_disk_type == FlushDiskType::kSync &&
+                    find_encoded_property(first.properties, prop::kWaitStoreMsgOk) != "false";
+  if (!wait) return done(std::move(r));
+  const int64_t next = out.back().offset + out.back().size;
+  flush_->submit(next, [r = std::move(r), done = std::move(done)](Status st) mutable {
+    if (!is_appended(st)) r.positions.clear();
+    r.status = std::move(st);
+    done(std::move(r));
   });
 }
 
@@ -474,8 +529,8 @@ Result<StoredMessage> MmapStore::read_at(CommitLogOffset offset) {
   return r;
 }
 
-std::vector<StoredMessage> MmapStore::query_by_key(const std::string& topic, const std::string& key,
-                                                   int32_t max_count, int64_t begin_ms, int64_t end_ms) {
+std::vector<StoredMessage> MmapStore::query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                                   int64_t begin_ms, int64_t end_ms) {
   std::vector<StoredMessage> out;
   if (!options_.message_index_enable) {
     if (!index_off_logged_.exchange(true))
@@ -544,8 +599,8 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
   // `end` must be where a record starts (or a segment's first byte): never cut a record.
   if (auto seg = log_->segments().find(end); !seg || seg->base() != end) {
     auto ref = log_->locate(end);
-    RecordKind kind = ref ? check_record(ref->data, ref->to_segment_end, end, /*verify_crc=*/true).kind
-                          : RecordKind::kCorrupt;
+    RecordKind kind =
+        ref ? check_record(ref->data, ref->to_segment_end, end, /*verify_crc=*/true).kind : RecordKind::kCorrupt;
     if (kind != RecordKind::kRecord && kind != RecordKind::kBlank)
       return Status::invalid("truncate_to " + std::to_string(end) + ": no record starts at that commit-log offset");
   }
@@ -598,9 +653,13 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
   return CommitLogOffset(end);
 }
 
-CleanOutcome MmapStore::clean_now(std::chrono::system_clock::time_point now) { return cleaner_->run_once(now); }
+CleanOutcome MmapStore::clean_now(std::chrono::system_clock::time_point now) {
+  return cleaner_->run_once(now);
+}
 
-void MmapStore::add_arrival_listener(ArrivalListener listener) { dispatcher_->add_listener(std::move(listener)); }
+void MmapStore::add_arrival_listener(ArrivalListener listener) {
+  dispatcher_->add_listener(std::move(listener));
+}
 
 StoreStats MmapStore::stats() {
   StoreStats s;

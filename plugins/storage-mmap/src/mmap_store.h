@@ -37,6 +37,7 @@ class MmapStore final : public MessageStore {
 
   void put(StoredMessage msg, PutCallback done) override;
   void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override;
+  void put_views(std::span<const MessageView> msgs, PutViewsCallback done) override;
   // At most min(max_count, kMaxGetCount) messages and max_bytes (or the first message
   // alone when larger); scans at most max(800, that count) queue units.
   GetResult get(const GetRequest& request) override;

@@ -9,8 +9,8 @@
 namespace mq::storage_mmap {
 namespace {
 
-constexpr char kNameValueSep = '\x01';
-constexpr char kPropertySep = '\x02';
+constexpr char kNameValueSep = kPropertyNameEnd;
+constexpr char kPropertySep = kPropertyEnd;
 
 bool has_separator(std::string_view s) {
   return s.find(kNameValueSep) != std::string_view::npos || s.find(kPropertySep) != std::string_view::npos;
@@ -33,27 +33,20 @@ HostAddress get_host(const char* p) {
 
 }  // namespace
 
-Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size) {
-  if (std::string why = validate_topic_name(msg.topic); !why.empty())
-    return Status::error(Code::kMessageIllegal, why);
-  if (msg.queue_id < 0)
+// The checks shared by messages and views once the properties are known to be well formed.
+Result<int32_t> validate_sizes(std::string_view topic, QueueId queue_id, size_t body, size_t props,
+                               int64_t max_message_size, int64_t max_record_size) {
+  if (queue_id < 0)
     return Status::error(Code::kMessageIllegal,
-                         "queue id " + std::to_string(msg.queue_id) + " of topic " + msg.topic + " is negative");
-  for (const auto& [k, v] : msg.properties) {
-    if (k.empty() || has_separator(k) || has_separator(v))
-      return Status::error(Code::kMessageIllegal, "property '" + k +
-                                                      "' has an empty name or contains the reserved characters "
-                                                      "\\x01 or \\x02");
-  }
-  size_t props = properties_length(msg);
+                         "queue id " + std::to_string(queue_id) + " of topic " + std::string(topic) + " is negative");
   if (props > static_cast<size_t>(kMaxPropertiesLength))
-    return Status::error(Code::kMessageIllegal, "properties take " + std::to_string(props) +
-                                                    " bytes; the limit is " + std::to_string(kMaxPropertiesLength));
-  if (static_cast<int64_t>(msg.body.size()) > max_message_size)
-    return Status::error(Code::kMessageIllegal, "message body is " + std::to_string(msg.body.size()) +
+    return Status::error(Code::kMessageIllegal, "properties take " + std::to_string(props) + " bytes; the limit is " +
+                                                    std::to_string(kMaxPropertiesLength));
+  if (static_cast<int64_t>(body) > max_message_size)
+    return Status::error(Code::kMessageIllegal, "message body is " + std::to_string(body) +
                                                     " bytes; maxMessageSize is " + std::to_string(max_message_size));
-  int64_t size = kFixedOverhead + static_cast<int64_t>(msg.body.size()) + static_cast<int64_t>(msg.topic.size()) +
-                 static_cast<int64_t>(props);
+  int64_t size =
+      kFixedOverhead + static_cast<int64_t>(body) + static_cast<int64_t>(topic.size()) + static_cast<int64_t>(props);
   if (size > max_record_size)
     return Status::error(Code::kMessageIllegal,
                          "record of " + std::to_string(size) + " bytes does not fit in a commit-log segment (at most " +
@@ -62,15 +55,49 @@ Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_s
   return static_cast<int32_t>(size);
 }
 
+Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size) {
+  if (std::string why = validate_topic_name(msg.topic); !why.empty()) return Status::error(Code::kMessageIllegal, why);
+  for (const auto& [k, v] : msg.properties) {
+    if (k.empty() || has_separator(k) || has_separator(v))
+      return Status::error(Code::kMessageIllegal, "property '" + k +
+                                                      "' has an empty name or contains the reserved characters "
+                                                      "\\x01 or \\x02");
+  }
+  return validate_sizes(msg.topic, msg.queue_id, msg.body.size(), properties_length(msg), max_message_size,
+                        max_record_size);
+}
+
+Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size) {
+  // One pass: each entry is a non-empty name, one \x01, a value without separators, \x02.
+  const std::string_view p = msg.properties;
+  size_t entry = 0;
+  bool in_value = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == kNameValueSep) {
+      if (in_value || i == entry)
+        return Status::error(Code::kMessageIllegal,
+                             "encoded properties: the entry at byte " + std::to_string(entry) +
+                                 (in_value ? " has two \\x01 separators" : " has an empty name"));
+      in_value = true;
+    } else if (c == kPropertySep) {
+      if (!in_value)
+        return Status::error(Code::kMessageIllegal, "encoded properties: the entry at byte " + std::to_string(entry) +
+                                                        " has no \\x01 between name and value");
+      in_value = false;
+      entry = i + 1;
+    }
+  }
+  if (entry != p.size())
+    return Status::error(Code::kMessageIllegal, "encoded properties: the entry at byte " + std::to_string(entry) +
+                                                    " has no terminating \\x02");
+  return validate_sizes(msg.topic, msg.queue_id, msg.body.size(), p.size(), max_message_size, max_record_size);
+}
+
 std::string encode_properties(const Message& msg) {
   std::string out;
   out.reserve(properties_length(msg));
-  for (const auto& [k, v] : msg.properties) {
-    out += k;
-    out += kNameValueSep;
-    out += v;
-    out += kPropertySep;
-  }
+  append_encoded_properties(msg, &out);
   return out;
 }
 
@@ -87,14 +114,25 @@ void decode_properties(std::string_view data, Message* msg) {
 }
 
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out) {
-  std::string& props = *props_buf;
-  props.clear();
-  for (const auto& [k, v] : msg.properties) {
-    props += k;
-    props += kNameValueSep;
-    props += v;
-    props += kPropertySep;
-  }
+  props_buf->clear();
+  append_encoded_properties(msg, props_buf);
+  MessageView v;
+  v.topic = msg.topic;
+  v.queue_id = msg.queue_id;
+  v.flag = msg.flag;
+  v.sys_flag = msg.sys_flag;
+  v.body = msg.body;
+  v.properties = *props_buf;
+  v.born_timestamp_ms = msg.born_timestamp_ms;
+  v.born_host = msg.born_host;
+  v.store_host = msg.store_host;
+  v.reconsume_times = msg.reconsume_times;
+  v.prepared_transaction_offset = msg.prepared_transaction_offset;
+  plan_record(v, store_host, out);
+}
+
+void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out) {
+  const std::string_view props = msg.properties;
   const size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
   char* p = out->header;
   put_be32(p + pos::kTotalSize, static_cast<uint32_t>(size));
@@ -162,8 +200,8 @@ void encode_record(const StoredMessage& msg, const HostAddress& store_host, Enco
   out->tail_shift = plan.tail_shift;
 }
 
-void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
-                     int64_t physical_offset, int64_t store_timestamp_ms) {
+void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset, int64_t physical_offset,
+                     int64_t store_timestamp_ms) {
   put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
   put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
   put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
@@ -210,7 +248,8 @@ RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool veri
     return corrupt("size " + std::to_string(size) + " is impossible (" + std::to_string(avail) +
                    " bytes left in the segment)");
   int64_t body_len = get_be32(p + pos::kBodyLength);
-  if (body_len > size - kFixedOverhead) return corrupt("body length " + std::to_string(body_len) + " exceeds the record");
+  if (body_len > size - kFixedOverhead)
+    return corrupt("body length " + std::to_string(body_len) + " exceeds the record");
   int64_t topic_len = static_cast<unsigned char>(p[pos::kBody + body_len]);
   if (pos::kBody + body_len + 1 + topic_len + 2 > size) return corrupt("topic length exceeds the record");
   int64_t props_len = get_be16(p + pos::kBody + body_len + 1 + topic_len);

@@ -8,14 +8,15 @@
 #include <string_view>
 
 #include "mq/message.h"
+#include "mq/message_store.h"
 #include "mq/status.h"
 
 namespace mq::storage_mmap {
 
 inline constexpr uint32_t kMagicV1 = 0xDAA320A7u;
 inline constexpr uint32_t kBlankMagic = 0xCBD43194u;
-inline constexpr int32_t kBlankSize = 8;          // [int32 remaining][int32 kBlankMagic]
-inline constexpr int32_t kFixedOverhead = 91;     // IPv4 hosts, V1 (1-byte topic length)
+inline constexpr int32_t kBlankSize = 8;       // [int32 remaining][int32 kBlankMagic]
+inline constexpr int32_t kFixedOverhead = 91;  // IPv4 hosts, V1 (1-byte topic length)
 inline constexpr int32_t kMaxPropertiesLength = 32767;
 
 // Field positions (bytes from the record start).
@@ -52,6 +53,10 @@ inline bool consumes_queue_offset(int32_t sys_flag) {
 // queue id, property characters or length, body over max_message_size, record over
 // max_record_size).
 Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size);
+// The same for a view with pre-encoded properties (their syntax is checked: every entry
+// "name\x01value\x02" with a non-empty name and one \x01). The topic name is the caller's
+// to check (once per batch).
+Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size);
 
 // A record planned outside the put lock: its fixed 88-byte header (all but queue offset,
 // physical offset, store timestamp and CRC), views of body, topic and encoded properties
@@ -70,6 +75,8 @@ struct RecordPlan {
 // Precondition: validate_message(msg) succeeded. `props_buf` receives the encoded
 // properties (reused: no allocation once it has grown); `out->props` views it.
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out);
+// Precondition: validate_view(msg) succeeded. `out` views msg's bytes.
+void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out);
 // Writes the whole record (plan.size bytes) to `dst` with the three late fields and the
 // CRC (combined from the plan's tail CRC: O(1) beyond the copy).
 void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
@@ -87,8 +94,8 @@ struct EncodedRecord {
 void encode_record(const StoredMessage& msg, const HostAddress& store_host, EncodedRecord* out);
 // Patches the three late fields into `rec` and writes the CRC, combining the precomputed
 // tail CRC with the combine operator EncodedRecord::tail_shift: O(1), called under the put lock.
-void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset,
-                     int64_t physical_offset, int64_t store_timestamp_ms);
+void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset, int64_t physical_offset,
+                     int64_t store_timestamp_ms);
 // CRC of a whole record as stored in its CRC field (covers all bytes except [8, 12)).
 uint32_t record_crc(const char* rec, int32_t size);
 
@@ -110,7 +117,7 @@ struct RecordSummary {
   int64_t queue_offset = 0;
   int32_t sys_flag = 0;
   int64_t store_timestamp_ms = 0;
-  int64_t tag_hash = 0;  // tag_hash(TAGS property), 0 without tags
+  int64_t tag_hash = 0;       // tag_hash(TAGS property), 0 without tags
   std::string_view keys;      // KEYS property (space separated), empty without
   std::string_view uniq_key;  // UNIQ_KEY property, empty without
 };

@@ -21,6 +21,9 @@ class ForwardingMessageStore : public MessageStore {
   void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
     inner_->put_batch(std::move(msgs), std::move(done));
   }
+  void put_views(std::span<const MessageView> msgs, PutViewsCallback done) override {
+    inner_->put_views(msgs, std::move(done));
+  }
   GetResult get(const GetRequest& request) override { return inner_->get(request); }
   QueueOffset min_offset(const std::string& topic, QueueId queue_id) override {
     return inner_->min_offset(topic, queue_id);
