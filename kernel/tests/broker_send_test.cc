@@ -65,6 +65,23 @@ TEST_F(BrokerSendTest, RejectsOversizedMessageNamingSizeAndLimit) {
   EXPECT_TRUE(send_sync(*core_, make_send("T", {ok})).status.is_ok());
 }
 
+TEST_F(BrokerSendTest, RejectsPropertySeparatorsThatWouldForgeEntries) {
+  start();
+  // "x\x02REAL_TOPIC\x01victim" encoded as is would add a second REAL_TOPIC entry (decoders
+  // keep the last one): refused whole, nothing stored.
+  Message forged = make_message("x");
+  forged.set_property("REAL_TOPIC", "userTopic");
+  forged.set_property("ZZ", std::string("x\x02REAL_TOPIC\x01victim"));
+  auto r = send_sync(*core_, make_send("T", {make_message("fine"), forged}));
+  EXPECT_EQ(r.status.code(), Code::kMessageIllegal);
+  EXPECT_NE(r.status.message().find("property 'ZZ'"), std::string::npos) << r.status.message();
+  EXPECT_NE(r.status.message().find("message 1 of the batch"), std::string::npos) << r.status.message();
+  Message empty_name = make_message("x");
+  empty_name.set_property("", "v");
+  EXPECT_EQ(send_sync(*core_, make_send("T", {empty_name})).status.code(), Code::kMessageIllegal);
+  EXPECT_EQ(store_->put_calls(), 0u);
+}
+
 TEST_F(BrokerSendTest, RejectsQueueIdOutOfRange) {
   start();
   ASSERT_TRUE(core_->create_topic(TopicConfig{"T", 2, 2, kPermRead | kPermWrite}).is_ok());

@@ -85,7 +85,11 @@ struct StoredMessage : Message {
 inline constexpr char kPropertyNameEnd = '\x01';
 inline constexpr char kPropertyEnd = '\x02';
 void append_encoded_properties(const Message& msg, std::string* out);
-// The value of `name` in encoded properties; empty when absent.
+// Empty when every property of `msg` can be encoded (a non-empty name, and neither name nor
+// value holds \x01 or \x02, which would split or forge entries); else what is wrong.
+std::string check_property_characters(const Message& msg);
+// The value of `name` in encoded properties (the last entry of that name, as decoding keeps
+// the last); empty when absent.
 std::string_view find_encoded_property(std::string_view encoded, std::string_view name);
 // Adds every entry of `encoded` to msg->properties. Returns an empty string, or what is
 // malformed (an entry without its \x01 or final \x02, or with an empty name).
@@ -164,16 +168,27 @@ inline void append_encoded_properties(const Message& msg, std::string* out) {
   }
 }
 
+inline std::string check_property_characters(const Message& msg) {
+  auto reserved = [](std::string_view s) {
+    return s.find(kPropertyNameEnd) != std::string_view::npos || s.find(kPropertyEnd) != std::string_view::npos;
+  };
+  for (const auto& [k, v] : msg.properties)
+    if (k.empty() || reserved(k) || reserved(v))
+      return "property '" + k + "' has an empty name or contains the reserved characters \\x01 or \\x02";
+  return {};
+}
+
 inline std::string_view find_encoded_property(std::string_view encoded, std::string_view name) {
+  std::string_view found;
   while (!encoded.empty()) {
     size_t end = encoded.find(kPropertyEnd);
     std::string_view entry = encoded.substr(0, end);
     size_t sep = entry.find(kPropertyNameEnd);
-    if (sep != std::string_view::npos && entry.substr(0, sep) == name) return entry.substr(sep + 1);
+    if (sep != std::string_view::npos && entry.substr(0, sep) == name) found = entry.substr(sep + 1);
     if (end == std::string_view::npos) break;
     encoded.remove_prefix(end + 1);
   }
-  return {};
+  return found;
 }
 
 inline std::string decode_encoded_properties(std::string_view encoded, Message* msg) {

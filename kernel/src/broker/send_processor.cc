@@ -178,6 +178,13 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   std::string props;
   std::vector<size_t> props_end(sent->size());
   for (size_t i = 0; i < sent->size(); ++i) {
+    // Checked here, on what is stored (after the hooks): a separator inside a name or value
+    // would forge entries (e.g. a second REAL_TOPIC) in the encoded properties.
+    if (std::string why = check_property_characters((*sent)[i]); !why.empty())
+      return reply(
+          failed(Status(Code::kMessageIllegal,
+                        why + (sent->size() > 1 ? " (message " + std::to_string(i) + " of the batch)" : std::string())),
+                 queue_id));
     append_encoded_properties((*sent)[i], &props);
     props_end[i] = props.size();
   }

@@ -47,7 +47,8 @@ uint32_t multmodp(uint32_t a, uint32_t b) noexcept {
   return p;
 }
 
-// x^(2^k) mod P(x) for k = 0..31.
+// x^(2^k) mod P(x) for k = 0..31. x has order 2^31 - 1 modulo P, so x^(2^31) = x: the
+// powers repeat every 31 steps (index with k % 31, never k & 31).
 struct PowerTable {
   uint32_t x2n[32];
   PowerTable() {
@@ -145,7 +146,7 @@ uint32_t x_pow(uint64_t n) noexcept {
   const auto& x2n = powers().x2n;
   uint32_t p = 1u << 31;  // x^0
   for (unsigned k = 0; n; n >>= 1, ++k)
-    if (n & 1) p = multmodp(x2n[k & 31], p);
+    if (n & 1) p = multmodp(x2n[k % 31], p);
   return p;
 }
 
@@ -347,7 +348,7 @@ uint32_t crc32c_shift_operator_uncached(size_t len_b) noexcept {
   uint32_t p = 1u << 31;  // x^0
   unsigned k = 3;         // 8 = 2^3
   while (len_b) {
-    if (len_b & 1) p = multmodp(x2n[k & 31], p);
+    if (len_b & 1) p = multmodp(x2n[k % 31], p);
     len_b >>= 1;
     ++k;
   }

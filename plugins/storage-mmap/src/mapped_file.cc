@@ -17,7 +17,9 @@
 namespace mq::storage_mmap {
 namespace {
 
-std::string errno_text(int err) { return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")"; }
+std::string errno_text(int err) {
+  return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
+}
 
 int64_t page_size() {
   static const int64_t kPage = ::sysconf(_SC_PAGESIZE);
@@ -28,7 +30,9 @@ std::atomic<MsyncFn> g_msync{nullptr};
 
 }  // namespace
 
-void set_msync_for_testing(MsyncFn fn) noexcept { g_msync.store(fn, std::memory_order_release); }
+void set_msync_for_testing(MsyncFn fn) noexcept {
+  g_msync.store(fn, std::memory_order_release);
+}
 
 std::string offset_to_file_name(int64_t offset) {
   char buf[32];
@@ -143,12 +147,15 @@ Status MappedFile::zero_range(int64_t from, int64_t to) const {
   return flush(from, to);
 }
 
-void MappedFile::warm() const {
-#ifdef MADV_POPULATE_WRITE
-  if (::madvise(data_, static_cast<size_t>(size_), MADV_POPULATE_WRITE) == 0) return;
-#endif
+void MappedFile::warm_range(int64_t from, int64_t to) const {
   const int64_t page = page_size();
-  for (int64_t off = 0; off < size_; off += page) {
+  from = std::max<int64_t>(0, from) / page * page;
+  to = std::min(to, size_);
+  if (from >= to) return;
+#ifdef MADV_POPULATE_WRITE
+  if (::madvise(data_ + from, static_cast<size_t>(to - from), MADV_POPULATE_WRITE) == 0) return;
+#endif
+  for (int64_t off = from; off < to; off += page) {
     // A write fault without changing the byte: an atomic OR with 0 keeps whatever an
     // appender may be writing there at the same time.
     __atomic_fetch_or(data_ + off, 0, __ATOMIC_RELAXED);

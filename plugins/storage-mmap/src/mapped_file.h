@@ -50,7 +50,9 @@ class MappedFile {
   Status zero_range(int64_t from, int64_t to) const;
   // Pre-faults every page writable (MADV_POPULATE_WRITE, else an atomic OR with 0 per
   // page) so the appender takes no page faults. Never changes a byte: safe while written.
-  void warm() const;
+  void warm() const { warm_range(0, size_); }
+  // Pre-faults the pages holding bytes [from, to) of the file (clamped to it).
+  void warm_range(int64_t from, int64_t to) const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
 

@@ -12,10 +12,6 @@ namespace {
 constexpr char kNameValueSep = kPropertyNameEnd;
 constexpr char kPropertySep = kPropertyEnd;
 
-bool has_separator(std::string_view s) {
-  return s.find(kNameValueSep) != std::string_view::npos || s.find(kPropertySep) != std::string_view::npos;
-}
-
 size_t properties_length(const Message& msg) {
   size_t n = 0;
   for (const auto& [k, v] : msg.properties) n += k.size() + v.size() + 2;
@@ -57,12 +53,7 @@ Result<int32_t> validate_sizes(std::string_view topic, QueueId queue_id, size_t 
 
 Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size) {
   if (std::string why = validate_topic_name(msg.topic); !why.empty()) return Status::error(Code::kMessageIllegal, why);
-  for (const auto& [k, v] : msg.properties) {
-    if (k.empty() || has_separator(k) || has_separator(v))
-      return Status::error(Code::kMessageIllegal, "property '" + k +
-                                                      "' has an empty name or contains the reserved characters "
-                                                      "\\x01 or \\x02");
-  }
+  if (std::string why = check_property_characters(msg); !why.empty()) return Status::error(Code::kMessageIllegal, why);
   return validate_sizes(msg.topic, msg.queue_id, msg.body.size(), properties_length(msg), max_message_size,
                         max_record_size);
 }

@@ -1,6 +1,7 @@
 // Background segment allocator (RocketMQ's AllocateMappedFileService): keeps the commit-log
-// segment after the one being written created (fallocate'd, optionally pre-faulted), so
-// appends roll over without creating a file under the put lock.
+// segment after the one being written created (fallocate'd), so appends roll over without
+// creating a file under the put lock; with `warm`, also keeps the pages in a window ahead of
+// the write position pre-faulted (kWarmAhead), so appends take no page fault.
 #pragma once
 
 #include <condition_variable>
@@ -30,6 +31,12 @@ class SegmentAllocator {
   void request();
   // Creates the segment after the one holding the write position when it is missing.
   Status ensure_next();
+  // Pre-faults what is not yet faulted of [write position, write position + kWarmAhead).
+  // Pages are faulted in as the log reaches them, not a whole segment at its creation: the
+  // cost follows what is written and a new 1 GiB segment does not take 1 GiB of page cache
+  // (and a burst of zeroing) at once. Allocator thread only.
+  void warm_ahead();
+  static constexpr int64_t kWarmAhead = int64_t{64} << 20;
 
  private:
   void run();
@@ -37,6 +44,7 @@ class SegmentAllocator {
   MappedFileQueue& segments_;
   std::function<int64_t()> write_pos_;
   bool warm_;
+  int64_t warmed_to_ = 0;  // global commit-log offset pre-faulted up to (allocator thread)
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mu_;  // guards pending_, stopping_
   std::condition_variable cv_;

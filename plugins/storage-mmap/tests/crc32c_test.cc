@@ -68,6 +68,18 @@ TEST(Crc32cTest, FoldingAndStreamsMatchPortableAtEveryLengthUpTo2KiB) {
   if (!crc32c_folding_available()) GTEST_SKIP() << "this CPU has no VPCLMULQDQ: only the stream path was checked";
 }
 
+TEST(Crc32cTest, ShiftOperatorIsRightPastTwoToThe29Bytes) {
+  // x has order 2^31 - 1 modulo the Castagnoli polynomial, so shifting by 2^29 bytes
+  // (x^(2^32)) is multiplying by x^2, and by 2^29 + 5 bytes the same as by 5 bytes then x^2.
+  // (A table of x^(2^k) indexed with k & 31 instead of k % 31 got both wrong.)
+  const uint32_t x2 = 1u << 29;  // x^2, reflected
+  EXPECT_EQ(crc32c_shift_operator_uncached(size_t{1} << 29), x2);
+  const uint32_t a = crc32c("records", 7);
+  const uint32_t by5 = crc32c_combine_op_portable(a, 0, crc32c_shift_operator_uncached(5));
+  EXPECT_EQ(crc32c_combine_op_portable(a, 0, crc32c_shift_operator_uncached((size_t{1} << 29) + 5)),
+            crc32c_combine_op_portable(by5, 0, x2));
+}
+
 TEST(Crc32cTest, InterleavedStreamsMatchPortableAcrossBlockBoundaries) {
   // Lengths around the 3 x 128 and 3 x 1024 chunk sizes of the 3-stream hardware path, at
   // odd alignments, and a large buffer that runs through many long chunks.

@@ -1,6 +1,7 @@
 // ForwardingMessageStore: a MessageStore that forwards every call to another one, so a test
 // decorator (a store whose flushed offset lags, whose puts fail on demand, that records
-// callers) overrides only what it changes.
+// callers) overrides only what it changes. put_views is not forwarded: its default converts
+// to this->put_batch, so a decorator of put_batch sees those puts too.
 #pragma once
 
 #include <memory>
@@ -20,9 +21,6 @@ class ForwardingMessageStore : public MessageStore {
   void put(StoredMessage msg, PutCallback done) override { inner_->put(std::move(msg), std::move(done)); }
   void put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) override {
     inner_->put_batch(std::move(msgs), std::move(done));
-  }
-  void put_views(std::span<const MessageView> msgs, PutViewsCallback done) override {
-    inner_->put_views(msgs, std::move(done));
   }
   GetResult get(const GetRequest& request) override { return inner_->get(request); }
   QueueOffset min_offset(const std::string& topic, QueueId queue_id) override {
