@@ -59,7 +59,7 @@ void BrokerHandler::pull(std::function<void(const wire::PullResponse&)> cob, con
   guarded(done, [&] {
     if (Status st = check_client_version(request, "pull"); !st.is_ok()) return done->fail(st);
     api_.pull(to_kernel(request),
-              [done](mq::PullResponse response) { done->complete_with([&] { return to_wire(response); }); });
+              [done](mq::PullResponse response) { done->complete_with([&] { return to_wire(std::move(response)); }); });
   });
 }
 

@@ -187,12 +187,14 @@ mq::SubscriptionGroupConfig to_kernel(const wire::SubscriptionGroupConfig& in) {
   return out;
 }
 
-wire::MessageExt to_wire(const StoredMessage& in) {
+wire::MessageExt to_wire(const StoredMessage& in) { return to_wire(StoredMessage(in)); }
+
+wire::MessageExt to_wire(StoredMessage&& in) {
   wire::MessageExt out;
-  out.topic = in.topic;
+  out.topic = std::move(in.topic);
   out.flag = in.flag;
-  out.properties = to_wire_properties(in.properties);
-  out.body = in.body;
+  out.properties.merge(in.properties);  // moves the nodes (the comparators differ, the nodes do not)
+  out.body = std::move(in.body);
   out.queueId = in.queue_id;
   out.queueOffset = in.queue_offset.value();
   out.commitLogOffset = in.commit_log_offset.value();
@@ -235,13 +237,13 @@ wire::SendResponse to_wire(mq::SendResponse&& in) {
   return out;
 }
 
-wire::PullResponse to_wire(const mq::PullResponse& in) {
+wire::PullResponse to_wire(mq::PullResponse&& in) {
   auto out = status_response<wire::PullResponse>(in.status);
   out.nextBeginOffset = in.next_begin_offset.value();
   out.minOffset = in.min_offset.value();
   out.maxOffset = in.max_offset.value();
   out.messages.reserve(in.messages.size());
-  for (const auto& m : in.messages) out.messages.push_back(to_wire(m));
+  for (auto& m : in.messages) out.messages.push_back(to_wire(std::move(m)));
   if (in.suggest_which_broker_id != 0) out.__set_suggestWhichBrokerId(in.suggest_which_broker_id);
   return out;
 }

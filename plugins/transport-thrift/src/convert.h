@@ -54,9 +54,10 @@ mq::TransactionCheckPoll to_kernel(const wire::TransactionCheckPollRequest& in);
 
 // ---- broker: replies (kernel -> wire) ----
 wire::MessageExt to_wire(const StoredMessage& in);
+wire::MessageExt to_wire(StoredMessage&& in);  // moves topic, body and property nodes
 wire::SendResponse to_wire(const mq::SendResponse& in);
 wire::SendResponse to_wire(mq::SendResponse&& in);
-wire::PullResponse to_wire(const mq::PullResponse& in);
+wire::PullResponse to_wire(mq::PullResponse&& in);  // moves the messages
 wire::TopicConfig to_wire(const mq::TopicConfig& in);
 wire::QueueConsumeStat to_wire(const mq::QueueConsumeStat& in);
 wire::QueueRef to_wire(const mq::QueueRef& in);

@@ -32,10 +32,10 @@ TEST(Convert, SplitAddress) {
 
 TEST(Convert, PullResponseCarriesTheSlaveSuggestion) {
   mq::PullResponse master;
-  EXPECT_EQ(to_wire(master).suggestWhichBrokerId, 0);
+  EXPECT_EQ(to_wire(std::move(master)).suggestWhichBrokerId, 0);
   mq::PullResponse slow;
   slow.suggest_which_broker_id = 1;
-  auto out = to_wire(slow);
+  auto out = to_wire(std::move(slow));
   EXPECT_TRUE(out.__isset.suggestWhichBrokerId);
   EXPECT_EQ(out.suggestWhichBrokerId, 1);
 }
@@ -86,6 +86,39 @@ TEST(Options, DefaultsAndOverrides) {
 
   // An empty map (options never declared) keeps the defaults too.
   EXPECT_TRUE(parse_options(po::variables_map{}).is_ok());
+}
+
+TEST(Convert, PullResponseMovesEveryMessageWhole) {
+  mq::PullResponse r;
+  r.next_begin_offset = QueueOffset(9);
+  for (int i = 0; i < 3; ++i) {
+    StoredMessage m;
+    m.topic = "PullTopic";
+    m.body = std::string(100, static_cast<char>('a' + i));
+    m.set_property("TAGS", "t" + std::to_string(i));
+    m.set_property("KEYS", "k");
+    m.queue_id = 2;
+    m.queue_offset = QueueOffset(6 + i);
+    m.commit_log_offset = CommitLogOffset(1000 * i);
+    m.store_host = HostAddress{0x7F000001, 10911};
+    m.reconsume_times = i;
+    r.messages.push_back(std::move(m));
+  }
+  const mq::PullResponse copy = r;
+  wire::PullResponse w = to_wire(std::move(r));
+  EXPECT_EQ(w.nextBeginOffset, 9);
+  ASSERT_EQ(w.messages.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const StoredMessage& m = copy.messages[i];
+    const wire::MessageExt& x = w.messages[i];
+    EXPECT_EQ(x.topic, m.topic);
+    EXPECT_EQ(x.body, m.body);
+    EXPECT_EQ(x.properties, (std::map<std::string, std::string>(m.properties.begin(), m.properties.end())));
+    EXPECT_EQ(x.queueOffset, m.queue_offset.value());
+    EXPECT_EQ(x.reconsumeTimes, m.reconsume_times);
+    EXPECT_EQ(x.offsetMsgId, make_offset_msg_id(m.store_host, m.commit_log_offset));
+    EXPECT_EQ(to_wire(m), x) << "the copying overload gives the same message";
+  }
 }
 
 TEST(Convert, RegistrationAndClusterInfoCarryTheRole) {
