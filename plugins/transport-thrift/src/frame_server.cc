@@ -4,37 +4,43 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 #include <thrift/TApplicationException.h>
 #include <thrift/TConfiguration.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "peer_scope.h"
 
-// Threading: every connection's socket, queue and flags live on that connection's strand;
-// a connection's only in-flight request is processed on its strand right after it was read
-// (no hand-off); further requests arriving while one is in flight are posted to any io thread,
-// so requests of one connection may be processed concurrently and answered out of order
-// (clients match replies by seqid); replies are posted back onto the strand from whatever
-// thread completes them. The server's connection set and counters are guarded by mu_.
+// Threading: every connection is bound at accept to one io_context of the pool, run by one
+// thread; its socket, buffers, queue and flags are touched only there. Frames are processed
+// in arrival order on that thread (see frame_server.h). A reply completed on that thread
+// (the common case: the handler answers inside process()) is queued and written inline; one
+// completed elsewhere (a held pull, a SYNC_FLUSH put) is posted to the connection's context.
+// The server's connection set is guarded by mu_; the dispatch count is atomic.
 namespace mq::transport_thrift {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using Executor = asio::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using Acceptor = tcp::acceptor::rebind_executor<Executor>::other;
+using Timer =
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
 using apache::thrift::TApplicationException;
 using apache::thrift::TConfiguration;
 using apache::thrift::protocol::TMessageType;
@@ -53,6 +59,14 @@ constexpr auto kLinger = std::chrono::seconds(2);
 // Connections over maxConnections still open only to flush their refusal; more are closed
 // without a word, so a connection flood cannot pin sockets through refusals.
 constexpr size_t kMaxRefusing = 64;
+// Per-connection read buffer: one read takes every frame the socket holds up to this size.
+// It grows to hold a larger frame (up to maxFrameSize + 4) and shrinks back once empty.
+constexpr size_t kReadBufferBytes = 64 * 1024;
+// Reply frames gathered into one write.
+constexpr size_t kMaxGather = 16;
+// Reply bytes a parse pass may queue before it writes them out mid-pass: replies are held
+// back only to be gathered, so maxPendingReplyBytes still measures a peer that does not read.
+constexpr uint64_t kWriteDuringPassBytes = 64 * 1024;
 
 // Bytes ready to be written; `owner` keeps them alive until the write completes.
 struct OutFrame {
@@ -76,8 +90,8 @@ void write_placeholder(TMemoryBuffer& buffer) {
   buffer.write(zero, kHeaderBytes);
 }
 
-OutFrame exception_frame(const std::string& name, int32_t seqid,
-                         TApplicationException::TApplicationExceptionType type, const std::string& message) {
+OutFrame exception_frame(const std::string& name, int32_t seqid, TApplicationException::TApplicationExceptionType type,
+                         const std::string& message) {
   auto buffer = std::make_shared<TMemoryBuffer>(256);
   write_placeholder(*buffer);
   Protocol protocol(buffer);
@@ -87,18 +101,12 @@ OutFrame exception_frame(const std::string& name, int32_t seqid,
   return finish_frame(buffer, *buffer);
 }
 
-// One request frame and the Thrift objects that decode it and encode its reply. Shared by
-// the dispatching io thread, the processor's completion (any thread) and the write queue.
-// Fresh TMemoryBuffers per request are also the server side of the 0.17 message-size budget
-// fix: no Thrift transport object outlives one message, so no budget can leak across them.
-struct Request {
-  std::unique_ptr<uint8_t[]> payload;
-  uint32_t size = 0;
-  std::shared_ptr<TMemoryBuffer> in;
-  std::shared_ptr<TMemoryBuffer> out;
-  std::shared_ptr<Protocol> in_protocol;
-  std::shared_ptr<Protocol> out_protocol;
-};
+// A non-owning shared_ptr (no control block, no allocation) for Thrift APIs that take
+// shared_ptrs to objects whose lifetime the caller already guarantees.
+template <typename T>
+std::shared_ptr<T> borrow(T& object) {
+  return std::shared_ptr<T>(std::shared_ptr<void>(), &object);
+}
 
 // What a pending reply needs after its request was dispatched. The generated processor binds
 // its own raw `this` into the completion, so every completion holds the processor alive
@@ -114,20 +122,30 @@ struct RequestScope {
 
 class Connection;
 
-// One dispatched request's slot in its connection's in-flight count. release() (at most
-// once, from any thread; also run by the destructor so that a request whose completion is
-// dropped unanswered still frees its slot) tells the connection the request is done.
-class InflightToken {
- public:
-  explicit InflightToken(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
-  ~InflightToken() { release(); }
-  InflightToken(const InflightToken&) = delete;
-  InflightToken& operator=(const InflightToken&) = delete;
-  void release();
+// One dispatched request: its reply buffer and its slot in the connection's in-flight count.
+// Shared by the processor's completion (any thread) and, once answered, the write queue.
+// The request frame itself is decoded in place from the connection's read buffer by
+// transport objects that live on the dispatching stack for that one call: fresh Thrift
+// transports per message are the server side of the 0.17 message-size budget fix (no Thrift
+// transport object outlives one message, so no budget can leak across them).
+struct Request {
+  Request(std::weak_ptr<Connection> c, std::shared_ptr<RequestScope> s, const std::shared_ptr<TConfiguration>& config)
+      : connection(std::move(c)), scope(std::move(s)), out(1024, config), out_protocol(borrow(out)) {
+    write_placeholder(out);
+  }
+  // A request whose completion is dropped unanswered still frees its slot.
+  ~Request();
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
 
- private:
-  std::weak_ptr<Connection> connection_;
-  std::atomic<bool> released_{false};
+  std::weak_ptr<Connection> connection;
+  std::shared_ptr<RequestScope> scope;
+  TMemoryBuffer out;      // the reply frame: 4-byte length placeholder, then the message
+  Protocol out_protocol;  // writes into `out` (borrowed: both die together)
+  std::string name;
+  int32_t seqid = 0;
+  TMessageType type = apache::thrift::protocol::T_CALL;
+  std::atomic<bool> finished{false};  // the slot was handed back (at most once)
 };
 
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
@@ -135,7 +153,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ServerCore(IoPool& pool, std::shared_ptr<apache::thrift::async::TAsyncProcessor> processor,
              const FrameServerOptions& options, std::shared_ptr<spdlog::logger> logger, std::string kind)
       : pool_(pool),
-        acceptor_(asio::make_strand(pool.context())),
+        acceptor_(pool.context().get_executor()),
         accept_retry_(acceptor_.get_executor()),
         scope_(std::make_shared<RequestScope>(RequestScope{std::move(processor), logger, kind})),
         options_(options),
@@ -151,16 +169,22 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void stop();
   uint16_t port() const { return port_; }
 
-  // Brackets a call into the processor; false once stop() has begun.
+  // Brackets a call into the processor; false once stop() has begun. Lock-free on the hot
+  // path: stop() publishes stopping_ and then waits for dispatching_ to reach 0; both are
+  // sequentially consistent, so either enter() sees stopping_ or stop() sees the count.
   bool enter() {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    ++in_flight_;
+    dispatching_.fetch_add(1);
+    if (stopping_.load()) {
+      leave();
+      return false;
+    }
     return true;
   }
   void leave() {
-    std::lock_guard lock(mu_);
-    if (--in_flight_ == 0) cv_.notify_all();
+    if (dispatching_.fetch_sub(1) == 1 && stopping_.load()) {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
   }
   void remove(Connection* connection);
 
@@ -170,14 +194,13 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   const std::shared_ptr<RequestScope>& scope() const { return scope_; }
   spdlog::logger& log() { return *logger_; }
   const std::string& kind() const { return kind_; }
-  asio::io_context& context() { return pool_.context(); }
 
  private:
-  void on_accept(const boost::system::error_code& ec, tcp::socket socket);
+  void on_accept(const boost::system::error_code& ec, Socket socket);
 
   IoPool& pool_;
-  tcp::acceptor acceptor_;  // on its own strand
-  asio::steady_timer accept_retry_;
+  Acceptor acceptor_;  // on the pool's first context
+  Timer accept_retry_;
   std::shared_ptr<RequestScope> scope_;
   FrameServerOptions options_;
   std::shared_ptr<TConfiguration> config_;
@@ -185,34 +208,37 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::string kind_;
   uint16_t port_ = 0;
 
+  std::atomic<bool> stopping_{false};  // set once, under mu_
+  std::atomic<int> dispatching_{0};    // calls into the processor in progress
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;  // guarded by mu_
-  bool stopping_ = false;                                                      // guarded by mu_
-  bool stopped_ = false;                                                       // guarded by mu_
-  bool acceptor_closed_ = false;                                               // guarded by mu_
-  int in_flight_ = 0;                                                          // guarded by mu_
+  bool stopped_ = false;                                                      // guarded by mu_
+  bool acceptor_closed_ = false;                                              // guarded by mu_
   size_t refusing_ = 0;  // guarded by mu_; connections_ entries only flushing a refusal
 };
 
 // One accepted socket. Owned by the server's set while open and by pending handlers.
+// Everything below runs on the connection's own io thread unless marked "any thread".
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `refused`: over the connection limit; refuse() is called instead of start().
-  Connection(tcp::socket socket, std::shared_ptr<ServerCore> server, bool refused)
+  Connection(Socket socket, std::shared_ptr<ServerCore> server, bool refused)
       : socket_(std::move(socket)), server_(std::move(server)), linger_(socket_.get_executor()), refused_(refused) {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     peer_ = ec ? std::string("unknown peer") : peer_address_;
     socket_.set_option(tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);  // write_next() tries writes in place
   }
 
   const std::string& peer() const { return peer_; }
   bool refused() const { return refused_; }
 
-  // Answers the connection with one exception frame carrying `reason` (what the client's
-  // next call throws), then closes it like any error reply: flush, FIN, drain or linger.
+  // Any thread. Answers the connection with one exception frame carrying `reason` (what the
+  // client's next call throws), then closes it like any error reply: flush, FIN, drain or
+  // linger.
   void refuse(std::string reason) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
       if (self->closed_) return;
@@ -222,16 +248,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // Any thread.
   void start() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_more(); });
   }
 
-  // From any thread: closes the socket on the strand.
+  // Any thread: closes the socket on the connection's thread.
   void post_close() {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_now(); });
   }
 
-  // Strand only (or when no io thread runs). Idempotent.
+  // Own thread (or when no io thread runs). Idempotent.
   void close_now() {
     if (closed_) return;
     closed_ = true;
@@ -244,141 +271,242 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->remove(this);
   }
 
-  // From any thread: queues a reply; with close_after the connection reads no more
-  // requests and closes once the frame is flushed (or after kLinger).
-  void send(OutFrame frame, bool close_after) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), frame = std::move(frame), close_after]() mutable {
-      if (self->closed_ || self->closing_) return;
-      self->enqueue(std::move(frame));
-      const uint64_t limit = self->server_->options().max_pending_reply_bytes;
-      // One frame alone may exceed the limit (it is written as soon as the queue drains).
-      if (self->queued_bytes_ > limit && self->queue_.size() > 1) {
-        self->server_->log().warn(
-            "{} connection from {}: {} reply bytes in {} frames are waiting to be written, more than "
-            "transport-thrift.maxPendingReplyBytes={}; closing (the peer sends requests but does not read replies)",
-            self->server_->kind(), self->peer_, self->queued_bytes_, self->queue_.size(), limit);
-        return self->close_now();
-      }
-      if (close_after) self->begin_closing();
-      if (!self->writing_) self->write_next();
-    });
-  }
-
-  // Decodes and processes one request frame; runs on any io thread. `token` is released
-  // once the request's reply is queued (or it has none).
-  void dispatch(const std::shared_ptr<Request>& request, const std::shared_ptr<InflightToken>& token);
-
-  // From any thread: one dispatched request is finished; resumes reading if it was paused
-  // at transport-thrift.maxInflightPerConnection.
-  void request_done() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      --self->in_flight_;
-      if (self->paused_ && self->in_flight_ < self->server_->options().max_inflight_per_connection) {
-        self->paused_ = false;
-        self->read_header();
-      }
+  // Any thread: one dispatched request is finished, with `frame` its reply (none for a
+  // oneway call). Completed inside this connection's own dispatch (the handler answered
+  // within process(): the common case) the reply is queued at once and written when the
+  // frames buffered are dispatched, together; from anywhere else (another thread, or another
+  // connection's dispatch on this thread, possibly under kernel locks) both steps are posted
+  // to the connection's context. The reply is queued before the slot is freed, so the queue
+  // is charged before reading resumes after a pause.
+  void finish_request(std::optional<OutFrame> frame) {
+    // parsing_ is read only once we know this is the connection's own thread.
+    if (socket_.get_executor().running_in_this_thread() && parsing_) return on_finished(std::move(frame));
+    asio::post(socket_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->on_finished(std::move(frame));
     });
   }
 
  private:
+  // Own thread: queues a reply; with close_after the connection reads no more requests and
+  // closes once the frame is flushed (or after kLinger).
+  void send(OutFrame frame, bool close_after) {
+    if (closed_ || closing_) return;
+    enqueue(std::move(frame));
+    if (close_after) begin_closing();
+    if (!writing_) {
+      // No write is waiting for the socket. During a parse pass process_buffer() writes what
+      // its dispatches queued, together, unless that grows past kWriteDuringPassBytes.
+      if (!parsing_ || queued_bytes_ >= kWriteDuringPassBytes) write_next();
+      return;
+    }
+    // A write is waiting for the socket to drain: replies pile up only while the peer does
+    // not read. One frame alone may exceed the limit (it is written as the queue drains).
+    const uint64_t limit = server_->options().max_pending_reply_bytes;
+    if (queued_bytes_ > limit && queue_.size() > 1) {
+      server_->log().warn(
+          "{} connection from {}: {} reply bytes in {} frames are waiting to be written, more than "
+          "transport-thrift.maxPendingReplyBytes={}; closing (the peer sends requests but does not read replies)",
+          server_->kind(), peer_, queued_bytes_, queue_.size(), limit);
+      close_now();
+    }
+  }
+
+  void on_finished(std::optional<OutFrame> frame) {
+    if (frame) send(std::move(*frame), false);
+    --in_flight_;
+    if (paused_ && in_flight_ < server_->options().max_inflight_per_connection) {
+      paused_ = false;
+      // Resumed from a handler of its own (never inside this completion): a completion may run
+      // inside a kernel call that holds kernel locks, and resuming dispatches the next request.
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->resume(); });
+    }
+  }
+
+  void resume() {
+    if (closed_ || closing_ || paused_ || parsing_ || reading_) return;
+    process_buffer();
+  }
+
   void enqueue(OutFrame frame) {
     queued_bytes_ += frame.size;
     queue_.push_back(std::move(frame));
   }
 
-  void read_header() {
-    if (closed_ || closing_) return;
-    reading_ = true;
-    asio::async_read(socket_, asio::buffer(header_, kHeaderBytes),
-                     [self = shared_from_this()](const boost::system::error_code& ec, size_t bytes) {
-                       self->on_header(ec, bytes);
-                     });
+  // Decodes and processes one request frame of the read buffer (valid during this call only).
+  void dispatch(const uint8_t* payload, uint32_t size);
+
+  // Frames buffered [begin_, end_): length of the first one, if its header is complete.
+  std::optional<int32_t> first_length() const {
+    if (end_ - begin_ < kHeaderBytes) return std::nullopt;
+    uint32_t raw = 0;
+    std::memcpy(&raw, buffer_.get() + begin_, kHeaderBytes);
+    return static_cast<int32_t>(ntohl(raw));
   }
 
-  void on_header(const boost::system::error_code& ec, size_t bytes) {
+  // Dispatches every complete frame buffered, in order, then reads on (unless paused,
+  // closing or closed). Frames are consumed before their dispatch: nothing refers to the
+  // read buffer after dispatch() returns.
+  void process_buffer() {
+    parsing_ = true;
+    try {
+      parse_frames();
+    } catch (const std::exception& e) {
+      // Outside the processor's own guards (allocation, building an error reply): the
+      // connection cannot go on consistently.
+      parsing_ = false;
+      server_->log().warn("{} connection from {}: cannot dispatch the frames read ({}); closing", server_->kind(),
+                          peer_, e.what());
+      return close_now();
+    }
+    parsing_ = false;
+    if (!closed_ && !writing_ && !queue_.empty()) write_next();
+    read_more();
+  }
+
+  void parse_frames() {
+    const uint32_t limit = server_->options().max_frame_size;
+    const uint32_t max_inflight = server_->options().max_inflight_per_connection;
+    while (!closed_ && !closing_) {
+      if (in_flight_ >= max_inflight) {
+        paused_ = true;  // on_finished() reads on
+        server_->log().debug(
+            "{} connection from {}: {} requests in flight (transport-thrift.maxInflightPerConnection); "
+            "pausing reads",
+            server_->kind(), peer_, in_flight_);
+        break;
+      }
+      auto length = first_length();
+      if (!length) break;
+      if (*length <= 0 || static_cast<uint32_t>(*length) > limit) {
+        std::string reason = "frame length " + std::to_string(*length) + " is outside 1.." + std::to_string(limit) +
+                             " bytes (transport-thrift.maxFrameSize)";
+        server_->log().warn("{} connection from {}: {}; closing", server_->kind(), peer_, reason);
+        enqueue(exception_frame("", 0, TApplicationException::PROTOCOL_ERROR, reason));
+        begin_closing();
+        if (!writing_) write_next();
+        break;
+      }
+      const auto size = static_cast<uint32_t>(*length);
+      if (end_ - begin_ - kHeaderBytes < size) break;
+      const uint8_t* payload = buffer_.get() + begin_ + kHeaderBytes;
+      begin_ += kHeaderBytes + size;
+      ++in_flight_;
+      dispatch(payload, size);
+    }
+  }
+
+  // Makes room after the buffered bytes: drops consumed bytes, grows the buffer to hold the
+  // first frame whole, shrinks it back to kReadBufferBytes once the large frame is gone (the
+  // few bytes of a next frame already read move along). Returns how many bytes the next read
+  // may take: up to the end of the first frame when it is large, so one pass never holds
+  // more than kReadBufferBytes of small frames.
+  size_t prepare_buffer() {
+    const size_t buffered = end_ - begin_;
+    size_t want = kReadBufferBytes;
+    if (auto length = first_length(); length && *length > 0) {
+      want = std::max(want, kHeaderBytes + static_cast<size_t>(*length));
+    }
+    if (!buffer_ || want > capacity_ ||
+        (capacity_ > kReadBufferBytes && want == kReadBufferBytes && buffered <= kReadBufferBytes)) {
+      auto fresh = std::make_unique_for_overwrite<uint8_t[]>(want);
+      if (buffered > 0) std::memcpy(fresh.get(), buffer_.get() + begin_, buffered);
+      buffer_ = std::move(fresh);
+      capacity_ = want;
+    } else if (begin_ > 0 && buffered > 0) {
+      std::memmove(buffer_.get(), buffer_.get() + begin_, buffered);
+    }
+    begin_ = 0;
+    end_ = buffered;
+    return std::min(capacity_, want) - end_;
+  }
+
+  void read_more() {
+    if (closed_ || closing_ || paused_ || parsing_ || reading_) return;
+    const size_t room = prepare_buffer();
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(buffer_.get() + end_, room),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t bytes) { self->on_read(ec, bytes); });
+  }
+
+  void on_read(const boost::system::error_code& ec, size_t bytes) {
     reading_ = false;
     if (closed_) return;  // e.g. closed for unread replies while this read was pending
     if (closing_) return drain();
     if (ec) {
-      if (ec != asio::error::operation_aborted && bytes > 0) {
-        server_->log().warn("{} connection from {}: peer closed inside a frame header ({} of 4 bytes); closing",
-                            server_->kind(), peer_, bytes);
+      const size_t buffered = end_ - begin_;
+      if (ec != asio::error::operation_aborted && buffered > 0) {
+        if (auto length = first_length()) {
+          server_->log().warn("{} connection from {}: truncated frame ({} of {} bytes, {}); closing", server_->kind(),
+                              peer_, buffered - kHeaderBytes, *length, ec.message());
+        } else {
+          server_->log().warn("{} connection from {}: peer closed inside a frame header ({} of 4 bytes); closing",
+                              server_->kind(), peer_, buffered);
+        }
       }
       return close_now();
     }
-    uint32_t raw = 0;
-    std::memcpy(&raw, header_, kHeaderBytes);
-    auto length = static_cast<int32_t>(ntohl(raw));
-    uint32_t limit = server_->options().max_frame_size;
-    if (length <= 0 || static_cast<uint32_t>(length) > limit) {
-      std::string reason = "frame length " + std::to_string(length) + " is outside 1.." + std::to_string(limit) +
-                           " bytes (transport-thrift.maxFrameSize)";
-      server_->log().warn("{} connection from {}: {}; closing", server_->kind(), peer_, reason);
-      enqueue(exception_frame("", 0, TApplicationException::PROTOCOL_ERROR, reason));
-      begin_closing();
-      if (!writing_) write_next();
-      return;
-    }
-    auto request = std::make_shared<Request>();
-    request->size = static_cast<uint32_t>(length);
-    request->payload = std::make_unique_for_overwrite<uint8_t[]>(request->size);
-    reading_ = true;
-    asio::async_read(socket_, asio::buffer(request->payload.get(), request->size),
-                     [self = shared_from_this(), request](const boost::system::error_code& ec, size_t bytes) {
-                       self->on_payload(ec, bytes, request);
-                     });
+    end_ += bytes;
+    process_buffer();
   }
 
-  void on_payload(const boost::system::error_code& ec, size_t bytes, const std::shared_ptr<Request>& request) {
-    reading_ = false;
-    if (closed_) return;
-    if (closing_) return drain();
-    if (ec) {
-      if (ec != asio::error::operation_aborted) {
-        server_->log().warn("{} connection from {}: truncated frame ({} of {} bytes, {}); closing", server_->kind(),
-                            peer_, bytes, request->size, ec.message());
-      }
-      return close_now();
-    }
-    // The connection's only request (a client waiting for each reply) is processed right here
-    // on the strand: no hand-off to another io thread. With requests already in flight
-    // (pipelining) it is posted, so one connection's requests may be processed concurrently.
-    const bool inline_dispatch = in_flight_ == 0;
-    ++in_flight_;
-    auto token = std::make_shared<InflightToken>(weak_from_this());
-    if (!inline_dispatch) {
-      asio::post(server_->context(), [self = shared_from_this(), request, token] { self->dispatch(request, token); });
-    }
-    if (in_flight_ < server_->options().max_inflight_per_connection) {
-      read_header();
-      if (inline_dispatch) dispatch(request, token);
-    } else {
-      paused_ = true;  // request_done() reads on
-      server_->log().debug("{} connection from {}: {} requests in flight (transport-thrift.maxInflightPerConnection); "
-                           "pausing reads",
-                           server_->kind(), peer_, in_flight_);
-      if (inline_dispatch) dispatch(request, token);
-    }
-  }
-
+  // Writes the queue, up to kMaxGather frames per gathered write. The write is first tried
+  // right here on the non-blocking socket: a reply usually fits in the socket buffer whole,
+  // which saves the completion round trip through the event loop. What does not fit is
+  // written asynchronously and on_written() carries on.
   void write_next() {
     writing_ = true;
-    const OutFrame& frame = queue_.front();
-    asio::async_write(socket_, asio::buffer(frame.data, frame.size),
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        self->on_written(ec);
-                      });
+    for (;;) {
+      gathered_ = std::min(queue_.size(), kMaxGather);
+      size_t total = 0;
+      for (size_t i = 0; i < gathered_; ++i) {
+        gather_[i] = asio::const_buffer(queue_[i].data, queue_[i].size);
+        total += queue_[i].size;
+      }
+      boost::system::error_code ec;
+      size_t written = socket_.write_some(BufferRange{gather_.data(), gather_.data() + gathered_}, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec.clear();
+        written = 0;
+      }
+      if (ec) return on_written(ec);
+      if (written < total) {
+        // Skip what went out, then let Asio write the rest when the socket drains.
+        size_t first = 0;
+        while (written >= gather_[first].size()) written -= gather_[first++].size();
+        gather_[first] += written;
+        asio::async_write(socket_, BufferRange{gather_.data() + first, gather_.data() + gathered_},
+                          [self = shared_from_this()](const boost::system::error_code& write_ec, size_t) {
+                            self->on_written(write_ec);
+                          });
+        return;
+      }
+      pop_gathered();
+      if (queue_.empty()) return on_flushed();
+    }
+  }
+
+  void pop_gathered() {
+    for (size_t i = 0; i < gathered_; ++i) {
+      queued_bytes_ -= queue_.front().size;
+      queue_.pop_front();
+    }
+    gathered_ = 0;
   }
 
   void on_written(const boost::system::error_code& ec) {
     if (closed_) return;
-    queued_bytes_ -= queue_.front().size;
-    queue_.pop_front();
+    pop_gathered();
     if (ec) {
       server_->log().debug("{} connection from {}: write failed: {}", server_->kind(), peer_, ec.message());
       return close_now();
     }
     if (!queue_.empty()) return write_next();
+    on_flushed();
+  }
+
+  // The queue is empty and no write is in flight.
+  void on_flushed() {
     writing_ = false;
     if (closing_) {
       // Everything is flushed: send FIN, then wait for the peer's (drain) or the linger timer.
@@ -400,76 +528,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // before the peer has read our last reply.
   void drain() {
     if (closed_ || reading_) return;
+    if (!buffer_) {
+      buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferBytes);
+      capacity_ = kReadBufferBytes;
+    }
+    begin_ = end_ = 0;
     reading_ = true;
-    socket_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                              size_t) {
-      self->reading_ = false;
-      if (ec) return self->close_now();
-      self->drain();
-    });
+    socket_.async_read_some(asio::buffer(buffer_.get(), capacity_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                              self->reading_ = false;
+                              if (ec) return self->close_now();
+                              self->drain();
+                            });
   }
 
-  tcp::socket socket_;  // its executor is this connection's strand
+  // A buffer sequence over gather_ that copies without allocating.
+  struct BufferRange {
+    const asio::const_buffer* first;
+    const asio::const_buffer* last;
+    const asio::const_buffer* begin() const { return first; }
+    const asio::const_buffer* end() const { return last; }
+  };
+
+  Socket socket_;  // bound to this connection's io_context (one thread)
   std::shared_ptr<ServerCore> server_;
-  asio::steady_timer linger_;
-  std::string peer_;          // for log lines
-  std::string peer_address_;  // "ip:port", empty if unknown; what handlers see as current_peer()
-  uint8_t header_[kHeaderBytes] = {};
-  uint8_t drain_[4096] = {};
+  Timer linger_;
+  std::string peer_;                   // for log lines
+  std::string peer_address_;           // "ip:port", empty if unknown; what handlers see as current_peer()
+  std::unique_ptr<uint8_t[]> buffer_;  // read buffer: frames received, [begin_, end_) not yet dispatched
+  size_t capacity_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
   std::deque<OutFrame> queue_;
-  uint64_t queued_bytes_ = 0;  // sum of queue_ sizes
-  uint32_t in_flight_ = 0;     // requests dispatched whose token is not released yet
-  bool paused_ = false;        // reading stopped at max_inflight_per_connection
-  bool writing_ = false;  // a write is in flight
-  bool reading_ = false;  // a read (header, payload or drain) is in flight
-  bool closing_ = false;  // no more requests are read; close after the queue is flushed
+  std::array<asio::const_buffer, kMaxGather> gather_{};  // the frames of the write in flight
+  size_t gathered_ = 0;                                  // how many of queue_'s front frames it writes
+  uint64_t queued_bytes_ = 0;                            // sum of queue_ sizes
+  uint32_t in_flight_ = 0;                               // requests dispatched and not finished yet
+  bool paused_ = false;                                  // dispatching stopped at max_inflight_per_connection
+  bool parsing_ = false;                                 // process_buffer() is on the stack
+  bool writing_ = false;                                 // a write is in flight
+  bool reading_ = false;                                 // a read (frames or drain) is in flight
+  bool closing_ = false;                                 // no more requests are read; close after the queue is flushed
   bool closed_ = false;
   const bool refused_;
 };
+
+Request::~Request() {
+  if (finished.exchange(true)) return;
+  if (auto c = connection.lock()) c->finish_request(std::nullopt);
+}
 
 namespace {
 
 // The processor's completion: encodes nothing itself, only frames and queues what the
 // processor wrote (or an exception when the arguments did not decode).
-void on_processed(const std::weak_ptr<Connection>& weak, const std::shared_ptr<RequestScope>& scope,
-                  const std::shared_ptr<Request>& request, const std::string& name, int32_t seqid, TMessageType type,
-                  bool ok, InflightToken& token) {
-  auto connection = weak.lock();
+void on_processed(const std::shared_ptr<Request>& request, bool ok) {
+  if (request->finished.exchange(true)) return;
+  auto connection = request->connection.lock();
   if (!connection) return;  // closed meanwhile: the reply is dropped
-  // Released after the reply is queued: both post to the strand, so the queue is charged
-  // before the next request is read.
-  struct Release {
-    InflightToken& token;
-    ~Release() { token.release(); }
-  } release{token};
   if (ok) {
-    if (request->out->available_read() <= kHeaderBytes) return;  // oneway: nothing to send
-    connection->send(finish_frame(request, *request->out), false);
-    return;
+    if (request->out.available_read() <= kHeaderBytes) return connection->finish_request(std::nullopt);  // oneway
+    return connection->finish_request(finish_frame(request, request->out));
   }
-  scope->logger->warn("{} connection from {}: cannot decode the arguments of '{}' (seqid {})", scope->kind,
-                     connection->peer(), name, seqid);
-  if (type == apache::thrift::protocol::T_CALL) {
-    connection->send(exception_frame(name, seqid, TApplicationException::PROTOCOL_ERROR,
-                                     "cannot decode the arguments of '" + name + "'"),
-                     false);
-  }
+  const auto& scope = *request->scope;
+  scope.logger->warn("{} connection from {}: cannot decode the arguments of '{}' (seqid {})", scope.kind,
+                     connection->peer(), request->name, request->seqid);
+  if (request->type != apache::thrift::protocol::T_CALL) return connection->finish_request(std::nullopt);
+  connection->finish_request(exception_frame(request->name, request->seqid, TApplicationException::PROTOCOL_ERROR,
+                                             "cannot decode the arguments of '" + request->name + "'"));
 }
 
 }  // namespace
 
-void InflightToken::release() {
-  if (released_.exchange(true)) return;
-  if (auto connection = connection_.lock()) connection->request_done();
-}
-
-void Connection::dispatch(const std::shared_ptr<Request>& request, const std::shared_ptr<InflightToken>& token) {
-  if (!server_->enter()) return;
+void Connection::dispatch(const uint8_t* payload, uint32_t size) {
+  if (!server_->enter()) {
+    --in_flight_;
+    return;
+  }
   struct Leave {
     ServerCore& server;
     ~Leave() { server.leave(); }
   } leave{*server_};
 
+  // Thrift's memory transport only reads from the buffer it observes.
+  auto* bytes = const_cast<uint8_t*>(payload);
   const uint32_t limit = server_->options().max_frame_size;
   std::string name;
   TMessageType type = apache::thrift::protocol::T_CALL;
@@ -477,9 +619,8 @@ void Connection::dispatch(const std::shared_ptr<Request>& request, const std::sh
   try {
     // Peek at the message header first so that failures can be answered with the right
     // name and seqid; the processor decodes it again (it is a few bytes).
-    auto header = std::make_shared<TMemoryBuffer>(request->payload.get(), request->size, TMemoryBuffer::OBSERVE,
-                                                  server_->config());
-    Protocol peek(header, static_cast<int32_t>(limit), kMaxContainerElements, true, true);
+    TMemoryBuffer header(bytes, size, TMemoryBuffer::OBSERVE, server_->config());
+    Protocol peek(borrow(header), static_cast<int32_t>(limit), kMaxContainerElements, true, true);
     peek.readMessageBegin(name, type, seqid);
     if (type != apache::thrift::protocol::T_CALL && type != apache::thrift::protocol::T_ONEWAY) {
       throw apache::thrift::protocol::TProtocolException(
@@ -487,47 +628,42 @@ void Connection::dispatch(const std::shared_ptr<Request>& request, const std::sh
           "message type " + std::to_string(static_cast<int>(type)) + " is not a call");
     }
   } catch (const std::exception& e) {
+    --in_flight_;
     server_->log().warn("{} connection from {}: undecodable Thrift message in a {}-byte frame ({}); closing",
-                        server_->kind(), peer_, request->size, e.what());
+                        server_->kind(), peer_, size, e.what());
     send(exception_frame("", 0, TApplicationException::PROTOCOL_ERROR,
                          std::string("undecodable Thrift message: ") + e.what()),
          true);
     return;
   }
 
-  request->in = std::make_shared<TMemoryBuffer>(request->payload.get(), request->size, TMemoryBuffer::OBSERVE,
-                                                server_->config());
+  auto request = std::make_shared<Request>(weak_from_this(), server_->scope(), server_->config());
+  request->name = std::move(name);
+  request->seqid = seqid;
+  request->type = type;
+  // The arguments are decoded inside process() (the generated processor reads them before
+  // calling the handler), so the input transport lives on this stack only.
+  TMemoryBuffer in(bytes, size, TMemoryBuffer::OBSERVE, server_->config());
   // Bound list/map claims by what this frame actually holds (reset again by readEnd()).
-  request->in->updateKnownMessageSize(request->size);
-  request->out = std::make_shared<TMemoryBuffer>(1024, server_->config());
-  write_placeholder(*request->out);
-  request->in_protocol = std::make_shared<Protocol>(request->in, static_cast<int32_t>(limit), kMaxContainerElements,
-                                                    true, true);
-  request->out_protocol = std::make_shared<Protocol>(request->out);
-
-  std::weak_ptr<Connection> weak = weak_from_this();
+  in.updateKnownMessageSize(size);
+  Protocol in_protocol(borrow(in), static_cast<int32_t>(limit), kMaxContainerElements, true, true);
   try {
     PeerScope peer_scope(peer_address_);  // handlers run synchronously inside process()
-    server_->processor().process(
-        [weak, scope = server_->scope(), request, name, seqid, type, token](bool ok) {
-          on_processed(weak, scope, request, name, seqid, type, ok, *token);
-        },
-        request->in_protocol, request->out_protocol);
+    server_->processor().process([request](bool ok) { on_processed(request, ok); }, borrow(in_protocol),
+                                 std::shared_ptr<Protocol>(request, &request->out_protocol));
   } catch (const std::exception& e) {
     // Reached when the processor itself fails to skip an unknown method's garbage, etc.
-    server_->log().warn("{} connection from {}: cannot process '{}' (seqid {}): {}", server_->kind(), peer_, name,
-                        seqid, e.what());
-    if (type == apache::thrift::protocol::T_CALL) {
-      send(exception_frame(name, seqid, TApplicationException::PROTOCOL_ERROR,
-                           "cannot process '" + name + "': " + e.what()),
-           false);
+    server_->log().warn("{} connection from {}: cannot process '{}' (seqid {}): {}", server_->kind(), peer_,
+                        request->name, request->seqid, e.what());
+    if (!request->finished.exchange(true)) {
+      if (request->type == apache::thrift::protocol::T_CALL) {
+        finish_request(exception_frame(request->name, request->seqid, TApplicationException::PROTOCOL_ERROR,
+                                       "cannot process '" + request->name + "': " + e.what()));
+      } else {
+        finish_request(std::nullopt);
+      }
     }
-    token->release();
   }
-  // The arguments are decoded by now; a held request keeps only its reply buffer.
-  request->in_protocol.reset();
-  request->in.reset();
-  request->payload.reset();
 }
 
 Status ServerCore::listen(const std::string& host, uint16_t port) {
@@ -536,9 +672,11 @@ Status ServerCore::listen(const std::string& host, uint16_t port) {
   if (ec) return Status::invalid("cannot listen on '" + host + "': not an IP address (use 0.0.0.0 or 127.0.0.1)");
   tcp::endpoint endpoint(address, port);
   std::string where = host + ":" + std::to_string(port);
-  if (acceptor_.open(endpoint.protocol(), ec); ec) return Status::system("cannot open a socket for " + where + ": " + ec.message());
+  if (acceptor_.open(endpoint.protocol(), ec); ec)
+    return Status::system("cannot open a socket for " + where + ": " + ec.message());
   acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (acceptor_.bind(endpoint, ec); ec) return Status::system("cannot bind " + kind_ + " listener to " + where + ": " + ec.message());
+  if (acceptor_.bind(endpoint, ec); ec)
+    return Status::system("cannot bind " + kind_ + " listener to " + where + ": " + ec.message());
   if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return Status::system("cannot listen on " + where + ": " + ec.message());
   }
@@ -547,13 +685,15 @@ Status ServerCore::listen(const std::string& host, uint16_t port) {
 }
 
 void ServerCore::start_accept() {
-  acceptor_.async_accept(asio::make_strand(pool_.context()),
-                         [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+  // Each accepted socket is bound to the next io_context: connections spread round-robin
+  // over the io threads and stay on theirs.
+  acceptor_.async_accept(pool_.next_context().get_executor(),
+                         [self = shared_from_this()](const boost::system::error_code& ec, Socket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
 }
 
-void ServerCore::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+void ServerCore::on_accept(const boost::system::error_code& ec, Socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // E.g. EMFILE: back off briefly instead of spinning on a failing accept.
@@ -576,9 +716,10 @@ void ServerCore::on_accept(const boost::system::error_code& ec, tcp::socket sock
       refusal = kind_ + " on port " + std::to_string(port_) + " refuses the connection: " + std::to_string(serving) +
                 " connections are open, the limit is transport-thrift.maxConnections=" +
                 std::to_string(options_.max_connections) + "; close idle connections or raise the limit";
-      logger_->warn("{} listener on port {}: refusing connection from {}:{}: {} connections open "
-                    "(transport-thrift.maxConnections)",
-                    kind_, port_, peer.address().to_string(), peer.port(), serving);
+      logger_->warn(
+          "{} listener on port {}: refusing connection from {}:{}: {} connections open "
+          "(transport-thrift.maxConnections)",
+          kind_, port_, peer.address().to_string(), peer.port(), serving);
       // Bounded: past kMaxRefusing lingering refusals the socket is just closed.
       if (refusing_ < kMaxRefusing) {
         connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), true);
@@ -637,7 +778,7 @@ void ServerCore::stop() {
     // Waiting here would deadlock the thread that must run the closes.
     logger_->error("{} listener on port {}: stop() called from an io thread; not waiting", kind_, port_);
   } else {
-    cv_.wait(lock, [this] { return acceptor_closed_ && connections_.empty() && in_flight_ == 0; });
+    cv_.wait(lock, [this] { return acceptor_closed_ && connections_.empty() && dispatching_.load() == 0; });
   }
   stopped_ = true;
   cv_.notify_all();
@@ -654,11 +795,17 @@ Result<std::unique_ptr<FrameServer>> FrameServer::listen(
   return std::unique_ptr<FrameServer>(new FrameServer(std::move(core)));
 }
 
-FrameServer::~FrameServer() { stop(); }
+FrameServer::~FrameServer() {
+  stop();
+}
 
-uint16_t FrameServer::port() const { return core_->port(); }
+uint16_t FrameServer::port() const {
+  return core_->port();
+}
 
-void FrameServer::stop() { core_->stop(); }
+void FrameServer::stop() {
+  core_->stop();
+}
 
 void stop_server_core(const std::weak_ptr<ServerCore>& core) {
   if (auto strong = core.lock()) strong->stop();

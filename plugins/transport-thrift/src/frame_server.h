@@ -1,6 +1,18 @@
 // FrameServer: a Boost.Asio listener speaking framed binary Thrift. It reads length-prefixed
 // frames, hands each to a generated asynchronous processor (TAsyncProcessor) and writes the
 // framed reply whenever the processor's completion fires, so a held request pins no thread.
+//
+// Connections: each accepted connection is bound to one io_context of the IoPool
+// (round-robin) and served by that context's single thread for its whole life. One read
+// takes whatever the socket holds into a per-connection buffer (64 KiB, grown for a larger
+// frame); every complete frame in it is dispatched in arrival order on that thread, the
+// replies completed meanwhile are written with one gathered write, and only then is the
+// socket read again. Pipelined requests of one connection are therefore processed in order
+// on its thread, not spread over the io threads: a handler never blocks (held requests
+// complete later through their completion), so in-order processing costs no parallelism
+// across connections and saves the cross-thread hand-offs and wake-ups that dominated the
+// per-call cost; a single connection's requests use one core. Replies still go out in
+// completion order (a held request is answered after later ones; clients match by seqid).
 #pragma once
 
 #include <cstdint>
@@ -29,7 +41,9 @@ struct FrameServerOptions {
 
 class ServerCore;  // the shared state behind a FrameServer (frame_server.cc)
 
-// Threading: port() anywhere; stop() from any thread except an io thread of `pool`.
+// Threading: port() anywhere; stop() from any thread except an io thread of `pool`. The
+// processor is called on the connection's io thread; its completions may run on any thread
+// (those on another thread are posted to the connection's thread).
 // Lifetime: the pool must be running while the server is served and outlive it.
 class FrameServer final : public Server {
  public:

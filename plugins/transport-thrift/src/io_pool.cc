@@ -1,35 +1,68 @@
-// IoPool: thread start/stop around one io_context.
+// IoPool: one io_context and one thread per loop; start/stop and thread identification.
 #include "io_pool.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <string>
 
 namespace mq::transport_thrift {
 
+namespace {
+thread_local const IoPool* current_pool = nullptr;  // the pool whose loop runs on this thread
+}  // namespace
+
+IoPool::IoPool(int threads, std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {
+  const int count = std::max(threads, 1);
+  loops_.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    auto loop = std::make_unique<Loop>();
+    // Concurrency hint 1: one thread runs the context (handlers posted from it skip the
+    // shared queue); posts from other threads stay safe (locking stays enabled).
+    loop->context = std::make_unique<boost::asio::io_context>(1);
+    loops_.push_back(std::move(loop));
+  }
+}
+
 void IoPool::start() {
   if (running_.exchange(true)) return;
-  context_.restart();
-  work_.emplace(context_.get_executor());
-  workers_.reserve(static_cast<size_t>(threads_));
-  for (int i = 0; i < threads_; ++i) {
-    workers_.emplace_back([this] {
-      // A handler that throws must not take the thread (and with it the process) down.
-      for (;;) {
-        try {
-          context_.run();
-          return;
-        } catch (const std::exception& e) {
-          logger_->error("transport-thrift: io handler threw, continuing: {}", e.what());
-        }
-      }
+  for (auto& loop : loops_) {
+    loop->context->restart();
+    loop->work.emplace(loop->context->get_executor());
+    loop->thread = std::thread([this, raw = loop.get(), name = "mq-io-" + std::to_string(&loop - loops_.data())] {
+      pthread_setname_np(pthread_self(), name.c_str());  // for top/perf; at most 15 characters
+      run(*raw);
     });
+  }
+}
+
+void IoPool::run(Loop& loop) {
+  current_pool = this;
+  // A handler that throws must not take the thread (and with it the process) down.
+  for (;;) {
+    try {
+      loop.context->run();
+      return;
+    } catch (const std::exception& e) {
+      logger_->error("transport-thrift: io handler threw, continuing: {}", e.what());
+    }
   }
 }
 
 void IoPool::stop() {
   if (!running_.exchange(false)) return;
-  work_.reset();
-  for (auto& t : workers_) t.join();
-  workers_.clear();
+  for (auto& loop : loops_) loop->work.reset();
+  for (auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
+  }
 }
 
-bool IoPool::in_io_thread() { return context_.get_executor().running_in_this_thread(); }
+bool IoPool::in_io_thread() const {
+  return current_pool == this;
+}
+
+boost::asio::io_context& IoPool::next_context() {
+  return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
+}
 
 }  // namespace mq::transport_thrift

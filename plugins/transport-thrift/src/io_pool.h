@@ -1,5 +1,6 @@
-// IoPool: one Boost.Asio io_context run by a fixed number of threads; every server and
-// connection of the transport runs on it.
+// IoPool: the transport's io threads. Each thread runs its own Boost.Asio io_context (one
+// event loop per thread, no sharing), so a connection placed on a context is served by
+// exactly one thread and its handlers never hop threads or need a strand.
 #pragma once
 
 #include <atomic>
@@ -8,19 +9,27 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/logger.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <spdlog/logger.h>
 
 namespace mq::transport_thrift {
 
-// Threading: start()/stop() from one controlling thread (the plugin's); context() anywhere.
+// Threading: start()/stop() from one controlling thread (the plugin's); next_context(),
+// context(), size(), running() and in_io_thread() anywhere. Every context is run by exactly
+// one thread, so handlers of objects bound to one context are serialized without a strand.
 // stop() lets pending handlers finish and joins the threads; it must not be called from an
 // io thread. Owners close every socket before stop() so that run() can return.
 class IoPool {
  public:
-  IoPool(int threads, std::shared_ptr<spdlog::logger> logger) : threads_(threads), logger_(std::move(logger)) {}
-  ~IoPool() { stop(); }
+  // `threads` (at least 1) contexts, each with its own thread once started.
+  IoPool(int threads, std::shared_ptr<spdlog::logger> logger);
+  // Stops, then destroys the contexts last to first: the first holds the acceptors, whose
+  // owners may be released by handlers still queued on the others.
+  ~IoPool() {
+    stop();
+    while (!loops_.empty()) loops_.pop_back();
+  }
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
 
@@ -28,15 +37,24 @@ class IoPool {
   void stop();
   bool running() const { return running_.load(); }
   // True when called from one of this pool's threads.
-  bool in_io_thread();
-  boost::asio::io_context& context() { return context_; }
+  bool in_io_thread() const;
+  // The context for a new connection: round-robin over the contexts.
+  boost::asio::io_context& next_context();
+  // The first context: for objects with no affinity of their own (acceptors, timers).
+  boost::asio::io_context& context() { return *loops_.front()->context; }
+  size_t size() const { return loops_.size(); }
 
  private:
-  int threads_;
+  struct Loop {
+    std::unique_ptr<boost::asio::io_context> context;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+    std::thread thread;
+  };
+  void run(Loop& loop);
+
   std::shared_ptr<spdlog::logger> logger_;
-  boost::asio::io_context context_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<Loop>> loops_;  // fixed at construction
+  std::atomic<size_t> next_{0};
   std::atomic<bool> running_{false};
 };
 

@@ -93,9 +93,9 @@ TEST(ConnectionLimits, InflightLimitPausesReadingUntilARequestCompletes) {
     std::lock_guard lock(mu);
     EXPECT_EQ(arrived, kLimit + 1);
   }
-  // Drain: every request is eventually read and answered exactly once. Requests of one
-  // connection are dispatched concurrently on the io threads, so replies follow completion
-  // order, which need not be seqid order.
+  // Drain: every request is eventually read and answered exactly once. Replies follow
+  // completion order (held requests complete whenever the test says), which need not be
+  // seqid order.
   for (int done = 1; done < kSent; ++done) {
     ASSERT_TRUE(arrived_at_least(std::min(kSent, kLimit + done)));
     complete_one();

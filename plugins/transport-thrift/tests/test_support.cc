@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,6 +79,11 @@ void RawSocket::send_bytes(const std::string& bytes) {
     if (n <= 0) throw std::runtime_error(std::string("send failed: ") + std::strerror(errno));
     sent += static_cast<size_t>(n);
   }
+}
+
+void RawSocket::set_no_delay() {
+  int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 void RawSocket::shutdown_write() { ::shutdown(fd_, SHUT_WR); }

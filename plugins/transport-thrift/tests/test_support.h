@@ -49,6 +49,8 @@ class RawSocket {
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
   void send_bytes(const std::string& bytes);
+  // Disables Nagle, so that each send_bytes() leaves as its own segment.
+  void set_no_delay();
   void shutdown_write();
   // One reply frame's payload; nullopt on an orderly close (EOF) before any byte.
   std::optional<std::string> read_frame();

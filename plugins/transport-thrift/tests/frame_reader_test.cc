@@ -1,0 +1,206 @@
+// The frame server's reader and threading: frames arriving together, split into single
+// bytes or larger than the per-connection read buffer are all answered in order; pipelined
+// requests of one connection run in order on that connection's io thread; a held request's
+// reply, completed later from another thread, still arrives after the replies of the
+// requests pipelined behind it.
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+
+#include "mq_types.h"
+#include "test_support.h"
+#include "transport_options.h"
+
+namespace mq::transport_thrift::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A framed getTopicList call; with `padding` > 0 its (empty) args struct carries an unknown
+// binary field of that many bytes, which the processor skips.
+std::string topic_list_frame(int32_t seqid, size_t padding = 0) {
+  std::string args;
+  if (padding > 0) {
+    auto buffer = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+    apache::thrift::protocol::TBinaryProtocol protocol(buffer);
+    protocol.writeStructBegin("getTopicList_args");
+    protocol.writeFieldBegin("padding", apache::thrift::protocol::T_STRING, 99);
+    protocol.writeBinary(std::string(padding, 'p'));
+    protocol.writeFieldEnd();
+    protocol.writeFieldStop();
+    protocol.writeStructEnd();
+    args = buffer->getBufferAsString();
+  } else {
+    args = std::string(1, '\0');
+  }
+  return frame(call_message("getTopicList", seqid, args));
+}
+
+std::string pull_frame(int32_t seqid) {
+  auto buffer = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+  apache::thrift::protocol::TBinaryProtocol protocol(buffer);
+  protocol.writeStructBegin("pull_args");
+  protocol.writeFieldBegin("request", apache::thrift::protocol::T_STRUCT, 1);
+  wire::PullRequest request;
+  request.topic = "T";
+  request.write(&protocol);
+  protocol.writeFieldEnd();
+  protocol.writeFieldStop();
+  protocol.writeStructEnd();
+  return frame(call_message("pull", seqid, buffer->getBufferAsString()));
+}
+
+// Reads one reply and checks it answers `method` with `seqid` (not an exception).
+void expect_reply(RawSocket& socket, const std::string& method, int32_t seqid) {
+  auto payload = socket.read_frame();
+  ASSERT_TRUE(payload) << "no reply for seqid " << seqid;
+  DecodedReply reply = decode_reply(*payload);
+  EXPECT_EQ(reply.name, method);
+  EXPECT_EQ(reply.seqid, seqid);
+  EXPECT_EQ(reply.type, apache::thrift::protocol::T_REPLY) << reply.exception_message;
+}
+
+class FrameReader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api_.on_topics = [this] {
+      std::lock_guard lock(mu_);
+      threads_.push_back(std::this_thread::get_id());
+      return std::vector<TopicConfig>{};
+    };
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lock(mu_);
+    return threads_;
+  }
+
+  FakeBrokerApi api_;
+  std::mutex mu_;
+  std::vector<std::thread::id> threads_;  // guarded by mu_: the io thread of each getTopicList
+};
+
+TEST_F(FrameReader, ManyFramesInOneWriteAreAnsweredInOrderOnOneThread) {
+  constexpr int kFrames = 300;
+  TransportOptions options;
+  options.io_threads = 2;
+  TransportHarness harness(options);
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  std::string all;
+  for (int i = 1; i <= kFrames; ++i) all += topic_list_frame(i);
+  socket.send_bytes(all);  // one write: the server reads many frames at once
+  for (int i = 1; i <= kFrames; ++i) expect_reply(socket, "getTopicList", i);
+  auto seen = threads();
+  ASSERT_EQ(seen.size(), static_cast<size_t>(kFrames));
+  EXPECT_EQ(std::set<std::thread::id>(seen.begin(), seen.end()).size(), 1u)
+      << "one connection's requests ran on several io threads";
+}
+
+TEST_F(FrameReader, ManyLargeRepliesToOneReadDoNotTripTheUnreadReplyLimit) {
+  // 40 calls in one write, each answered with ~5 KiB, under the smallest maxPendingReplyBytes
+  // (64 KiB): the replies of one read pass are written as they pile up, and a peer that reads
+  // them all is never taken for one that does not read.
+  api_.on_topics = [] {
+    std::vector<TopicConfig> topics;
+    for (int i = 0; i < 120; ++i) topics.push_back(TopicConfig{"topic-with-a-long-name-" + std::to_string(i), 8, 8, 6});
+    return topics;
+  };
+  TransportOptions options;
+  options.max_pending_reply_bytes = 64 * 1024;
+  TransportHarness harness(options);
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  std::string all;
+  for (int i = 1; i <= 40; ++i) all += topic_list_frame(i);
+  socket.send_bytes(all);
+  for (int i = 1; i <= 40; ++i) expect_reply(socket, "getTopicList", i);
+}
+
+TEST_F(FrameReader, ConnectionsAreSpreadOverTheIoThreads) {
+  TransportOptions options;
+  options.io_threads = 2;
+  TransportHarness harness(options);
+  harness.serve_broker(api_);
+  RawSocket first(harness.broker_port());
+  RawSocket second(harness.broker_port());
+  first.send_bytes(topic_list_frame(1));
+  expect_reply(first, "getTopicList", 1);
+  second.send_bytes(topic_list_frame(2));
+  expect_reply(second, "getTopicList", 2);
+  auto seen = threads();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[0], seen[1]) << "two connections accepted in a row share an io thread of two";
+}
+
+TEST_F(FrameReader, FrameWrittenOneByteAtATimeIsAnswered) {
+  TransportHarness harness;
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  socket.set_no_delay();
+  const std::string two = topic_list_frame(7) + topic_list_frame(8);
+  for (char c : two) socket.send_bytes(std::string(1, c));
+  expect_reply(socket, "getTopicList", 7);
+  expect_reply(socket, "getTopicList", 8);
+  // The connection is still in a clean state for the next frame.
+  socket.send_bytes(topic_list_frame(9));
+  expect_reply(socket, "getTopicList", 9);
+}
+
+TEST_F(FrameReader, FramesLargerThanTheReadBufferAreAnsweredWithTheirNeighbours) {
+  TransportHarness harness;
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  // 64 KiB is the initial read buffer: frames of 300 KiB and 2 MiB make it grow, the small
+  // ones around them share reads with the large ones' heads and tails.
+  const std::string all = topic_list_frame(1) + topic_list_frame(2, 300 * 1024) + topic_list_frame(3) +
+                          topic_list_frame(4, 2 * 1024 * 1024) + topic_list_frame(5);
+  std::thread writer([&] { socket.send_bytes(all); });
+  for (int i = 1; i <= 5; ++i) expect_reply(socket, "getTopicList", i);
+  writer.join();
+  // Back to small frames after the buffer shrank.
+  socket.send_bytes(topic_list_frame(6) + topic_list_frame(7));
+  expect_reply(socket, "getTopicList", 6);
+  expect_reply(socket, "getTopicList", 7);
+}
+
+TEST_F(FrameReader, HeldReplyCompletedFromAnotherThreadArrivesAfterLaterRequests) {
+  std::mutex mu;
+  std::condition_variable cv;
+  Reply<PullResponse> held;  // guarded by mu
+  api_.on_pull = [&](PullRequest, Reply<PullResponse> reply) {
+    std::lock_guard lock(mu);
+    held = std::move(reply);
+    cv.notify_all();
+  };
+  TransportHarness harness;
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  socket.send_bytes(pull_frame(1) + topic_list_frame(2) + topic_list_frame(3));
+  // The pull is held; the requests pipelined behind it are answered meanwhile.
+  expect_reply(socket, "getTopicList", 2);
+  expect_reply(socket, "getTopicList", 3);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return static_cast<bool>(held); }));
+  }
+  std::thread completer([&] {
+    std::lock_guard lock(mu);
+    PullResponse response;
+    response.status = Status(Code::kPullNotFound, "none");
+    held(std::move(response));
+  });
+  completer.join();
+  expect_reply(socket, "pull", 1);
+  // And the connection reads on.
+  socket.send_bytes(topic_list_frame(4));
+  expect_reply(socket, "getTopicList", 4);
+}
+
+}  // namespace
+}  // namespace mq::transport_thrift::testing
