@@ -66,6 +66,9 @@ class MmapStore final : public MessageStore {
   // How many segments the put path had to create itself (the allocator was behind).
   uint64_t segments_created_on_put_path() const noexcept { return log_->segments_created_on_put_path(); }
 
+  // With warmMapedFileEnable: the commit-log offset pages are pre-faulted up to (benchmark).
+  int64_t warmed_to() const noexcept { return allocator_->warmed_to(); }
+
   // Group-commit figures (benchmark, tools): commit-log flushes, their time, acknowledged puts.
   FlushService::Stats flush_stats() const noexcept { return flush_->stats(); }
 

@@ -4,6 +4,7 @@
 // the write position pre-faulted (kWarmAhead), so appends take no page fault.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -36,7 +37,9 @@ class SegmentAllocator {
   // cost follows what is written and a new 1 GiB segment does not take 1 GiB of page cache
   // (and a burst of zeroing) at once. Allocator thread only.
   void warm_ahead();
-  static constexpr int64_t kWarmAhead = int64_t{64} << 20;
+  static constexpr int64_t kWarmAhead = int64_t{256} << 20;
+  // The commit-log offset pages are pre-faulted up to (0 without `warm`). Any thread.
+  int64_t warmed_to() const noexcept { return warmed_to_.load(std::memory_order_acquire); }
 
  private:
   void run();
@@ -44,7 +47,7 @@ class SegmentAllocator {
   MappedFileQueue& segments_;
   std::function<int64_t()> write_pos_;
   bool warm_;
-  int64_t warmed_to_ = 0;  // global commit-log offset pre-faulted up to (allocator thread)
+  std::atomic<int64_t> warmed_to_{0};  // written by the allocator thread only
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mu_;  // guards pending_, stopping_
   std::condition_variable cv_;
