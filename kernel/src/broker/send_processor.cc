@@ -188,6 +188,7 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     append_encoded_properties((*sent)[i], &props);
     props_end[i] = props.size();
   }
+  // Views only once `props` is complete (it may move while it grows).
   std::vector<MessageView> views(sent->size());
   for (size_t i = 0; i < sent->size(); ++i) {
     const StoredMessage& m = (*sent)[i];

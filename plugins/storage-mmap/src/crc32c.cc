@@ -121,14 +121,8 @@ __attribute__((target("sse4.2"), always_inline)) inline void crc_3way(uint64_t& 
   }
 }
 
-// SSE4.2 CRC32 instruction: the same polynomial, 8 bytes per step.
-__attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void* data, size_t len) noexcept {
-  const auto* p = static_cast<const unsigned char*>(data);
-  uint64_t c = static_cast<uint32_t>(~crc);
-  if (len >= 3 * kShortBlock) {
-    crc_3way<kLongBlock>(c, p, len, long_shift());
-    crc_3way<kShortBlock>(c, p, len, short_shift());
-  }
+// The running (inverted) register over the last bytes, 8 then 1 at a time; returns the CRC.
+__attribute__((target("sse4.2"))) inline uint32_t crc_tail(uint64_t c, const unsigned char* p, size_t len) noexcept {
   while (len >= 8) {
     uint64_t v;
     std::memcpy(&v, p, 8);
@@ -139,6 +133,17 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void* d
   auto c32 = static_cast<uint32_t>(c);
   while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
   return ~c32;
+}
+
+// SSE4.2 CRC32 instruction: the same polynomial, 8 bytes per step.
+__attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void* data, size_t len) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t c = static_cast<uint32_t>(~crc);
+  if (len >= 3 * kShortBlock) {
+    crc_3way<kLongBlock>(c, p, len, long_shift());
+    crc_3way<kShortBlock>(c, p, len, short_shift());
+  }
+  return crc_tail(c, p, len);
 }
 
 // x^n mod P for any n, from the table of x^(2^k).
@@ -251,16 +256,7 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold
   }
   uint64_t c = __builtin_ia32_crc32di(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
   c = __builtin_ia32_crc32di(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
-  if (len >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    c = __builtin_ia32_crc32di(c, v);
-    p += 8;
-    len -= 8;
-  }
-  auto c32 = static_cast<uint32_t>(c);
-  while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
-  return ~c32;
+  return crc_tail(c, p, len);  // under 16 bytes left
 }
 
 bool cpu_has_fold() noexcept {
