@@ -74,7 +74,15 @@ HostAddress parse_host_address(std::string_view text, std::string_view field) {
 
 std::string format_host_address(const HostAddress& address) {
   if (address == HostAddress{}) return {};
-  return address.to_string();
+  // Every message of a pull carries two hosts, nearly always the same few: the last one
+  // formatted is kept per thread (the copy of a short string allocates nothing).
+  thread_local HostAddress last{};
+  thread_local std::string text;
+  if (text.empty() || !(address == last)) {
+    text = address.to_string();
+    last = address;
+  }
+  return text;
 }
 
 Status to_status(int32_t code, const std::string& remark) {
@@ -187,7 +195,9 @@ mq::SubscriptionGroupConfig to_kernel(const wire::SubscriptionGroupConfig& in) {
   return out;
 }
 
-wire::MessageExt to_wire(const StoredMessage& in) { return to_wire(StoredMessage(in)); }
+wire::MessageExt to_wire(const StoredMessage& in) {
+  return to_wire(StoredMessage(in));
+}
 
 wire::MessageExt to_wire(StoredMessage&& in) {
   wire::MessageExt out;

@@ -13,6 +13,8 @@
 #include "mq/client/push_consumer.h"
 #include "mq/wire/client_channel.h"
 
+#include <thrift/TApplicationException.h>
+
 #include "driver.h"
 
 namespace mq::bench {
@@ -37,9 +39,9 @@ wire::SendRequest make_request(const std::string& topic, int queue, const std::v
   req.topic = topic;
   req.queueId = queue;
   req.bornHost = "127.0.0.1:0";
-  req.bornTimestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  req.bornTimestamp =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   req.messages.resize(bodies.size());
   for (size_t i = 0; i < bodies.size(); ++i) {
     req.messages[i].topic = topic;
@@ -115,12 +117,20 @@ class RawSender final : public Sender {
   const SendDone* done_ = nullptr;  // the driver's callback outlives the sender
 };
 
-// One thread sweeping every queue with non-blocking pulls (256 messages, 8 MiB per pull).
+// One thread sweeping every queue with non-blocking pulls (256 messages, 8 MiB per pull),
+// the pulls of one sweep pipelined on the connection (all written, then all replies read),
+// as the Redis back end pipelines one XRANGE per stream per sweep. The broker may answer
+// pipelined pulls out of order (a pull may complete on another thread) and the generated
+// client numbers every call 0, so each pull carries its queue index as its seqid and
+// replies are matched by it.
 class RawReceiver final : public Receiver {
  public:
   RawReceiver(std::unique_ptr<ClientChannel> channel, std::string topic, std::string group,
               std::vector<int64_t> offsets)
-      : channel_(std::move(channel)), topic_(std::move(topic)), group_(std::move(group)), offsets_(std::move(offsets)) {}
+      : channel_(std::move(channel)),
+        topic_(std::move(topic)),
+        group_(std::move(group)),
+        offsets_(std::move(offsets)) {}
 
   void run(const ReceiveSink& sink, const std::atomic<bool>& stop) override {
     wire::PullRequest req;
@@ -132,31 +142,75 @@ class RawReceiver final : public Receiver {
     wire::PullResponse resp;
     while (!stop.load(std::memory_order_relaxed)) {
       bool any = false;
-      for (size_t q = 0; q < offsets_.size() && !stop.load(std::memory_order_relaxed); ++q) {
-        req.queueId = static_cast<int32_t>(q);
-        req.queueOffset = offsets_[q];
-        try {
-          channel_->broker().pull(resp, req);
-        } catch (const std::exception& e) {
-          sink.error(std::string("pull: ") + e.what());
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-          continue;
+      size_t sent = 0;
+      try {
+        for (; sent < offsets_.size(); ++sent) {
+          req.queueId = static_cast<int32_t>(sent);
+          req.queueOffset = offsets_[sent];
+          send_pull(req, static_cast<int32_t>(sent));
         }
-        if (resp.code == 0) {
-          for (const auto& m : resp.messages) sink.message(m.body);
-          any = any || !resp.messages.empty();
-          offsets_[q] = resp.nextBeginOffset;
-        } else if (resp.code == 21 || resp.code == 20) {
-          offsets_[q] = resp.nextBeginOffset;
-        } else if (resp.code != 19) {
-          sink.error("pull: code " + std::to_string(resp.code) + " " + resp.remark);
+        for (size_t i = 0; i < sent; ++i) {
+          const size_t q = recv_pull(resp);
+          if (q >= offsets_.size()) {
+            sink.error("pull: reply with unknown seqid " + std::to_string(q));
+            continue;
+          }
+          if (resp.code == 0) {
+            for (const auto& m : resp.messages) sink.message(m.body);
+            any = any || !resp.messages.empty();
+            offsets_[q] = resp.nextBeginOffset;
+          } else if (resp.code == 21 || resp.code == 20) {
+            offsets_[q] = resp.nextBeginOffset;
+          } else if (resp.code != 19) {
+            sink.error("pull: code " + std::to_string(resp.code) + " " + resp.remark);
+          }
         }
+      } catch (const std::exception& e) {
+        sink.error(std::string("pull: ") + e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
       }
       if (!any) std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }
 
  private:
+  // The generated send_pull / recv_pull with a caller-chosen seqid.
+  void send_pull(const wire::PullRequest& req, int32_t seqid) {
+    auto out = channel_->broker().getOutputProtocol();
+    out->writeMessageBegin("pull", apache::thrift::protocol::T_CALL, seqid);
+    wire::BrokerService_pull_pargs args;
+    args.request = &req;
+    args.write(out.get());
+    out->writeMessageEnd();
+    out->getTransport()->writeEnd();
+    out->getTransport()->flush();
+  }
+  // Returns the reply's seqid.
+  size_t recv_pull(wire::PullResponse& resp) {
+    auto in = channel_->broker().getInputProtocol();
+    std::string name;
+    apache::thrift::protocol::TMessageType type;
+    int32_t seqid = 0;
+    in->readMessageBegin(name, type, seqid);
+    if (type == apache::thrift::protocol::T_EXCEPTION) {
+      apache::thrift::TApplicationException x;
+      x.read(in.get());
+      in->readMessageEnd();
+      in->getTransport()->readEnd();
+      throw x;
+    }
+    wire::BrokerService_pull_presult result;
+    result.success = &resp;
+    result.read(in.get());
+    in->readMessageEnd();
+    in->getTransport()->readEnd();
+    if (name != "pull" || !result.__isset.success)
+      throw apache::thrift::TApplicationException(apache::thrift::TApplicationException::MISSING_RESULT,
+                                                  "pull: unexpected reply '" + name + "'");
+    return static_cast<size_t>(seqid);
+  }
+
   std::unique_ptr<ClientChannel> channel_;
   std::string topic_;
   std::string group_;
@@ -393,8 +447,10 @@ class MqBackend final : public Backend {
         ref.topic = o_.topic;
         ref.queueId = q;
         wire::OffsetResponse r;
-        if (from_first) channel->broker().getMinOffset(r, ref);
-        else channel->broker().getMaxOffset(r, ref);
+        if (from_first)
+          channel->broker().getMinOffset(r, ref);
+        else
+          channel->broker().getMaxOffset(r, ref);
         offsets.push_back(r.code == 0 ? r.offset : 0);
       }
     } catch (const std::exception& e) {
