@@ -57,6 +57,23 @@ struct MessageView {
   CommitLogOffset prepared_transaction_offset{0};
 };
 
+// A view of `m` with `encoded_properties` (append_encoded_properties of m) as its properties.
+inline MessageView view_of(const StoredMessage& m, std::string_view encoded_properties) {
+  MessageView v;
+  v.topic = m.topic;
+  v.queue_id = m.queue_id;
+  v.flag = m.flag;
+  v.sys_flag = m.sys_flag;
+  v.body = m.body;
+  v.properties = encoded_properties;
+  v.born_timestamp_ms = m.born_timestamp_ms;
+  v.born_host = m.born_host;
+  v.store_host = m.store_host;
+  v.reconsume_times = m.reconsume_times;
+  v.prepared_transaction_offset = m.prepared_transaction_offset;
+  return v;
+}
+
 // Where put_views stored one message.
 struct PutPosition {
   CommitLogOffset commit_log_offset{0};

@@ -191,20 +191,8 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   // Views only once `props` is complete (it may move while it grows).
   std::vector<MessageView> views(sent->size());
   for (size_t i = 0; i < sent->size(); ++i) {
-    const StoredMessage& m = (*sent)[i];
-    MessageView& v = views[i];
     const size_t from = i == 0 ? 0 : props_end[i - 1];
-    v.topic = m.topic;
-    v.queue_id = m.queue_id;
-    v.flag = m.flag;
-    v.sys_flag = m.sys_flag;
-    v.body = m.body;
-    v.properties = std::string_view(props).substr(from, props_end[i] - from);
-    v.born_timestamp_ms = m.born_timestamp_ms;
-    v.born_host = m.born_host;
-    v.store_host = m.store_host;
-    v.reconsume_times = m.reconsume_times;
-    v.prepared_transaction_offset = m.prepared_transaction_offset;
+    views[i] = view_of((*sent)[i], std::string_view(props).substr(from, props_end[i] - from));
   }
   store_.put_views(
       views, [hooks = after_store_, reply = std::move(reply), sent, queue_id, store_host](PutViewsResult put) mutable {

@@ -180,14 +180,9 @@ Timed timed_views(MmapStore& store, const std::vector<StoredMessage>& pool, cons
   for (int64_t i = 0, call = 0; i < count; i += per_call, ++call) {
     const int64_t n = std::min<int64_t>(per_call, count - i);
     for (int64_t j = 0; j < n; ++j) {
-      const StoredMessage& m = pool[(i + j) & 1023];
       MessageView& v = views[static_cast<size_t>(j)];
-      v.topic = m.topic;
+      v = view_of(pool[(i + j) & 1023], props[(i + j) & 1023]);
       v.queue_id = static_cast<QueueId>(call % 4);
-      v.body = m.body;
-      v.properties = props[(i + j) & 1023];
-      v.born_timestamp_ms = m.born_timestamp_ms;
-      v.born_host = m.born_host;
     }
     store.put_views(std::span<const MessageView>(views.data(), static_cast<size_t>(n)), [&failed](PutViewsResult r) {
       if (!r.status.is_ok()) failed.fetch_add(1, std::memory_order_relaxed);

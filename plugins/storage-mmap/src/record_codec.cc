@@ -107,19 +107,7 @@ void decode_properties(std::string_view data, Message* msg) {
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out) {
   props_buf->clear();
   append_encoded_properties(msg, props_buf);
-  MessageView v;
-  v.topic = msg.topic;
-  v.queue_id = msg.queue_id;
-  v.flag = msg.flag;
-  v.sys_flag = msg.sys_flag;
-  v.body = msg.body;
-  v.properties = *props_buf;
-  v.born_timestamp_ms = msg.born_timestamp_ms;
-  v.born_host = msg.born_host;
-  v.store_host = msg.store_host;
-  v.reconsume_times = msg.reconsume_times;
-  v.prepared_transaction_offset = msg.prepared_transaction_offset;
-  plan_record(v, store_host, out);
+  plan_record(view_of(msg, *props_buf), store_host, out);
 }
 
 void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out) {

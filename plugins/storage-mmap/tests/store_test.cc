@@ -249,19 +249,6 @@ PutViewsResult put_views_wait(MmapStore& store, std::span<const MessageView> vie
   return f.get();
 }
 
-MessageView view_of(const StoredMessage& m, const std::string& props) {
-  MessageView v;
-  v.topic = m.topic;
-  v.queue_id = m.queue_id;
-  v.flag = m.flag;
-  v.sys_flag = m.sys_flag;
-  v.body = m.body;
-  v.properties = props;
-  v.born_timestamp_ms = m.born_timestamp_ms;
-  v.born_host = m.born_host;
-  v.reconsume_times = m.reconsume_times;
-  return v;
-}
 }  // namespace
 
 TEST(StoreTest, PutViewsStoresTheSameRecordsAsPutBatch) {
