@@ -19,17 +19,22 @@ wire::QueueRef ref_of(const MessageQueue& mq) {
 
 PullResult::PullStatus pull_status_from_code(int c, bool has_messages) {
   switch (c) {
-    case code::kSuccess: return has_messages ? PullResult::PullStatus::kFound : PullResult::PullStatus::kNoMatchedMsg;
-    case code::kPullNotFound: return PullResult::PullStatus::kNoNewMsg;
-    case code::kPullRetryImmediately: return PullResult::PullStatus::kNoMatchedMsg;
-    case code::kPullOffsetMoved: return PullResult::PullStatus::kOffsetIllegal;
-    default: return PullResult::PullStatus::kError;
+    case code::kSuccess:
+      return has_messages ? PullResult::PullStatus::kFound : PullResult::PullStatus::kNoMatchedMsg;
+    case code::kPullNotFound:
+      return PullResult::PullStatus::kNoNewMsg;
+    case code::kPullRetryImmediately:
+      return PullResult::PullStatus::kNoMatchedMsg;
+    case code::kPullOffsetMoved:
+      return PullResult::PullStatus::kOffsetIllegal;
+    default:
+      return PullResult::PullStatus::kError;
   }
 }
 
-PullResult pull_queue(ClientInstance& client, const std::string& addr, const std::string& group,
-                      const MessageQueue& mq, const TagFilter& filter, int64_t offset, int max_nums,
-                      int64_t suspend_ms, int64_t* suggested_broker_id) {
+PullResult pull_queue(ClientInstance& client, const std::string& addr, const std::string& group, const MessageQueue& mq,
+                      const TagFilter& filter, int64_t offset, int max_nums, int64_t suspend_ms,
+                      int64_t* suggested_broker_id) {
   PullResult result;
   if (suggested_broker_id != nullptr) *suggested_broker_id = 0;
   if (addr.empty()) {
@@ -47,6 +52,7 @@ PullResult pull_queue(ClientInstance& client, const std::string& addr, const std
   request.commitOffset = -1;
   request.subscription = filter.expression();
   request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+  request.__set_wantRecords(true);
   wire::PullResponse response;
   Status s = client.call_broker(addr, [&](wire::BrokerServiceClient& b) { b.pull(response, request); });
   if (!s) {
@@ -61,15 +67,16 @@ PullResult pull_queue(ClientInstance& client, const std::string& addr, const std
   result.next_begin_offset = response.nextBeginOffset;
   result.min_offset = response.minOffset;
   result.max_offset = response.maxOffset;
-  for (const auto& m : response.messages) {
-    auto tags = m.properties.find(property::kTags);
-    if (!filter.matches(tags == m.properties.end() ? std::string() : tags->second)) continue;
-    result.messages.push_back(from_wire(m));
+  std::vector<MessageExt> pulled;
+  if (std::string bad = messages_from_pull(response, &pulled); !bad.empty()) {
+    result.code = code::kRpcFailed;
+    result.remark = "broker " + addr + ": " + bad;
+    return result;
   }
-  if (response.code == code::kSuccess && !response.messages.empty() &&
-      result.next_begin_offset <= response.messages.back().queueOffset) {
-    result.next_begin_offset = response.messages.back().queueOffset + 1;
-  }
+  if (response.code == code::kSuccess && !pulled.empty() && result.next_begin_offset <= pulled.back().queue_offset())
+    result.next_begin_offset = pulled.back().queue_offset() + 1;
+  for (auto& m : pulled)
+    if (filter.matches(m.tags())) result.messages.push_back(std::move(m));
   result.status = pull_status_from_code(response.code, !result.messages.empty());
   return result;
 }

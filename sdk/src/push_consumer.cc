@@ -36,8 +36,9 @@
 #include "client_session.h"
 #include "consume_retry.h"
 #include "group_watcher.h"
-#include "local_offset_store.h"
+#include "guarded_call.h"
 #include "local_address.h"
+#include "local_offset_store.h"
 #include "logging.h"
 #include "mq_constants.h"
 #include "name_server_list.h"
@@ -51,18 +52,17 @@
 #include "thread_pool.h"
 #include "topic_route.h"
 #include "wire_convert.h"
-#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
 
-constexpr int64_t kPullBackoffMs = 1000;      // after a transport or broker error
-constexpr int64_t kFlowControlDelayMs = 50;   // while a queue holds too much
-constexpr int64_t kQuickEmptyPullMs = 100;    // an empty answer faster than this was not held
-constexpr int64_t kLockRenewMs = 20000;       // RocketMQ rebalance lock interval
-constexpr int64_t kNotLockedDelayMs = 1000;   // orderly queue not (yet) locked
+constexpr int64_t kPullBackoffMs = 1000;     // after a transport or broker error
+constexpr int64_t kFlowControlDelayMs = 50;  // while a queue holds too much
+constexpr int64_t kQuickEmptyPullMs = 100;   // an empty answer faster than this was not held
+constexpr int64_t kLockRenewMs = 20000;      // RocketMQ rebalance lock interval
+constexpr int64_t kNotLockedDelayMs = 1000;  // orderly queue not (yet) locked
 constexpr int64_t kGroupWatchHoldMs = 30000;
-constexpr int kRetryRouteProbes = 20;         // quick route lookups for a new %RETRY% topic
+constexpr int kRetryRouteProbes = 20;           // quick route lookups for a new %RETRY% topic
 constexpr int64_t kSendBackLogEveryMs = 10000;  // failed send-back warnings, at most this often
 
 int64_t steady_ms() {
@@ -77,9 +77,12 @@ int64_t now_ms() {
 
 const char* consume_from_where_name(ConsumeFromWhere where) {
   switch (where) {
-    case ConsumeFromWhere::kFirstOffset: return "CONSUME_FROM_FIRST_OFFSET";
-    case ConsumeFromWhere::kTimestamp: return "CONSUME_FROM_TIMESTAMP";
-    case ConsumeFromWhere::kLastOffset: break;
+    case ConsumeFromWhere::kFirstOffset:
+      return "CONSUME_FROM_FIRST_OFFSET";
+    case ConsumeFromWhere::kTimestamp:
+      return "CONSUME_FROM_TIMESTAMP";
+    case ConsumeFromWhere::kLastOffset:
+      break;
   }
   return "CONSUME_FROM_LAST_OFFSET";
 }
@@ -103,7 +106,7 @@ struct QueueState {
   std::thread thread;
   // Orderly mode only.
   OrderlyBuffer orderly;
-  std::timed_mutex consume_mu;              // held while the listener runs for this queue
+  std::timed_mutex consume_mu;               // held while the listener runs for this queue
   std::atomic<bool> orderly_pending{false};  // a consume task is queued or running
   // Concurrent mode with a consume timeout: messages with the listener (see InFlightTable).
   InFlightTable inflight;
@@ -127,7 +130,8 @@ struct QueueState {
 class PushConsumer::Impl {
  public:
   explicit Impl(std::string group) : group_(std::move(group)) {
-    client_id_ = make_client_id(std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000));
+    client_id_ =
+        make_client_id(std::to_string(g_instance_counter.fetch_add(1)) + "-" + std::to_string(now_ms() % 1000000));
   }
   void set_instance_name(std::string name) {
     if (!name.empty()) client_id_ = local_ip_string() + "@" + name;
@@ -143,7 +147,7 @@ class PushConsumer::Impl {
   // Configuration (read-only after start()).
   std::string group_;
   std::string namesrv_addr_;
-  std::map<std::string, std::string> subscriptions_;  // topic -> expression
+  std::map<std::string, std::string> subscriptions_;     // topic -> expression
   std::map<std::string, std::string> expression_types_;  // topic -> "TAG" | "SQL92"
   MessageListenerWithContext listener_;
   OrderlyMessageListener orderly_listener_;
@@ -488,7 +492,8 @@ class PushConsumer::Impl {
         const std::string addr = replicas_.offset_target(group_addresses(route, broker.brokerName)).addr;
         if (addr.empty()) continue;
         wire::ConsumerListResponse response;
-        Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerList(response, group_); });
+        Status s =
+            client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.getConsumerList(response, group_); });
         replicas_.on_result(addr, s);
         if (!s || response.code != code::kSuccess) {
           client_log().warn("consumer {}: getConsumerList from {} failed: {}", group_, addr,
@@ -708,7 +713,8 @@ class PushConsumer::Impl {
     request.queueId = queue.queue_id;
     request.offset = offset;
     wire::BaseResponse response;
-    Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.updateConsumerOffset(response, request); });
+    Status s =
+        client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.updateConsumerOffset(response, request); });
     replicas_.on_result(addr, s);
     if (!s || response.code != code::kSuccess) {
       client_log().warn("consumer {}: commit of offset {} for {} failed: {}", group_, offset, queue.to_string(),
@@ -854,6 +860,7 @@ class PushConsumer::Impl {
         request.subscription = qs->filter.expression();
       }
       request.__set_clientVersion(wire::g_mq_constants.PROTOCOL_VERSION);
+      request.__set_wantRecords(true);
       wire::PullResponse response;
       const int64_t started = now_ms();
       std::string pull_error;
@@ -897,16 +904,22 @@ class PushConsumer::Impl {
       }
       switch (response.code) {
         case code::kSuccess: {
-          std::vector<MessageExt> messages;
-          messages.reserve(response.messages.size());
-          for (const auto& m : response.messages) {
-            auto tags = m.properties.find(property::kTags);
-            if (!qs->filter.matches(tags == m.properties.end() ? std::string() : tags->second)) continue;
-            messages.push_back(from_wire(m));
-            if (!retry_topic_.empty()) restore_retry_topic(messages.back(), retry_topic_);
+          std::vector<MessageExt> pulled;
+          if (std::string bad = messages_from_pull(response, &pulled); !bad.empty()) {
+            log_error("consumer " + group_ + ": broker " + addr + ": " + bad);
+            replicas_.on_result(addr, Status(code::kRpcFailed, bad));
+            qs->sleep_ms(kPullBackoffMs);
+            break;
           }
           int64_t next = response.nextBeginOffset;
-          if (next <= offset && !response.messages.empty()) next = response.messages.back().queueOffset + 1;
+          if (next <= offset && !pulled.empty()) next = pulled.back().queue_offset() + 1;
+          std::vector<MessageExt> messages;
+          messages.reserve(pulled.size());
+          for (auto& m : pulled) {
+            if (!qs->filter.matches(m.tags())) continue;
+            messages.push_back(std::move(m));
+            if (!retry_topic_.empty()) restore_retry_topic(messages.back(), retry_topic_);
+          }
           offset = next;
           qs->pq.put(messages, offset);
           if (messages.empty()) {
@@ -927,15 +940,17 @@ class PushConsumer::Impl {
           break;
         case code::kPullOffsetMoved:
           client_log().warn("consumer {}: {} offset {} is out of range [{}, {}]; moving to {}", group_,
-                            queue.to_string(), offset, response.minOffset, response.maxOffset, response.nextBeginOffset);
+                            queue.to_string(), offset, response.minOffset, response.maxOffset,
+                            response.nextBeginOffset);
           offset = std::max<int64_t>(0, response.nextBeginOffset);
           qs->pq.reset_frontier(offset);
           update_offset(*qs, qs->pq.commit_offset(), false);
           break;
         case code::kSubscriptionParseFailed:
-          client_log().error("consumer {}: broker {} cannot parse the subscription of {} ('{}'): {}; fix the "
-                             "expression (retrying in 10 s)", group_, addr, queue.topic, request.subscription,
-                             response.remark);
+          client_log().error(
+              "consumer {}: broker {} cannot parse the subscription of {} ('{}'): {}; fix the "
+              "expression (retrying in 10 s)",
+              group_, addr, queue.topic, request.subscription, response.remark);
           qs->sleep_ms(10 * kPullBackoffMs);
           break;
         default:
@@ -1007,7 +1022,8 @@ class PushConsumer::Impl {
       client_log().error("consumer {}: orderly listener threw on {}: {}; retrying the batch in {} ms", group_,
                          qs->queue.to_string(), e.what(), suspend_ms_);
     } catch (...) {
-      client_log().error("consumer {}: orderly listener threw on {}; retrying the batch", group_, qs->queue.to_string());
+      client_log().error("consumer {}: orderly listener threw on {}; retrying the batch", group_,
+                         qs->queue.to_string());
     }
     if (status == ConsumeOrderlyStatus::kSuccess) {
       int64_t commit = qs->pq.remove(qs->orderly.commit());
@@ -1064,7 +1080,8 @@ class PushConsumer::Impl {
       client_log().error("consumer {}: listener threw on {} ({} messages): {}; treated as RECONSUME_LATER", group_,
                          qs->queue.to_string(), batch->size(), e.what());
     } catch (...) {
-      client_log().error("consumer {}: listener threw on {}; treated as RECONSUME_LATER", group_, qs->queue.to_string());
+      client_log().error("consumer {}: listener threw on {}; treated as RECONSUME_LATER", group_,
+                         qs->queue.to_string());
     }
     std::vector<bool> failed(batch->size(), false);
     for (size_t i : failed_indices(status, context.ack_index, batch->size())) failed[i] = true;
@@ -1151,8 +1168,9 @@ class PushConsumer::Impl {
       if (qs->pq.dropped()) continue;
       for (auto& entry : qs->inflight.take_expired(steady_ms(), consume_timeout_ms_)) {
         const MessageExt& m = entry.message();
-        client_log().warn("consumer {}: {} offset {} (msgId {}) is still with the listener after {} ms; sending it back",
-                          group_, qs->queue.to_string(), m.queue_offset(), m.msg_id(), consume_timeout_ms_);
+        client_log().warn(
+            "consumer {}: {} offset {} (msgId {}) is still with the listener after {} ms; sending it back", group_,
+            qs->queue.to_string(), m.queue_offset(), m.msg_id(), consume_timeout_ms_);
         if (send_back(qs->queue, m, kDelayLevelOnConsumeTimeout)) {
           update_offset(*qs, qs->pq.remove({m.queue_offset()}), true);
         } else {
@@ -1187,7 +1205,9 @@ class PushConsumer::Impl {
 
 PushConsumer::PushConsumer(std::string group) : impl_(std::make_unique<Impl>(std::move(group))) {}
 PushConsumer::~PushConsumer() = default;
-void PushConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
+void PushConsumer::set_namesrv_addr(std::string addresses) {
+  impl_->namesrv_addr_ = std::move(addresses);
+}
 void PushConsumer::subscribe(const std::string& topic, const std::string& expression) {
   impl_->subscriptions_[topic] = expression;
   impl_->expression_types_[topic] = "TAG";
@@ -1214,28 +1234,72 @@ void PushConsumer::register_message_listener_orderly(OrderlyMessageListener list
   impl_->orderly_listener_ = std::move(listener);
   impl_->listener_ = nullptr;
 }
-void PushConsumer::set_allocate_strategy(AllocateStrategy strategy) { impl_->strategy_ = strategy; }
-void PushConsumer::set_offset_store_dir(std::string dir) { impl_->offset_store_dir_ = std::move(dir); }
-void PushConsumer::set_instance_name(std::string name) { impl_->set_instance_name(std::move(name)); }
-void PushConsumer::set_message_model(MessageModel model) { impl_->model_ = model; }
-void PushConsumer::set_consume_thread_count(int threads) { impl_->consume_threads_ = threads; }
-void PushConsumer::set_consume_from_where(ConsumeFromWhere where) { impl_->from_where_ = where; }
-void PushConsumer::set_consume_timestamp_ms(int64_t ms) { impl_->consume_timestamp_ms_ = ms; }
-void PushConsumer::set_pull_batch_size(int messages) { impl_->pull_batch_size_ = messages; }
-void PushConsumer::set_consume_message_batch_max_size(int messages) { impl_->consume_batch_max_ = messages; }
-void PushConsumer::set_pull_threshold_for_queue(int messages) { impl_->pull_threshold_count_ = messages; }
-void PushConsumer::set_pull_threshold_size_for_queue_mib(int mib) { impl_->pull_threshold_mib_ = mib; }
-void PushConsumer::set_pull_suspend_timeout_ms(int ms) { impl_->suspend_timeout_ms_ = ms; }
-void PushConsumer::set_route_refresh_interval_ms(int ms) { impl_->route_refresh_ms_ = ms; }
-void PushConsumer::set_heartbeat_interval_ms(int ms) { impl_->heartbeat_ms_ = ms; }
-void PushConsumer::set_rebalance_interval_ms(int ms) { impl_->rebalance_ms_ = ms; }
-void PushConsumer::set_persist_offset_interval_ms(int ms) { impl_->persist_ms_ = ms; }
-void PushConsumer::set_reconsume_delay_ms(int ms) { impl_->reconsume_delay_ms_ = ms; }
-void PushConsumer::set_max_reconsume_times(int times) { impl_->max_reconsume_times_ = times; }
-void PushConsumer::set_consume_timeout_ms(int64_t ms) { impl_->consume_timeout_ms_ = ms; }
-void PushConsumer::set_suspend_current_queue_time_ms(int ms) { impl_->suspend_ms_ = ms; }
-const std::string& PushConsumer::group() const { return impl_->group_; }
-std::string PushConsumer::client_id() const { return impl_->client_id_; }
+void PushConsumer::set_allocate_strategy(AllocateStrategy strategy) {
+  impl_->strategy_ = strategy;
+}
+void PushConsumer::set_offset_store_dir(std::string dir) {
+  impl_->offset_store_dir_ = std::move(dir);
+}
+void PushConsumer::set_instance_name(std::string name) {
+  impl_->set_instance_name(std::move(name));
+}
+void PushConsumer::set_message_model(MessageModel model) {
+  impl_->model_ = model;
+}
+void PushConsumer::set_consume_thread_count(int threads) {
+  impl_->consume_threads_ = threads;
+}
+void PushConsumer::set_consume_from_where(ConsumeFromWhere where) {
+  impl_->from_where_ = where;
+}
+void PushConsumer::set_consume_timestamp_ms(int64_t ms) {
+  impl_->consume_timestamp_ms_ = ms;
+}
+void PushConsumer::set_pull_batch_size(int messages) {
+  impl_->pull_batch_size_ = messages;
+}
+void PushConsumer::set_consume_message_batch_max_size(int messages) {
+  impl_->consume_batch_max_ = messages;
+}
+void PushConsumer::set_pull_threshold_for_queue(int messages) {
+  impl_->pull_threshold_count_ = messages;
+}
+void PushConsumer::set_pull_threshold_size_for_queue_mib(int mib) {
+  impl_->pull_threshold_mib_ = mib;
+}
+void PushConsumer::set_pull_suspend_timeout_ms(int ms) {
+  impl_->suspend_timeout_ms_ = ms;
+}
+void PushConsumer::set_route_refresh_interval_ms(int ms) {
+  impl_->route_refresh_ms_ = ms;
+}
+void PushConsumer::set_heartbeat_interval_ms(int ms) {
+  impl_->heartbeat_ms_ = ms;
+}
+void PushConsumer::set_rebalance_interval_ms(int ms) {
+  impl_->rebalance_ms_ = ms;
+}
+void PushConsumer::set_persist_offset_interval_ms(int ms) {
+  impl_->persist_ms_ = ms;
+}
+void PushConsumer::set_reconsume_delay_ms(int ms) {
+  impl_->reconsume_delay_ms_ = ms;
+}
+void PushConsumer::set_max_reconsume_times(int times) {
+  impl_->max_reconsume_times_ = times;
+}
+void PushConsumer::set_consume_timeout_ms(int64_t ms) {
+  impl_->consume_timeout_ms_ = ms;
+}
+void PushConsumer::set_suspend_current_queue_time_ms(int ms) {
+  impl_->suspend_ms_ = ms;
+}
+const std::string& PushConsumer::group() const {
+  return impl_->group_;
+}
+std::string PushConsumer::client_id() const {
+  return impl_->client_id_;
+}
 Status PushConsumer::start() {
   return guarded_status("consumer start", [&] { return impl_->start(); });
 }

@@ -1,7 +1,54 @@
 // Wire conversions.
 #include "wire_convert.h"
 
+#include <cstdio>
+
+#include "mq/message_record.h"
+
 namespace mq::client {
+namespace {
+
+std::string host_string(uint32_t ipv4, int32_t port) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%d", ipv4 >> 24, (ipv4 >> 16) & 0xFF, (ipv4 >> 8) & 0xFF, ipv4 & 0xFF,
+                port);
+  return buf;
+}
+
+// The broker's message id: store host IPv4 (4) + port (4) + commit-log offset (8) in hex.
+std::string offset_msg_id(uint32_t ipv4, int32_t port, int64_t offset) {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%08X%08X%016llX", ipv4, static_cast<uint32_t>(port),
+                static_cast<unsigned long long>(offset));
+  return buf;
+}
+
+// Returns an empty string, or what is malformed in the record's properties.
+std::string from_record(const record::RecordView& r, MessageExt* msg) {
+  std::map<std::string, std::string> properties;
+  std::string bad = record::for_each_encoded_property(r.properties, [&](std::string_view name, std::string_view value) {
+    properties.insert_or_assign(std::string(name), std::string(value));
+  });
+  if (!bad.empty()) return bad;
+  MessageExt& out = *msg;
+  out.set_topic(std::string(r.topic));
+  out.set_flag(r.flag);
+  out.set_properties(std::move(properties));
+  out.set_body(std::string(r.body));
+  out.set_queue_id(r.queue_id);
+  out.set_queue_offset(r.queue_offset);
+  out.set_commit_log_offset(r.commit_log_offset);
+  out.set_born_timestamp(r.born_timestamp_ms);
+  out.set_born_host(host_string(r.born_ipv4, r.born_port));
+  out.set_store_timestamp(r.store_timestamp_ms);
+  out.set_store_host(host_string(r.store_ipv4, r.store_port));
+  out.set_reconsume_times(r.reconsume_times);
+  out.set_offset_msg_id(offset_msg_id(r.store_ipv4, r.store_port, r.commit_log_offset));
+  out.set_store_size(r.size);
+  return {};
+}
+
+}  // namespace
 
 wire::Message to_wire(const Message& message) {
   wire::Message out;
@@ -31,6 +78,26 @@ MessageExt from_wire(const wire::MessageExt& m) {
   return out;
 }
 
+std::string messages_from_pull(const wire::PullResponse& response, std::vector<MessageExt>* out) {
+  if (!response.__isset.records) {
+    out->reserve(out->size() + response.messages.size());
+    for (const auto& m : response.messages) out->push_back(from_wire(m));
+    return {};
+  }
+  std::string_view rest = response.records;
+  while (!rest.empty()) {
+    record::RecordView r;
+    if (std::string why = record::parse_record(rest, &r); !why.empty())
+      return "message record " + std::to_string(out->size()) + " of the pull response is malformed: " + why;
+    MessageExt msg;
+    if (std::string why = from_record(r, &msg); !why.empty())
+      return "message record " + std::to_string(out->size()) + " of the pull response has malformed properties: " + why;
+    out->push_back(std::move(msg));
+    rest.remove_prefix(static_cast<size_t>(r.size));
+  }
+  return {};
+}
+
 SendResult send_result_from_wire(const wire::SendResponse& response, const MessageQueue& queue,
                                  const std::string& msg_id) {
   SendResult result;
@@ -40,11 +107,21 @@ SendResult send_result_from_wire(const wire::SendResponse& response, const Messa
   result.message_queue = queue;
   if (response.queueId >= 0) result.message_queue.queue_id = response.queueId;
   switch (response.code) {
-    case code::kSuccess: result.status = SendStatus::kSendOk; break;
-    case code::kFlushDiskTimeout: result.status = SendStatus::kFlushDiskTimeout; break;
-    case code::kFlushSlaveTimeout: result.status = SendStatus::kFlushSlaveTimeout; break;
-    case code::kSlaveNotAvailable: result.status = SendStatus::kSlaveNotAvailable; break;
-    default: result.status = SendStatus::kSendFailed; return result;
+    case code::kSuccess:
+      result.status = SendStatus::kSendOk;
+      break;
+    case code::kFlushDiskTimeout:
+      result.status = SendStatus::kFlushDiskTimeout;
+      break;
+    case code::kFlushSlaveTimeout:
+      result.status = SendStatus::kFlushSlaveTimeout;
+      break;
+    case code::kSlaveNotAvailable:
+      result.status = SendStatus::kSlaveNotAvailable;
+      break;
+    default:
+      result.status = SendStatus::kSendFailed;
+      return result;
   }
   if (!response.results.empty()) {
     const auto& item = response.results.front();

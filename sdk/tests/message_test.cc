@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "mq/client/message.h"
+#include "mq/testkit/record_builder.h"
 #include "wire_convert.h"
 
 namespace mq::client {
@@ -100,6 +101,67 @@ TEST(WireConvert, MessageRoundTripAndSendStatusMapping) {
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(failed.code, code::kTopicNotExist);
   EXPECT_EQ(failed.remark, "no topic");
+}
+
+TEST(WireConvert, PullRecordsAreDecodedIntoMessages) {
+  wire::PullResponse response;
+  response.__set_records(testkit::make_record("first", "TopicR", "KEYS\x01k1\x02TAGS\x01TagA\x02", 5) +
+                         testkit::make_record("", "TopicR", "", 6));
+  std::vector<MessageExt> out;
+  ASSERT_EQ(messages_from_pull(response, &out), "");
+  ASSERT_EQ(out.size(), 2u);
+  const MessageExt& m = out[0];
+  EXPECT_EQ(m.topic(), "TopicR");
+  EXPECT_EQ(m.body(), "first");
+  EXPECT_EQ(m.tags(), "TagA");
+  EXPECT_EQ(m.keys(), "k1");
+  EXPECT_EQ(m.properties().size(), 2u);
+  EXPECT_EQ(m.flag(), 7);
+  EXPECT_EQ(m.queue_id(), 3);
+  EXPECT_EQ(m.queue_offset(), 5);
+  EXPECT_EQ(m.commit_log_offset(), 1000);
+  EXPECT_EQ(m.born_timestamp(), 1700000000001);
+  EXPECT_EQ(m.born_host(), "10.0.0.1:5555");
+  EXPECT_EQ(m.store_timestamp(), 1700000000002);
+  EXPECT_EQ(m.store_host(), "127.0.0.1:10911");
+  EXPECT_EQ(m.reconsume_times(), 2);
+  EXPECT_EQ(m.store_size(), 91 + 5 + 6 + 18);
+  EXPECT_EQ(m.offset_msg_id(), "7F00000100002A9F00000000000003E8");  // 127.0.0.1:10911 at offset 1000
+  EXPECT_EQ(out[1].queue_offset(), 6);
+  EXPECT_TRUE(out[1].body().empty());
+}
+
+TEST(WireConvert, PullWithoutRecordsConvertsItsMessages) {
+  wire::PullResponse response;
+  wire::MessageExt stored;
+  stored.topic = "T";
+  stored.body = "b";
+  stored.queueOffset = 9;
+  response.messages.push_back(stored);
+  std::vector<MessageExt> out;
+  ASSERT_EQ(messages_from_pull(response, &out), "");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body(), "b");
+  EXPECT_EQ(out[0].queue_offset(), 9);
+}
+
+TEST(WireConvert, MalformedPullRecordsAreNamedKeepingTheMessagesBefore) {
+  const std::string good = testkit::make_record("ok", "T", "");
+  wire::PullResponse cut;
+  cut.__set_records(good + good.substr(0, good.size() - 1));
+  std::vector<MessageExt> out;
+  std::string why = messages_from_pull(cut, &out);
+  EXPECT_NE(why.find("message record 1"), std::string::npos) << why;
+  EXPECT_NE(why.find("impossible"), std::string::npos) << why;
+  EXPECT_EQ(out.size(), 1u);
+
+  wire::PullResponse props;
+  props.__set_records(testkit::make_record("x", "T", "NAME-WITHOUT-VALUE\x02"));
+  out.clear();
+  why = messages_from_pull(props, &out);
+  EXPECT_NE(why.find("message record 0"), std::string::npos) << why;
+  EXPECT_NE(why.find("properties"), std::string::npos) << why;
+  EXPECT_TRUE(out.empty());
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ struct PullRequest {
   int64_t commit_offset = -1;           // >= 0: also commit this consumer offset
   std::string subscription = "*";       // tag expression "TagA || TagB" or "*", or SQL92
   std::string expression_type = "TAG";  // TAG | SQL92
+  // Answer with `records` instead of `messages` when the store can (MessageStore::get_records).
+  bool want_records = false;
 };
 struct PullResponse {
   Status status;  // SUCCESS, PULL_NOT_FOUND, PULL_RETRY_IMMEDIATELY, PULL_OFFSET_MOVED, ...
@@ -77,6 +79,10 @@ struct PullResponse {
   QueueOffset min_offset{0};
   QueueOffset max_offset{0};
   std::vector<StoredMessage> messages;
+  // Or, when the request wanted records and the store had them: `record_count` messages as
+  // their records (mq/message_record.h), back to back; `messages` is then empty.
+  std::string records;
+  int32_t record_count = 0;
   // Where the consumer should pull this queue next (RocketMQ suggestWhichBrokerId): 0 the
   // master; the group's which_broker_when_consume_slowly when the bytes of the commit log
   // after this batch exceed accessMessageInMemoryMaxRatio % of the machine's memory.

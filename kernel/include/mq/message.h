@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "mq/message_record.h"
 #include "mq/types.h"
 
 namespace mq {
@@ -81,9 +82,8 @@ struct StoredMessage : Message {
 };
 
 // Properties as a commit-log record stores them: "name\x01value\x02" per entry, in the
-// map's (sorted) order. MessageStore::put_views takes them in this form.
-inline constexpr char kPropertyNameEnd = '\x01';
-inline constexpr char kPropertyEnd = '\x02';
+// map's (sorted) order (separators in mq/message_record.h). MessageStore::put_views takes
+// them in this form.
 void append_encoded_properties(const Message& msg, std::string* out);
 // Empty when every property of `msg` can be encoded (a non-empty name, and neither name nor
 // value holds \x01 or \x02, which would split or forge entries); else what is wrong.
@@ -192,22 +192,9 @@ inline std::string_view find_encoded_property(std::string_view encoded, std::str
 }
 
 inline std::string decode_encoded_properties(std::string_view encoded, Message* msg) {
-  size_t at = 0;
-  while (at < encoded.size()) {
-    size_t end = encoded.find(kPropertyEnd, at);
-    if (end == std::string_view::npos)
-      return "property entry at byte " + std::to_string(at) + " has no terminating \\x02";
-    std::string_view entry = encoded.substr(at, end - at);
-    size_t sep = entry.find(kPropertyNameEnd);
-    if (sep == std::string_view::npos || sep == 0)
-      return "property entry at byte " + std::to_string(at) + " has " +
-             (sep == 0 ? "an empty name" : "no \\x01 between name and value");
-    if (entry.find(kPropertyNameEnd, sep + 1) != std::string_view::npos)
-      return "property entry at byte " + std::to_string(at) + " has two \\x01 separators";
-    msg->properties.insert_or_assign(std::string(entry.substr(0, sep)), std::string(entry.substr(sep + 1)));
-    at = end + 1;
-  }
-  return {};
+  return record::for_each_encoded_property(encoded, [msg](std::string_view name, std::string_view value) {
+    msg->properties.insert_or_assign(std::string(name), std::string(value));
+  });
 }
 
 inline int64_t tag_hash(std::string_view tags) noexcept {

@@ -128,6 +128,15 @@ struct GetResult {
   std::vector<StoredMessage> messages;
 };
 
+// What get_records answers: get()'s status and offsets, with the found messages as their
+// records (mq/message_record.h) back to back instead of decoded.
+struct GetRecordsResult {
+  GetResult get;  // get.messages stays empty
+  std::string records;
+  int32_t record_count = 0;
+  CommitLogOffset end_of_last{0};  // commit-log offset just past the last record
+};
+
 struct StoreStats {
   CommitLogOffset min_commit_log_offset{0};
   CommitLogOffset max_commit_log_offset{0};  // end of the last appended record
@@ -228,6 +237,14 @@ class BOOST_SYMBOL_VISIBLE MessageStore {
         out.positions.push_back(PutPosition{p.commit_log_offset, p.wrote_bytes, p.queue_offset});
       done(std::move(out));
     });
+  }
+
+  // get() answered with copies of the stored records instead of decoded messages (the pull
+  // path when a client asks for records): same selection, filter and limits. False: this
+  // store keeps no records in that format; the caller uses get().
+  virtual bool get_records(const GetRequest& request, GetRecordsResult* out) {
+    (void)request, (void)out;
+    return false;
   }
 
   // The message whose offset message id (make_offset_msg_id) is `msg_id`.

@@ -18,13 +18,13 @@ class HostContext;
 
 // Bump on ANY change to a header under kernel/include/mq/. The loader refuses a plugin
 // whose descriptor carries another value, before touching anything else in it.
-inline constexpr uint32_t kPluginApiVersion = 8;
+inline constexpr uint32_t kPluginApiVersion = 9;
 
 // Plugins and kernel must be built by the same compiler, standard library and Boost
 // (C++ objects cross the boundary). This string is compared verbatim at load time.
 #define MQ_STRINGIFY_INNER(x) #x
 #define MQ_STRINGIFY(x) MQ_STRINGIFY_INNER(x)
-#define MQ_BUILD_SIGNATURE                                                                 \
+#define MQ_BUILD_SIGNATURE                                                             \
   "gcc-" MQ_STRINGIFY(__GNUC__) "." MQ_STRINGIFY(__GNUC_MINOR__) "/cxx-" MQ_STRINGIFY( \
       __cplusplus) "/glibcxx-" MQ_STRINGIFY(_GLIBCXX_RELEASE) "/boost-" MQ_STRINGIFY(BOOST_VERSION)
 
@@ -49,15 +49,15 @@ class BOOST_SYMBOL_VISIBLE Plugin {
 // api_version and build_signature come first so a mismatched library is rejected before
 // any other field is interpreted.
 struct PluginDescriptor {
-  uint32_t api_version;           // == kPluginApiVersion
-  const char* build_signature;    // == MQ_BUILD_SIGNATURE
-  const char* name;               // "storage-mmap": also the config section and file name
-  const char* version;            // the plugin's own version, for logs
-  const char* const* provides;    // service names, nullptr-terminated
-  const char* const* requires_;   // service names that must be provided by another plugin
+  uint32_t api_version;          // == kPluginApiVersion
+  const char* build_signature;   // == MQ_BUILD_SIGNATURE
+  const char* name;              // "storage-mmap": also the config section and file name
+  const char* version;           // the plugin's own version, for logs
+  const char* const* provides;   // service names, nullptr-terminated
+  const char* const* requires_;  // service names that must be provided by another plugin
   // Adds this plugin's options, each named "<name>.<key>" (use plugin_option()).
   void (*declare_options)(boost::program_options::options_description& out);
-  Plugin* (*create)();            // nullptr on failure; the object is freed by destroy()
+  Plugin* (*create)();  // nullptr on failure; the object is freed by destroy()
   void (*destroy)(Plugin*) noexcept;
 };
 

@@ -112,8 +112,8 @@ PullResponse map_get_result(const PullRequest& request, GetResult g) {
 }
 
 PullProcessor::PullProcessor(const BrokerSettings& settings, MessageStore& store, TopicConfigManager& topics,
-                             ConsumerOffsetManager& offsets, SubscriptionGroupManager& groups,
-                             PullHoldService& holds, spdlog::logger& log)
+                             ConsumerOffsetManager& offsets, SubscriptionGroupManager& groups, PullHoldService& holds,
+                             spdlog::logger& log)
     : settings_(settings),
       store_(store),
       topics_(topics),
@@ -123,39 +123,36 @@ PullProcessor::PullProcessor(const BrokerSettings& settings, MessageStore& store
       log_(log),
       in_memory_bytes_(in_memory_share(settings)) {}
 
-int64_t PullProcessor::suggest_broker(const PullRequest& request, const StoredMessage& last) {
+int64_t PullProcessor::suggest_broker(const PullRequest& request, CommitLogOffset pulled_end) {
   if (request.consumer_group.empty()) return 0;
   auto group = groups_.find(request.consumer_group);
   if (!group) return 0;
-  const int64_t pulled_end = last.commit_log_offset.value() + last.store_size;
-  const int64_t unread = store_.stats().max_commit_log_offset.value() - pulled_end;
+  const int64_t unread = store_.stats().max_commit_log_offset.value() - pulled_end.value();
   return unread > in_memory_bytes_ ? group->which_broker_when_consume_slowly : group->broker_id;
 }
 
 void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
   auto topic = topics_.find(request.topic);
   if (!topic)
-    return reply(error_response(request, Status(Code::kTopicNotExist,
-                                                "topic '" + request.topic + "' does not exist on broker '" +
-                                                    settings_.identity.broker_name + "'")));
+    return reply(error_response(
+        request, Status(Code::kTopicNotExist, "topic '" + request.topic + "' does not exist on broker '" +
+                                                  settings_.identity.broker_name + "'")));
   if ((topic->perm & kPermRead) == 0)
-    return reply(error_response(request, Status(Code::kNoPermission, "topic '" + request.topic +
-                                                                         "' is not readable on broker '" +
-                                                                         settings_.identity.broker_name + "'")));
+    return reply(error_response(
+        request, Status(Code::kNoPermission, "topic '" + request.topic + "' is not readable on broker '" +
+                                                 settings_.identity.broker_name + "'")));
   if (request.queue_id < 0 || request.queue_id >= topic->read_queue_nums)
     return reply(error_response(
         request, Status::invalid("queue id " + std::to_string(request.queue_id) + " is out of range for topic '" +
-                                 request.topic + "'; valid ids are 0.." +
-                                 std::to_string(topic->read_queue_nums - 1))));
+                                 request.topic + "'; valid ids are 0.." + std::to_string(topic->read_queue_nums - 1))));
   if (request.queue_offset.value() < 0)
-    return reply(error_response(request, Status::invalid("pull offset " +
-                                                         std::to_string(request.queue_offset.value()) +
+    return reply(error_response(request, Status::invalid("pull offset " + std::to_string(request.queue_offset.value()) +
                                                          " of " + where(request) + " is negative")));
   if (request.max_msgs <= 0 || request.max_bytes <= 0)
-    return reply(error_response(request, Status::invalid("pull of " + where(request) + " asks for max_msgs=" +
-                                                         std::to_string(request.max_msgs) + " max_bytes=" +
-                                                         std::to_string(request.max_bytes) +
-                                                         "; both must be positive")));
+    return reply(error_response(
+        request,
+        Status::invalid("pull of " + where(request) + " asks for max_msgs=" + std::to_string(request.max_msgs) +
+                        " max_bytes=" + std::to_string(request.max_bytes) + "; both must be positive")));
   // Larger asks are served with the broker's caps (RocketMQ also serves less than asked).
   request.max_msgs = std::min(request.max_msgs, settings_.pull_max_msg_nums);
   request.max_bytes = std::min(request.max_bytes, settings_.pull_max_bytes);
@@ -177,8 +174,7 @@ void PullProcessor::process(PullRequest request, Reply<PullResponse> reply) {
       group = groups_.create_if_absent(request.consumer_group);
     }
     if (!group->consume_enable)
-      return reply(error_response(request, Status(Code::kNoPermission, "subscription group '" +
-                                                                           request.consumer_group +
+      return reply(error_response(request, Status(Code::kNoPermission, "subscription group '" + request.consumer_group +
                                                                            "' has consumeEnable=false on broker '" +
                                                                            settings_.identity.broker_name + "'")));
   }
@@ -208,10 +204,27 @@ void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::s
   get.max_count = request.max_msgs;
   get.max_bytes = request.max_bytes;
   get.filter = filter.get();
-  GetResult result = store_.get(get);
-  const QueueOffset seen_max = result.max_offset;
-  PullResponse response = map_get_result(request, std::move(result));
-  if (!response.messages.empty()) response.suggest_which_broker_id = suggest_broker(request, response.messages.back());
+  QueueOffset seen_max{0};
+  PullResponse response;
+  GetRecordsResult records;
+  if (request.want_records && store_.get_records(get, &records)) {
+    seen_max = records.get.max_offset;
+    response = map_get_result(request, std::move(records.get));
+    if (records.record_count > 0) {
+      response.records = std::move(records.records);
+      response.record_count = records.record_count;
+      response.suggest_which_broker_id = suggest_broker(request, records.end_of_last);
+    }
+  } else {
+    GetResult result = store_.get(get);
+    seen_max = result.max_offset;
+    response = map_get_result(request, std::move(result));
+    if (!response.messages.empty()) {
+      const StoredMessage& last = response.messages.back();
+      response.suggest_which_broker_id =
+          suggest_broker(request, CommitLogOffset(last.commit_log_offset.value() + last.store_size));
+    }
+  }
 
   if (response.status.code() != Code::kPullNotFound || !park_until || Clock::now() >= *park_until)
     return reply(std::move(response));
@@ -225,8 +238,8 @@ void PullProcessor::serve(PullRequest request, Reply<PullResponse> reply, std::s
   const std::string topic = held.request.topic;
   const QueueId queue_id = held.request.queue_id;
   if (!holds_.park(held)) {  // shutting down: answer now
-    response.status = Status(Code::kPullNotFound, "no new message at " + where(held.request) +
-                                                      " (broker is shutting down)");
+    response.status =
+        Status(Code::kPullNotFound, "no new message at " + where(held.request) + " (broker is shutting down)");
     return held.reply(std::move(response));
   }
   // A message that arrived between the get and the park did not see this pull: re-check.

@@ -44,10 +44,10 @@ class PullProcessor {
  private:
   void serve(PullRequest request, Reply<PullResponse> reply, std::shared_ptr<const MessageFilter> filter,
              std::optional<Clock::time_point> park_until, bool wake_on_arrival);
-  // RocketMQ suggestWhichBrokerId for a batch ending with `last`: the group's
-  // which_broker_when_consume_slowly when the commit-log bytes after `last` exceed
+  // RocketMQ suggestWhichBrokerId for a batch whose last record ends at `pulled_end`: the
+  // group's which_broker_when_consume_slowly when the commit-log bytes after it exceed
   // access_message_in_memory_max_ratio % of memory, else the group's broker_id (0, the master).
-  int64_t suggest_broker(const PullRequest& request, const StoredMessage& last);
+  int64_t suggest_broker(const PullRequest& request, CommitLogOffset pulled_end);
 
   const BrokerSettings& settings_;
   MessageStore& store_;

@@ -111,8 +111,7 @@ void CommitLog::set_queue_offsets(std::unordered_map<std::string, int64_t> table
 
 int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) const {
   int64_t w = append_pos_;
-  std::shared_ptr<MappedFile> seg =
-      active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
+  std::shared_ptr<MappedFile> seg = active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
   if (!seg) return w;  // an empty log, or one ending exactly at its last file's end
   for (const AppendItem& item : items) {
     const int64_t size = item.size();
@@ -148,106 +147,107 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
   // created with the put lock released, then everything is re-checked: the lock is never
   // held across file creation (fallocate of up to a segment, fsyncs).
   Status st = [&]() -> Status {
-  std::unique_lock lock(put_mu_);
-  for (int attempt = 0;; ++attempt) {
-  if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
-  if (read_only()) return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
-  if (disk_full()) {
-    std::lock_guard rl(reason_mu_);
-    return Status::error(Code::kServiceNotAvailable, disk_full_reason_);
-  }
-  const int64_t missing = first_missing_segment(items);
-  if (missing < 0) break;
-  if (attempt >= kMaxCreateAttempts)
-    return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
-                                                std::to_string(missing) + " still missing); retry");
-  lock.unlock();
-  bool created = false;
-  auto made = segments_.get_or_create(missing, false, &created);
-  if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-  lock.lock();
-  if (!made) return made.status();
-  }
-
-  const int64_t start = append_pos_;
-  int64_t w = start;
-  std::shared_ptr<MappedFile> seg =
-      active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
-  int64_t ts = std::max(now_ms(), last_store_ts_.load(std::memory_order_relaxed));
-  // Queue offsets assigned in this call: the table slot (looked up once per queue and
-  // call; a new queue's slot is inserted at 0, which reads the same as absent) and the
-  // next offset, stored to the slot only on success.
-  boost::container::small_vector<std::pair<int64_t*, int64_t>, 4> next_offsets;
-  std::string_view last_key;
-  size_t last_index = 0;
-
-  auto fail = [&](Status st) {
-    // Nothing was published; clear what was written so recovery never finds it.
-    while (w > start) {
-      auto f = segments_.find(w - 1);
-      if (!f) break;
-      int64_t from = std::max(start, f->base());
-      std::memset(f->data() + (from - f->base()), 0, static_cast<size_t>(w - from));
-      w = from;
-    }
-    return st;
-  };
-
-  for (AppendItem& item : items) {
-    const int32_t size = item.size();
-    if (!seg || w + size + kBlankSize > seg->end()) {
-      int64_t next_base = seg ? seg->end() : w;
-      // Exists: first_missing_segment() found every segment the batch needs, and files are
-      // only removed from the front, far behind the write position.
-      std::shared_ptr<MappedFile> next = segments_.find(next_base);
-      if (!next || next->base() != next_base)
-        return fail(Status::system("commit-log segment at offset " + std::to_string(next_base) + " vanished"));
-      if (seg) {
-        // End-of-segment marker: [remaining][BLANK_MAGIC]; readers jump to the next segment.
-        char* p = seg->data() + (w - seg->base());
-        put_be32(p, static_cast<uint32_t>(seg->end() - w));
-        put_be32(p + 4, kBlankMagic);
+    std::unique_lock lock(put_mu_);
+    for (int attempt = 0;; ++attempt) {
+      if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
+      if (read_only())
+        return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
+      if (disk_full()) {
+        std::lock_guard rl(reason_mu_);
+        return Status::error(Code::kServiceNotAvailable, disk_full_reason_);
       }
-      seg = std::move(next);
-      w = seg->base();
-      rolled = true;
-      if (w + size + kBlankSize > seg->end())
-        return fail(Status::error(Code::kMessageIllegal, "record of " + std::to_string(size) +
-                                                             " bytes does not fit in segment " + seg->path() +
-                                                             " of " + std::to_string(seg->size()) + " bytes"));
+      const int64_t missing = first_missing_segment(items);
+      if (missing < 0) break;
+      if (attempt >= kMaxCreateAttempts)
+        return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
+                                                    std::to_string(missing) + " still missing); retry");
+      lock.unlock();
+      bool created = false;
+      auto made = segments_.get_or_create(missing, false, &created);
+      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+      lock.lock();
+      if (!made) return made.status();
     }
-    int64_t qoff = 0;
-    if (item.consumes_queue_offset) {
-      const std::string_view key = item.queue_key;
-      // A batch targets one queue: compare with the previous item's key before hashing.
-      if (next_offsets.empty() || key != last_key) {
-        auto t = queue_offsets_.find(key);
-        if (t == queue_offsets_.end()) t = queue_offsets_.emplace(std::string(key), 0).first;
-        auto it = std::find_if(next_offsets.begin(), next_offsets.end(),
-                               [&](const auto& e) { return e.first == &t->second; });
-        if (it == next_offsets.end()) it = next_offsets.emplace(next_offsets.end(), &t->second, t->second);
-        last_key = key;
-        last_index = static_cast<size_t>(it - next_offsets.begin());
+
+    const int64_t start = append_pos_;
+    int64_t w = start;
+    std::shared_ptr<MappedFile> seg =
+        active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
+    int64_t ts = std::max(now_ms(), last_store_ts_.load(std::memory_order_relaxed));
+    // Queue offsets assigned in this call: the table slot (looked up once per queue and
+    // call; a new queue's slot is inserted at 0, which reads the same as absent) and the
+    // next offset, stored to the slot only on success.
+    boost::container::small_vector<std::pair<int64_t*, int64_t>, 4> next_offsets;
+    std::string_view last_key;
+    size_t last_index = 0;
+
+    auto fail = [&](Status st) {
+      // Nothing was published; clear what was written so recovery never finds it.
+      while (w > start) {
+        auto f = segments_.find(w - 1);
+        if (!f) break;
+        int64_t from = std::max(start, f->base());
+        std::memset(f->data() + (from - f->base()), 0, static_cast<size_t>(w - from));
+        w = from;
       }
-      qoff = next_offsets[last_index].second++;
+      return st;
+    };
+
+    for (AppendItem& item : items) {
+      const int32_t size = item.size();
+      if (!seg || w + size + kBlankSize > seg->end()) {
+        int64_t next_base = seg ? seg->end() : w;
+        // Exists: first_missing_segment() found every segment the batch needs, and files are
+        // only removed from the front, far behind the write position.
+        std::shared_ptr<MappedFile> next = segments_.find(next_base);
+        if (!next || next->base() != next_base)
+          return fail(Status::system("commit-log segment at offset " + std::to_string(next_base) + " vanished"));
+        if (seg) {
+          // End-of-segment marker: [remaining][BLANK_MAGIC]; readers jump to the next segment.
+          char* p = seg->data() + (w - seg->base());
+          put_be32(p, static_cast<uint32_t>(seg->end() - w));
+          put_be32(p + 4, kBlankMagic);
+        }
+        seg = std::move(next);
+        w = seg->base();
+        rolled = true;
+        if (w + size + kBlankSize > seg->end())
+          return fail(Status::error(Code::kMessageIllegal, "record of " + std::to_string(size) +
+                                                               " bytes does not fit in segment " + seg->path() +
+                                                               " of " + std::to_string(seg->size()) + " bytes"));
+      }
+      int64_t qoff = 0;
+      if (item.consumes_queue_offset) {
+        const std::string_view key = item.queue_key;
+        // A batch targets one queue: compare with the previous item's key before hashing.
+        if (next_offsets.empty() || key != last_key) {
+          auto t = queue_offsets_.find(key);
+          if (t == queue_offsets_.end()) t = queue_offsets_.emplace(std::string(key), 0).first;
+          auto it = std::find_if(next_offsets.begin(), next_offsets.end(),
+                                 [&](const auto& e) { return e.first == &t->second; });
+          if (it == next_offsets.end()) it = next_offsets.emplace(next_offsets.end(), &t->second, t->second);
+          last_key = key;
+          last_index = static_cast<size_t>(it - next_offsets.begin());
+        }
+        qoff = next_offsets[last_index].second++;
+      }
+      char* dst = seg->data() + (w - seg->base());
+      if (item.plan) {
+        write_record(dst, *item.plan, qoff, w, ts);
+      } else {
+        char* rec = item.rec->bytes.data();
+        finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
+        std::memcpy(dst, rec, static_cast<size_t>(size));
+      }
+      out->push_back(AppendOutcome{w, size, qoff, ts});
+      w += size;
     }
-    char* dst = seg->data() + (w - seg->base());
-    if (item.plan) {
-      write_record(dst, *item.plan, qoff, w, ts);
-    } else {
-      char* rec = item.rec->bytes.data();
-      finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
-      std::memcpy(dst, rec, static_cast<size_t>(size));
-    }
-    out->push_back(AppendOutcome{w, size, qoff, ts});
-    w += size;
-  }
-  for (auto& [slot, next] : next_offsets) *slot = next;
-  active_ = seg;
-  append_pos_ = w;
-  last_store_ts_.store(ts, std::memory_order_release);
-  write_pos_.store(w, std::memory_order_release);
-  return Status::ok();
+    for (auto& [slot, next] : next_offsets) *slot = next;
+    active_ = seg;
+    append_pos_ = w;
+    last_store_ts_.store(ts, std::memory_order_release);
+    write_pos_.store(w, std::memory_order_release);
+    return Status::ok();
   }();
   if (rolled && on_roll_) on_roll_();
   return st;
@@ -258,99 +258,101 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
   Result<int64_t> res = [&]() -> Result<int64_t> {
     std::unique_lock lock(put_mu_);
     for (int attempt = 0;; ++attempt) {
-    if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
-    if (read_only())
-      return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
-    if (at != append_pos_)
-      return Status::invalid("append_raw at offset " + std::to_string(at) + " but the commit log ends at " +
-                             std::to_string(append_pos_) + "; resend from there");
-    const int64_t seg_size = segments_.file_size();
-    // Pass 1: validate everything against the positions the bytes will occupy.
-    struct Piece {
-      size_t from;  // in `bytes`
-      int64_t at;
-      int32_t size;
-      bool blank;
-    };
-    std::vector<Piece> pieces;
-    std::vector<std::pair<std::string, int64_t>> next_offsets;
-    int64_t last_ts = last_store_ts_.load(std::memory_order_relaxed);
-    size_t i = 0;
-    int64_t p = at;
-    while (i < bytes.size()) {
-      auto existing = segments_.find(p);
-      int64_t seg_base = existing ? existing->base() : p / seg_size * seg_size;
-      int64_t seg_end = existing ? existing->end() : seg_base + seg_size;
-      int64_t left = static_cast<int64_t>(bytes.size() - i);
-      const char* d = bytes.data() + i;
-      if (left >= kBlankSize && get_be32(d + pos::kMagic) == kBlankMagic) {
-        if (static_cast<int64_t>(get_be32(d)) != seg_end - p)
-          return Status::invalid("append_raw: end-of-segment marker at offset " + std::to_string(p) + " says " +
-                                 std::to_string(get_be32(d)) + " bytes remain but " + std::to_string(seg_end - p) +
-                                 " do (segment sizes differ between master and slave?)");
-        pieces.push_back(Piece{i, p, kBlankSize, true});
-        i += kBlankSize;
-        p = seg_end;
-        continue;
+      if (closed_) return Status::error(Code::kServiceNotAvailable, "message store is stopped");
+      if (read_only())
+        return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
+      if (at != append_pos_)
+        return Status::invalid("append_raw at offset " + std::to_string(at) + " but the commit log ends at " +
+                               std::to_string(append_pos_) + "; resend from there");
+      const int64_t seg_size = segments_.file_size();
+      // Pass 1: validate everything against the positions the bytes will occupy.
+      struct Piece {
+        size_t from;  // in `bytes`
+        int64_t at;
+        int32_t size;
+        bool blank;
+      };
+      std::vector<Piece> pieces;
+      std::vector<std::pair<std::string, int64_t>> next_offsets;
+      int64_t last_ts = last_store_ts_.load(std::memory_order_relaxed);
+      size_t i = 0;
+      int64_t p = at;
+      while (i < bytes.size()) {
+        auto existing = segments_.find(p);
+        int64_t seg_base = existing ? existing->base() : p / seg_size * seg_size;
+        int64_t seg_end = existing ? existing->end() : seg_base + seg_size;
+        int64_t left = static_cast<int64_t>(bytes.size() - i);
+        const char* d = bytes.data() + i;
+        if (left >= kBlankSize && get_be32(d + pos::kMagic) == kBlankMagic) {
+          if (static_cast<int64_t>(get_be32(d)) != seg_end - p)
+            return Status::invalid("append_raw: end-of-segment marker at offset " + std::to_string(p) + " says " +
+                                   std::to_string(get_be32(d)) + " bytes remain but " + std::to_string(seg_end - p) +
+                                   " do (segment sizes differ between master and slave?)");
+          pieces.push_back(Piece{i, p, kBlankSize, true});
+          i += kBlankSize;
+          p = seg_end;
+          continue;
+        }
+        RecordCheck c = check_record(d, std::min(left, seg_end - p), p, /*verify_crc=*/true);
+        if (c.kind != RecordKind::kRecord)
+          return Status::invalid(
+              "append_raw: bytes at offset " + std::to_string(p) +
+              " are not a whole valid record: " + (c.reason.empty() ? "end of data or zeros" : c.reason));
+        if (p + c.size + kBlankSize > seg_end)
+          return Status::invalid("append_raw: record at offset " + std::to_string(p) +
+                                 " leaves no room for the end-of-segment marker (segment sizes differ?)");
+        RecordSummary sum = summarize_record(d);
+        if (consumes_queue_offset(sum.sys_flag)) {
+          std::string key = queue_key(sum.topic, sum.queue_id);
+          auto it =
+              std::find_if(next_offsets.begin(), next_offsets.end(), [&](const auto& e) { return e.first == key; });
+          if (it == next_offsets.end()) {
+            next_offsets.emplace_back(std::move(key), sum.queue_offset + 1);
+          } else {
+            it->second = std::max(it->second, sum.queue_offset + 1);
+          }
+        }
+        last_ts = std::max(last_ts, sum.store_timestamp_ms);
+        pieces.push_back(Piece{i, p, c.size, false});
+        i += static_cast<size_t>(c.size);
+        p += c.size;
       }
-      RecordCheck c = check_record(d, std::min(left, seg_end - p), p, /*verify_crc=*/true);
-      if (c.kind != RecordKind::kRecord)
-        return Status::invalid("append_raw: bytes at offset " + std::to_string(p) + " are not a whole valid record: " +
-                               (c.reason.empty() ? "end of data or zeros" : c.reason));
-      if (p + c.size + kBlankSize > seg_end)
-        return Status::invalid("append_raw: record at offset " + std::to_string(p) +
-                               " leaves no room for the end-of-segment marker (segment sizes differ?)");
-      RecordSummary sum = summarize_record(d);
-      if (consumes_queue_offset(sum.sys_flag)) {
-        std::string key = queue_key(sum.topic, sum.queue_id);
-        auto it = std::find_if(next_offsets.begin(), next_offsets.end(), [&](const auto& e) { return e.first == key; });
-        if (it == next_offsets.end()) {
-          next_offsets.emplace_back(std::move(key), sum.queue_offset + 1);
-        } else {
-          it->second = std::max(it->second, sum.queue_offset + 1);
+      // A missing segment is created with the put lock released; then everything is
+      // validated again (the lock is never held across file creation).
+      int64_t missing = -1;
+      for (const Piece& pc : pieces) {
+        if (!segments_.find(pc.at)) {
+          missing = pc.at / seg_size * seg_size;
+          break;
         }
       }
-      last_ts = std::max(last_ts, sum.store_timestamp_ms);
-      pieces.push_back(Piece{i, p, c.size, false});
-      i += static_cast<size_t>(c.size);
-      p += c.size;
-    }
-    // A missing segment is created with the put lock released; then everything is
-    // validated again (the lock is never held across file creation).
-    int64_t missing = -1;
-    for (const Piece& pc : pieces) {
-      if (!segments_.find(pc.at)) {
-        missing = pc.at / seg_size * seg_size;
-        break;
+      if (missing >= 0) {
+        if (attempt >= kMaxCreateAttempts)
+          return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
+                                                      std::to_string(missing) + " still missing); retry");
+        lock.unlock();
+        bool created = false;
+        auto made = segments_.get_or_create(missing, false, &created);
+        if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+        lock.lock();
+        if (!made) return made.status();
+        rolled = true;
+        continue;
       }
-    }
-    if (missing >= 0) {
-      if (attempt >= kMaxCreateAttempts)
-        return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
-                                                    std::to_string(missing) + " still missing); retry");
-      lock.unlock();
-      bool created = false;
-      auto made = segments_.get_or_create(missing, false, &created);
-      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-      lock.lock();
-      if (!made) return made.status();
-      rolled = true;
-      continue;
-    }
-    // Pass 2: copy.
-    for (const Piece& pc : pieces) {
-      auto seg = segments_.find(pc.at);
-      std::memcpy(seg->data() + (pc.at - seg->base()), bytes.data() + pc.from, static_cast<size_t>(pc.size));
-    }
-    for (auto& [key, next] : next_offsets) {
-      auto t = queue_offsets_.find(key);
-      if (t == queue_offsets_.end()) t = queue_offsets_.emplace(key, 0).first;
-      t->second = std::max(t->second, next);
-    }
-    append_pos_ = p;
-    last_store_ts_.store(last_ts, std::memory_order_release);
-    write_pos_.store(p, std::memory_order_release);
-    return p;
+      // Pass 2: copy.
+      for (const Piece& pc : pieces) {
+        auto seg = segments_.find(pc.at);
+        std::memcpy(seg->data() + (pc.at - seg->base()), bytes.data() + pc.from, static_cast<size_t>(pc.size));
+      }
+      for (auto& [key, next] : next_offsets) {
+        auto t = queue_offsets_.find(key);
+        if (t == queue_offsets_.end()) t = queue_offsets_.emplace(key, 0).first;
+        t->second = std::max(t->second, next);
+      }
+      append_pos_ = p;
+      last_store_ts_.store(last_ts, std::memory_order_release);
+      write_pos_.store(p, std::memory_order_release);
+      return p;
     }
   }();
   if (rolled && on_roll_) on_roll_();
@@ -375,9 +377,9 @@ Result<RawBytes> CommitLog::read_raw(int64_t from, int64_t max_bytes) const {
       break;
     }
     if (c.kind != RecordKind::kRecord)
-      return Status::error(Code::kSystemError, "read_raw: " + (c.reason.empty() ? "no record at commit-log offset " +
-                                                                                    std::to_string(off)
-                                                                              : c.reason));
+      return Status::error(
+          Code::kSystemError,
+          "read_raw: " + (c.reason.empty() ? "no record at commit-log offset " + std::to_string(off) : c.reason));
     if (len > 0 && len + c.size > max_bytes) break;
     len += c.size;
     off += c.size;
@@ -393,7 +395,9 @@ void CommitLog::set_disk_full(std::string reason) {
   disk_full_.store(true, std::memory_order_release);
 }
 
-void CommitLog::clear_disk_full() { disk_full_.store(false, std::memory_order_release); }
+void CommitLog::clear_disk_full() {
+  disk_full_.store(false, std::memory_order_release);
+}
 
 void CommitLog::close() {
   std::lock_guard lock(put_mu_);
@@ -405,7 +409,8 @@ Status CommitLog::flush() {
   int64_t to = write_pos();
   int64_t from = flushed_.load(std::memory_order_acquire);
   if (to <= from) return Status::ok();
-  if (read_only()) return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
+  if (read_only())
+    return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
   if (Status st = segments_.flush(from, to); !st) {
     set_read_only(st.message());
     return st;
@@ -439,7 +444,7 @@ Result<RecordRef> CommitLog::locate(int64_t offset) const {
   return RecordRef{file, file->data() + (offset - file->base()), file->end() - offset};
 }
 
-Result<StoredMessage> CommitLog::read(int64_t offset) const {
+Result<RecordRef> CommitLog::locate_record(int64_t offset) const {
   auto ref = locate(offset);
   if (!ref) return ref.status();
   RecordCheck c = check_record(ref->data, ref->to_segment_end, offset, true);
@@ -450,6 +455,13 @@ Result<StoredMessage> CommitLog::read(int64_t offset) const {
                           : "no record at commit-log offset " + std::to_string(offset);
     return Status::error(c.kind == RecordKind::kCorrupt ? Code::kSystemError : Code::kQueryNotFound, why);
   }
+  ref->record_size = c.size;
+  return ref;
+}
+
+Result<StoredMessage> CommitLog::read(int64_t offset) const {
+  auto ref = locate_record(offset);
+  if (!ref) return ref.status();
   return decode_record(ref->data);
 }
 

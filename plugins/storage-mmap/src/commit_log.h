@@ -4,8 +4,8 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -47,11 +47,12 @@ struct RecordRef {
   std::shared_ptr<MappedFile> file;
   const char* data = nullptr;
   int64_t to_segment_end = 0;  // bytes from `data` to the end of its segment
+  int32_t record_size = 0;     // set by locate_record: the checked record's size
 };
 
 struct ScanResult {
-  int64_t end = 0;        // offset after the last valid record (or blank)
-  uint64_t records = 0;   // valid records seen
+  int64_t end = 0;          // offset after the last valid record (or blank)
+  uint64_t records = 0;     // valid records seen
   std::string stop_reason;  // why the scan stopped when it was not a clean end
   // A valid record found after `end` (-1: none): `end` is then a hole in the middle of
   // the log, not its tail.
@@ -126,7 +127,10 @@ class CommitLog {
 
   // The record or blank marker at `offset`, which must be below readable_end().
   Result<RecordRef> locate(int64_t offset) const;
-  // Locates, CRC-checks and decodes the record at `offset`.
+  // Locates and CRC-checks the record at `offset` (a whole record below readable_end()).
+  // The reference keeps its segment mapped while the caller reads `record_size` bytes.
+  Result<RecordRef> locate_record(int64_t offset) const;
+  // locate_record, then decodes.
   Result<StoredMessage> read(int64_t offset) const;
 
   static std::string queue_key(std::string_view topic, QueueId queue_id);

@@ -402,7 +402,8 @@ bool MmapStore::truncation_intervened(uint64_t gen_at_start) const noexcept {
   return truncation_gen_.load(std::memory_order_relaxed) != gen_at_start;
 }
 
-GetResult MmapStore::get(const GetRequest& req) {
+template <class Take, class Drop>
+GetResult MmapStore::scan_queue(const GetRequest& req, Take&& take, Drop&& drop) {
   get_count_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t gen = truncation_gen_.load(std::memory_order_acquire);
   GetResult r;
@@ -450,42 +451,81 @@ GetResult MmapStore::get(const GetRequest& req) {
   const int64_t log_min = log_->min_offset();
   // After an msync failure units may point at bytes that never reached the disk.
   const int64_t readable = log_->readable_end();
+  int32_t count = 0;
   int64_t bytes = 0;
   r.status = GetStatus::kNoMatchedMessage;
   int64_t q = offset;
   for (; q < max && q - offset < scan_limit; ++q) {
     CqUnit unit;
     if (!cq->read_unit(q, &unit) || unit.size <= 0) continue;  // a hole left by recovery
-    const auto count = static_cast<int64_t>(r.messages.size());
     // At most max_count messages and max_bytes (the first message always goes, so one
     // larger than max_bytes is still delivered alone).
     if (count > 0 && (count >= max_count || bytes + unit.size > max_bytes)) break;
     if (unit.commit_log_offset + unit.size > readable) break;  // not durable: retry from here later
     if (req.filter && !req.filter->match_tag_hash(unit.tag_hash)) continue;
     if (unit.commit_log_offset < log_min) {
-      if (r.messages.empty()) r.status = GetStatus::kMessageWasRemoving;
+      if (count == 0) r.status = GetStatus::kMessageWasRemoving;
       continue;
     }
-    auto msg = log_->read(unit.commit_log_offset);
-    if (!msg) {
+    Result<bool> taken = take(unit.commit_log_offset);
+    if (!taken) {
       // Never serve or skip a bad record: stop before it so the consumer retries here.
       logger_->error("get topic={} queue={} queue_offset={} commit_log_offset={}: {}", req.topic, req.queue_id, q,
-                     unit.commit_log_offset, msg.status().message());
-      if (r.messages.empty()) r.status = GetStatus::kOffsetFoundNull;
+                     unit.commit_log_offset, taken.status().message());
+      if (count == 0) r.status = GetStatus::kOffsetFoundNull;
       break;
     }
-    if (req.filter && !req.filter->match_message(*msg)) continue;
+    if (!*taken) continue;  // the filter said no
     bytes += unit.size;
-    r.messages.push_back(std::move(msg).value());
+    ++count;
     r.status = GetStatus::kFound;
   }
   r.next_begin_offset = QueueOffset(q);
   if (truncation_intervened(gen)) {  // units may have looked like holes mid-zeroing
-    r.messages.clear();
+    drop();
     r.status = GetStatus::kOffsetFoundNull;
     r.next_begin_offset = req.offset;
   }
   return r;
+}
+
+GetResult MmapStore::get(const GetRequest& req) {
+  std::vector<StoredMessage> found;
+  GetResult r = scan_queue(
+      req,
+      [&](int64_t commit_log_offset) -> Result<bool> {
+        auto msg = log_->read(commit_log_offset);
+        if (!msg) return msg.status();
+        if (req.filter && !req.filter->match_message(*msg)) return false;
+        found.push_back(std::move(msg).value());
+        return true;
+      },
+      [&] { found.clear(); });
+  r.messages = std::move(found);
+  return r;
+}
+
+bool MmapStore::get_records(const GetRequest& req, GetRecordsResult* out) {
+  out->records.clear();
+  out->record_count = 0;
+  out->get = scan_queue(
+      req,
+      [&](int64_t commit_log_offset) -> Result<bool> {
+        auto ref = log_->locate_record(commit_log_offset);
+        if (!ref) return ref.status();
+        // A filter that passed the tag hash looks at the message itself (SQL92, or the tag
+        // string behind a hash collision).
+        if (req.filter && !req.filter->match_message(decode_record(ref->data))) return false;
+        out->records.append(ref->data, static_cast<size_t>(ref->record_size));
+        out->end_of_last = CommitLogOffset(commit_log_offset + ref->record_size);
+        ++out->record_count;
+        return true;
+      },
+      [&] {
+        out->records.clear();
+        out->record_count = 0;
+      });
+  return true;
 }
 
 QueueOffset MmapStore::min_offset(const std::string& topic, QueueId queue_id) {

@@ -41,6 +41,7 @@ class MmapStore final : public MessageStore {
   // At most min(max_count, kMaxGetCount) messages and max_bytes (or the first message
   // alone when larger); scans at most max(800, that count) queue units.
   GetResult get(const GetRequest& request) override;
+  bool get_records(const GetRequest& request, GetRecordsResult* out) override;
   static constexpr int32_t kMaxGetCount = 1024;
   QueueOffset min_offset(const std::string& topic, QueueId queue_id) override;
   QueueOffset max_offset(const std::string& topic, QueueId queue_id) override;
@@ -80,6 +81,12 @@ class MmapStore final : public MessageStore {
  private:
   Status recover();
   void finish_put(PutResult result, int64_t next_offset, bool wait_flush, PutCallback done);
+  // The consume-queue walk of get() and get_records(): `take(commit_log_offset)` reads one
+  // unit's record and returns true (taken), false (the filter said no) or the reason the
+  // record is bad (the walk stops before it); `drop()` discards everything taken when a
+  // truncation overlapped the walk.
+  template <class Take, class Drop>
+  GetResult scan_queue(const GetRequest& req, Take&& take, Drop&& drop);
 
   StoreOptions options_;
   HostAddress store_host_;

@@ -23,10 +23,6 @@ void put_host(char* p, const HostAddress& h) {
   put_be32(p + 4, static_cast<uint32_t>(h.port));
 }
 
-HostAddress get_host(const char* p) {
-  return HostAddress{get_be32(p), static_cast<int32_t>(get_be32(p + 4))};
-}
-
 }  // namespace
 
 // The checks shared by messages and views once the properties are known to be well formed.
@@ -90,18 +86,6 @@ std::string encode_properties(const Message& msg) {
   out.reserve(properties_length(msg));
   append_encoded_properties(msg, &out);
   return out;
-}
-
-void decode_properties(std::string_view data, Message* msg) {
-  while (!data.empty()) {
-    size_t end = data.find(kPropertySep);
-    std::string_view entry = data.substr(0, end);
-    size_t sep = entry.find(kNameValueSep);
-    if (sep != std::string_view::npos)
-      msg->properties[std::string(entry.substr(0, sep))] = std::string(entry.substr(sep + 1));
-    if (end == std::string_view::npos) break;
-    data.remove_prefix(end + 1);
-  }
 }
 
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out) {
@@ -226,17 +210,11 @@ RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool veri
   if (size < kFixedOverhead || size > avail)
     return corrupt("size " + std::to_string(size) + " is impossible (" + std::to_string(avail) +
                    " bytes left in the segment)");
-  int64_t body_len = get_be32(p + pos::kBodyLength);
-  if (body_len > size - kFixedOverhead)
-    return corrupt("body length " + std::to_string(body_len) + " exceeds the record");
-  int64_t topic_len = static_cast<unsigned char>(p[pos::kBody + body_len]);
-  if (pos::kBody + body_len + 1 + topic_len + 2 > size) return corrupt("topic length exceeds the record");
-  int64_t props_len = get_be16(p + pos::kBody + body_len + 1 + topic_len);
-  if (kFixedOverhead + body_len + topic_len + props_len != size)
-    return corrupt("field lengths (body " + std::to_string(body_len) + ", topic " + std::to_string(topic_len) +
-                   ", properties " + std::to_string(props_len) + ") do not add up to size " + std::to_string(size));
-  int64_t phys = static_cast<int64_t>(get_be64(p + pos::kPhysicalOffset));
-  if (phys != offset) return corrupt("physical offset field says " + std::to_string(phys));
+  record::RecordView view;
+  if (std::string why = record::parse_record(std::string_view(p, static_cast<size_t>(size)), &view); !why.empty())
+    return corrupt(std::move(why));
+  if (view.commit_log_offset != offset)
+    return corrupt("physical offset field says " + std::to_string(view.commit_log_offset));
   if (verify_crc) {
     uint32_t stored = get_be32(p + pos::kCrc);
     uint32_t actual = record_crc(p, size);
@@ -249,62 +227,47 @@ RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool veri
 }
 
 RecordSummary summarize_record(const char* rec) {
+  record::RecordView v;
+  record::parse_record(std::string_view(rec, get_be32(rec + pos::kTotalSize)), &v);  // checked by check_record
   RecordSummary s;
-  int64_t body_len = get_be32(rec + pos::kBodyLength);
-  const char* t = rec + pos::kBody + body_len;
-  size_t topic_len = static_cast<unsigned char>(*t);
-  s.topic = std::string_view(t + 1, topic_len);
-  const char* pr = t + 1 + topic_len;
-  size_t props_len = get_be16(pr);
-  std::string_view props(pr + 2, props_len);
-  s.queue_id = static_cast<int32_t>(get_be32(rec + pos::kQueueId));
-  s.queue_offset = static_cast<int64_t>(get_be64(rec + pos::kQueueOffset));
-  s.sys_flag = static_cast<int32_t>(get_be32(rec + pos::kSysFlag));
-  s.store_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kStoreTimestamp));
+  s.topic = v.topic;
+  s.queue_id = v.queue_id;
+  s.queue_offset = v.queue_offset;
+  s.sys_flag = v.sys_flag;
+  s.store_timestamp_ms = v.store_timestamp_ms;
   // Find TAGS, KEYS and UNIQ_KEY without building the property map.
-  while (!props.empty()) {
-    size_t end = props.find(kPropertySep);
-    std::string_view entry = props.substr(0, end);
-    size_t sep = entry.find(kNameValueSep);
-    if (sep != std::string_view::npos) {
-      std::string_view name = entry.substr(0, sep);
-      std::string_view value = entry.substr(sep + 1);
-      if (name == prop::kTags) {
-        s.tag_hash = tag_hash(value);
-      } else if (name == prop::kKeys) {
-        s.keys = value;
-      } else if (name == prop::kUniqKey) {
-        s.uniq_key = value;
-      }
+  record::for_each_encoded_property(v.properties, [&s](std::string_view name, std::string_view value) {
+    if (name == prop::kTags) {
+      s.tag_hash = tag_hash(value);
+    } else if (name == prop::kKeys) {
+      s.keys = value;
+    } else if (name == prop::kUniqKey) {
+      s.uniq_key = value;
     }
-    if (end == std::string_view::npos) break;
-    props.remove_prefix(end + 1);
-  }
+  });
   return s;
 }
 
 StoredMessage decode_record(const char* rec) {
+  record::RecordView v;
+  record::parse_record(std::string_view(rec, get_be32(rec + pos::kTotalSize)), &v);  // checked by check_record
   StoredMessage m;
-  m.store_size = static_cast<int32_t>(get_be32(rec + pos::kTotalSize));
-  m.body_crc = get_be32(rec + pos::kCrc);
-  m.queue_id = static_cast<int32_t>(get_be32(rec + pos::kQueueId));
-  m.flag = static_cast<int32_t>(get_be32(rec + pos::kFlag));
-  m.queue_offset = QueueOffset(static_cast<int64_t>(get_be64(rec + pos::kQueueOffset)));
-  m.commit_log_offset = CommitLogOffset(static_cast<int64_t>(get_be64(rec + pos::kPhysicalOffset)));
-  m.sys_flag = static_cast<int32_t>(get_be32(rec + pos::kSysFlag));
-  m.born_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kBornTimestamp));
-  m.born_host = get_host(rec + pos::kBornHost);
-  m.store_timestamp_ms = static_cast<int64_t>(get_be64(rec + pos::kStoreTimestamp));
-  m.store_host = get_host(rec + pos::kStoreHost);
-  m.reconsume_times = static_cast<int32_t>(get_be32(rec + pos::kReconsumeTimes));
-  m.prepared_transaction_offset = CommitLogOffset(static_cast<int64_t>(get_be64(rec + pos::kPreparedOffset)));
-  size_t body_len = get_be32(rec + pos::kBodyLength);
-  m.body.assign(rec + pos::kBody, body_len);
-  const char* t = rec + pos::kBody + body_len;
-  size_t topic_len = static_cast<unsigned char>(*t);
-  m.topic.assign(t + 1, topic_len);
-  const char* pr = t + 1 + topic_len;
-  decode_properties(std::string_view(pr + 2, get_be16(pr)), &m);
+  m.store_size = v.size;
+  m.body_crc = v.crc;
+  m.queue_id = v.queue_id;
+  m.flag = v.flag;
+  m.queue_offset = QueueOffset(v.queue_offset);
+  m.commit_log_offset = CommitLogOffset(v.commit_log_offset);
+  m.sys_flag = v.sys_flag;
+  m.born_timestamp_ms = v.born_timestamp_ms;
+  m.born_host = HostAddress{v.born_ipv4, v.born_port};
+  m.store_timestamp_ms = v.store_timestamp_ms;
+  m.store_host = HostAddress{v.store_ipv4, v.store_port};
+  m.reconsume_times = v.reconsume_times;
+  m.prepared_transaction_offset = CommitLogOffset(v.prepared_transaction_offset);
+  m.body.assign(v.body);
+  m.topic.assign(v.topic);
+  decode_encoded_properties(v.properties, &m);  // well formed: checked when it was put
   return m;
 }
 

@@ -8,35 +8,22 @@
 #include <string_view>
 
 #include "mq/message.h"
+#include "mq/message_record.h"
 #include "mq/message_store.h"
 #include "mq/status.h"
 
 namespace mq::storage_mmap {
 
-inline constexpr uint32_t kMagicV1 = 0xDAA320A7u;
+// The record layout is the kernel's message record (mq/message_record.h); FORMAT.md §2.
+inline constexpr uint32_t kMagicV1 = record::kMagicV1;
 inline constexpr uint32_t kBlankMagic = 0xCBD43194u;
-inline constexpr int32_t kBlankSize = 8;       // [int32 remaining][int32 kBlankMagic]
-inline constexpr int32_t kFixedOverhead = 91;  // IPv4 hosts, V1 (1-byte topic length)
+inline constexpr int32_t kBlankSize = 8;  // [int32 remaining][int32 kBlankMagic]
+inline constexpr int32_t kFixedOverhead = record::kFixedOverhead;
 inline constexpr int32_t kMaxPropertiesLength = 32767;
 
 // Field positions (bytes from the record start).
 namespace pos {
-inline constexpr int kTotalSize = 0;
-inline constexpr int kMagic = 4;
-inline constexpr int kCrc = 8;
-inline constexpr int kQueueId = 12;
-inline constexpr int kFlag = 16;
-inline constexpr int kQueueOffset = 20;
-inline constexpr int kPhysicalOffset = 28;
-inline constexpr int kSysFlag = 36;
-inline constexpr int kBornTimestamp = 40;
-inline constexpr int kBornHost = 48;
-inline constexpr int kStoreTimestamp = 56;
-inline constexpr int kStoreHost = 64;
-inline constexpr int kReconsumeTimes = 72;
-inline constexpr int kPreparedOffset = 76;
-inline constexpr int kBodyLength = 84;
-inline constexpr int kBody = 88;
+using namespace mq::record::pos;
 // Bytes [kTail, end) do not change once encoded; [0, kTail) holds the fields patched under
 // the put lock (queue offset, physical offset, store timestamp) and the CRC.
 inline constexpr int kTail = 64;
@@ -128,6 +115,5 @@ StoredMessage decode_record(const char* rec);
 
 // Properties as stored: "k\x01v\x02" per entry.
 std::string encode_properties(const Message& msg);
-void decode_properties(std::string_view data, Message* msg);
 
 }  // namespace mq::storage_mmap

@@ -29,7 +29,9 @@ using testing::TempDir;
 namespace fs = std::filesystem;
 constexpr int64_t kSeg = 64 * 1024;
 
-std::string body(int i) { return "m" + std::to_string(i) + "-" + std::string(200 + (i * 37) % 900, 'a' + i % 26); }
+std::string body(int i) {
+  return "m" + std::to_string(i) + "-" + std::string(200 + (i * 37) % 900, 'a' + i % 26);
+}
 
 std::vector<PutResult> write_and_stop(const StoreOptions& o, int n, const std::string& topic = "Hard") {
   auto store = make_store(o);
@@ -98,8 +100,7 @@ TEST(RecoveryHardeningTest, BitFlipInSealedSegmentFollowedByValidRecordsRefusesS
     EXPECT_EQ(st.code(), Code::kServiceNotAvailable);
     EXPECT_NE(st.message().find("corrupt in the middle"), std::string::npos) << st.message();
     EXPECT_NE(st.message().find(offset_to_file_name(kSeg)), std::string::npos) << st.message();
-    EXPECT_NE(st.message().find(std::to_string(victim->commit_log_offset.value())), std::string::npos)
-        << st.message();
+    EXPECT_NE(st.message().find(std::to_string(victim->commit_log_offset.value())), std::string::npos) << st.message();
     EXPECT_NE(st.message().find("CRC"), std::string::npos) << st.message();
   }
   // Nothing was truncated by the refused start: every segment is still there.
@@ -127,6 +128,20 @@ TEST(RecoveryHardeningTest, BitFlipBelowTheCheckpointIsReportedAndNeverServed) {
   g = get_all(*store, "Hard", 0, 5, 64);
   EXPECT_EQ(g.status, GetStatus::kOffsetFoundNull);
   EXPECT_TRUE(g.messages.empty());
+  // The record copies of a pull stop at the same place.
+  GetRequest req;
+  req.topic = "Hard";
+  req.max_count = 64;
+  GetRecordsResult rec;
+  ASSERT_TRUE(store->get_records(req, &rec));
+  EXPECT_EQ(rec.get.status, GetStatus::kFound);
+  EXPECT_EQ(rec.record_count, 5);
+  EXPECT_EQ(rec.get.next_begin_offset.value(), 5);
+  req.offset = QueueOffset(5);
+  ASSERT_TRUE(store->get_records(req, &rec));
+  EXPECT_EQ(rec.get.status, GetStatus::kOffsetFoundNull);
+  EXPECT_EQ(rec.record_count, 0);
+  EXPECT_TRUE(rec.records.empty());
   auto r = store->read_at(puts[20].commit_log_offset);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), Code::kSystemError);
@@ -162,9 +177,8 @@ TEST(RecoveryHardeningTest, ActiveSegmentCutAtRandomBytesKeepsEveryWholeRecord) 
     // its blank marker).
     PutResult next = put_wait(*store, make_message("Hard", 0, "after"));
     ASSERT_TRUE(next.status);
-    int64_t expected_next =
-        expect == 0 ? puts[0].commit_log_offset.value()
-                    : puts[expect - 1].commit_log_offset.value() + puts[expect - 1].wrote_bytes;
+    int64_t expected_next = expect == 0 ? puts[0].commit_log_offset.value()
+                                        : puts[expect - 1].commit_log_offset.value() + puts[expect - 1].wrote_bytes;
     EXPECT_EQ(next.commit_log_offset.value(), std::max(expected_next, last_base)) << "cut at " << cut;
     store->stop();
   }
@@ -222,7 +236,8 @@ TEST(RecoveryHardeningTest, GarbledConsumeQueueCatalogAndCheckpointAreRebuilt) {
   }
   // Garbled catalog and checkpoint, queue 3 deleted.
   for (const char* f : {"/queues.catalog", "/checkpoint"}) {
-    std::ofstream(dir.path() + f, std::ios::binary | std::ios::trunc) << "garbage-garbage-garbage-garbage-garbage-garbage";
+    std::ofstream(dir.path() + f, std::ios::binary | std::ios::trunc)
+        << "garbage-garbage-garbage-garbage-garbage-garbage";
   }
   fs::remove_all(dir.path() + "/consumequeue/Hard/3");
   auto store = make_store(o);

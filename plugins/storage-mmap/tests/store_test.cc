@@ -125,6 +125,81 @@ TEST(StoreTest, TagFilteringByHashThenMessage) {
   store->stop();
 }
 
+// get_records answers the same selection as get(), as the stored records: each parses with
+// the kernel's record reader into the message get() decodes, and carries its CRC.
+TEST(StoreTest, GetRecordsCopiesTheRecordsGetWouldDecode) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  for (int i = 0; i < 300; ++i) {  // ~1 KiB each: the queue spans several 64 KiB segments
+    std::string tag = i % 3 == 0 ? "TagA" : "TagB";
+    ASSERT_TRUE(
+        put_wait(*store,
+                 make_message("Rec", 1, (i % 2 ? "keep-" : "drop-") + std::to_string(i) + std::string(1000, 'r'), tag))
+            .status);
+  }
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  auto same = [&](int64_t offset, int32_t max_count, int32_t max_bytes, const MessageFilter* filter) {
+    GetRequest req;
+    req.topic = "Rec";
+    req.queue_id = 1;
+    req.offset = QueueOffset(offset);
+    req.max_count = max_count;
+    req.max_bytes = max_bytes;
+    req.filter = filter;
+    GetResult g = store->get(req);
+    GetRecordsResult r;
+    r.records = "stale";
+    ASSERT_TRUE(store->get_records(req, &r));
+    EXPECT_EQ(r.get.status, g.status);
+    EXPECT_EQ(r.get.next_begin_offset, g.next_begin_offset);
+    EXPECT_EQ(r.get.min_offset, g.min_offset);
+    EXPECT_EQ(r.get.max_offset, g.max_offset);
+    EXPECT_TRUE(r.get.messages.empty());
+    ASSERT_EQ(r.record_count, static_cast<int32_t>(g.messages.size()));
+    std::string_view rest = r.records;
+    for (const StoredMessage& m : g.messages) {
+      record::RecordView v;
+      ASSERT_EQ(record::parse_record(rest, &v), "");
+      EXPECT_EQ(v.size, m.store_size);
+      EXPECT_EQ(v.crc, m.body_crc);
+      EXPECT_EQ(v.body, m.body);
+      EXPECT_EQ(v.topic, m.topic);
+      EXPECT_EQ(v.queue_id, m.queue_id);
+      EXPECT_EQ(v.queue_offset, m.queue_offset.value());
+      EXPECT_EQ(v.commit_log_offset, m.commit_log_offset.value());
+      EXPECT_EQ(v.store_timestamp_ms, m.store_timestamp_ms);
+      EXPECT_EQ((HostAddress{v.store_ipv4, v.store_port}), m.store_host);
+      EXPECT_EQ(v.born_timestamp_ms, m.born_timestamp_ms);
+      StoredMessage props;
+      ASSERT_EQ(decode_encoded_properties(v.properties, &props), "");
+      EXPECT_EQ(props.properties, m.properties);
+      rest.remove_prefix(static_cast<size_t>(v.size));
+    }
+    EXPECT_TRUE(rest.empty());
+    if (!g.messages.empty()) {
+      EXPECT_EQ(r.end_of_last.value(), g.messages.back().commit_log_offset.value() + g.messages.back().store_size);
+    }
+  };
+  same(0, 32, 1 << 30, nullptr);
+  same(17, 250, 1 << 30, nullptr);  // across segments
+  same(5, 32, 4000, nullptr);       // max_bytes: three records
+  same(5, 32, 1, nullptr);          // the first record always goes
+  TagFilter a("TagA");
+  same(0, 40, 1 << 30, &a);  // tag hash, then the message
+  BodyFilter body;
+  same(0, 40, 1 << 30, &body);      // rejected by the message stage
+  same(300, 32, 1 << 30, nullptr);  // OFFSET_OVERFLOW_ONE
+  same(999, 32, 1 << 30, nullptr);  // OFFSET_OVERFLOW_BADLY
+  GetRequest unknown;
+  unknown.topic = "Nope";
+  GetRecordsResult none;
+  ASSERT_TRUE(store->get_records(unknown, &none));
+  EXPECT_EQ(none.get.status, GetStatus::kNoMatchedLogicQueue);
+  EXPECT_EQ(none.record_count, 0);
+  store->stop();
+}
+
 TEST(StoreTest, GetStatusCases) {
   TempDir dir;
   auto store = make_store(small_options(dir.path()));

@@ -92,6 +92,9 @@ struct PullRequest {
   9: string subscription = "*"         // "TagA || TagB" or "*", or an SQL92 expression
   10: optional i32 clientVersion
   11: optional string expressionType = "TAG"   // TAG | SQL92
+  // true: answer with `records` (PullResponse 8) instead of `messages` when the broker's
+  // store keeps message records; older brokers ignore it and answer with `messages`.
+  12: optional bool wantRecords = false
 }
 
 struct PullResponse {
@@ -106,6 +109,10 @@ struct PullResponse {
   // accessMessageInMemoryMaxRatio % of the broker's memory) and the group's
   // whichBrokerWhenConsumeSlowly names that slave. Clients follow it while that broker is reachable.
   7: optional i64 suggestWhichBrokerId = 0
+  // Set when the request had wantRecords and the store could: the found messages as message
+  // records back to back (RocketMQ's V1 commit-log layout, docs/protocol.md "Message
+  // records"), copied from the log; `messages` is then empty.
+  8: optional binary records
 }
 
 struct QueueRef {

@@ -145,6 +145,7 @@ mq::PullRequest to_kernel(const wire::PullRequest& in) {
   out.commit_offset = in.commitOffset;
   out.subscription = in.subscription;
   out.expression_type = in.expressionType;  // "TAG" when an older client omits it
+  out.want_records = in.__isset.wantRecords && in.wantRecords;
   return out;
 }
 
@@ -254,6 +255,10 @@ wire::PullResponse to_wire(mq::PullResponse&& in) {
   out.maxOffset = in.max_offset.value();
   out.messages.reserve(in.messages.size());
   for (auto& m : in.messages) out.messages.push_back(to_wire(std::move(m)));
+  if (in.record_count > 0) {  // moved: the generated setter copies
+    out.records = std::move(in.records);
+    out.__isset.records = true;
+  }
   if (in.suggest_which_broker_id != 0) out.__set_suggestWhichBrokerId(in.suggest_which_broker_id);
   return out;
 }

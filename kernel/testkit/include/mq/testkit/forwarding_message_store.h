@@ -23,6 +23,9 @@ class ForwardingMessageStore : public MessageStore {
     inner_->put_batch(std::move(msgs), std::move(done));
   }
   GetResult get(const GetRequest& request) override { return inner_->get(request); }
+  bool get_records(const GetRequest& request, GetRecordsResult* out) override {
+    return inner_->get_records(request, out);
+  }
   QueueOffset min_offset(const std::string& topic, QueueId queue_id) override {
     return inner_->min_offset(topic, queue_id);
   }
