@@ -69,8 +69,12 @@ PullResult pull_queue(ClientInstance& client, const std::string& addr, const std
   result.max_offset = response.maxOffset;
   std::vector<MessageExt> pulled;
   if (std::string bad = messages_from_pull(response, &pulled); !bad.empty()) {
-    result.code = code::kRpcFailed;
+    // Bad data, not a bad connection (kRpcFailed would mark the broker unreachable); the
+    // caller pulls the same offset again.
+    result.code = code::kSystemError;
     result.remark = "broker " + addr + ": " + bad;
+    result.next_begin_offset = offset;
+    result.status = PullResult::PullStatus::kError;
     return result;
   }
   if (response.code == code::kSuccess && !pulled.empty() && result.next_begin_offset <= pulled.back().queue_offset())

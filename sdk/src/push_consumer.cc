@@ -906,8 +906,8 @@ class PushConsumer::Impl {
         case code::kSuccess: {
           std::vector<MessageExt> pulled;
           if (std::string bad = messages_from_pull(response, &pulled); !bad.empty()) {
+            // Bad data, not a bad connection: retry the same offset, never skip it.
             log_error("consumer " + group_ + ": broker " + addr + ": " + bad);
-            replicas_.on_result(addr, Status(code::kRpcFailed, bad));
             qs->sleep_ms(kPullBackoffMs);
             break;
           }

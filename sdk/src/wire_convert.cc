@@ -8,7 +8,9 @@
 namespace mq::client {
 namespace {
 
+// "" for an unset host, as the broker's own conversion.
 std::string host_string(uint32_t ipv4, int32_t port) {
+  if (ipv4 == 0 && port == 0) return {};
   char buf[32];
   std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%d", ipv4 >> 24, (ipv4 >> 16) & 0xFF, (ipv4 >> 8) & 0xFF, ipv4 & 0xFF,
                 port);

@@ -129,6 +129,15 @@ TEST(WireConvert, PullRecordsAreDecodedIntoMessages) {
   EXPECT_EQ(m.offset_msg_id(), "7F00000100002A9F00000000000003E8");  // 127.0.0.1:10911 at offset 1000
   EXPECT_EQ(out[1].queue_offset(), 6);
   EXPECT_TRUE(out[1].body().empty());
+
+  std::string unset_host = testkit::make_record("b", "T", "");
+  testkit::put64(&unset_host, 48, 0);  // born host 0.0.0.0:0: a sender that did not say
+  response.__set_records(unset_host);
+  out.clear();
+  ASSERT_EQ(messages_from_pull(response, &out), "");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].born_host(), "");  // as the broker's own conversion of an unset host
+  EXPECT_EQ(out[0].store_host(), "127.0.0.1:10911");
 }
 
 TEST(WireConvert, PullWithoutRecordsConvertsItsMessages) {

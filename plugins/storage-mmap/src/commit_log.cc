@@ -302,6 +302,9 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
           return Status::invalid("append_raw: record at offset " + std::to_string(p) +
                                  " leaves no room for the end-of-segment marker (segment sizes differ?)");
         RecordSummary sum = summarize_record(d);
+        if (!sum.properties_error.empty())
+          return Status::invalid("append_raw: record at offset " + std::to_string(p) +
+                                 " has malformed properties: " + sum.properties_error);
         if (consumes_queue_offset(sum.sys_flag)) {
           std::string key = queue_key(sum.topic, sum.queue_id);
           auto it =

@@ -236,7 +236,7 @@ RecordSummary summarize_record(const char* rec) {
   s.sys_flag = v.sys_flag;
   s.store_timestamp_ms = v.store_timestamp_ms;
   // Find TAGS, KEYS and UNIQ_KEY without building the property map.
-  record::for_each_encoded_property(v.properties, [&s](std::string_view name, std::string_view value) {
+  s.properties_error = record::for_each_encoded_property(v.properties, [&s](std::string_view name, std::string_view value) {
     if (name == prop::kTags) {
       s.tag_hash = tag_hash(value);
     } else if (name == prop::kKeys) {

@@ -107,6 +107,9 @@ struct RecordSummary {
   int64_t tag_hash = 0;       // tag_hash(TAGS property), 0 without tags
   std::string_view keys;      // KEYS property (space separated), empty without
   std::string_view uniq_key;  // UNIQ_KEY property, empty without
+  // Empty, or what is malformed in the properties (the fields above then come from the
+  // entries before it). Puts validate properties; replicated bytes are checked with this.
+  std::string properties_error;
 };
 // Precondition: check_record(...) returned kRecord for these bytes.
 RecordSummary summarize_record(const char* rec);

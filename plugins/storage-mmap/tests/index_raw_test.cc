@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include "byte_order.h"
 #include "fake_host.h"
 #include "mmap_store.h"
+#include "record_codec.h"
 
 namespace mq::storage_mmap {
 namespace {
@@ -203,6 +205,31 @@ TEST(RawTest, ReadRawAppendRawReplicatesTheLogAcrossSegments) {
   EXPECT_EQ(slave->stats().max_commit_log_offset.value(), end);
   master->stop();
   slave->stop();
+}
+
+// Replicated bytes can carry a valid CRC over malformed properties (a broken or hostile
+// master): refused whole, since decoding them would lose tags, keys and ids after the bad entry.
+TEST(RawTest, AppendRawRefusesMalformedPropertiesEvenWithAValidCrc) {
+  TempDir dir;
+  auto store = make_store(small_options(dir.path()));
+  ASSERT_TRUE(store->start());
+  const int64_t end = store->stats().max_commit_log_offset.value();
+  EncodedRecord rec;
+  encode_record(make_message("RawProps", 0, "body", "TagA"), HostAddress{0x7F000001, 10911}, &rec);
+  finalize_record(rec.bytes.data(), rec.tail_crc, rec.tail_shift, 0, end, 1700000000000);
+  std::string bad = rec.bytes;
+  bad[bad.rfind(kPropertyNameEnd)] = '=';  // the last entry loses its name/value separator
+  const auto size = static_cast<int32_t>(bad.size());
+  put_be32(bad.data() + pos::kCrc, record_crc(bad.data(), size));
+  auto refused = store->append_raw(CommitLogOffset(end), bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidParameter);
+  EXPECT_NE(refused.status().message().find("malformed properties"), std::string::npos) << refused.status().message();
+  EXPECT_EQ(store->stats().max_commit_log_offset.value(), end);
+  auto accepted = store->append_raw(CommitLogOffset(end), rec.bytes);
+  ASSERT_TRUE(accepted) << accepted.status().to_string();
+  EXPECT_EQ(accepted->value(), end + size);
+  store->stop();
 }
 
 TEST(RawTest, ReadRawReturnsWholeRecordsAndStepsOverBlankMarkers) {

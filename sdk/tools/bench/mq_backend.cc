@@ -152,6 +152,7 @@ class RawReceiver final : public Receiver {
           send_pull(req, static_cast<int32_t>(sent));
         }
         for (size_t i = 0; i < sent; ++i) {
+          resp = wire::PullResponse();  // read() leaves optional fields it does not see as they were
           const size_t q = recv_pull(resp);
           if (q >= offsets_.size()) {
             sink.error("pull: reply with unknown seqid " + std::to_string(q));

@@ -23,6 +23,8 @@ class ForwardingMessageStore : public MessageStore {
     inner_->put_batch(std::move(msgs), std::move(done));
   }
   GetResult get(const GetRequest& request) override { return inner_->get(request); }
+  // Forwarded too: a decorator that changes get() must also override get_records (or return
+  // false from it) for pulls that ask for records to see the change.
   bool get_records(const GetRequest& request, GetRecordsResult* out) override {
     return inner_->get_records(request, out);
   }
