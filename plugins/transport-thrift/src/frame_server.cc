@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include <thrift/TApplicationException.h>
 #include <thrift/TConfiguration.h>
@@ -278,12 +279,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // connection's dispatch on this thread, possibly under kernel locks) both steps are posted
   // to the connection's context. The reply is queued before the slot is freed, so the queue
   // is charged before reading resumes after a pause.
+  // Completions from elsewhere wait in the inbox; only the first of a burst posts a drain,
+  // so the replies of one group commit (SYNC_FLUSH answering many puts at once) go out in one
+  // gathered write instead of one post and one sendmsg each.
   void finish_request(std::optional<OutFrame> frame) {
     // parsing_ is read only once we know this is the connection's own thread.
     if (socket_.get_executor().running_in_this_thread() && parsing_) return on_finished(std::move(frame));
-    asio::post(socket_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-      self->on_finished(std::move(frame));
-    });
+    bool first = false;
+    {
+      std::lock_guard lock(inbox_mu_);
+      first = inbox_.empty();
+      inbox_.push_back(std::move(frame));
+    }
+    if (first) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
   }
 
  private:
@@ -296,7 +304,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!writing_) {
       // No write is waiting for the socket. During a parse pass process_buffer() writes what
       // its dispatches queued, together, unless that grows past kWriteDuringPassBytes.
-      if (!parsing_ || queued_bytes_ >= kWriteDuringPassBytes) write_next();
+      if (!(parsing_ || batching_) || queued_bytes_ >= kWriteDuringPassBytes) write_next();
       return;
     }
     // A write is waiting for the socket to drain: replies pile up only while the peer does
@@ -309,6 +317,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
           server_->kind(), peer_, queued_bytes_, queue_.size(), limit);
       close_now();
     }
+  }
+
+  // Own thread: finishes every request completed elsewhere since the last drain, then writes
+  // their replies together.
+  void drain_inbox() {
+    {
+      std::lock_guard lock(inbox_mu_);
+      draining_.swap(inbox_);
+    }
+    batching_ = true;
+    for (std::optional<OutFrame>& frame : draining_) on_finished(std::move(frame));
+    batching_ = false;
+    draining_.clear();  // keeps its capacity for the next burst
+    if (!closed_ && !writing_ && !queue_.empty()) write_next();
   }
 
   void on_finished(std::optional<OutFrame> frame) {
@@ -566,9 +588,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint32_t in_flight_ = 0;                               // requests dispatched and not finished yet
   bool paused_ = false;                                  // dispatching stopped at max_inflight_per_connection
   bool parsing_ = false;                                 // process_buffer() is on the stack
-  bool writing_ = false;                                 // a write is in flight
-  bool reading_ = false;                                 // a read (frames or drain) is in flight
-  bool closing_ = false;                                 // no more requests are read; close after the queue is flushed
+  bool batching_ = false;                                // drain_inbox() is on the stack
+  std::vector<std::optional<OutFrame>> draining_;        // the inbox being drained (own thread)
+  std::mutex inbox_mu_;
+  std::vector<std::optional<OutFrame>> inbox_;  // guarded by inbox_mu_: completions from other threads
+  bool writing_ = false;                        // a write is in flight
+  bool reading_ = false;                        // a read (frames or drain) is in flight
+  bool closing_ = false;                        // no more requests are read; close after the queue is flushed
   bool closed_ = false;
   const bool refused_;
 };
