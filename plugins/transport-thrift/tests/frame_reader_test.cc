@@ -202,5 +202,43 @@ TEST_F(FrameReader, HeldReplyCompletedFromAnotherThreadArrivesAfterLaterRequests
   expect_reply(socket, "getTopicList", 4);
 }
 
+// A burst of completions from another thread (a group commit answering many puts) is
+// drained together: every reply arrives, in completion order, and the connection reads on.
+TEST_F(FrameReader, BurstOfRepliesCompletedFromAnotherThreadArrivesWhole) {
+  constexpr int kHeld = 200;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Reply<PullResponse>> held;  // guarded by mu
+  api_.on_pull = [&](PullRequest, Reply<PullResponse> reply) {
+    std::lock_guard lock(mu);
+    held.push_back(std::move(reply));
+    cv.notify_all();
+  };
+  TransportOptions options;
+  options.max_inflight_per_connection = kHeld + 1;
+  TransportHarness harness(options);
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  std::string all;
+  for (int i = 1; i <= kHeld; ++i) all += pull_frame(i);
+  socket.send_bytes(all);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return held.size() == static_cast<size_t>(kHeld); }));
+  }
+  std::thread completer([&] {  // last held first: replies follow completion order
+    std::lock_guard lock(mu);
+    for (int i = kHeld - 1; i >= 0; --i) {
+      PullResponse response;
+      response.status = Status(Code::kPullNotFound, "none");
+      held[static_cast<size_t>(i)](std::move(response));
+    }
+  });
+  completer.join();
+  for (int i = kHeld; i >= 1; --i) expect_reply(socket, "pull", i);
+  socket.send_bytes(topic_list_frame(kHeld + 1));
+  expect_reply(socket, "getTopicList", kHeld + 1);
+}
+
 }  // namespace
 }  // namespace mq::transport_thrift::testing
