@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "mq/message_record.h"
+
 namespace mq::storage_mmap {
 
 inline void put_be16(char* p, uint16_t v) {
@@ -19,20 +21,15 @@ inline void put_be64(char* p, uint64_t v) {
   v = __builtin_bswap64(v);
   std::memcpy(p, &v, 8);
 }
+// Loads: the kernel's record reader's (mq/message_record.h), one definition for both.
 inline uint16_t get_be16(const char* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return __builtin_bswap16(v);
+  return record::load_be16(p);
 }
 inline uint32_t get_be32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return __builtin_bswap32(v);
+  return record::load_be32(p);
 }
 inline uint64_t get_be64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return __builtin_bswap64(v);
+  return record::load_be64(p);
 }
 
 }  // namespace mq::storage_mmap

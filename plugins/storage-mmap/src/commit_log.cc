@@ -109,6 +109,18 @@ void CommitLog::set_queue_offsets(std::unordered_map<std::string, int64_t> table
   for (auto& [k, v] : table) queue_offsets_.emplace(k, v);
 }
 
+Status CommitLog::create_segment_unlocked(std::unique_lock<std::mutex>& lock, int64_t missing, int attempt) {
+  if (attempt >= kMaxCreateAttempts)
+    return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
+                                                std::to_string(missing) + " still missing); retry");
+  lock.unlock();
+  bool created = false;
+  auto made = segments_.get_or_create(missing, false, &created);
+  if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
+  lock.lock();
+  return made ? Status::ok() : made.status();
+}
+
 int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) const {
   int64_t w = append_pos_;
   std::shared_ptr<MappedFile> seg = active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
@@ -158,15 +170,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       }
       const int64_t missing = first_missing_segment(items);
       if (missing < 0) break;
-      if (attempt >= kMaxCreateAttempts)
-        return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
-                                                    std::to_string(missing) + " still missing); retry");
-      lock.unlock();
-      bool created = false;
-      auto made = segments_.get_or_create(missing, false, &created);
-      if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-      lock.lock();
-      if (!made) return made.status();
+      if (Status made = create_segment_unlocked(lock, missing, attempt); !made) return made;
     }
 
     const int64_t start = append_pos_;
@@ -330,15 +334,7 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
         }
       }
       if (missing >= 0) {
-        if (attempt >= kMaxCreateAttempts)
-          return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
-                                                      std::to_string(missing) + " still missing); retry");
-        lock.unlock();
-        bool created = false;
-        auto made = segments_.get_or_create(missing, false, &created);
-        if (created) sync_creates_.fetch_add(1, std::memory_order_relaxed);
-        lock.lock();
-        if (!made) return made.status();
+        if (Status made = create_segment_unlocked(lock, missing, attempt); !made) return made;
         rolled = true;
         continue;
       }

@@ -169,6 +169,10 @@ class CommitLog {
   // Under the put lock: the base of the first segment `items` would roll into (from
   // append_pos_) that does not exist yet, or -1 when all exist.
   int64_t first_missing_segment(std::span<const AppendItem> items) const;
+  // Attempt `attempt` to create the segment starting at `missing` with `lock` (the put lock)
+  // released, never held across file creation; retaken before returning. SYSTEM_BUSY after
+  // kMaxCreateAttempts; the caller re-checks everything after it returns.
+  Status create_segment_unlocked(std::unique_lock<std::mutex>& lock, int64_t missing, int attempt);
   // Put-path creations per append before giving up with SYSTEM_BUSY (the allocator or
   // retention racing ahead of us every time).
   static constexpr int kMaxCreateAttempts = 4;

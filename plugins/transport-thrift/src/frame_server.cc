@@ -31,7 +31,8 @@
 // thread; its socket, buffers, queue and flags are touched only there. Frames are processed
 // in arrival order on that thread (see frame_server.h). A reply completed on that thread
 // (the common case: the handler answers inside process()) is queued and written inline; one
-// completed elsewhere (a held pull, a SYNC_FLUSH put) is posted to the connection's context.
+// completed elsewhere (a held pull, a SYNC_FLUSH put) waits in the connection's inbox, which
+// one posted drain empties, writing the replies of a burst together.
 // The server's connection set is guarded by mu_; the dispatch count is atomic.
 namespace mq::transport_thrift {
 
@@ -65,8 +66,9 @@ constexpr size_t kMaxRefusing = 64;
 constexpr size_t kReadBufferBytes = 64 * 1024;
 // Reply frames gathered into one write.
 constexpr size_t kMaxGather = 16;
-// Reply bytes a parse pass may queue before it writes them out mid-pass: replies are held
-// back only to be gathered, so maxPendingReplyBytes still measures a peer that does not read.
+// Reply bytes a parse pass (or an inbox drain) may queue before it writes them out mid-pass:
+// replies are held back only to be gathered, so maxPendingReplyBytes still measures a peer
+// that does not read.
 constexpr uint64_t kWriteDuringPassBytes = 64 * 1024;
 
 // Bytes ready to be written; `owner` keeps them alive until the write completes.
@@ -276,12 +278,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // oneway call). Completed inside this connection's own dispatch (the handler answered
   // within process(): the common case) the reply is queued at once and written when the
   // frames buffered are dispatched, together; from anywhere else (another thread, or another
-  // connection's dispatch on this thread, possibly under kernel locks) both steps are posted
-  // to the connection's context. The reply is queued before the slot is freed, so the queue
-  // is charged before reading resumes after a pause.
-  // Completions from elsewhere wait in the inbox; only the first of a burst posts a drain,
-  // so the replies of one group commit (SYNC_FLUSH answering many puts at once) go out in one
-  // gathered write instead of one post and one sendmsg each.
+  // connection's dispatch on this thread, possibly under kernel locks) it waits in the inbox,
+  // and only the first of a burst posts a drain to the connection's context, so the replies
+  // of one group commit (SYNC_FLUSH answering many puts at once) go out in one gathered write
+  // instead of one post and one sendmsg each. The reply is queued before the slot is freed,
+  // so the queue is charged before reading resumes after a pause.
   void finish_request(std::optional<OutFrame> frame) {
     // parsing_ is read only once we know this is the connection's own thread.
     if (socket_.get_executor().running_in_this_thread() && parsing_) return on_finished(std::move(frame));
@@ -291,7 +292,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       first = inbox_.empty();
       inbox_.push_back(std::move(frame));
     }
-    if (first) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+    if (!first) return;  // the drain posted for the first of the burst takes this one too
+    try {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+    } catch (...) {
+      // No drain is coming: drop what waits (those replies are lost, as the one whose post
+      // failed was before) so that the next completion posts a drain again.
+      std::lock_guard lock(inbox_mu_);
+      inbox_.clear();
+      throw;
+    }
   }
 
  private:
@@ -322,14 +332,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Own thread: finishes every request completed elsewhere since the last drain, then writes
   // their replies together.
   void drain_inbox() {
+    std::vector<std::optional<OutFrame>> batch;
     {
       std::lock_guard lock(inbox_mu_);
-      draining_.swap(inbox_);
+      batch.swap(inbox_);
     }
     batching_ = true;
-    for (std::optional<OutFrame>& frame : draining_) on_finished(std::move(frame));
+    try {
+      for (std::optional<OutFrame>& frame : batch) on_finished(std::move(frame));
+    } catch (const std::exception& e) {
+      // Replies and in-flight slots of the rest of the burst are lost: the connection cannot
+      // go on consistently.
+      batching_ = false;
+      server_->log().warn("{} connection from {}: cannot queue the replies completed elsewhere ({}); closing",
+                          server_->kind(), peer_, e.what());
+      return close_now();
+    }
     batching_ = false;
-    draining_.clear();  // keeps its capacity for the next burst
     if (!closed_ && !writing_ && !queue_.empty()) write_next();
   }
 
@@ -589,9 +608,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool paused_ = false;                                  // dispatching stopped at max_inflight_per_connection
   bool parsing_ = false;                                 // process_buffer() is on the stack
   bool batching_ = false;                                // drain_inbox() is on the stack
-  std::vector<std::optional<OutFrame>> draining_;        // the inbox being drained (own thread)
-  std::mutex inbox_mu_;
-  std::vector<std::optional<OutFrame>> inbox_;  // guarded by inbox_mu_: completions from other threads
+  // Completions from other threads (at most maxInflightPerConnection), kept off the cache
+  // lines of the io-thread fields above.
+  alignas(64) std::mutex inbox_mu_;
+  std::vector<std::optional<OutFrame>> inbox_;  // guarded by inbox_mu_
   bool writing_ = false;                        // a write is in flight
   bool reading_ = false;                        // a read (frames or drain) is in flight
   bool closing_ = false;                        // no more requests are read; close after the queue is flushed
