@@ -2,7 +2,7 @@
 // against a plain memcpy of the same bytes into a pre-faulted mapped file, SYNC_FLUSH group
 // commit with 1/16/64 writers, consume-queue read throughput and crash-recovery time.
 // Usage: storage_mmap_bench [--dir D] [--mib N] [--recovery-mib N] [--sync-seconds S] [--runs R]
-//                           [--only async|sync|recovery]
+//                           [--only async|sync|recovery] [--pwrite 1]
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -91,8 +91,12 @@ StoredMessage message(int body_size, int i) {
   return m;
 }
 
+// --pwrite 1: every store runs with appendWithPwrite.
+bool g_append_with_pwrite = false;
+
 StoreOptions options(const std::string& root, FlushDiskType mode, int64_t segment) {
   StoreOptions o;
+  o.append_with_pwrite = g_append_with_pwrite;
   o.store_root = root;
   o.flush_disk_type = mode;
   o.commit_log_segment_size = segment;
@@ -509,6 +513,8 @@ int main(int argc, char** argv) {
       a.only_body = std::stoi(v);
     } else if (k == "--only") {
       a.only = v;
+    } else if (k == "--pwrite") {
+      mq::storage_mmap::g_append_with_pwrite = v == "1" || v == "true";
     } else if (k == "--runs") {
       a.runs = std::stoi(v);
     } else {

@@ -185,6 +185,25 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     std::string_view last_key;
     size_t last_index = 0;
 
+    // appendWithPwrite: the bytes for `seg` are built in stage_ from stage_from on and written
+    // with one pwrite per segment before they are published; else straight into the mapping.
+    const bool staged = append_with_pwrite_;
+    if (staged) {
+      size_t need = kBlankSize;
+      for (const AppendItem& item : items) need += static_cast<size_t>(item.size());
+      if (stage_.size() < need) stage_.resize(need);
+    }
+    int64_t stage_from = w;
+    auto place = [&](int64_t at) {
+      return staged ? stage_.data() + (at - stage_from) : seg->data() + (at - seg->base());
+    };
+    auto write_stage = [&](int64_t to) {
+      if (!staged || to == stage_from) return Status::ok();
+      Status st = seg->write_at(stage_from - seg->base(), stage_.data(), static_cast<size_t>(to - stage_from));
+      stage_from = to;
+      return st;
+    };
+
     auto fail = [&](Status st) {
       // Nothing was published; clear what was written so recovery never finds it.
       while (w > start) {
@@ -208,12 +227,14 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
           return fail(Status::system("commit-log segment at offset " + std::to_string(next_base) + " vanished"));
         if (seg) {
           // End-of-segment marker: [remaining][BLANK_MAGIC]; readers jump to the next segment.
-          char* p = seg->data() + (w - seg->base());
+          char* p = place(w);
           put_be32(p, static_cast<uint32_t>(seg->end() - w));
           put_be32(p + 4, kBlankMagic);
+          if (Status st = write_stage(w + kBlankSize); !st) return fail(std::move(st));
         }
         seg = std::move(next);
         w = seg->base();
+        stage_from = w;
         rolled = true;
         if (w + size + kBlankSize > seg->end())
           return fail(Status::error(Code::kMessageIllegal, "record of " + std::to_string(size) +
@@ -235,7 +256,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
         }
         qoff = next_offsets[last_index].second++;
       }
-      char* dst = seg->data() + (w - seg->base());
+      char* dst = place(w);
       if (item.plan) {
         write_record(dst, *item.plan, qoff, w, ts);
       } else {
@@ -246,6 +267,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       out->push_back(AppendOutcome{w, size, qoff, ts});
       w += size;
     }
+    if (Status st = write_stage(w); !st) return fail(std::move(st));
     for (auto& [slot, next] : next_offsets) *slot = next;
     active_ = seg;
     append_pos_ = w;

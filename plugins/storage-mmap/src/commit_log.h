@@ -74,6 +74,9 @@ class CommitLog {
   CommitLog(std::string dir, int64_t segment_size) : segments_(std::move(dir), segment_size) {}
 
   Status load() { return segments_.load(); }
+  // appendWithPwrite: appends build their records in a buffer and write them with pwrite
+  // (one per segment per call) instead of storing through the mapping. Before start only.
+  void set_append_with_pwrite(bool on) { append_with_pwrite_ = on; }
   MappedFileQueue& segments() { return segments_; }
   int64_t segment_size() const { return segments_.file_size(); }
   // The largest record a segment can take (one blank marker must always fit after it).
@@ -143,6 +146,8 @@ class CommitLog {
   std::mutex put_mu_;  // the put lock: guards everything below up to the atomics
   bool closed_ = false;
   int64_t append_pos_ = 0;  // == write_pos_ outside append()
+  bool append_with_pwrite_ = false;
+  std::string stage_;  // appendWithPwrite: the records of one append() before their pwrite
   struct KeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

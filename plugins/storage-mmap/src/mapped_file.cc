@@ -108,6 +108,22 @@ MappedFile::~MappedFile() {
   ::close(fd_);
 }
 
+Status MappedFile::write_at(int64_t at, const char* data, size_t size) const {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(at + static_cast<int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      return Status::error(Code::kServiceNotAvailable, "write of " + path_ + " bytes [" + std::to_string(at) + ", " +
+                                                           std::to_string(at + static_cast<int64_t>(size)) +
+                                                           ") failed: " + errno_text(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
 Status MappedFile::flush(int64_t from, int64_t to) const {
   from = std::clamp<int64_t>(from, 0, size_);
   to = std::clamp<int64_t>(to, 0, size_);

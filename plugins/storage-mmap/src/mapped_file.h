@@ -43,6 +43,9 @@ class MappedFile {
   char* data() const noexcept { return data_; }
   const std::string& path() const noexcept { return path_; }
 
+  // pwrite of `size` bytes at file-relative `at` (whole, retrying short writes); the mapping
+  // sees them (one page cache). The error names the file and range.
+  Status write_at(int64_t at, const char* data, size_t size) const;
   // msync(MS_SYNC) of the pages covering [from, to) (file-relative). The error names the
   // file and errno.
   Status flush(int64_t from, int64_t to) const;

@@ -47,6 +47,7 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
     : options_(std::move(options)), store_host_(store_host), logger_(std::move(logger)) {
   const std::string& root = options_.store_root;
   log_ = std::make_unique<CommitLog>(root + "/commitlog", options_.commit_log_segment_size);
+  log_->set_append_with_pwrite(options_.append_with_pwrite);
   queues_ = std::make_unique<ConsumeQueueStore>(root + "/consumequeue", options_.consume_queue_file_size);
   index_ = std::make_unique<IndexService>(root + "/index", static_cast<int32_t>(options_.max_hash_slot_num),
                                           static_cast<int32_t>(options_.max_index_num), options_.message_index_enable);
@@ -55,7 +56,8 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
   flush_ = std::make_unique<FlushService>(*log_, *queues_, index, *dispatcher_, options_, root + "/checkpoint",
                                           root + "/queues.catalog", logger_);
   allocator_ = std::make_unique<SegmentAllocator>(
-      log_->segments(), [log = log_.get()] { return log->write_pos(); }, options_.warm_maped_file_enable, logger_);
+      log_->segments(), [log = log_.get()] { return log->write_pos(); },
+      options_.warm_maped_file_enable && !options_.append_with_pwrite, logger_);
   log_->set_roll_listener([a = allocator_.get()] { a->request(); });
   cleaner_ = std::make_unique<CleanService>(*log_, *queues_, index, *dispatcher_, options_, logger_);
 }

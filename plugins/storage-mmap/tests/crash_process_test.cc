@@ -56,15 +56,18 @@ int64_t id_of(const std::string& body) {
   }
 }
 
-StoreOptions crash_options(const std::string& root) {
+// Odd cycles write with pwrite (appendWithPwrite, SYNC_FLUSH's default as parsed), even
+// cycles through the mapping.
+StoreOptions crash_options(const std::string& root, int cycle) {
   StoreOptions o = small_options(root);
   o.flush_disk_type = FlushDiskType::kSync;
+  o.append_with_pwrite = cycle % 2 == 1;
   return o;
 }
 
 // The child: never returns. Writes until killed (or a safety cap).
 [[noreturn]] void run_child(const std::string& root, const std::string& ack_path, int cycle) {
-  auto store = make_store(crash_options(root));
+  auto store = make_store(crash_options(root, cycle));
   if (!store->start()) ::_exit(3);
   int fd = ::open(ack_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) ::_exit(4);
@@ -125,7 +128,7 @@ TEST(CrashProcessTest, SigkillDuringSyncFlushLosesNoAcknowledgedMessage) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with status " << WEXITSTATUS(status);
 
-    auto store = make_store(crash_options(root));
+    auto store = make_store(crash_options(root, cycle));
     ASSERT_TRUE(store->start());
     std::map<int64_t, std::string> seen;  // id -> body as read
     for (int q = 0; q < kQueues; ++q) {

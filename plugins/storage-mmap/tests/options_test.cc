@@ -21,6 +21,21 @@ Result<StoreOptions> parse(std::vector<std::string> args) {
   return parse_store_options(vm);
 }
 
+TEST(OptionsTest, AppendWithPwriteFollowsTheFlushModeUnlessSet) {
+  auto async = parse({});
+  ASSERT_TRUE(async);
+  EXPECT_FALSE(async->append_with_pwrite);
+  auto sync = parse({"--storage-mmap.flushDiskType=SYNC_FLUSH"});
+  ASSERT_TRUE(sync);
+  EXPECT_TRUE(sync->append_with_pwrite);
+  auto off = parse({"--storage-mmap.flushDiskType=SYNC_FLUSH", "--storage-mmap.appendWithPwrite=false"});
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->append_with_pwrite);
+  auto on = parse({"--storage-mmap.appendWithPwrite=true"});
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->append_with_pwrite);
+}
+
 TEST(OptionsTest, DefaultsAndGoodValues) {
   auto d = parse({});
   ASSERT_TRUE(d) << d.status().to_string();
