@@ -268,6 +268,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       w += size;
     }
     if (Status st = write_stage(w); !st) return fail(std::move(st));
+    if (stage_.size() > kKeptStageBytes) std::string().swap(stage_);  // after an unusually large call
     for (auto& [slot, next] : next_offsets) *slot = next;
     active_ = seg;
     append_pos_ = w;

@@ -181,6 +181,8 @@ class CommitLog {
   // Put-path creations per append before giving up with SYSTEM_BUSY (the allocator or
   // retention racing ahead of us every time).
   static constexpr int kMaxCreateAttempts = 4;
+  // appendWithPwrite: the staging buffer kept between calls at most (a larger one is freed).
+  static constexpr size_t kKeptStageBytes = size_t{16} << 20;
   static constexpr int64_t kZeroEndSearchWindow = int64_t{1} << 20;
 };
 
