@@ -91,12 +91,13 @@ StoredMessage message(int body_size, int i) {
   return m;
 }
 
-// --pwrite 1: every store runs with appendWithPwrite.
-bool g_append_with_pwrite = false;
+// --pwrite 0|1: every store runs with appendWithPwrite off / on; without it, as a parsed
+// configuration would (on with SYNC_FLUSH only).
+int g_append_with_pwrite = -1;
 
 StoreOptions options(const std::string& root, FlushDiskType mode, int64_t segment) {
   StoreOptions o;
-  o.append_with_pwrite = g_append_with_pwrite;
+  o.append_with_pwrite = g_append_with_pwrite < 0 ? mode == FlushDiskType::kSync : g_append_with_pwrite == 1;
   o.store_root = root;
   o.flush_disk_type = mode;
   o.commit_log_segment_size = segment;
@@ -514,7 +515,7 @@ int main(int argc, char** argv) {
     } else if (k == "--only") {
       a.only = v;
     } else if (k == "--pwrite") {
-      mq::storage_mmap::g_append_with_pwrite = v == "1" || v == "true";
+      mq::storage_mmap::g_append_with_pwrite = v == "1" || v == "true" ? 1 : 0;
     } else if (k == "--runs") {
       a.runs = std::stoi(v);
     } else {
