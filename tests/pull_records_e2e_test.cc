@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mq/message.h"
 #include "mq/message_record.h"
 #include "mq/wire/client_channel.h"
 #include "support/broker_process.h"
@@ -16,8 +17,7 @@ namespace mq::testing {
 namespace {
 
 std::string host(uint32_t ipv4, int32_t port) {
-  return std::to_string(ipv4 >> 24) + "." + std::to_string((ipv4 >> 16) & 0xFF) + "." +
-         std::to_string((ipv4 >> 8) & 0xFF) + "." + std::to_string(ipv4 & 0xFF) + ":" + std::to_string(port);
+  return HostAddress{ipv4, port}.to_string();
 }
 
 TEST(PullRecordsE2ETest, RecordsCarryWhatMessagesCarry) {

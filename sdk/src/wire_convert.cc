@@ -1,28 +1,15 @@
 // Wire conversions.
 #include "wire_convert.h"
 
-#include <cstdio>
-
-#include "mq/message_record.h"
+#include "mq/message.h"  // HostAddress, make_offset_msg_id: the broker's own formatting (header-only)
 
 namespace mq::client {
 namespace {
 
-// "" for an unset host, as the broker's own conversion.
+// "ip:port" as the broker formats it; "" for an unset host.
 std::string host_string(uint32_t ipv4, int32_t port) {
-  if (ipv4 == 0 && port == 0) return {};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%d", ipv4 >> 24, (ipv4 >> 16) & 0xFF, (ipv4 >> 8) & 0xFF, ipv4 & 0xFF,
-                port);
-  return buf;
-}
-
-// The broker's message id: store host IPv4 (4) + port (4) + commit-log offset (8) in hex.
-std::string offset_msg_id(uint32_t ipv4, int32_t port, int64_t offset) {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%08X%08X%016llX", ipv4, static_cast<uint32_t>(port),
-                static_cast<unsigned long long>(offset));
-  return buf;
+  const HostAddress host{ipv4, port};
+  return host == HostAddress{} ? std::string() : host.to_string();
 }
 
 // Returns an empty string, or what is malformed in the record's properties.
@@ -45,7 +32,8 @@ std::string from_record(const record::RecordView& r, MessageExt* msg) {
   out.set_store_timestamp(r.store_timestamp_ms);
   out.set_store_host(host_string(r.store_ipv4, r.store_port));
   out.set_reconsume_times(r.reconsume_times);
-  out.set_offset_msg_id(offset_msg_id(r.store_ipv4, r.store_port, r.commit_log_offset));
+  out.set_offset_msg_id(
+      make_offset_msg_id(HostAddress{r.store_ipv4, r.store_port}, CommitLogOffset(r.commit_log_offset)));
   out.set_store_size(r.size);
   return {};
 }
