@@ -187,12 +187,10 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
 
     // appendWithPwrite: the bytes for `seg` are built in stage_ from stage_from on and written
     // with one pwrite per segment before they are published; else straight into the mapping.
-    const bool staged = append_with_pwrite_;
-    if (staged) {
-      size_t need = kBlankSize;
-      for (const AppendItem& item : items) need += static_cast<size_t>(item.size());
-      if (stage_.size() < need) stage_.resize(need);
-    }
+    size_t need = kBlankSize;
+    for (const AppendItem& item : items) need += static_cast<size_t>(item.size());
+    const bool staged = append_with_pwrite_ && need - kBlankSize >= static_cast<size_t>(append_with_pwrite_min_bytes_);
+    if (staged && stage_.size() < need) stage_.resize(need);
     int64_t stage_from = w;
     auto place = [&](int64_t at) {
       return staged ? stage_.data() + (at - stage_from) : seg->data() + (at - seg->base());

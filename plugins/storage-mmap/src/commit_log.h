@@ -74,9 +74,13 @@ class CommitLog {
   CommitLog(std::string dir, int64_t segment_size) : segments_(std::move(dir), segment_size) {}
 
   Status load() { return segments_.load(); }
-  // appendWithPwrite: appends build their records in a buffer and write them with pwrite
-  // (one per segment per call) instead of storing through the mapping. Before start only.
-  void set_append_with_pwrite(bool on) { append_with_pwrite_ = on; }
+  // appendWithPwrite: appends of at least `min_bytes` build their records in a buffer and
+  // write them with pwrite (one per segment per call) instead of storing through the mapping.
+  // Before start only.
+  void set_append_with_pwrite(bool on, int64_t min_bytes) {
+    append_with_pwrite_ = on;
+    append_with_pwrite_min_bytes_ = min_bytes;
+  }
   MappedFileQueue& segments() { return segments_; }
   int64_t segment_size() const { return segments_.file_size(); }
   // The largest record a segment can take (one blank marker must always fit after it).
@@ -147,6 +151,7 @@ class CommitLog {
   bool closed_ = false;
   int64_t append_pos_ = 0;  // == write_pos_ outside append()
   bool append_with_pwrite_ = false;
+  int64_t append_with_pwrite_min_bytes_ = 0;
   std::string stage_;  // appendWithPwrite: the records of one append() before their pwrite
   struct KeyHash {
     using is_transparent = void;

@@ -65,9 +65,12 @@ void declare_store_options(po::options_description& out) {
       "pre-fault the pages of each pre-allocated commit-log segment")(
       kOptions.key("appendWithPwrite").c_str(), po::value<bool>(),
       "write appended records with pwrite instead of through the segment mapping (no warm window); "
-      "default: true with SYNC_FLUSH (a group's msync costs about half), false with ASYNC_FLUSH")(
-      kOptions.key("fileReservedTime").c_str(), po::value<int64_t>()->default_value(d.file_reserved_time_h),
-      "hours a commit-log segment is kept after its last write")(
+      "default true (with SYNC_FLUSH a group's msync costs about half; whole pages need no zeroing)")(
+      kOptions.key("appendWithPwriteMinBytes").c_str(), po::value<int64_t>(),
+      "with appendWithPwrite: appends of fewer bytes than this still go through the mapping; "
+      "default 0 with SYNC_FLUSH, 4096 with ASYNC_FLUSH")(kOptions.key("fileReservedTime").c_str(),
+                                                          po::value<int64_t>()->default_value(d.file_reserved_time_h),
+                                                          "hours a commit-log segment is kept after its last write")(
       kOptions.key("deleteWhen").c_str(), po::value<std::string>()->default_value(d.delete_when),
       "hours of the day (\"04\" or \"04;16\") when expired segments are deleted")(
       kOptions.key("diskMaxUsedSpaceRatio").c_str(), po::value<int64_t>()->default_value(d.disk_max_used_space_ratio),
@@ -131,8 +134,10 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
       return kOptions.bad("flushDiskType", v, "ASYNC_FLUSH or SYNC_FLUSH");
     }
   }
-  o.append_with_pwrite = o.flush_disk_type == FlushDiskType::kSync;  // unless set: the mode decides
+  o.append_with_pwrite = true;
   if (Status st = kOptions.read_bool(vm, "appendWithPwrite", &o.append_with_pwrite); !st) return st;
+  o.append_with_pwrite_min_bytes = o.flush_disk_type == FlushDiskType::kSync ? 0 : 4096;  // unless set
+  if (Status st = kOptions.read_int(vm, "appendWithPwriteMinBytes", &o.append_with_pwrite_min_bytes); !st) return st;
   if (Status st = validate_store_options(o); !st) return st;
   return o;
 }
@@ -173,6 +178,9 @@ Status validate_store_options(const StoreOptions& o) {
       o.disk_space_warning_level_ratio < o.disk_space_clean_forcibly_ratio)
     return kOptions.bad("diskSpaceWarningLevelRatio", std::to_string(o.disk_space_warning_level_ratio),
                         "10 to 99 percent and not below diskSpaceCleanForciblyRatio (default 90)");
+  if (o.append_with_pwrite_min_bytes < 0 || o.append_with_pwrite_min_bytes > (int64_t{1} << 30))
+    return kOptions.bad("appendWithPwriteMinBytes", std::to_string(o.append_with_pwrite_min_bytes),
+                        "0 to 1073741824 bytes (default 0 with SYNC_FLUSH, 4096 with ASYNC_FLUSH)");
   if (o.clean_resource_interval_ms < 10 || o.clean_resource_interval_ms > 3600000)
     return kOptions.bad("cleanResourceInterval", std::to_string(o.clean_resource_interval_ms),
                         "10 to 3600000 ms (default 10000)");

@@ -39,12 +39,16 @@ struct StoreOptions {
   bool truncate_corrupt_commit_log = false;
   // Segments: pre-fault the next (pre-allocated) segment's pages in the background.
   bool warm_maped_file_enable = false;  // warmMapedFileEnable
-  // Appends write their records with pwrite instead of storing through the mapping (readers
-  // keep the mapping); the warm window is then off. An msync of pages dirtied through a
-  // writable shared mapping must write-protect their page-table entries again, which costs
-  // about as much as the disk write here: with pwrite a group's msync takes about half.
-  // Parsed options default it to true with SYNC_FLUSH, false with ASYNC_FLUSH.
-  bool append_with_pwrite = false;  // appendWithPwrite
+  // Appends whose records take at least append_with_pwrite_min_bytes write them with pwrite
+  // instead of storing through the mapping (readers keep the mapping); the warm window is then
+  // off. An msync of pages dirtied through a writable shared mapping must write-protect their
+  // page-table entries again, which costs about as much as the disk write here: with pwrite a
+  // group's msync takes about half. A pwrite of whole pages also spares the kernel zeroing
+  // each new page-cache page first (what the warm window spends its time on); a small append
+  // is cheaper through the mapping than as a system call. Parsed options: on, with a minimum
+  // of 0 bytes with SYNC_FLUSH (every append) and 4096 with ASYNC_FLUSH (batches).
+  bool append_with_pwrite = false;           // appendWithPwrite
+  int64_t append_with_pwrite_min_bytes = 0;  // appendWithPwriteMinBytes
 
   // Retention and disk (RocketMQ names and defaults).
   int64_t file_reserved_time_h = 72;             // fileReservedTime (hours)

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include <boost/program_options/parsers.hpp>
 #include <gtest/gtest.h>
+#include <boost/program_options/parsers.hpp>
 
 namespace mq::storage_mmap {
 namespace {
@@ -21,19 +21,25 @@ Result<StoreOptions> parse(std::vector<std::string> args) {
   return parse_store_options(vm);
 }
 
-TEST(OptionsTest, AppendWithPwriteFollowsTheFlushModeUnlessSet) {
+TEST(OptionsTest, AppendWithPwriteMinimumFollowsTheFlushModeUnlessSet) {
   auto async = parse({});
   ASSERT_TRUE(async);
-  EXPECT_FALSE(async->append_with_pwrite);
+  EXPECT_TRUE(async->append_with_pwrite);
+  EXPECT_EQ(async->append_with_pwrite_min_bytes, 4096);
   auto sync = parse({"--storage-mmap.flushDiskType=SYNC_FLUSH"});
   ASSERT_TRUE(sync);
   EXPECT_TRUE(sync->append_with_pwrite);
+  EXPECT_EQ(sync->append_with_pwrite_min_bytes, 0);
   auto off = parse({"--storage-mmap.flushDiskType=SYNC_FLUSH", "--storage-mmap.appendWithPwrite=false"});
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->append_with_pwrite);
-  auto on = parse({"--storage-mmap.appendWithPwrite=true"});
-  ASSERT_TRUE(on);
-  EXPECT_TRUE(on->append_with_pwrite);
+  auto every = parse({"--storage-mmap.appendWithPwriteMinBytes=0"});
+  ASSERT_TRUE(every);
+  EXPECT_EQ(every->append_with_pwrite_min_bytes, 0);
+  auto negative = parse({"--storage-mmap.appendWithPwriteMinBytes=-1"});
+  ASSERT_FALSE(negative);
+  EXPECT_NE(negative.status().message().find("appendWithPwriteMinBytes=-1"), std::string::npos)
+      << negative.status().to_string();
 }
 
 TEST(OptionsTest, DefaultsAndGoodValues) {

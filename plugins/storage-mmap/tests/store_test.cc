@@ -203,10 +203,16 @@ TEST(StoreTest, GetRecordsCopiesTheRecordsGetWouldDecode) {
 // appendWithPwrite: records (single puts and batches, in SYNC_FLUSH) written with pwrite,
 // across segment rolls and their blank markers, read back through the mapping, and found
 // whole by recovery after a restart.
-TEST(StoreTest, PwriteAppendsAreReadBackAndRecovered) {
+// appendWithPwriteMinBytes 0: every append is a pwrite; 4096: the single ~1 KiB puts go
+// through the mapping and the batches with pwrite, into the same segments.
+class PwriteAppendTest : public ::testing::TestWithParam<int64_t> {};
+INSTANTIATE_TEST_SUITE_P(MinBytes, PwriteAppendTest, ::testing::Values(int64_t{0}, int64_t{4096}));
+
+TEST_P(PwriteAppendTest, AppendsAreReadBackAndRecovered) {
   TempDir dir;
   StoreOptions o = small_options(dir.path());
   o.append_with_pwrite = true;
+  o.append_with_pwrite_min_bytes = GetParam();
   o.flush_disk_type = FlushDiskType::kSync;
   std::vector<std::string> bodies;
   {
