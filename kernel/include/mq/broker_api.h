@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mq/message.h"
@@ -46,6 +48,16 @@ struct SendRequest {
   HostAddress born_host;
   int32_t sys_flag = 0;
   int32_t reconsume_times = 0;
+  // Instead of `messages`: the messages encoded back to back (mq/encoded_batch.h); the
+  // response then carries `batch` instead of `results`.
+  std::string encoded_messages;
+};
+// The results of a send of encoded messages, for message i of the request.
+struct SendBatchResult {
+  QueueOffset first_queue_offset{0};                // message i: first_queue_offset + i
+  std::vector<CommitLogOffset> commit_log_offsets;  // offset message id: make_offset_msg_id(store_host, [i])
+  HostAddress store_host;
+  std::vector<std::pair<int32_t, std::string>> assigned_msg_ids;  // (i, UNIQ_KEY) for those sent without one
 };
 struct SendResultItem {
   std::string msg_id;         // the client's UNIQ_KEY (empty if the client set none)
@@ -55,7 +67,8 @@ struct SendResultItem {
 struct SendResponse {
   Status status;
   QueueId queue_id = 0;
-  std::vector<SendResultItem> results;  // one per message, in order, when status is OK
+  std::vector<SendResultItem> results;   // one per message, in order, when status is OK
+  std::optional<SendBatchResult> batch;  // instead of results, for a request with encoded_messages
 };
 
 // ---- pull ----

@@ -85,6 +85,8 @@ struct StoredMessage : Message {
 // map's (sorted) order (separators in mq/message_record.h). MessageStore::put_views takes
 // them in this form.
 void append_encoded_properties(const Message& msg, std::string* out);
+// Appends one entry "name\x01value\x02" to encoded properties.
+void append_encoded_property(std::string_view name, std::string_view value, std::string* out);
 // Empty when every property of `msg` can be encoded (a non-empty name, and neither name nor
 // value holds \x01 or \x02, which would split or forge entries); else what is wrong.
 std::string check_property_characters(const Message& msg);
@@ -159,13 +161,15 @@ inline bool decode_offset_msg_id(std::string_view id, HostAddress* store_host, C
   return true;
 }
 
+inline void append_encoded_property(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name);
+  out->push_back(kPropertyNameEnd);
+  out->append(value);
+  out->push_back(kPropertyEnd);
+}
+
 inline void append_encoded_properties(const Message& msg, std::string* out) {
-  for (const auto& [k, v] : msg.properties) {
-    out->append(k);
-    out->push_back(kPropertyNameEnd);
-    out->append(v);
-    out->push_back(kPropertyEnd);
-  }
+  for (const auto& [k, v] : msg.properties) append_encoded_property(k, v, out);
 }
 
 inline std::string check_property_characters(const Message& msg) {

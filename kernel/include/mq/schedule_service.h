@@ -25,12 +25,17 @@ inline constexpr std::string_view kScheduleTopic = "SCHEDULE_TOPIC_XXXX";
 inline constexpr std::string_view kRetryGroupTopicPrefix = "%RETRY%";
 inline constexpr std::string_view kDlqGroupTopicPrefix = "%DLQ%";
 
-// True when `msg` asks for delayed delivery (DELAY > 0 or a TIMER_* property).
-inline bool wants_scheduled_delivery(const Message& msg) {
-  std::string_view level = msg.property(prop::kDelayLevel);
+// True when a message asks for delayed delivery (DELAY > 0 or a TIMER_* property);
+// `property(name)` returns the message's property `name` ("" when absent).
+template <class PropertyOf>
+bool wants_scheduled_delivery_by(PropertyOf&& property) {
+  std::string_view level = property(prop::kDelayLevel);
   if (!level.empty() && level != "0") return true;
-  return !msg.property(prop::kTimerDeliverMs).empty() || !msg.property(prop::kTimerDelayMs).empty() ||
-         !msg.property(prop::kTimerDelaySec).empty();
+  return !property(prop::kTimerDeliverMs).empty() || !property(prop::kTimerDelayMs).empty() ||
+         !property(prop::kTimerDelaySec).empty();
+}
+inline bool wants_scheduled_delivery(const Message& msg) {
+  return wants_scheduled_delivery_by([&msg](std::string_view name) { return msg.property(name); });
 }
 
 // Threading: safe from any transport thread; replies may run on any thread; never blocks.

@@ -13,6 +13,7 @@
 #include "broker/plugin_services.h"
 #include "broker/topic_config_manager.h"
 #include "mq/broker_api.h"
+#include "mq/encoded_batch.h"
 #include "mq/message_store.h"
 
 namespace mq::kernel {
@@ -31,8 +32,25 @@ class SendProcessor {
  private:
   Result<TopicConfig> resolve_topic(const std::string& topic);
   QueueId next_queue(const std::string& topic, int32_t write_queue_nums);
-  // Refuses what needs a plugin that is not loaded (transaction types, delays).
-  Status check_plugins(const SendRequest& request) const;
+  // A send of encoded messages without before-store hooks: the messages go to the store as
+  // views of the request's bytes, never built as Message objects.
+  void process_encoded(SendRequest request, const std::vector<batch::EncodedMessage>& parsed,
+                       Reply<SendResponse> reply);
+  // Refuses what needs a plugin that is not loaded (transaction types; `wants_delay`: some
+  // message asks for delayed delivery).
+  Status check_plugins(const SendRequest& request, bool wants_delay) const;
+  // Refuses an empty body or one that with its encoded properties exceeds maxMessageSize;
+  // names message `index` of `count`.
+  Status check_size(size_t body_size, int64_t properties_bytes, size_t index, size_t count) const;
+  // The queue a send goes to: the topic (auto-created when allowed) must be writable.
+  Result<QueueId> pick_queue(const SendRequest& request);
+  // Moves the put's status into `response`; false when not every one of `count` messages
+  // was stored (the response then says why).
+  static bool stored_all(PutViewsResult& put, size_t count, SendResponse& response);
+  // response.batch from the positions of a stored batch (one queue, consecutive offsets).
+  static Status fill_batch_result(const std::vector<PutPosition>& positions, HostAddress store_host,
+                                  std::vector<std::pair<int32_t, std::string>> assigned, SendResponse& response);
+  static StoredRange range_of(const std::vector<PutPosition>& positions);
   // Runs the before-store hooks over every message; a batch must keep one topic and queue.
   Status run_before_store(std::vector<StoredMessage>& msgs) const;
   // Replies through the after-store hooks (in order) once the store answered OK. Static:

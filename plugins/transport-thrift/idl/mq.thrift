@@ -65,6 +65,11 @@ struct SendRequest {
   7: i32 sysFlag = 0
   8: i32 reconsumeTimes = 0
   9: optional i32 clientVersion
+  // Instead of `messages` (which must then be empty): the messages encoded back to back,
+  // RocketMQ's batch body (docs/protocol.md "Encoded batches"). Per message, big-endian:
+  // i32 flag, i32 body length, body, i32 properties length, properties (name \x01 value \x02 ...).
+  // The broker stores them without decoding each into a struct, and answers with `batch`.
+  10: optional binary encodedMessages
 }
 
 struct SendResultItem {
@@ -73,11 +78,20 @@ struct SendResultItem {
   3: i64 queueOffset
 }
 
+// The results of a send with encodedMessages, for message i of the request.
+struct SendBatchResult {
+  1: i64 firstQueueOffset              // message i was stored at queue offset firstQueueOffset + i
+  2: list<i64> commitLogOffsets        // its offsetMsgId is made from storeHost and commitLogOffsets[i]
+  3: string storeHost                  // "ip:port"
+  4: map<i32, string> assignedMsgIds   // index -> UNIQ_KEY the broker gave a message sent without one
+}
+
 struct SendResponse {
   1: i32 code
   2: string remark
   3: i32 queueId
-  4: list<SendResultItem> results
+  4: list<SendResultItem> results      // empty when the request had encodedMessages
+  5: optional SendBatchResult batch    // set when the request had encodedMessages
 }
 
 struct PullRequest {

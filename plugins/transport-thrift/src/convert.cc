@@ -109,6 +109,7 @@ mq::SendRequest to_kernel(const wire::SendRequest& in) {
   out.born_host = parse_host_address(in.bornHost, "bornHost");
   out.sys_flag = in.sysFlag;
   out.reconsume_times = in.reconsumeTimes;
+  if (in.__isset.encodedMessages) out.encoded_messages = in.encodedMessages;
   return out;
 }
 
@@ -130,6 +131,7 @@ mq::SendRequest to_kernel(wire::SendRequest&& in) {
   out.born_host = parse_host_address(in.bornHost, "bornHost");
   out.sys_flag = in.sysFlag;
   out.reconsume_times = in.reconsumeTimes;
+  if (in.__isset.encodedMessages) out.encoded_messages = std::move(in.encodedMessages);
   return out;
 }
 
@@ -222,6 +224,16 @@ wire::MessageExt to_wire(StoredMessage&& in) {
   return out;
 }
 
+wire::SendBatchResult to_wire(const mq::SendBatchResult& in) {
+  wire::SendBatchResult out;
+  out.firstQueueOffset = in.first_queue_offset.value();
+  out.commitLogOffsets.reserve(in.commit_log_offsets.size());
+  for (CommitLogOffset o : in.commit_log_offsets) out.commitLogOffsets.push_back(o.value());
+  out.storeHost = in.store_host.to_string();
+  for (const auto& [index, id] : in.assigned_msg_ids) out.assignedMsgIds.emplace(index, id);
+  return out;
+}
+
 wire::SendResponse to_wire(const mq::SendResponse& in) {
   auto out = status_response<wire::SendResponse>(in.status);
   out.queueId = in.queue_id;
@@ -233,6 +245,7 @@ wire::SendResponse to_wire(const mq::SendResponse& in) {
     item.queueOffset = r.queue_offset.value();
     out.results.push_back(std::move(item));
   }
+  if (in.batch) out.__set_batch(to_wire(*in.batch));
   return out;
 }
 
@@ -244,6 +257,10 @@ wire::SendResponse to_wire(mq::SendResponse&& in) {
     out.results[i].msgId = std::move(in.results[i].msg_id);
     out.results[i].offsetMsgId = std::move(in.results[i].offset_msg_id);
     out.results[i].queueOffset = in.results[i].queue_offset.value();
+  }
+  if (in.batch) {  // moved: the generated setter copies
+    out.batch = to_wire(*in.batch);
+    out.__isset.batch = true;
   }
   return out;
 }

@@ -55,6 +55,7 @@ mq::TransactionCheckPoll to_kernel(const wire::TransactionCheckPollRequest& in);
 // ---- broker: replies (kernel -> wire) ----
 wire::MessageExt to_wire(const StoredMessage& in);
 wire::MessageExt to_wire(StoredMessage&& in);  // moves topic, body and property nodes
+wire::SendBatchResult to_wire(const mq::SendBatchResult& in);
 wire::SendResponse to_wire(const mq::SendResponse& in);
 wire::SendResponse to_wire(mq::SendResponse&& in);
 wire::PullResponse to_wire(mq::PullResponse&& in);  // moves the messages

@@ -11,6 +11,7 @@
 #include "mq/client/producer.h"
 #include "mq/client/pull_consumer.h"
 #include "mq/client/push_consumer.h"
+#include "mq/encoded_batch.h"
 #include "mq/message_record.h"
 #include "mq/wire/client_channel.h"
 
@@ -43,11 +44,18 @@ wire::SendRequest make_request(const std::string& topic, int queue, const std::v
   req.bornTimestamp =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  req.messages.resize(bodies.size());
-  for (size_t i = 0; i < bodies.size(); ++i) {
-    req.messages[i].topic = topic;
-    req.messages[i].body = bodies[i];
+  if (bodies.size() == 1) {
+    req.messages.resize(1);
+    req.messages[0].topic = topic;
+    req.messages[0].body = bodies[0];
+    return req;
   }
+  // A batch goes as one encoded body, as RocketMQ clients send a MessageBatch.
+  size_t bytes = 0;
+  for (const std::string& body : bodies) bytes += body.size() + batch::kMessageOverhead;
+  req.encodedMessages.reserve(bytes);
+  for (const std::string& body : bodies) batch::append_encoded_message(0, body, {}, &req.encodedMessages);
+  req.__isset.encodedMessages = true;
   return req;
 }
 
