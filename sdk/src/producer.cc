@@ -12,6 +12,7 @@
 
 #include "client_instance.h"
 #include "client_session.h"
+#include "guarded_call.h"
 #include "latency_fault.h"
 #include "local_address.h"
 #include "logging.h"
@@ -20,12 +21,11 @@
 #include "mq_constants.h"
 #include "name_server_list.h"
 #include "scheduler.h"
+#include "send_accumulator.h"
 #include "send_request.h"
 #include "send_retry.h"
-#include "send_accumulator.h"
 #include "topic_route.h"
 #include "wire_convert.h"
-#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -66,6 +66,9 @@ class Producer::Impl {
   int route_refresh_ms_ = 30000;
   int heartbeat_ms_ = 30000;
   bool latency_fault_enable_ = true;
+  // Batches go as encodedMessages until a broker answers that it saw no message (it predates
+  // them); from then on this producer sends batches as `messages`. Any sender thread.
+  std::atomic<bool> encode_batches_{true};
 
   enum class State { kCreated, kRunning, kStopped };
   std::mutex state_mu_;
@@ -107,7 +110,8 @@ class Producer::Impl {
     scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
     scheduler_->start();
     state_ = State::kRunning;
-    client_log().info("producer {} started (name servers: {})", group_, namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
+    client_log().info("producer {} started (name servers: {})", group_,
+                      namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
     return Status::ok();
   }
 
@@ -213,8 +217,21 @@ class Producer::Impl {
     request.queueId = queue.queue_id;
     wire::SendResponse response;
     const int64_t started = steady_ms();
+    // A batch goes as one encoded body (the broker stores it without a struct per message);
+    // a broker from before encodedMessages sees no message and gets `messages` instead.
+    const bool encode = batch && encode_batches_.load(std::memory_order_relaxed);
     Status s = client_->call_broker(
-        addr, [&](wire::BrokerServiceClient& broker) { broker.send(response, request); }, CallRetry::kNever);
+        addr,
+        [&](wire::BrokerServiceClient& broker) {
+          if (!encode) return broker.send(response, request);
+          broker.send(response, encoded_batch_request(request));
+          if (response.code == code::kInvalidParameter &&
+              response.remark.find("carries no message") != std::string::npos) {
+            encode_batches_.store(false, std::memory_order_relaxed);
+            broker.send(response, request);
+          }
+        },
+        CallRetry::kNever);
     const int64_t latency = steady_ms() - started;
     if (!s) {
       if (latency_fault_enable_) fault_.update(queue.broker_name, latency, true, steady_ms());
@@ -229,25 +246,8 @@ class Producer::Impl {
       fault_.update(queue.broker_name, latency, broker_trouble, steady_ms());
     }
     SendResult r = send_result_from_wire(response, queue, msg_id);
-    if (batch && r.ok()) {
-      // Items are copies of r made before r.batch fills (copying r inside the loop was O(n^2)).
-      const SendResult head = r;
-      r.batch.reserve(request.messages.size());
-      for (size_t i = 0; i < request.messages.size(); ++i) {
-        SendResult item = head;
-        auto uniq = request.messages[i].properties.find(property::kUniqKey);
-        item.msg_id = uniq == request.messages[i].properties.end() ? std::string() : uniq->second;
-        if (i < response.results.size()) {
-          if (!response.results[i].msgId.empty()) item.msg_id = response.results[i].msgId;
-          item.offset_msg_id = response.results[i].offsetMsgId;
-          item.queue_offset = response.results[i].queueOffset;
-        } else {
-          item.offset_msg_id.clear();
-          item.queue_offset = -1;
-        }
-        r.batch.push_back(std::move(item));
-      }
-    }
+    // Items are copies of r made before r.batch fills (copying r inside the loop was O(n^2)).
+    if (batch && r.ok()) r.batch = batch_results_from_wire(response, SendResult(r), request.messages);
     return r;
   }
 
@@ -363,9 +363,9 @@ class Producer::Impl {
     if (info->empty()) return Status(code::kNoRoute, "topic " + wm.topic + " has no writable queue");
     MessageQueue queue = info->select_queue();
     wire::SendRequest request = make_request(wm, queue.queue_id);
-    return client_->call_broker(info->broker_address(queue.broker_name),
-                                [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); },
-                                CallRetry::kNever);
+    return client_->call_broker(
+        info->broker_address(queue.broker_name), [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); },
+        CallRetry::kNever);
   }
 
   Status cancel_scheduled(const std::string& topic, const std::string& msg_id) {
@@ -384,7 +384,8 @@ class Producer::Impl {
     for (const auto& addr : addresses) {
       if (addr.empty()) continue;
       wire::BaseResponse response;
-      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.cancelScheduledMessage(response, request); });
+      Status s = client_->call_broker(
+          addr, [&](wire::BrokerServiceClient& b) { b.cancelScheduledMessage(response, request); });
       if (s && response.code == code::kSuccess) return Status::ok();
       if (s) s = Status(response.code, "cancelScheduledMessage on " + addr + ": " + response.remark);
       if (s.code() != code::kQueryNotFound || result.code() == code::kQueryNotFound) result = s;
@@ -485,18 +486,42 @@ Producer::~Producer() {
     client_log().error("producer {}: shutdown in destructor failed: {}", impl_->group_, e.what());
   }
 }
-void Producer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
-void Producer::set_send_timeout_ms(int timeout_ms) { impl_->send_timeout_ms_ = timeout_ms; }
-void Producer::set_retry_times_when_send_failed(int times) { impl_->retry_times_ = times; }
-void Producer::set_max_message_size(int64_t bytes) { impl_->max_message_size_ = bytes; }
-void Producer::set_async_worker_threads(int threads) { impl_->async_threads_ = threads; }
-void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ = capacity; }
-void Producer::set_async_linger_ms(int linger_ms) { impl_->async_linger_ms_ = linger_ms; }
-void Producer::set_async_batch_max_bytes(int64_t bytes) { impl_->async_batch_max_bytes_ = bytes; }
-void Producer::set_async_batch_max_messages(int messages) { impl_->async_batch_max_messages_ = messages; }
-void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
-void Producer::set_heartbeat_interval_ms(int interval_ms) { impl_->heartbeat_ms_ = interval_ms; }
-void Producer::set_send_latency_fault_enable(bool enable) { impl_->latency_fault_enable_ = enable; }
+void Producer::set_namesrv_addr(std::string addresses) {
+  impl_->namesrv_addr_ = std::move(addresses);
+}
+void Producer::set_send_timeout_ms(int timeout_ms) {
+  impl_->send_timeout_ms_ = timeout_ms;
+}
+void Producer::set_retry_times_when_send_failed(int times) {
+  impl_->retry_times_ = times;
+}
+void Producer::set_max_message_size(int64_t bytes) {
+  impl_->max_message_size_ = bytes;
+}
+void Producer::set_async_worker_threads(int threads) {
+  impl_->async_threads_ = threads;
+}
+void Producer::set_async_queue_capacity(int capacity) {
+  impl_->async_capacity_ = capacity;
+}
+void Producer::set_async_linger_ms(int linger_ms) {
+  impl_->async_linger_ms_ = linger_ms;
+}
+void Producer::set_async_batch_max_bytes(int64_t bytes) {
+  impl_->async_batch_max_bytes_ = bytes;
+}
+void Producer::set_async_batch_max_messages(int messages) {
+  impl_->async_batch_max_messages_ = messages;
+}
+void Producer::set_route_refresh_interval_ms(int interval_ms) {
+  impl_->route_refresh_ms_ = interval_ms;
+}
+void Producer::set_heartbeat_interval_ms(int interval_ms) {
+  impl_->heartbeat_ms_ = interval_ms;
+}
+void Producer::set_send_latency_fault_enable(bool enable) {
+  impl_->latency_fault_enable_ = enable;
+}
 
 Producer::MessageQueueSelector Producer::select_by_hash() {
   return [](const std::vector<MessageQueue>& queues, const Message&, const std::string& arg) {
@@ -508,7 +533,9 @@ Producer::MessageQueueSelector Producer::select_by_hash() {
     return queues[static_cast<size_t>(index % static_cast<int64_t>(queues.size()))];
   };
 }
-const std::string& Producer::group() const { return impl_->group_; }
+const std::string& Producer::group() const {
+  return impl_->group_;
+}
 Status Producer::start() {
   return guarded_status("producer start", [&] { return impl_->start(); });
 }

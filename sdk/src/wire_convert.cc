@@ -1,6 +1,9 @@
 // Wire conversions.
 #include "wire_convert.h"
 
+#include <arpa/inet.h>
+
+#include "mq/encoded_batch.h"
 #include "mq/message.h"  // HostAddress, make_offset_msg_id: the broker's own formatting (header-only)
 
 namespace mq::client {
@@ -10,6 +13,23 @@ namespace {
 std::string host_string(uint32_t ipv4, int32_t port) {
   const HostAddress host{ipv4, port};
   return host == HostAddress{} ? std::string() : host.to_string();
+}
+
+// "a.b.c.d:port" as the broker formats a host; false for anything else.
+bool parse_host(const std::string& text, HostAddress* out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  in_addr addr{};
+  if (::inet_pton(AF_INET, text.substr(0, colon).c_str(), &addr) != 1) return false;
+  try {
+    size_t used = 0;
+    const int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port < 0 || port > 65535) return false;
+    *out = HostAddress{ntohl(addr.s_addr), port};
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
 }
 
 // Returns an empty string, or what is malformed in the record's properties.
@@ -118,8 +138,70 @@ SendResult send_result_from_wire(const wire::SendResponse& response, const Messa
     if (!item.msgId.empty()) result.msg_id = item.msgId;
     result.offset_msg_id = item.offsetMsgId;
     result.queue_offset = item.queueOffset;
+  } else if (response.__isset.batch) {
+    if (auto it = response.batch.assignedMsgIds.find(0); it != response.batch.assignedMsgIds.end())
+      result.msg_id = it->second;
+    HostAddress host;
+    if (!response.batch.commitLogOffsets.empty() && parse_host(response.batch.storeHost, &host))
+      result.offset_msg_id = make_offset_msg_id(host, CommitLogOffset(response.batch.commitLogOffsets.front()));
+    result.queue_offset = response.batch.firstQueueOffset;
   }
   return result;
+}
+
+wire::SendRequest encoded_batch_request(const wire::SendRequest& request) {
+  wire::SendRequest out;
+  out.producerGroup = request.producerGroup;
+  out.topic = request.topic;
+  out.queueId = request.queueId;
+  out.bornTimestamp = request.bornTimestamp;
+  out.bornHost = request.bornHost;
+  out.sysFlag = request.sysFlag;
+  out.reconsumeTimes = request.reconsumeTimes;
+  out.clientVersion = request.clientVersion;
+  out.__isset = request.__isset;
+  out.__isset.messages = false;
+  size_t bytes = 0;
+  for (const wire::Message& m : request.messages) bytes += batch::kMessageOverhead + m.body.size() + 64;
+  out.encodedMessages.reserve(bytes);
+  std::string props;
+  for (const wire::Message& m : request.messages) {
+    props.clear();
+    for (const auto& [k, v] : m.properties) append_encoded_property(k, v, &props);
+    batch::append_encoded_message(m.flag, m.body, props, &out.encodedMessages);
+  }
+  out.__isset.encodedMessages = true;
+  return out;
+}
+
+std::vector<SendResult> batch_results_from_wire(const wire::SendResponse& response, const SendResult& head,
+                                                const std::vector<wire::Message>& sent) {
+  std::vector<SendResult> out;
+  out.reserve(sent.size());
+  const wire::SendBatchResult& b = response.batch;
+  HostAddress store_host;
+  const bool host_ok = response.__isset.batch && parse_host(b.storeHost, &store_host);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    SendResult item = head;
+    auto uniq = sent[i].properties.find(property::kUniqKey);
+    item.msg_id = uniq == sent[i].properties.end() ? std::string() : uniq->second;
+    item.offset_msg_id.clear();
+    item.queue_offset = -1;
+    if (response.__isset.batch) {
+      if (auto it = b.assignedMsgIds.find(static_cast<int32_t>(i)); it != b.assignedMsgIds.end())
+        item.msg_id = it->second;
+      if (i < b.commitLogOffsets.size()) {
+        if (host_ok) item.offset_msg_id = make_offset_msg_id(store_host, CommitLogOffset(b.commitLogOffsets[i]));
+        item.queue_offset = b.firstQueueOffset + static_cast<int64_t>(i);
+      }
+    } else if (i < response.results.size()) {
+      if (!response.results[i].msgId.empty()) item.msg_id = response.results[i].msgId;
+      item.offset_msg_id = response.results[i].offsetMsgId;
+      item.queue_offset = response.results[i].queueOffset;
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
 }
 
 }  // namespace mq::client

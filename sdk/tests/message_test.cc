@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "mq/client/message.h"
+#include "mq/encoded_batch.h"
+#include "mq/message.h"
 #include "mq/testkit/record_builder.h"
 #include "wire_convert.h"
 
@@ -171,6 +173,99 @@ TEST(WireConvert, MalformedPullRecordsAreNamedKeepingTheMessagesBefore) {
   EXPECT_NE(why.find("message record 0"), std::string::npos) << why;
   EXPECT_NE(why.find("properties"), std::string::npos) << why;
   EXPECT_TRUE(out.empty());
+}
+
+TEST(WireConvert, BatchRequestIsEncodedWithEveryOtherFieldKept) {
+  wire::SendRequest req;
+  req.producerGroup = "PG";
+  req.topic = "T";
+  req.queueId = 3;
+  req.bornTimestamp = 77;
+  req.bornHost = "10.0.0.1:5";
+  req.sysFlag = 2;
+  req.reconsumeTimes = 1;
+  req.__set_clientVersion(1);
+  for (int i = 0; i < 3; ++i) {
+    wire::Message m;
+    m.topic = "T";
+    m.flag = i;
+    m.body = "body" + std::to_string(i);
+    m.properties["TAGS"] = "Tag" + std::to_string(i);
+    m.properties["UNIQ_KEY"] = "ID" + std::to_string(i);
+    req.messages.push_back(m);
+  }
+  const wire::SendRequest enc = encoded_batch_request(req);
+  EXPECT_TRUE(enc.messages.empty());
+  EXPECT_EQ(enc.producerGroup, "PG");
+  EXPECT_EQ(enc.topic, "T");
+  EXPECT_EQ(enc.queueId, 3);
+  EXPECT_EQ(enc.bornTimestamp, 77);
+  EXPECT_EQ(enc.bornHost, "10.0.0.1:5");
+  EXPECT_EQ(enc.sysFlag, 2);
+  EXPECT_EQ(enc.reconsumeTimes, 1);
+  EXPECT_TRUE(enc.__isset.clientVersion);
+  ASSERT_TRUE(enc.__isset.encodedMessages);
+  std::vector<batch::EncodedMessage> parsed;
+  ASSERT_EQ(batch::parse_encoded_batch(enc.encodedMessages, &parsed), "");
+  ASSERT_EQ(parsed.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(parsed[i].flag, i);
+    EXPECT_EQ(parsed[i].body, "body" + std::to_string(i));
+    EXPECT_EQ(parsed[i].properties,
+              "TAGS\x01Tag" + std::to_string(i) + "\x02UNIQ_KEY\x01ID" + std::to_string(i) + "\x02");
+  }
+}
+
+TEST(WireConvert, BatchResultsComeFromTheBatchFormOrFromResults) {
+  std::vector<wire::Message> sent(3);
+  sent[0].properties["UNIQ_KEY"] = "MINE-0";
+  sent[2].properties["UNIQ_KEY"] = "MINE-2";
+  wire::SendResponse resp;
+  resp.code = 0;
+  resp.queueId = 1;
+  wire::SendBatchResult b;
+  b.firstQueueOffset = 40;
+  b.commitLogOffsets = {1000, 1100, 1250};
+  b.storeHost = "127.0.0.1:10911";
+  b.assignedMsgIds[1] = "BROKER-1";
+  resp.__set_batch(b);
+  const SendResult head = send_result_from_wire(resp, MessageQueue{"T", "b", 1}, "MINE-0");
+  EXPECT_EQ(head.queue_offset, 40);
+  EXPECT_EQ(head.offset_msg_id, make_offset_msg_id(HostAddress{0x7F000001, 10911}, CommitLogOffset(1000)));
+  std::vector<SendResult> items = batch_results_from_wire(resp, head, sent);
+  ASSERT_EQ(items.size(), 3u);
+  const char* ids[] = {"MINE-0", "BROKER-1", "MINE-2"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(items[i].msg_id, ids[i]);
+    EXPECT_EQ(items[i].queue_offset, 40 + i);
+    EXPECT_EQ(items[i].offset_msg_id,
+              make_offset_msg_id(HostAddress{0x7F000001, 10911}, CommitLogOffset(b.commitLogOffsets[i])));
+    EXPECT_EQ(items[i].message_queue.queue_id, 1);
+  }
+  // A reply naming fewer messages, or with a store host that is not ip:port, leaves the gaps empty.
+  b.commitLogOffsets.resize(2);
+  b.storeHost = "not-a-host";
+  resp.__set_batch(b);
+  items = batch_results_from_wire(resp, head, sent);
+  EXPECT_EQ(items[1].queue_offset, 41);
+  EXPECT_EQ(items[1].offset_msg_id, "");
+  EXPECT_EQ(items[2].queue_offset, -1);
+
+  wire::SendResponse old;  // a broker answering per message
+  old.code = 0;
+  for (int i = 0; i < 2; ++i) {
+    wire::SendResultItem item;
+    item.msgId = i == 1 ? "BROKER-1" : "";
+    item.offsetMsgId = "OFF" + std::to_string(i);
+    item.queueOffset = 7 + i;
+    old.results.push_back(item);
+  }
+  items = batch_results_from_wire(old, head, sent);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].msg_id, "MINE-0");
+  EXPECT_EQ(items[1].msg_id, "BROKER-1");
+  EXPECT_EQ(items[1].offset_msg_id, "OFF1");
+  EXPECT_EQ(items[2].queue_offset, -1);
 }
 
 }  // namespace
