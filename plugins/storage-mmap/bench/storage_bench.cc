@@ -2,7 +2,7 @@
 // against a plain memcpy of the same bytes into a pre-faulted mapped file, SYNC_FLUSH group
 // commit with 1/16/64 writers, consume-queue read throughput and crash-recovery time.
 // Usage: storage_mmap_bench [--dir D] [--mib N] [--recovery-mib N] [--sync-seconds S] [--runs R]
-//                           [--only async|sync|recovery] [--pwrite 1]
+//                           [--only async|sync|recovery] [--pwrite 1] [--sync-writers loops|threads]
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -42,6 +43,9 @@ struct Args {
   int runs = 3;
   std::string only;   // "async", "sync" or "recovery": run just that part
   int only_body = 0;  // async: just this body size
+  // SYNC_FLUSH writers: "loops" issue each put from the previous one's completion, as the
+  // broker's connections do (no thread blocks); "threads" are OS threads blocking on each put.
+  std::string sync_writers = "loops";
 };
 
 // Exits with the store's error (the tool has no way to go on without its store).
@@ -326,20 +330,44 @@ SyncFigures bench_sync(const Args& a, int writers, const std::string& root) {
   std::atomic<int64_t> done{0};
   std::vector<std::thread> ts;
   auto t0 = Clock::now();
-  for (int w = 0; w < writers; ++w) {
-    ts.emplace_back([&, w] {
-      StoredMessage m = message(1024, w);
-      while (!stop.load(std::memory_order_relaxed)) {
-        std::promise<PutResult> p;
-        auto fut = p.get_future();
-        store->put(m, [&p](PutResult r) { p.set_value(std::move(r)); });
-        if (fut.get().status.is_ok()) done.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
+  if (a.sync_writers == "threads") {
+    for (int w = 0; w < writers; ++w) {
+      ts.emplace_back([&, w] {
+        StoredMessage m = message(1024, w);
+        while (!stop.load(std::memory_order_relaxed)) {
+          std::promise<PutResult> p;
+          auto fut = p.get_future();
+          store->put(m, [&p](PutResult r) { p.set_value(std::move(r)); });
+          if (fut.get().status.is_ok()) done.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.sync_seconds));
+    stop = true;
+    for (auto& t : ts) t.join();
+  } else {
+    // Each loop has one put in flight and issues the next from its completion (on the
+    // store's completion or flush thread). A failed put ends its loop (no unbounded
+    // recursion through completions that run inside put()).
+    std::vector<StoredMessage> msgs;
+    for (int w = 0; w < writers; ++w) msgs.push_back(message(1024, w));
+    std::vector<std::function<void()>> next(static_cast<size_t>(writers));
+    std::atomic<int> ended{0};
+    for (int w = 0; w < writers; ++w) {
+      next[static_cast<size_t>(w)] = [&, w] {
+        if (stop.load(std::memory_order_relaxed)) return void(ended.fetch_add(1));
+        store->put(msgs[static_cast<size_t>(w)], [&, w](PutResult r) {
+          if (!r.status.is_ok()) return void(ended.fetch_add(1));
+          done.fetch_add(1, std::memory_order_relaxed);
+          next[static_cast<size_t>(w)]();
+        });
+      };
+    }
+    for (auto& start : next) start();
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.sync_seconds));
+    stop = true;
+    while (ended.load() < writers) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(a.sync_seconds));
-  stop = true;
-  for (auto& t : ts) t.join();
   SyncFigures f;
   f.rate = static_cast<double>(done.load()) / seconds_since(t0);
   FlushService::Stats st = store->flush_stats();
@@ -455,7 +483,9 @@ int run(const Args& a) {
         kBatch, kBatch);
   }
   if (part("sync")) {
-    std::printf("\n== SYNC_FLUSH group commit, 1 KiB bodies ==\n");
+    std::printf("\n== SYNC_FLUSH group commit, 1 KiB bodies, writers: %s ==\n",
+                a.sync_writers == "loops" ? "put loops (next put from the last one's completion)"
+                                          : "threads blocking on each put");
     std::vector<double> rates;
     for (int w : {1, 16, 64}) {
       std::vector<double> v, fl, acks;
@@ -516,6 +546,12 @@ int main(int argc, char** argv) {
       a.only = v;
     } else if (k == "--pwrite") {
       mq::storage_mmap::g_append_with_pwrite = v == "1" || v == "true" ? 1 : 0;
+    } else if (k == "--sync-writers") {
+      if (v != "loops" && v != "threads") {
+        std::fprintf(stderr, "--sync-writers %s: expected loops or threads\n", v.c_str());
+        return 2;
+      }
+      a.sync_writers = v;
     } else if (k == "--runs") {
       a.runs = std::stoi(v);
     } else {
