@@ -132,6 +132,21 @@ TEST_P(BrokerSendEncodedTest, StoresWhatTheMessagePathStoresAndAnswersInBatchFor
   EXPECT_NE(b.assigned_msg_ids[0].second, b.assigned_msg_ids[1].second);
 }
 
+TEST_P(BrokerSendEncodedTest, ABatchShortEnoughForTheStringsInlineBufferIsStoredIntact) {
+  start();
+  std::string bytes;
+  batch::append_encoded_message(3, "z", "", &bytes);  // 13 bytes: a moved string would copy them
+  SendRequest req = make_send("T", {}, 0);
+  req.encoded_messages = bytes;
+  auto r = send_sync(*core_, req);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  store_->drain();
+  auto stored = store_->messages("T", 0);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].body, "z");
+  EXPECT_EQ(stored[0].flag, 3);
+}
+
 TEST_P(BrokerSendEncodedTest, MalformedBatchesAreRefusedNamingTheMessage) {
   start();
   const std::string good = encode(sample_messages());

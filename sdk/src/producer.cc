@@ -66,9 +66,18 @@ class Producer::Impl {
   int route_refresh_ms_ = 30000;
   int heartbeat_ms_ = 30000;
   bool latency_fault_enable_ = true;
-  // Batches go as encodedMessages until a broker answers that it saw no message (it predates
-  // them); from then on this producer sends batches as `messages`. Any sender thread.
-  std::atomic<bool> encode_batches_{true};
+  // Brokers that answered an encoded batch as if it carried no message (they predate
+  // encodedMessages): batches to them go as `messages`. Any sender thread.
+  std::mutex no_encoding_mu_;
+  std::set<std::string> no_encoding_brokers_;  // guarded by no_encoding_mu_
+  bool encodes_batches(const std::string& addr) {
+    std::lock_guard lock(no_encoding_mu_);
+    return no_encoding_brokers_.count(addr) == 0;
+  }
+  void remember_no_encoded_batches(const std::string& addr) {
+    std::lock_guard lock(no_encoding_mu_);
+    no_encoding_brokers_.insert(addr);
+  }
 
   enum class State { kCreated, kRunning, kStopped };
   std::mutex state_mu_;
@@ -219,15 +228,14 @@ class Producer::Impl {
     const int64_t started = steady_ms();
     // A batch goes as one encoded body (the broker stores it without a struct per message);
     // a broker from before encodedMessages sees no message and gets `messages` instead.
-    const bool encode = batch && encode_batches_.load(std::memory_order_relaxed);
+    const bool encode = batch && encodes_batches(addr);
     Status s = client_->call_broker(
         addr,
         [&](wire::BrokerServiceClient& broker) {
           if (!encode) return broker.send(response, request);
           broker.send(response, encoded_batch_request(request));
-          if (response.code == code::kInvalidParameter &&
-              response.remark.find("carries no message") != std::string::npos) {
-            encode_batches_.store(false, std::memory_order_relaxed);
+          if (predates_encoded_batches(response)) {
+            remember_no_encoded_batches(addr);
             broker.send(response, request);
           }
         },

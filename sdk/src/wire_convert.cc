@@ -149,6 +149,10 @@ SendResult send_result_from_wire(const wire::SendResponse& response, const Messa
   return result;
 }
 
+bool predates_encoded_batches(const wire::SendResponse& response) {
+  return response.code == code::kInvalidParameter && response.remark.find("carries no message") != std::string::npos;
+}
+
 wire::SendRequest encoded_batch_request(const wire::SendRequest& request) {
   wire::SendRequest out;
   out.producerGroup = request.producerGroup;

@@ -17,6 +17,9 @@ std::string messages_from_pull(const wire::PullResponse& response, std::vector<M
 // The result of a SendResponse for a single message (for a batch: its first message).
 SendResult send_result_from_wire(const wire::SendResponse& response, const MessageQueue& queue,
                                  const std::string& msg_id);
+// True when a broker answered an encoded batch as a send without messages: it predates
+// encodedMessages (skipped the field) and takes the batch as `messages`.
+bool predates_encoded_batches(const wire::SendResponse& response);
 // A batch send's request with `messages` encoded into `encodedMessages` (SendRequest field
 // 10) instead; every other field copied.
 wire::SendRequest encoded_batch_request(const wire::SendRequest& request);

@@ -216,6 +216,19 @@ TEST(WireConvert, BatchRequestIsEncodedWithEveryOtherFieldKept) {
   }
 }
 
+TEST(WireConvert, AnOlderBrokerIsRecognisedByItsAnswerToAnEncodedBatch) {
+  wire::SendResponse old;  // what a broker without encodedMessages answers (it sees no messages)
+  old.code = 29;
+  old.remark = "send to topic 'T' carries no message";
+  EXPECT_TRUE(predates_encoded_batches(old));
+  wire::SendResponse other = old;
+  other.remark = "queue id 9 is out of range for topic 'T'";
+  EXPECT_FALSE(predates_encoded_batches(other));
+  other = old;
+  other.code = 13;
+  EXPECT_FALSE(predates_encoded_batches(other));
+}
+
 TEST(WireConvert, BatchResultsComeFromTheBatchFormOrFromResults) {
   std::vector<wire::Message> sent(3);
   sent[0].properties["UNIQ_KEY"] = "MINE-0";

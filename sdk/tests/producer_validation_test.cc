@@ -43,6 +43,14 @@ TEST(ProducerValidation, BadMessagesAreRejectedWithoutRpc) {
   EXPECT_EQ(p.send(Message("bad topic!", "x")).code, code::kIllegalArgument);
   EXPECT_EQ(p.send(Message(std::string(128, 'a'), "x")).code, code::kIllegalArgument);
   EXPECT_EQ(p.send_oneway(Message("", "x")).code(), code::kIllegalArgument);
+  Message forged("T", "x");
+  forged.set_property("KEYS", std::string("k\x02"
+                                          "DELAY\x01"
+                                          "3"));  // would add a DELAY entry
+  SendResult refused = p.send(forged);
+  EXPECT_EQ(refused.code, code::kIllegalArgument);
+  EXPECT_NE(refused.remark.find("property 'KEYS'"), std::string::npos) << refused.remark;
+  EXPECT_EQ(p.send_batch({Message("T", "ok"), forged}).code, code::kIllegalArgument);
   // A valid message does reach the network, and fails there.
   SendResult rpc = p.send(Message("T", "fits"));
   EXPECT_EQ(rpc.code, code::kRpcFailed) << rpc.remark;

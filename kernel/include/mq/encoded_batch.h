@@ -47,24 +47,24 @@ inline void append_encoded_message(int32_t flag, std::string_view body, std::str
 inline std::string parse_encoded_batch(std::string_view bytes, std::vector<EncodedMessage>* out) {
   size_t at = 0;
   for (size_t index = 0; at < bytes.size(); ++index) {
-    const std::string where = "encoded message " + std::to_string(index) + " at byte " + std::to_string(at);
+    auto where = [&] { return "encoded message " + std::to_string(index) + " at byte " + std::to_string(at); };
     if (bytes.size() - at < kMessageOverhead)
-      return where + ": only " + std::to_string(bytes.size() - at) + " bytes left, a message takes at least " +
+      return where() + ": only " + std::to_string(bytes.size() - at) + " bytes left, a message takes at least " +
              std::to_string(kMessageOverhead);
     EncodedMessage m;
     m.flag = static_cast<int32_t>(record::load_be32(bytes.data() + at));
     const size_t body_len = record::load_be32(bytes.data() + at + 4);
     if (body_len > bytes.size() - at - kMessageOverhead)
-      return where + ": body length " + std::to_string(body_len) + " runs past the end of the batch";
+      return where() + ": body length " + std::to_string(body_len) + " runs past the end of the batch";
     m.body = bytes.substr(at + 8, body_len);
     const size_t props_at = at + 8 + body_len;
     const size_t props_len = record::load_be32(bytes.data() + props_at);
     if (props_len > bytes.size() - props_at - 4)
-      return where + ": properties length " + std::to_string(props_len) + " runs past the end of the batch";
+      return where() + ": properties length " + std::to_string(props_len) + " runs past the end of the batch";
     m.properties = bytes.substr(props_at + 4, props_len);
     if (std::string bad = record::for_each_encoded_property(m.properties, [](std::string_view, std::string_view) {});
         !bad.empty())
-      return where + ": " + bad;
+      return where() + ": " + bad;
     out->push_back(m);
     at = props_at + 4 + props_len;
   }

@@ -184,7 +184,7 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
     std::vector<batch::EncodedMessage> parsed;
     if (std::string why = batch::parse_encoded_batch(request.encoded_messages, &parsed); !why.empty())
       return reply(failed(Status(Code::kMessageIllegal, "send to topic '" + request.topic + "': " + why)));
-    if (plugins_.before_store.empty()) return process_encoded(std::move(request), parsed, std::move(reply));
+    if (plugins_.before_store.empty()) return process_encoded(request, parsed, std::move(reply));
     // Before-store hooks (delays, transactions, a slave's refusal) work on messages: decode
     // them and take the message path, answering in batch form.
     request.messages.resize(parsed.size());
@@ -288,7 +288,7 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   });
 }
 
-void SendProcessor::process_encoded(SendRequest request, const std::vector<batch::EncodedMessage>& parsed,
+void SendProcessor::process_encoded(const SendRequest& request, const std::vector<batch::EncodedMessage>& parsed,
                                     Reply<SendResponse> reply) {
   bool wants_delay = false;
   for (size_t i = 0; i < parsed.size(); ++i) {
@@ -341,7 +341,8 @@ void SendProcessor::process_encoded(SendRequest request, const std::vector<batch
     v.store_host = store_host;
     v.reconsume_times = request.reconsume_times;
   }
-  // The views read `request` and `props`, both alive until put_views returns.
+  // The views read the caller's request.encoded_messages (what `parsed` views) and `props`,
+  // both alive until put_views returns; the completion holds only values.
   store_.put_views(views, [hooks = after_store_, reply = std::move(reply), count = parsed.size(), queue_id, store_host,
                            assigned = std::move(assigned)](PutViewsResult put) mutable {
     SendResponse r;

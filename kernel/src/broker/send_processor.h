@@ -34,7 +34,8 @@ class SendProcessor {
   QueueId next_queue(const std::string& topic, int32_t write_queue_nums);
   // A send of encoded messages without before-store hooks: the messages go to the store as
   // views of the request's bytes, never built as Message objects.
-  void process_encoded(SendRequest request, const std::vector<batch::EncodedMessage>& parsed,
+  // `parsed` views request.encoded_messages.
+  void process_encoded(const SendRequest& request, const std::vector<batch::EncodedMessage>& parsed,
                        Reply<SendResponse> reply);
   // Refuses what needs a plugin that is not loaded (transaction types; `wants_delay`: some
   // message asks for delayed delivery).

@@ -59,6 +59,10 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
       log_->segments(), [log = log_.get()] { return log->write_pos(); },
       options_.warm_maped_file_enable && !options_.append_with_pwrite, logger_);
   log_->set_roll_listener([a = allocator_.get()] { a->request(); });
+  if (options_.warm_maped_file_enable && options_.append_with_pwrite)
+    logger_->warn(
+        "[storage-mmap] warmMapedFileEnable=true has no effect with appendWithPwrite=true (the default): pages "
+        "written with pwrite need no pre-faulting; set appendWithPwrite=false to write through pre-faulted mappings");
   cleaner_ = std::make_unique<CleanService>(*log_, *queues_, index, *dispatcher_, options_, logger_);
 }
 
