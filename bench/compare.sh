@@ -34,7 +34,6 @@ logLevel=warn
 plugins=storage-mmap,transport-thrift
 [storage-mmap]
 flushDiskType=$1
-warmMapedFileEnable=true
 CONF
   "$bin/mqbroker" -c "$dir/broker.conf" > "$dir/broker.log" 2>&1 &
   PID=$!; pids+=("$PID"); wait_port "$PORT"

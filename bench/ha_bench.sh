@@ -42,7 +42,6 @@ plugins=storage-mmap,transport-thrift,ha-sync
 [storage-mmap]
 flushDiskType=ASYNC_FLUSH
 mapedFileSizeCommitLog=268435456
-warmMapedFileEnable=true
 [ha-sync]
 brokerRole=$3
 haSendHeartbeatInterval=1000
