@@ -27,8 +27,12 @@ struct CqUnit {
 // max_offset() are immutable and published with release/acquire.
 class ConsumeQueue {
  public:
+  // Units are written 20 bytes at a time into many queues at once: each file faults in only
+  // the pages written (read-ahead would zero up to a large folio per queue at its first unit).
   ConsumeQueue(std::string topic, QueueId queue_id, std::string dir, int64_t file_size)
-      : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {}
+      : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {
+    files_.set_no_readahead();
+  }
 
   // Maps the files and finds the end: after the last unit with a non-zero size, searching
   // backwards from the end of the last file (zero units before it are holes, not the end).

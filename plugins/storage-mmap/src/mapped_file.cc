@@ -163,6 +163,10 @@ Status MappedFile::zero_range(int64_t from, int64_t to) const {
   return flush(from, to);
 }
 
+void MappedFile::advise_no_readahead() const {
+  (void)::madvise(data_, static_cast<size_t>(size_), MADV_RANDOM);  // advice only: a failure costs speed
+}
+
 void MappedFile::warm_range(int64_t from, int64_t to) const {
   const int64_t page = page_size();
   from = std::max<int64_t>(0, from) / page * page;

@@ -56,6 +56,9 @@ class MappedFile {
   void warm() const { warm_range(0, size_); }
   // Pre-faults the pages holding bytes [from, to) of the file (clamped to it).
   void warm_range(int64_t from, int64_t to) const;
+  // A page fault maps only the page touched (MADV_RANDOM): no read-ahead of pages around
+  // it, which for a file's unwritten part means zeroing pages long before they are used.
+  void advise_no_readahead() const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
 

@@ -33,11 +33,12 @@ Status MappedFileQueue::load() {
     int64_t grow_to = i + 1 < names.size() ? names[i + 1].first - base : file_size_;
     auto file = MappedFile::open(path, base, file_size_, grow_to > file_size_ ? 0 : grow_to);
     if (!file) return file.status();
+    if (no_readahead_) (*file)->advise_no_readahead();
     if (!files.empty() && files.back()->end() != base) {
-      return Status::error(Code::kServiceNotAvailable,
-                           "files are not contiguous: " + files.back()->path() + " ends at " +
-                               std::to_string(files.back()->end()) + " but the next file is " + path +
-                               "; restore the missing file or move the later ones away");
+      return Status::error(Code::kServiceNotAvailable, "files are not contiguous: " + files.back()->path() +
+                                                           " ends at " + std::to_string(files.back()->end()) +
+                                                           " but the next file is " + path +
+                                                           "; restore the missing file or move the later ones away");
     }
     files.push_back(std::move(file).value());
   }
@@ -115,6 +116,7 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
       // Readers keep going meanwhile: the list lock is not held across the file creation.
       auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
       if (!file) return file.status();
+      if (no_readahead_) (*file)->advise_no_readahead();
       {
         std::unique_lock lock(mu_);
         files_.push_back(file.value());
@@ -179,8 +181,7 @@ Status MappedFileQueue::truncate(int64_t end) {
 Status MappedFileQueue::flush(int64_t from, int64_t to) const {
   for (const auto& f : files()) {
     if (f->end() <= from || f->base() >= to) continue;
-    if (Status st = f->flush(std::max(from, f->base()) - f->base(), std::min(to, f->end()) - f->base()); !st)
-      return st;
+    if (Status st = f->flush(std::max(from, f->base()) - f->base(), std::min(to, f->end()) - f->base()); !st) return st;
   }
   return Status::ok();
 }

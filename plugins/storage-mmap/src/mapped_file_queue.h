@@ -27,6 +27,9 @@ class MappedFileQueue {
 
   const std::string& dir() const noexcept { return dir_; }
   int64_t file_size() const noexcept { return file_size_; }
+  // Files mapped from now on fault in only the pages touched (MappedFile::advise_no_readahead):
+  // for files written a few bytes at a time in many places at once (consume queues). Before use.
+  void set_no_readahead() noexcept { no_readahead_ = true; }
   bool empty() const;
   // The file whose [base, end) contains `offset`; nullptr if none.
   std::shared_ptr<MappedFile> find(int64_t offset) const;
@@ -63,6 +66,7 @@ class MappedFileQueue {
  private:
   std::string dir_;
   int64_t file_size_;
+  bool no_readahead_ = false;
   std::mutex create_mu_;  // serializes file creation (get_or_create); never held by readers
   mutable std::shared_mutex mu_;
   std::vector<std::shared_ptr<MappedFile>> files_;  // guarded by mu_, sorted by base
