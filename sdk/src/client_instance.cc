@@ -39,12 +39,10 @@ bool is_stale_connection_error(const std::exception& e) {
 ClientInstance::ClientInstance(std::vector<std::string> name_servers, wire::ChannelOptions options)
     : name_servers_(std::move(name_servers)), options_(options) {}
 
-ClientInstance::~ClientInstance() {
-  close_all();
-}
+ClientInstance::~ClientInstance() { close_all(); }
 
 std::unique_ptr<wire::ClientChannel> ClientInstance::checkout(const std::string& addr, bool allow_pooled,
-                                                              bool* pooled) {
+                                                             bool* pooled) {
   *pooled = false;
   if (allow_pooled) {
     std::lock_guard lock(mu_);
@@ -104,8 +102,7 @@ Status ClientInstance::call_channel(const std::string& addr, const std::string& 
 Status ClientInstance::call_broker(const std::string& addr, const std::function<void(wire::BrokerServiceClient&)>& fn,
                                    CallRetry retry) {
   if (addr.empty()) return Status(code::kNoRoute, "no broker address");
-  return call_channel(
-      addr, "broker " + addr, [&](wire::ClientChannel& channel) { fn(channel.broker()); }, retry);
+  return call_channel(addr, "broker " + addr, [&](wire::ClientChannel& channel) { fn(channel.broker()); }, retry);
 }
 
 Status ClientInstance::call_name_server(const std::function<void(wire::NameServerServiceClient&)>& fn) {
@@ -115,9 +112,9 @@ Status ClientInstance::call_name_server(const std::function<void(wire::NameServe
   for (size_t i = 0; i < name_servers_.size(); ++i) {
     size_t index = (start + i) % name_servers_.size();
     const std::string& addr = name_servers_[index];
-    last = call_channel(
-        addr, "name server " + addr, [&](wire::ClientChannel& channel) { fn(channel.name_server()); },
-        CallRetry::kOnStaleConnection);
+    last = call_channel(addr, "name server " + addr,
+                        [&](wire::ClientChannel& channel) { fn(channel.name_server()); },
+                        CallRetry::kOnStaleConnection);
     if (last) {
       name_server_index_.store(index);
       return last;

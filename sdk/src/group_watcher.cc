@@ -22,9 +22,7 @@ void interruptible_sleep(const Interrupter& interrupter, int ms) {
 GroupWatcher::GroupWatcher(std::string group, std::string client_id, int64_t hold_ms, OnChange on_change)
     : group_(std::move(group)), client_id_(std::move(client_id)), hold_ms_(hold_ms), on_change_(std::move(on_change)) {}
 
-GroupWatcher::~GroupWatcher() {
-  stop();
-}
+GroupWatcher::~GroupWatcher() { stop(); }
 
 void GroupWatcher::set_brokers(const std::set<std::string>& addresses) {
   std::vector<std::shared_ptr<Watch>> removed;
@@ -105,7 +103,8 @@ void GroupWatcher::run(Watch& watch) {
       continue;
     }
     if (first || response.version != known) {
-      on_change_(watch.address, response.version, first ? std::vector<std::string>() : response.offsetResetTopics);
+      on_change_(watch.address, response.version,
+                 first ? std::vector<std::string>() : response.offsetResetTopics);
     }
     first = false;
     known = response.version;

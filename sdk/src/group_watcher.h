@@ -24,8 +24,8 @@ class GroupWatcher {
  public:
   // Called on a watcher thread when a broker reports a version other than the last one seen
   // (also for the first answer, with reset_topics empty). Must not block for long.
-  using OnChange = std::function<void(const std::string& broker_addr, int64_t version,
-                                      const std::vector<std::string>& reset_topics)>;
+  using OnChange =
+      std::function<void(const std::string& broker_addr, int64_t version, const std::vector<std::string>& reset_topics)>;
 
   GroupWatcher(std::string group, std::string client_id, int64_t hold_ms, OnChange on_change);
   ~GroupWatcher();  // stop()

@@ -14,7 +14,6 @@
 #include "allocate_strategy.h"
 #include "client_instance.h"
 #include "client_session.h"
-#include "guarded_call.h"
 #include "lite_pull_offsets.h"
 #include "local_address.h"
 #include "logging.h"
@@ -25,6 +24,7 @@
 #include "route_cache.h"
 #include "scheduler.h"
 #include "topic_route.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -109,8 +109,7 @@ class LitePullConsumer::Impl {
     scheduler_->stop();
     std::lock_guard poll_lock(poll_mu_);  // waits for a running poll
     if (auto_commit_) (void)commit();
-    if (!subscriptions_.empty())
-      unregister_client(*client_, client_id_, broker_addresses(), "lite pull consumer " + group_);
+    if (!subscriptions_.empty()) unregister_client(*client_, client_id_, broker_addresses(), "lite pull consumer " + group_);
     client_->close_all();
     return Status::ok();
   }
@@ -220,17 +219,13 @@ class LitePullConsumer::Impl {
     if (!s) return -1;
     if (committed >= 0) return committed;
     switch (from_where_) {
-      case ConsumeFromWhere::kFirstOffset:
-        return queue_offset(*client_, addr, q, OffsetKind::kMin, nullptr);
+      case ConsumeFromWhere::kFirstOffset: return queue_offset(*client_, addr, q, OffsetKind::kMin, nullptr);
       case ConsumeFromWhere::kTimestamp:
-        return search_queue_offset(
-            *client_, addr, q,
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                    .count() -
-                30 * 60 * 1000,
-            nullptr);
-      case ConsumeFromWhere::kLastOffset:
-        break;
+        return search_queue_offset(*client_, addr, q, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                             std::chrono::system_clock::now().time_since_epoch())
+                                                                 .count() - 30 * 60 * 1000,
+                                   nullptr);
+      case ConsumeFromWhere::kLastOffset: break;
     }
     return queue_offset(*client_, addr, q, OffsetKind::kMax, nullptr);
   }
@@ -284,8 +279,8 @@ class LitePullConsumer::Impl {
       }
       if (!queues.empty()) next_queue_ = (next_queue_ + 1) % queues.size();
       if (!out.empty() || !running()) break;
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min<int64_t>(kIdleSleepMs, std::max<int64_t>(0, deadline - steady_ms()))));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(kIdleSleepMs,
+                                                                              std::max<int64_t>(0, deadline - steady_ms()))));
     } while (steady_ms() < deadline);
     return out;
   }
@@ -299,30 +294,18 @@ LitePullConsumer::~LitePullConsumer() {
     client_log().error("lite pull consumer {}: shutdown in destructor failed: {}", impl_->group_, e.what());
   }
 }
-void LitePullConsumer::set_namesrv_addr(std::string addresses) {
-  impl_->namesrv_addr_ = std::move(addresses);
-}
+void LitePullConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
 void LitePullConsumer::subscribe(const std::string& topic, const std::string& expression) {
   impl_->subscriptions_[topic] = expression;
 }
 void LitePullConsumer::assign(std::vector<MessageQueue> queues) {
   impl_->set_assignment(std::set<MessageQueue>(queues.begin(), queues.end()));
 }
-void LitePullConsumer::set_auto_commit(bool enable) {
-  impl_->auto_commit_ = enable;
-}
-void LitePullConsumer::set_pull_batch_size(int messages) {
-  impl_->batch_size_ = messages;
-}
-void LitePullConsumer::set_consume_from_where(ConsumeFromWhere where) {
-  impl_->from_where_ = where;
-}
-void LitePullConsumer::set_rebalance_interval_ms(int ms) {
-  impl_->rebalance_ms_ = ms;
-}
-const std::string& LitePullConsumer::group() const {
-  return impl_->group_;
-}
+void LitePullConsumer::set_auto_commit(bool enable) { impl_->auto_commit_ = enable; }
+void LitePullConsumer::set_pull_batch_size(int messages) { impl_->batch_size_ = messages; }
+void LitePullConsumer::set_consume_from_where(ConsumeFromWhere where) { impl_->from_where_ = where; }
+void LitePullConsumer::set_rebalance_interval_ms(int ms) { impl_->rebalance_ms_ = ms; }
+const std::string& LitePullConsumer::group() const { return impl_->group_; }
 Status LitePullConsumer::start() {
   return guarded_status("lite pull consumer start", [&] { return impl_->start(); });
 }
@@ -337,9 +320,7 @@ std::vector<MessageExt> LitePullConsumer::poll(int timeout_ms) {
     return {};
   }
 }
-void LitePullConsumer::seek(const MessageQueue& mq, int64_t offset) {
-  impl_->offsets_.seek(mq, offset);
-}
+void LitePullConsumer::seek(const MessageQueue& mq, int64_t offset) { impl_->offsets_.seek(mq, offset); }
 Status LitePullConsumer::commit_sync() {
   if (!impl_->running()) return Status(code::kIllegalState, "lite pull consumer is not running");
   try {

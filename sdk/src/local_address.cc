@@ -28,12 +28,10 @@ uint32_t local_ipv4() {
 
 std::string local_ip_string() {
   uint32_t ip = local_ipv4();
-  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xFF) + "." + std::to_string((ip >> 8) & 0xFF) +
-         "." + std::to_string(ip & 0xFF);
+  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xFF) + "." +
+         std::to_string((ip >> 8) & 0xFF) + "." + std::to_string(ip & 0xFF);
 }
 
-int32_t process_id() {
-  return static_cast<int32_t>(::getpid());
-}
+int32_t process_id() { return static_cast<int32_t>(::getpid()); }
 
 }  // namespace mq::client

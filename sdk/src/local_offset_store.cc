@@ -15,9 +15,7 @@
 namespace mq::client {
 namespace {
 
-std::string queue_key(const MessageQueue& q) {
-  return q.topic + "@" + q.broker_name + "@" + std::to_string(q.queue_id);
-}
+std::string queue_key(const MessageQueue& q) { return q.topic + "@" + q.broker_name + "@" + std::to_string(q.queue_id); }
 
 bool parse_queue_key(const std::string& key, MessageQueue* out) {
   auto last = key.rfind('@');

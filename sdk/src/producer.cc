@@ -12,7 +12,6 @@
 
 #include "client_instance.h"
 #include "client_session.h"
-#include "guarded_call.h"
 #include "latency_fault.h"
 #include "local_address.h"
 #include "logging.h"
@@ -21,11 +20,12 @@
 #include "mq_constants.h"
 #include "name_server_list.h"
 #include "scheduler.h"
-#include "send_accumulator.h"
 #include "send_request.h"
 #include "send_retry.h"
+#include "send_accumulator.h"
 #include "topic_route.h"
 #include "wire_convert.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -119,8 +119,7 @@ class Producer::Impl {
     scheduler_->schedule_every(heartbeat_ms_, heartbeat_ms_, [this] { send_heartbeat(); });
     scheduler_->start();
     state_ = State::kRunning;
-    client_log().info("producer {} started (name servers: {})", group_,
-                      namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
+    client_log().info("producer {} started (name servers: {})", group_, namesrv_addr_.empty() ? "$NAMESRV_ADDR" : namesrv_addr_);
     return Status::ok();
   }
 
@@ -254,7 +253,7 @@ class Producer::Impl {
       fault_.update(queue.broker_name, latency, broker_trouble, steady_ms());
     }
     SendResult r = send_result_from_wire(response, queue, msg_id);
-    // Items are copies of r made before r.batch fills (copying r inside the loop was O(n^2)).
+    // One result per message, each a copy of r made before r.batch fills.
     if (batch && r.ok()) r.batch = batch_results_from_wire(response, SendResult(r), request.messages);
     return r;
   }
@@ -371,9 +370,9 @@ class Producer::Impl {
     if (info->empty()) return Status(code::kNoRoute, "topic " + wm.topic + " has no writable queue");
     MessageQueue queue = info->select_queue();
     wire::SendRequest request = make_request(wm, queue.queue_id);
-    return client_->call_broker(
-        info->broker_address(queue.broker_name), [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); },
-        CallRetry::kNever);
+    return client_->call_broker(info->broker_address(queue.broker_name),
+                                [&](wire::BrokerServiceClient& broker) { broker.sendOneway(request); },
+                                CallRetry::kNever);
   }
 
   Status cancel_scheduled(const std::string& topic, const std::string& msg_id) {
@@ -392,8 +391,7 @@ class Producer::Impl {
     for (const auto& addr : addresses) {
       if (addr.empty()) continue;
       wire::BaseResponse response;
-      Status s = client_->call_broker(
-          addr, [&](wire::BrokerServiceClient& b) { b.cancelScheduledMessage(response, request); });
+      Status s = client_->call_broker(addr, [&](wire::BrokerServiceClient& b) { b.cancelScheduledMessage(response, request); });
       if (s && response.code == code::kSuccess) return Status::ok();
       if (s) s = Status(response.code, "cancelScheduledMessage on " + addr + ": " + response.remark);
       if (s.code() != code::kQueryNotFound || result.code() == code::kQueryNotFound) result = s;
@@ -494,42 +492,18 @@ Producer::~Producer() {
     client_log().error("producer {}: shutdown in destructor failed: {}", impl_->group_, e.what());
   }
 }
-void Producer::set_namesrv_addr(std::string addresses) {
-  impl_->namesrv_addr_ = std::move(addresses);
-}
-void Producer::set_send_timeout_ms(int timeout_ms) {
-  impl_->send_timeout_ms_ = timeout_ms;
-}
-void Producer::set_retry_times_when_send_failed(int times) {
-  impl_->retry_times_ = times;
-}
-void Producer::set_max_message_size(int64_t bytes) {
-  impl_->max_message_size_ = bytes;
-}
-void Producer::set_async_worker_threads(int threads) {
-  impl_->async_threads_ = threads;
-}
-void Producer::set_async_queue_capacity(int capacity) {
-  impl_->async_capacity_ = capacity;
-}
-void Producer::set_async_linger_ms(int linger_ms) {
-  impl_->async_linger_ms_ = linger_ms;
-}
-void Producer::set_async_batch_max_bytes(int64_t bytes) {
-  impl_->async_batch_max_bytes_ = bytes;
-}
-void Producer::set_async_batch_max_messages(int messages) {
-  impl_->async_batch_max_messages_ = messages;
-}
-void Producer::set_route_refresh_interval_ms(int interval_ms) {
-  impl_->route_refresh_ms_ = interval_ms;
-}
-void Producer::set_heartbeat_interval_ms(int interval_ms) {
-  impl_->heartbeat_ms_ = interval_ms;
-}
-void Producer::set_send_latency_fault_enable(bool enable) {
-  impl_->latency_fault_enable_ = enable;
-}
+void Producer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
+void Producer::set_send_timeout_ms(int timeout_ms) { impl_->send_timeout_ms_ = timeout_ms; }
+void Producer::set_retry_times_when_send_failed(int times) { impl_->retry_times_ = times; }
+void Producer::set_max_message_size(int64_t bytes) { impl_->max_message_size_ = bytes; }
+void Producer::set_async_worker_threads(int threads) { impl_->async_threads_ = threads; }
+void Producer::set_async_queue_capacity(int capacity) { impl_->async_capacity_ = capacity; }
+void Producer::set_async_linger_ms(int linger_ms) { impl_->async_linger_ms_ = linger_ms; }
+void Producer::set_async_batch_max_bytes(int64_t bytes) { impl_->async_batch_max_bytes_ = bytes; }
+void Producer::set_async_batch_max_messages(int messages) { impl_->async_batch_max_messages_ = messages; }
+void Producer::set_route_refresh_interval_ms(int interval_ms) { impl_->route_refresh_ms_ = interval_ms; }
+void Producer::set_heartbeat_interval_ms(int interval_ms) { impl_->heartbeat_ms_ = interval_ms; }
+void Producer::set_send_latency_fault_enable(bool enable) { impl_->latency_fault_enable_ = enable; }
 
 Producer::MessageQueueSelector Producer::select_by_hash() {
   return [](const std::vector<MessageQueue>& queues, const Message&, const std::string& arg) {
@@ -541,9 +515,7 @@ Producer::MessageQueueSelector Producer::select_by_hash() {
     return queues[static_cast<size_t>(index % static_cast<int64_t>(queues.size()))];
   };
 }
-const std::string& Producer::group() const {
-  return impl_->group_;
-}
+const std::string& Producer::group() const { return impl_->group_; }
 Status Producer::start() {
   return guarded_status("producer start", [&] { return impl_->start(); });
 }

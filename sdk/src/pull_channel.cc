@@ -38,7 +38,8 @@ int connect_socket(const std::string& address, int timeout_ms) {
   addrinfo* list = nullptr;
   int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
   if (rc != 0) {
-    throw TTransportException(TTransportException::NOT_OPEN, "cannot resolve " + address + ": " + ::gai_strerror(rc));
+    throw TTransportException(TTransportException::NOT_OPEN,
+                              "cannot resolve " + address + ": " + ::gai_strerror(rc));
   }
   std::string last_error = "no address";
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {

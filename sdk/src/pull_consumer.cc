@@ -7,13 +7,13 @@
 #include <mutex>
 
 #include "client_instance.h"
-#include "guarded_call.h"
 #include "logging.h"
 #include "name_server_list.h"
 #include "pull_ops.h"
 #include "replica_selector.h"
 #include "route_cache.h"
 #include "topic_route.h"
+#include "guarded_call.h"
 
 namespace mq::client {
 namespace {
@@ -29,16 +29,11 @@ PullResult error_result(const Status& s) {
 
 const char* pull_status_name(PullResult::PullStatus status) noexcept {
   switch (status) {
-    case PullResult::PullStatus::kFound:
-      return "FOUND";
-    case PullResult::PullStatus::kNoNewMsg:
-      return "NO_NEW_MSG";
-    case PullResult::PullStatus::kNoMatchedMsg:
-      return "NO_MATCHED_MSG";
-    case PullResult::PullStatus::kOffsetIllegal:
-      return "OFFSET_ILLEGAL";
-    case PullResult::PullStatus::kError:
-      break;
+    case PullResult::PullStatus::kFound: return "FOUND";
+    case PullResult::PullStatus::kNoNewMsg: return "NO_NEW_MSG";
+    case PullResult::PullStatus::kNoMatchedMsg: return "NO_MATCHED_MSG";
+    case PullResult::PullStatus::kOffsetIllegal: return "OFFSET_ILLEGAL";
+    case PullResult::PullStatus::kError: break;
   }
   return "ERROR";
 }
@@ -206,21 +201,13 @@ class PullConsumer::Impl {
 };
 
 PullConsumer::PullConsumer(std::string group) : impl_(std::make_unique<Impl>(std::move(group))) {}
-PullConsumer::~PullConsumer() {
-  (void)impl_->shutdown();
-}
-void PullConsumer::set_namesrv_addr(std::string addresses) {
-  impl_->namesrv_addr_ = std::move(addresses);
-}
-const std::string& PullConsumer::group() const {
-  return impl_->group_;
-}
+PullConsumer::~PullConsumer() { (void)impl_->shutdown(); }
+void PullConsumer::set_namesrv_addr(std::string addresses) { impl_->namesrv_addr_ = std::move(addresses); }
+const std::string& PullConsumer::group() const { return impl_->group_; }
 Status PullConsumer::start() {
   return guarded_status("pull consumer start", [&] { return impl_->start(); });
 }
-Status PullConsumer::shutdown() {
-  return impl_->shutdown();
-}
+Status PullConsumer::shutdown() { return impl_->shutdown(); }
 
 std::vector<MessageQueue> PullConsumer::fetch_subscribe_message_queues(const std::string& topic, Status* status) {
   return impl_->fetch_queues(topic, status);
@@ -230,8 +217,8 @@ PullResult PullConsumer::pull(const MessageQueue& mq, const std::string& express
   return impl_->pull(mq, expression, offset, max_nums, 0);
 }
 
-PullResult PullConsumer::pull_block_if_not_found(const MessageQueue& mq, const std::string& expression, int64_t offset,
-                                                 int max_nums, int timeout_ms) {
+PullResult PullConsumer::pull_block_if_not_found(const MessageQueue& mq, const std::string& expression,
+                                                  int64_t offset, int max_nums, int timeout_ms) {
   return impl_->pull(mq, expression, offset, max_nums, std::clamp(timeout_ms, 0, kMaxBlockMs));
 }
 

@@ -19,8 +19,8 @@ PullResult::PullStatus pull_status_from_code(int code, bool has_messages);
 // suspend_ms 0: answer at once. group may be empty (a tool pull that never commits).
 // suggested_broker_id (optional) receives the answer's suggestWhichBrokerId (0 when absent).
 PullResult pull_queue(ClientInstance& client, const std::string& broker_addr, const std::string& group,
-                      const MessageQueue& mq, const TagFilter& filter, int64_t offset, int max_nums, int64_t suspend_ms,
-                      int64_t* suggested_broker_id = nullptr);
+                      const MessageQueue& mq, const TagFilter& filter, int64_t offset, int max_nums,
+                      int64_t suspend_ms, int64_t* suggested_broker_id = nullptr);
 
 enum class OffsetKind { kMin, kMax };
 // getMinOffset / getMaxOffset; -1 with *status set on failure.

@@ -9,9 +9,7 @@
 namespace mq::client {
 
 Scheduler::Scheduler(std::string name) : name_(std::move(name)) {}
-Scheduler::~Scheduler() {
-  stop();
-}
+Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::start() {
   std::lock_guard lock(mu_);

@@ -6,9 +6,7 @@
 namespace mq::client {
 namespace {
 
-bool is_space(char c) {
-  return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 std::string trim(const std::string& s) {
   size_t b = 0;
@@ -52,9 +50,7 @@ Status TagFilter::parse(const std::string& expression, TagFilter* out) {
   return Status::ok();
 }
 
-bool TagFilter::matches(const std::string& tags) const {
-  return all_ || tags_.count(tags) > 0;
-}
+bool TagFilter::matches(const std::string& tags) const { return all_ || tags_.count(tags) > 0; }
 
 std::string TagFilter::expression() const {
   if (all_) return "*";

@@ -13,9 +13,7 @@ ThreadPool::ThreadPool(std::string name, int threads, size_t capacity) : name_(s
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { run(); });
 }
 
-ThreadPool::~ThreadPool() {
-  shutdown(true);
-}
+ThreadPool::~ThreadPool() { shutdown(true); }
 
 bool ThreadPool::try_submit(std::function<void()> task) {
   {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "mq/client/message.h"
 #include "mq_types.h"
+#include "mq/client/message.h"
 
 namespace mq::client {
 
