@@ -169,6 +169,19 @@ StoredRange SendProcessor::range_of(const std::vector<PutPosition>& positions) {
                      positions.back().commit_log_offset + positions.back().wrote_bytes};
 }
 
+void SendProcessor::reply_batch(const std::shared_ptr<const AfterStoreHooks>& hooks, PutViewsResult put, size_t count,
+                                QueueId queue_id, HostAddress store_host,
+                                std::vector<std::pair<int32_t, std::string>> assigned, Reply<SendResponse> reply) {
+  SendResponse r;
+  r.queue_id = queue_id;
+  if (!stored_all(put, count, r)) return reply(std::move(r));
+  if (Status st = fill_batch_result(put.positions, store_host, std::move(assigned), r); !st) {
+    r.status = std::move(st);
+    return reply(std::move(r));
+  }
+  finish(hooks, range_of(put.positions), std::move(r), std::move(reply));
+}
+
 void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   if (std::string why = validate_topic_name(request.topic); !why.empty()) return reply(failed(Status::invalid(why)));
   if (is_system_topic(request.topic))
@@ -265,24 +278,20 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   }
   store_.put_views(views, [hooks = after_store_, reply = std::move(reply), sent, queue_id, store_host, encoded,
                            assigned = std::move(assigned)](PutViewsResult put) mutable {
+    if (encoded)
+      return reply_batch(hooks, std::move(put), sent->size(), queue_id, store_host, std::move(assigned),
+                         std::move(reply));
     SendResponse r;
     r.queue_id = queue_id;
     if (!stored_all(put, sent->size(), r)) return reply(std::move(r));
-    if (encoded) {
-      if (Status st = fill_batch_result(put.positions, store_host, std::move(assigned), r); !st) {
-        r.status = std::move(st);
-        return reply(std::move(r));
-      }
-    } else {
-      r.results.reserve(put.positions.size());
-      for (size_t i = 0; i < put.positions.size(); ++i) {
-        const PutPosition& pos = put.positions[i];
-        SendResultItem item;
-        item.msg_id = std::string((*sent)[i].property(prop::kUniqKey));
-        item.offset_msg_id = make_offset_msg_id(store_host, pos.commit_log_offset);
-        item.queue_offset = pos.queue_offset;
-        r.results.push_back(std::move(item));
-      }
+    r.results.reserve(put.positions.size());
+    for (size_t i = 0; i < put.positions.size(); ++i) {
+      const PutPosition& pos = put.positions[i];
+      SendResultItem item;
+      item.msg_id = std::string((*sent)[i].property(prop::kUniqKey));
+      item.offset_msg_id = make_offset_msg_id(store_host, pos.commit_log_offset);
+      item.queue_offset = pos.queue_offset;
+      r.results.push_back(std::move(item));
     }
     finish(hooks, range_of(put.positions), std::move(r), std::move(reply));
   });
@@ -345,14 +354,7 @@ void SendProcessor::process_encoded(const SendRequest& request, const std::vecto
   // both alive until put_views returns; the completion holds only values.
   store_.put_views(views, [hooks = after_store_, reply = std::move(reply), count = parsed.size(), queue_id, store_host,
                            assigned = std::move(assigned)](PutViewsResult put) mutable {
-    SendResponse r;
-    r.queue_id = queue_id;
-    if (!stored_all(put, count, r)) return reply(std::move(r));
-    if (Status st = fill_batch_result(put.positions, store_host, std::move(assigned), r); !st) {
-      r.status = std::move(st);
-      return reply(std::move(r));
-    }
-    finish(hooks, range_of(put.positions), std::move(r), std::move(reply));
+    reply_batch(hooks, std::move(put), count, queue_id, store_host, std::move(assigned), std::move(reply));
   });
 }
 

@@ -52,6 +52,10 @@ class SendProcessor {
   static Status fill_batch_result(const std::vector<PutPosition>& positions, HostAddress store_host,
                                   std::vector<std::pair<int32_t, std::string>> assigned, SendResponse& response);
   static StoredRange range_of(const std::vector<PutPosition>& positions);
+  // Replies to a put of `count` encoded messages in batch form (through the after-store hooks).
+  static void reply_batch(const std::shared_ptr<const AfterStoreHooks>& hooks, PutViewsResult put, size_t count,
+                          QueueId queue_id, HostAddress store_host,
+                          std::vector<std::pair<int32_t, std::string>> assigned, Reply<SendResponse> reply);
   // Runs the before-store hooks over every message; a batch must keep one topic and queue.
   Status run_before_store(std::vector<StoredMessage>& msgs) const;
   // Replies through the after-store hooks (in order) once the store answered OK. Static:
