@@ -11,6 +11,7 @@
 #include "mq/encoded_batch.h"
 #include "mq/message.h"
 #include "mq/wire/client_channel.h"
+#include "support/broker_admin.h"
 #include "support/broker_process.h"
 
 namespace mq::testing {
@@ -73,14 +74,8 @@ TEST(SendEncodedE2ETest, EncodedBatchIsStoredAsMessagesAreAndAnsweredPerMessage)
   TempDir dir("mqsendencoded");
   BrokerProcess broker(dir.path(), BrokerOptions{});
   broker.start();
+  ASSERT_EQ(create_topic(broker.broker_addr(), "Enc", 2), "");
   auto channel = wire::ClientChannel::connect(broker.broker_addr());
-  wire::TopicConfig topic;
-  topic.topicName = "Enc";
-  topic.readQueueNums = 2;
-  topic.writeQueueNums = 2;
-  wire::BaseResponse created;
-  channel->broker().createTopic(created, topic);
-  ASSERT_EQ(created.code, 0) << created.remark;
 
   wire::SendRequest plain = request(0);
   wire::SendRequest encoded = request(1);

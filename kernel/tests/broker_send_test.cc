@@ -1,10 +1,12 @@
 // BrokerCore send path: validation errors, topic auto-creation, queue choice, batches,
-// message ids and store failures, against FakeMessageStore.
+// encoded batches, message ids and store failures, against FakeMessageStore.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "broker/broker_core.h"
+#include "mq/encoded_batch.h"
+#include "mq/schedule_service.h"
 #include "support/broker_test_util.h"
 #include "support/fake_message_store.h"
 
@@ -13,9 +15,9 @@ namespace {
 
 class BrokerSendTest : public ::testing::Test {
  protected:
-  void start(kernel::BrokerSettings s) {
+  void start(kernel::BrokerSettings s, kernel::BrokerPlugins plugins = {}) {
     store_ = std::make_shared<FakeMessageStore>();
-    core_ = std::make_unique<kernel::BrokerCore>(std::move(s), store_, quiet_logger());
+    core_ = std::make_unique<kernel::BrokerCore>(std::move(s), store_, quiet_logger(), std::move(plugins));
     ASSERT_TRUE(core_->start().is_ok());
   }
   void start() { start(test_settings(dir_.path())); }
@@ -259,6 +261,210 @@ TEST_F(BrokerSendTest, SendBeforeStartAndAfterStopIsServiceNotAvailable) {
   r = send_sync(*core_, make_send("T", {make_message("x")}));
   EXPECT_EQ(r.status.code(), Code::kServiceNotAvailable);
   EXPECT_NE(r.status.message().find("shutting down"), std::string::npos);
+}
+
+// ---- encoded batches (SendRequest::encoded_messages): stored exactly as the same messages
+// sent as Message structs, answered in batch form, checked as strictly.
+
+// Marks every message it sees: with it loaded, encoded batches take the message path.
+class MarkingHook final : public BeforeStoreHook {
+ public:
+  Status before_store(StoredMessage& msg) override {
+    msg.set_property("HOOKED", "yes");
+    return Status::ok();
+  }
+};
+
+std::string encode(const std::vector<Message>& msgs) {
+  std::string bytes;
+  for (const Message& m : msgs) {
+    std::string props;
+    append_encoded_properties(m, &props);
+    batch::append_encoded_message(m.flag, m.body, props, &bytes);
+  }
+  return bytes;
+}
+
+SendRequest encoded_send(const std::string& topic, const std::vector<Message>& msgs, QueueId queue_id) {
+  SendRequest req = make_send(topic, {}, queue_id);
+  req.encoded_messages = encode(msgs);
+  req.producer_group = "PG";
+  req.born_timestamp_ms = 4321;
+  req.reconsume_times = 2;
+  req.sys_flag = 0x2;
+  return req;
+}
+
+std::vector<Message> sample_messages() {
+  std::vector<Message> msgs;
+  msgs.push_back(make_message("first", "TagA"));
+  msgs.back().flag = 5;
+  msgs.back().set_property(prop::kKeys, "k1 k2");
+  msgs.push_back(make_message("second"));
+  msgs.back().set_property(prop::kUniqKey, "CLIENT-ID-2");
+  msgs.push_back(make_message(std::string(3000, 'x'), "TagC"));
+  return msgs;
+}
+
+// Runs with no before-store hook (the view path) and with one (decoded to messages).
+class BrokerSendEncodedTest : public BrokerSendTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void start(kernel::BrokerSettings s) {
+    kernel::BrokerPlugins plugins;
+    if (GetParam()) plugins.before_store.push_back(std::make_shared<MarkingHook>());
+    BrokerSendTest::start(std::move(s), std::move(plugins));
+  }
+  void start() { start(test_settings(dir_.path())); }
+};
+INSTANTIATE_TEST_SUITE_P(Hooks, BrokerSendEncodedTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "WithBeforeStoreHook" : "ViewPath"; });
+
+TEST_P(BrokerSendEncodedTest, StoresWhatTheMessagePathStoresAndAnswersInBatchForm) {
+  start();
+  ASSERT_TRUE(core_->create_topic(TopicConfig{"T", 4, 4, kPermRead | kPermWrite}).is_ok());
+  ASSERT_TRUE(send_sync(*core_, make_send("T", {make_message("before")}, 1)).status.is_ok());
+  const std::vector<Message> msgs = sample_messages();
+  SendResponse enc = send_sync(*core_, encoded_send("T", msgs, 1));
+  ASSERT_TRUE(enc.status.is_ok()) << enc.status.to_string();
+  SendRequest plain_req = encoded_send("T", msgs, 2);
+  plain_req.encoded_messages.clear();
+  plain_req.messages = msgs;
+  SendResponse plain = send_sync(*core_, plain_req);
+  ASSERT_TRUE(plain.status.is_ok()) << plain.status.to_string();
+
+  EXPECT_EQ(enc.queue_id, 1);
+  EXPECT_TRUE(enc.results.empty());
+  ASSERT_TRUE(enc.batch.has_value());
+  EXPECT_FALSE(plain.batch.has_value());
+  const SendBatchResult& b = *enc.batch;
+  EXPECT_EQ(b.first_queue_offset, QueueOffset(1));
+  EXPECT_EQ(b.store_host, (HostAddress{0x7F000001, 10911}));
+
+  store_->drain();
+  auto stored = store_->messages("T", 1);
+  auto expected = store_->messages("T", 2);
+  ASSERT_EQ(stored.size(), 4u);
+  ASSERT_EQ(expected.size(), 3u);
+  ASSERT_EQ(b.commit_log_offsets.size(), 3u);
+  // Only the messages sent without a UNIQ_KEY got one from the broker, and the reply says which.
+  ASSERT_EQ(b.assigned_msg_ids.size(), 2u);
+  EXPECT_EQ(b.assigned_msg_ids[0].first, 0);
+  EXPECT_EQ(b.assigned_msg_ids[1].first, 2);
+  for (size_t i = 0; i < 3; ++i) {
+    const StoredMessage& got = stored[i + 1];
+    const StoredMessage& want = expected[i];
+    EXPECT_EQ(got.queue_offset, QueueOffset(1 + static_cast<int64_t>(i)));
+    EXPECT_EQ(b.commit_log_offsets[i], got.commit_log_offset) << i;
+    EXPECT_EQ(got.topic, "T");
+    EXPECT_EQ(got.body, want.body) << i;
+    EXPECT_EQ(got.flag, want.flag) << i;
+    EXPECT_EQ(got.sys_flag, 0x2);
+    EXPECT_EQ(got.reconsume_times, 2);
+    EXPECT_EQ(got.born_timestamp_ms, 4321);
+    EXPECT_EQ(got.born_host, want.born_host);
+    EXPECT_EQ(got.store_host, want.store_host);
+    EXPECT_EQ(got.property(prop::kProducerGroup), "PG");
+    EXPECT_EQ(got.property("HOOKED"), GetParam() ? "yes" : "");
+    auto without_id = [](std::map<std::string, std::string, std::less<>> p) {
+      p.erase(std::string(prop::kUniqKey));
+      return p;
+    };
+    EXPECT_EQ(without_id(got.properties), without_id(want.properties)) << i;
+  }
+  EXPECT_EQ(stored[2].property(prop::kUniqKey), "CLIENT-ID-2");
+  EXPECT_EQ(stored[1].property(prop::kUniqKey), b.assigned_msg_ids[0].second);
+  EXPECT_EQ(stored[3].property(prop::kUniqKey), b.assigned_msg_ids[1].second);
+  EXPECT_EQ(b.assigned_msg_ids[0].second.size(), 32u);
+  EXPECT_NE(b.assigned_msg_ids[0].second, b.assigned_msg_ids[1].second);
+}
+
+TEST_P(BrokerSendEncodedTest, ABatchShortEnoughForTheStringsInlineBufferIsStoredIntact) {
+  start();
+  std::string bytes;
+  batch::append_encoded_message(3, "z", "", &bytes);  // 13 bytes: a moved string would copy them
+  SendRequest req = make_send("T", {}, 0);
+  req.encoded_messages = bytes;
+  auto r = send_sync(*core_, req);
+  ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  store_->drain();
+  auto stored = store_->messages("T", 0);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].body, "z");
+  EXPECT_EQ(stored[0].flag, 3);
+}
+
+TEST_P(BrokerSendEncodedTest, MalformedBatchesAreRefusedNamingTheMessage) {
+  start();
+  const std::string good = encode(sample_messages());
+  struct Case {
+    std::string bytes;
+    std::string expect;
+  } cases[] = {
+      {good.substr(0, good.size() - 1), "encoded message 2"},
+      {good + "xyz", "encoded message 3"},
+      {good.substr(0, 4) + std::string("\x00\x10\x00\x00", 4) + good.substr(8), "body length 1048576"},
+  };
+  for (const Case& c : cases) {
+    SendRequest req = make_send("T", {}, 0);
+    req.encoded_messages = c.bytes;
+    auto r = send_sync(*core_, req);
+    EXPECT_EQ(r.status.code(), Code::kMessageIllegal);
+    EXPECT_NE(r.status.message().find(c.expect), std::string::npos) << r.status.message();
+  }
+  std::string bad_props;
+  batch::append_encoded_message(0, "ok", "", &bad_props);
+  batch::append_encoded_message(0, "body", "NAME-WITHOUT-VALUE\x02", &bad_props);
+  SendRequest req = make_send("T", {}, 0);
+  req.encoded_messages = bad_props;
+  auto r = send_sync(*core_, req);
+  EXPECT_EQ(r.status.code(), Code::kMessageIllegal);
+  EXPECT_NE(r.status.message().find("encoded message 1 at byte 14: property entry at byte 0"), std::string::npos)
+      << r.status.message();
+
+  SendRequest both = make_send("T", {make_message("x")}, 0);
+  both.encoded_messages = good;
+  r = send_sync(*core_, both);
+  EXPECT_EQ(r.status.code(), Code::kInvalidParameter);
+  EXPECT_NE(r.status.message().find("both messages and encodedMessages"), std::string::npos) << r.status.message();
+  EXPECT_EQ(store_->put_calls(), 0u);
+}
+
+TEST_P(BrokerSendEncodedTest, MessagesAreCheckedAsStrictlyAsOnTheMessagePath) {
+  auto s = test_settings(dir_.path());
+  s.max_message_size = 1000;
+  start(s);
+  auto refused = [&](const std::vector<Message>& msgs, int32_t sys_flag, Code code, const std::string& expect) {
+    SendRequest req = encoded_send("T", msgs, 0);
+    req.sys_flag = sys_flag;
+    auto r = send_sync(*core_, req);
+    EXPECT_EQ(r.status.code(), code) << r.status.to_string();
+    EXPECT_NE(r.status.message().find(expect), std::string::npos) << r.status.message();
+    EXPECT_FALSE(r.batch.has_value());
+  };
+  refused({make_message("ok"), make_message("")}, 0, Code::kMessageIllegal,
+          "message body is empty (message 1 of the batch)");
+  Message big = make_message(std::string(990, 'b'));
+  big.set_property("K", "0123456789");  // 1003 bytes with its properties
+  refused({big}, 0, Code::kMessageIllegal, "message of 1003 bytes (body + properties) exceeds maxMessageSize 1000");
+  Message delayed = make_message("later");
+  delayed.set_property(prop::kDelayLevel, "3");
+  refused({make_message("now"), delayed}, 0, Code::kRequestCodeNotSupported, "schedule plugin not loaded");
+  refused({make_message("tx")}, 0x4, Code::kRequestCodeNotSupported, "transaction plugin not loaded");
+  EXPECT_EQ(store_->put_calls(), 0u);
+  // At the limit is accepted.
+  Message at_limit = make_message(std::string(1000, 'c'));
+  SendRequest req = encoded_send("T", {at_limit}, 0);
+  req.producer_group.clear();  // PGROUP is added after the size check, as on the message path
+  EXPECT_TRUE(send_sync(*core_, req).status.is_ok());
+}
+
+TEST_P(BrokerSendEncodedTest, StoreFailureIsReturnedWithoutResults) {
+  start();
+  store_->fail_puts_with(Status(Code::kServiceNotAvailable, "store is read-only: disk full"));
+  auto r = send_sync(*core_, encoded_send("T", sample_messages(), 0));
+  EXPECT_EQ(r.status.code(), Code::kServiceNotAvailable);
+  EXPECT_NE(r.status.message().find("disk full"), std::string::npos);
+  EXPECT_FALSE(r.batch.has_value());
 }
 
 }  // namespace
