@@ -35,6 +35,40 @@ std::string transaction_type_name(int32_t type) {
   }
 }
 
+// What the send path reads from one message's encoded properties, found in one pass (the
+// last entry of a name wins, as decoding keeps the last).
+struct PropertyFacts {
+  std::string_view uniq_key, producer_group, delay_level, timer_deliver_ms, timer_delay_ms, timer_delay_sec;
+
+  explicit PropertyFacts(std::string_view encoded) {
+    // Well-formed: parse_encoded_batch checked it.
+    (void)record::for_each_encoded_property(encoded, [this](std::string_view name, std::string_view value) {
+      if (name == prop::kUniqKey) {
+        uniq_key = value;
+      } else if (name == prop::kProducerGroup) {
+        producer_group = value;
+      } else if (name == prop::kDelayLevel) {
+        delay_level = value;
+      } else if (name == prop::kTimerDeliverMs) {
+        timer_deliver_ms = value;
+      } else if (name == prop::kTimerDelayMs) {
+        timer_delay_ms = value;
+      } else if (name == prop::kTimerDelaySec) {
+        timer_delay_sec = value;
+      }
+    });
+  }
+
+  bool wants_delay() const {
+    return wants_scheduled_delivery_by([this](std::string_view name) {
+      if (name == prop::kDelayLevel) return delay_level;
+      if (name == prop::kTimerDeliverMs) return timer_deliver_ms;
+      if (name == prop::kTimerDelayMs) return timer_delay_ms;
+      return name == prop::kTimerDelaySec ? timer_delay_sec : std::string_view();
+    });
+  }
+};
+
 }  // namespace
 
 int64_t properties_size(const Message& msg) {
@@ -300,12 +334,14 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
 void SendProcessor::process_encoded(const SendRequest& request, const std::vector<batch::EncodedMessage>& parsed,
                                     Reply<SendResponse> reply) {
   bool wants_delay = false;
+  std::vector<PropertyFacts> facts;
+  facts.reserve(parsed.size());
   for (size_t i = 0; i < parsed.size(); ++i) {
     const batch::EncodedMessage& m = parsed[i];
     if (Status st = check_size(m.body.size(), static_cast<int64_t>(m.properties.size()), i, parsed.size()); !st)
       return reply(failed(std::move(st)));
-    wants_delay = wants_delay || wants_scheduled_delivery_by(
-                                     [&m](std::string_view name) { return find_encoded_property(m.properties, name); });
+    const PropertyFacts& f = facts.emplace_back(m.properties);
+    wants_delay = wants_delay || f.wants_delay();
   }
   if (Status st = check_plugins(request, wants_delay); !st) return reply(failed(std::move(st)));
   auto queue = pick_queue(request);
@@ -323,14 +359,13 @@ void SendProcessor::process_encoded(const SendRequest& request, const std::vecto
   std::vector<size_t> props_end(parsed.size());
   std::vector<std::pair<int32_t, std::string>> assigned;
   for (size_t i = 0; i < parsed.size(); ++i) {
-    const std::string_view sent = parsed[i].properties;
-    props.append(sent);
-    if (find_encoded_property(sent, prop::kUniqKey).empty()) {
+    props.append(parsed[i].properties);
+    if (facts[i].uniq_key.empty()) {
       std::string id = make_unique_message_id(store_host);
       append_encoded_property(prop::kUniqKey, id, &props);
       assigned.emplace_back(static_cast<int32_t>(i), std::move(id));
     }
-    if (!request.producer_group.empty() && find_encoded_property(sent, prop::kProducerGroup).empty())
+    if (!request.producer_group.empty() && facts[i].producer_group.empty())
       append_encoded_property(prop::kProducerGroup, request.producer_group, &props);
     props_end[i] = props.size();
   }

@@ -32,10 +32,12 @@ Status ConsumeQueue::load() {
 
 Status ConsumeQueue::write_unit(int64_t queue_offset, const CqUnit& unit) {
   int64_t byte = queue_offset * kCqUnitSize;
-  int64_t base = byte / files_.file_size() * files_.file_size();
-  auto file = files_.get_or_create(base);
-  if (!file) return file.status();
-  char* p = (*file)->data() + (byte - base);
+  if (!write_file_ || byte < write_file_->base() || byte >= write_file_->end()) {
+    auto file = files_.get_or_create(byte / files_.file_size() * files_.file_size());
+    if (!file) return file.status();
+    write_file_ = std::move(file).value();
+  }
+  char* p = write_file_->data() + (byte - write_file_->base());
   put_be64(p, static_cast<uint64_t>(unit.commit_log_offset));
   put_be32(p + 8, static_cast<uint32_t>(unit.size));
   put_be64(p + 12, static_cast<uint64_t>(unit.tag_hash));
@@ -68,6 +70,7 @@ Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
     --new_max;
   }
   // Zero the dropped units (and anything stale after them) so a restart does not see them.
+  write_file_.reset();
   if (Status st = files_.truncate(new_max * kCqUnitSize); !st) return st;
   max_offset_.store(new_max, std::memory_order_release);
   if (flushed_bytes_ > new_max * kCqUnitSize) flushed_bytes_ = new_max * kCqUnitSize;
@@ -91,6 +94,7 @@ int ConsumeQueue::delete_below(int64_t commit_log_min, Status* error) {
 }
 
 void ConsumeQueue::reset() {
+  write_file_.reset();
   files_.delete_front([](const MappedFile&) { return true; }, 0, SIZE_MAX);
   min_offset_.store(0, std::memory_order_release);
   max_offset_.store(0, std::memory_order_release);

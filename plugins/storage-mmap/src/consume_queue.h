@@ -81,6 +81,9 @@ class ConsumeQueue {
   std::atomic<int64_t> min_offset_{0};
   std::atomic<int64_t> max_offset_{0};
   int64_t flushed_bytes_ = 0;  // writer thread only
+  // Writer thread only: the file write_unit wrote into last (the last file, which
+  // delete_below never deletes); dropped by truncate_beyond and reset.
+  std::shared_ptr<MappedFile> write_file_;
 };
 
 }  // namespace mq::storage_mmap

@@ -1,6 +1,9 @@
 // Dispatcher: the commit-log -> consume-queue indexing loop.
 #include "dispatcher.h"
 
+#include <optional>
+#include <string_view>
+
 namespace mq::storage_mmap {
 
 void Dispatcher::add_listener(ArrivalListener listener) {
@@ -8,27 +11,92 @@ void Dispatcher::add_listener(ArrivalListener listener) {
   listeners_.push_back(std::move(listener));
 }
 
+namespace {
+
+// Arrival notices and dispatched() of one dispatch pass. Notices are gathered per run of
+// records of one (topic, queue, tag hash): a listener told the run's last next-offset learns
+// what a call per record would have told it (it wakes what waits below an offset, for a
+// tag), with one call. dispatched() moves only right after the notices for the records
+// below it, so whoever sees it pass a record knows the listeners have been told. A run is
+// cut at kMaxRecords so a long backlog neither keeps held pulls waiting nor dispatched()
+// still until all of it is dispatched.
+class DispatchProgress {
+ public:
+  DispatchProgress(Dispatcher& dispatcher, const std::vector<ArrivalListener>& listeners)
+      : dispatcher_(dispatcher), listeners_(listeners) {}
+
+  // The record at [at, end) was dispatched; it added consume-queue unit next_offset - 1
+  // when `topic` is set (else nothing to tell).
+  void record_done(int64_t at, int64_t end, std::optional<std::string_view> topic, QueueId queue_id,
+                   int64_t next_offset, int64_t tag_hash) {
+    if (topic && !listeners_.empty()) {
+      if (pending_ && (queue_id != queue_id_ || tag_hash != tag_hash_ || *topic != topic_)) publish(at);
+      if (!pending_) {
+        topic_.assign(*topic);
+        queue_id_ = queue_id;
+        tag_hash_ = tag_hash;
+        pending_ = true;
+      }
+      next_offset_ = next_offset;
+    }
+    if (++records_ >= kMaxRecords) publish(end);
+  }
+
+  // Tells the listeners what is pending, then publishes dispatched() = upto.
+  void publish(int64_t upto) {
+    if (pending_) {
+      pending_ = false;
+      for (const auto& l : listeners_) l(topic_, queue_id_, QueueOffset(next_offset_), tag_hash_);
+    }
+    records_ = 0;
+    dispatcher_.set_dispatched(upto);
+  }
+
+ private:
+  static constexpr int kMaxRecords = 256;
+  Dispatcher& dispatcher_;
+  const std::vector<ArrivalListener>& listeners_;
+  int records_ = 0;  // since the last publish
+  bool pending_ = false;
+  std::string topic_;
+  QueueId queue_id_ = 0;
+  int64_t tag_hash_ = 0;
+  int64_t next_offset_ = 0;
+};
+
+}  // namespace
+
 Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   std::vector<ArrivalListener> listeners;
   if (notify_listeners) {
     std::lock_guard lock(listeners_mu_);
     listeners = listeners_;
   }
+  DispatchProgress progress(*this, listeners);
   uint64_t count = 0;
   int64_t off = dispatched();
   const int64_t end = log_.readable_end();  // never index bytes that may not be on disk
   Status error;
+  std::shared_ptr<MappedFile> segment;  // holds `off` while it is inside; kept mapped by this
+  std::shared_ptr<ConsumeQueue> cq;     // the queue of the previous record, most often this one's
+  std::string cq_topic;
   while (off < end) {
-    auto ref = log_.locate(off);
-    if (!ref) {
-      error = ref.status();
-      break;
+    if (!segment || off >= segment->end()) {
+      auto ref = log_.locate(off);
+      if (!ref) {
+        error = ref.status();
+        break;
+      }
+      segment = std::move(ref->file);
     }
+    const char* data = segment->data() + (off - segment->base());
     // Bytes below write_pos() were CRC-checked at recovery or written by this process.
-    RecordCheck c = check_record(ref->data, ref->to_segment_end, off, /*verify_crc=*/false);
+    RecordSummary s;
+    RecordCheck c = check_record(data, segment->end() - off, off, /*verify_crc=*/false, &s);
     if (c.kind == RecordKind::kBlank) {
-      off = ref->file->end();
-      set_dispatched(off);
+      progress.publish(off);
+      off = segment->end();
+      progress.publish(off);
       continue;
     }
     if (c.kind != RecordKind::kRecord) {
@@ -36,22 +104,22 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
                              (c.reason.empty() ? "the record at commit-log offset " + std::to_string(off) : c.reason));
       break;
     }
-    RecordSummary s = summarize_record(ref->data);
+    bool arrived = false;
     if (consumes_queue_offset(s.sys_flag)) {
-      std::string topic(s.topic);
-      auto cq = queues_.find_or_create(topic, s.queue_id);
+      if (!cq || cq->queue_id() != s.queue_id || cq_topic != s.topic) {
+        cq_topic.assign(s.topic);
+        cq = queues_.find_or_create(cq_topic, s.queue_id);
+      }
       int64_t before = cq->max_offset();
       if (s.queue_offset > before && before > cq->min_offset()) {
-        logger_->warn("consume queue gap topic={} queue={} max={} record_queue_offset={} commit_log_offset={}", topic,
-                      s.queue_id, before, s.queue_offset, off);
+        logger_->warn("consume queue gap topic={} queue={} max={} record_queue_offset={} commit_log_offset={}",
+                      cq_topic, s.queue_id, before, s.queue_offset, off);
       }
       if (Status st = cq->put_unit(s.queue_offset, CqUnit{off, c.size, s.tag_hash}); !st) {
         error = st;
         break;
       }
-      if (s.queue_offset >= before) {
-        for (const auto& l : listeners) l(topic, s.queue_id, QueueOffset(s.queue_offset + 1), s.tag_hash);
-      }
+      arrived = s.queue_offset >= before;
     }
     if (index_) {
       if (Status st = index_->index_record(off, c.size, s); !st) {
@@ -62,10 +130,12 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         index_failing_ = false;
       }
     }
+    progress.record_done(off, off + c.size, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
+                         s.queue_offset + 1, s.tag_hash);
     off += c.size;
     ++count;
-    set_dispatched(off);
   }
+  progress.publish(off);
   { std::lock_guard lock(progress_mu_); }  // pairs with the predicate check in wait_dispatched()
   progress_cv_.notify_all();
   if (!error.is_ok()) return error;

@@ -23,7 +23,9 @@ namespace mq::storage_mmap {
 // Threading: one dispatcher thread between start() and stop(); before start(),
 // dispatch_available() may be called on the recovering thread. wake() and the getters are
 // safe from any thread. Consumers see a message once its unit is written and max_offset
-// of its queue published; dispatched() is published after that.
+// of its queue published; arrival listeners are told once per run of records of one
+// (topic, queue, tag hash), with the run's last next-offset; dispatched() is published
+// after both.
 class Dispatcher {
  public:
   // `index` may be null (no key index).

@@ -34,7 +34,9 @@ class IndexFile {
   static Result<std::unique_ptr<IndexFile>> open(const std::string& path);
 
   bool full() const noexcept { return used_ >= entries_; }
-  // Adds one entry (`key` is "topic#key"). Precondition: !full().
+  // Adds one entry (`key` is "topic#key"). Precondition: !full(). The header in the file
+  // is not updated (a CRC per entry cost more than the entry): write_header() does that
+  // before each msync, so a flushed header never counts entries that were not flushed.
   void put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end);
   // Offsets of entries whose hash matches `key` and whose time is in [begin_ms, end_ms]
   // (second precision, widened by a second each way; callers verify the record), newest
@@ -47,13 +49,18 @@ class IndexFile {
   int64_t end_offset() const noexcept { return end_off_; }  // end of the last indexed record
   int32_t used() const noexcept { return used_; }
   const std::string& path() const { return file_->path(); }
-  Status flush() const { return file_->flush(0, file_->size()); }
+  // Writes the header (used count, times, offsets, CRC) into the mapping.
+  void write_header();
+  // write_header, then msync of the whole file.
+  Status flush() {
+    write_header();
+    return file_->flush(0, file_->size());
+  }
   std::shared_ptr<MappedFile> mapped() const { return file_; }
   Status unlink() const { return file_->unlink(); }
 
  private:
   explicit IndexFile(std::shared_ptr<MappedFile> f) : file_(std::move(f)) {}
-  void write_header();
 
   std::shared_ptr<MappedFile> file_;
   int32_t slots_ = 0;

@@ -92,10 +92,11 @@ Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, i
 Status IndexService::index_record(int64_t offset, int32_t size, const RecordSummary& s) {
   if (!enabled_ || offset < skip_below_) return Status::ok();
   if (s.keys.empty() && s.uniq_key.empty()) return Status::ok();
-  std::string key(s.topic);
+  std::unique_lock lock(mu_);
+  std::string& key = key_scratch_;
+  key.assign(s.topic);
   key += '#';
   const size_t prefix = key.size();
-  std::unique_lock lock(mu_);
   auto one = [&](std::string_view k) -> Status {
     key.resize(prefix);
     key += k;
@@ -115,8 +116,8 @@ Status IndexService::index_record(int64_t offset, int32_t size, const RecordSumm
   return Status::ok();
 }
 
-std::vector<int64_t> IndexService::query(const std::string& topic, const std::string& key, size_t max,
-                                         int64_t begin_ms, int64_t end_ms) const {
+std::vector<int64_t> IndexService::query(const std::string& topic, const std::string& key, size_t max, int64_t begin_ms,
+                                         int64_t end_ms) const {
   std::vector<int64_t> out;
   std::string k = topic + "#" + key;
   std::shared_lock lock(mu_);
@@ -132,12 +133,13 @@ std::vector<int64_t> IndexService::query(const std::string& topic, const std::st
   return out;
 }
 
-Status IndexService::flush() const {
+Status IndexService::flush() {
   std::shared_ptr<MappedFile> last;
   {
-    std::shared_lock lock(mu_);
+    std::unique_lock lock(mu_);
     if (!sealed_flush_error_) return sealed_flush_error_;
     if (files_.empty()) return Status::ok();
+    files_.back()->write_header();  // put() leaves it to the flush
     last = files_.back()->mapped();
   }
   return last->flush(0, last->size());  // no lock across the msync

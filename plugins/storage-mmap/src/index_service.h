@@ -40,9 +40,9 @@ class IndexService {
   // Commit-log offsets of candidates, newest first, deduplicated, at most max.
   std::vector<int64_t> query(const std::string& topic, const std::string& key, size_t max, int64_t begin_ms,
                              int64_t end_ms) const;
-  // msync of the newest file; also returns (every time) the failure of an earlier flush
+  // Writes the newest file's header, then msyncs it; also returns (every time) the failure of an earlier flush
   // of a sealed file, after which the index is marked for rebuild.
-  Status flush() const;
+  Status flush();
   // Deletes files (never the last) whose records all end at or below `log_min`, then
   // fsyncs the directory. `error` (optional) gets the first unlink / fsync failure.
   int delete_below(int64_t log_min, Status* error = nullptr);
@@ -59,10 +59,11 @@ class IndexService {
   int32_t slots_;
   int32_t entries_;
   bool enabled_;
-  int64_t skip_below_ = 0;  // dispatcher thread only
+  int64_t skip_below_ = 0;     // dispatcher thread only
   Status sealed_flush_error_;  // guarded by mu_: a sealed file that could not be flushed
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<IndexFile>> files_;  // guarded by mu_; ascending begin offset
+  std::string key_scratch_;                        // guarded by mu_: "topic#key" of index_record
 };
 
 }  // namespace mq::storage_mmap

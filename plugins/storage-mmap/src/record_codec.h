@@ -95,7 +95,10 @@ struct RecordCheck {
 // Checks the bytes at `p`, which sit at global `offset`, with `avail` bytes to the end of
 // the segment. kEnd: zero-filled (never written). kBlank: the end-of-segment marker.
 // kCorrupt: anything else that is not a whole valid record.
-RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool verify_crc);
+struct RecordSummary;
+// `summary` (optional) gets summarize_record's answer for a kRecord, from the same parse.
+RecordCheck check_record(const char* p, int64_t avail, int64_t offset, bool verify_crc,
+                         RecordSummary* summary = nullptr);
 
 // What the dispatcher needs from a record, without copying body or properties.
 struct RecordSummary {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "byte_order.h"
 #include "fake_host.h"
 
@@ -82,8 +85,8 @@ TEST(RecordCodecTest, CrcCoversHeaderAndBody) {
   EncodedRecord good = encode_at(m, 0);
   ASSERT_EQ(check_record(good.bytes.data(), 1 << 20, 0, true).kind, RecordKind::kRecord);
   // Flip one bit in each field region: header (queue id, store timestamp), body, topic, properties.
-  for (size_t at : {size_t(pos::kQueueId), size_t(pos::kStoreTimestamp + 3), size_t(pos::kBody + 2),
-                    good.bytes.size() - 3}) {
+  for (size_t at :
+       {size_t(pos::kQueueId), size_t(pos::kStoreTimestamp + 3), size_t(pos::kBody + 2), good.bytes.size() - 3}) {
     EncodedRecord bad = good;
     bad.bytes[at] ^= 0x10;
     RecordCheck c = check_record(bad.bytes.data(), 1 << 20, 0, true);
@@ -125,7 +128,8 @@ TEST(RecordCodecTest, ValidationRefusesBadMessages) {
   EXPECT_EQ(validate_message(neg_queue, 100, 1000).status().code(), Code::kMessageIllegal);
 
   StoredMessage bad_prop = ok;
-  bad_prop.set_property("k", std::string("a\x02" "b"));
+  bad_prop.set_property("k", std::string("a\x02"
+                                         "b"));
   EXPECT_EQ(validate_message(bad_prop, 100, 1000).status().code(), Code::kMessageIllegal);
 
   StoredMessage big = make_message("T", 0, std::string(200, 'b'));
@@ -136,6 +140,35 @@ TEST(RecordCodecTest, ValidationRefusesBadMessages) {
   auto too_big_for_segment = validate_message(big, 1000, 150);
   EXPECT_EQ(too_big_for_segment.status().code(), Code::kMessageIllegal);
   EXPECT_NE(too_big_for_segment.status().message().find("150"), std::string::npos);
+}
+
+// validate_view skips eight bytes at a time; whatever the shape, it must accept and refuse
+// exactly what the property decoder does, naming the same entry.
+TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
+  const char alphabet[] = {'a', 'b', '\0', '\x01', '\x02'};
+  std::mt19937 rng(7);
+  auto entry_byte = [](const std::string& why) {
+    size_t at = why.find("at byte ");
+    return at == std::string::npos ? std::string("?") : why.substr(at + 8, why.find(' ', at + 8) - at - 8);
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string props;
+    const size_t len = rng() % 41;
+    for (size_t i = 0; i < len; ++i) {
+      // Mostly text, so that long runs without separators take the eight-byte path.
+      props.push_back(rng() % 4 == 0 ? alphabet[rng() % 5] : static_cast<char>('c' + rng() % 20));
+    }
+    MessageView v;
+    v.topic = "T";
+    v.properties = props;
+    auto checked = validate_view(v, 1 << 20, 1 << 22);
+    const std::string decoded = record::for_each_encoded_property(props, [](std::string_view, std::string_view) {});
+    ASSERT_EQ(checked.is_ok(), decoded.empty()) << ::testing::PrintToString(props) << ": " << decoded;
+    if (!checked.is_ok()) {
+      EXPECT_EQ(checked.status().code(), Code::kMessageIllegal);
+      EXPECT_EQ(entry_byte(checked.status().message()), entry_byte(decoded)) << ::testing::PrintToString(props);
+    }
+  }
 }
 
 }  // namespace

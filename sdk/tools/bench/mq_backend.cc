@@ -7,11 +7,13 @@
 #include <mutex>
 #include <thread>
 
+#include "message_id.h"
 #include "mq/client/message.h"
 #include "mq/client/producer.h"
 #include "mq/client/pull_consumer.h"
 #include "mq/client/push_consumer.h"
 #include "mq/encoded_batch.h"
+#include "mq/message.h"
 #include "mq/message_record.h"
 #include "mq/wire/client_channel.h"
 
@@ -44,17 +46,26 @@ wire::SendRequest make_request(const std::string& topic, int queue, const std::v
   req.bornTimestamp =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
+  // Each message carries its UNIQ_KEY, made here as RocketMQ's producers (and our SDK) do.
+  auto& ids = client::MessageIdGenerator::instance();
   if (bodies.size() == 1) {
     req.messages.resize(1);
     req.messages[0].topic = topic;
     req.messages[0].body = bodies[0];
+    req.messages[0].properties[client::property::kUniqKey] = ids.next();
     return req;
   }
   // A batch goes as one encoded body, as RocketMQ clients send a MessageBatch.
+  constexpr size_t kIdProperty = 8 + 1 + 32 + 1;  // "UNIQ_KEY" \x01 <32 hex> \x02
   size_t bytes = 0;
-  for (const std::string& body : bodies) bytes += body.size() + batch::kMessageOverhead;
+  for (const std::string& body : bodies) bytes += body.size() + batch::kMessageOverhead + kIdProperty;
   req.encodedMessages.reserve(bytes);
-  for (const std::string& body : bodies) batch::append_encoded_message(0, body, {}, &req.encodedMessages);
+  std::string properties;
+  for (const std::string& body : bodies) {
+    properties.clear();
+    append_encoded_property(client::property::kUniqKey, ids.next(), &properties);
+    batch::append_encoded_message(0, body, properties, &req.encodedMessages);
+  }
   req.__isset.encodedMessages = true;
   return req;
 }
