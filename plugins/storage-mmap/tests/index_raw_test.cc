@@ -10,6 +10,7 @@
 
 #include "byte_order.h"
 #include "fake_host.h"
+#include "index_file.h"
 #include "mmap_store.h"
 #include "record_codec.h"
 
@@ -46,6 +47,35 @@ std::set<std::string> expected_for(int key_mod, int n) {
   for (int i = 0; i < n; ++i)
     if (i % 10 == key_mod) out.insert("body-" + std::to_string(i) + std::string(200, 'k'));
   return out;
+}
+
+TEST(IndexTest, KeyHashIsJavaStringHashCodeMadeNonNegative) {
+  // Values of Java's String.hashCode, whatever the length's remainder by four.
+  EXPECT_EQ(index_key_hash(""), 0);
+  EXPECT_EQ(index_key_hash("a"), 97);
+  EXPECT_EQ(index_key_hash("hello"), 99162322);
+  EXPECT_EQ(index_key_hash("TopicTest#C0A8010A12C418B4AAC2164A0F590000"), 270778274);  // -270778274 in Java
+  EXPECT_EQ(index_key_hash("BenchTopic#abcdefghijklmnopqrstuvwxyz0123456789"), 183345270);
+  EXPECT_EQ(index_key_hash("polygenelubricants"), 0);  // Integer.MIN_VALUE
+}
+
+TEST(IndexTest, HeaderIsWrittenByFlushNotByEachPut) {
+  TempDir dir;
+  const std::string path = dir.path() + "/00000000000000000000";
+  auto file = IndexFile::create(path, 64, 16);
+  ASSERT_TRUE(file) << file.status().to_string();
+  for (int i = 0; i < 3; ++i) (*file)->put("T#k" + std::to_string(i), 100 * i, 1700000000000 + i, 100 * i + 90);
+  auto seen = IndexFile::open(path);  // what a restart after a crash would find
+  ASSERT_TRUE(seen);
+  EXPECT_EQ((*seen)->used(), 1);  // the header as created: the entries are re-indexed
+  ASSERT_TRUE((*file)->flush());
+  seen = IndexFile::open(path);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ((*seen)->used(), 4);
+  EXPECT_EQ((*seen)->end_offset(), 290);
+  std::vector<int64_t> found;
+  (*seen)->lookup("T#k2", 0, kAllTime, 10, &found);
+  EXPECT_EQ(found, std::vector<int64_t>{200});
 }
 
 TEST(IndexTest, QueryByKeysUniqKeyAndTimeRange) {
