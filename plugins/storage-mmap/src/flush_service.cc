@@ -81,9 +81,9 @@ Status FlushService::flush_commit_log() {
   return st;
 }
 
-Status FlushService::flush_consume_queues(int64_t dispatched) {
+Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
   std::vector<CatalogEntry> catalog;
-  if (index_) {
+  if (index_ && with_index) {
     if (Status st = index_->flush(); !st) {
       log_.set_read_only(st.message());
       if (!read_only_logged_) {
@@ -106,6 +106,7 @@ Status FlushService::flush_consume_queues(int64_t dispatched) {
     }
   }
   cq_safe_ = dispatched;
+  if (!index_ || with_index) index_safe_ = dispatched;
   catalog_ = std::move(catalog);
   return Status::ok();
 }
@@ -122,7 +123,7 @@ Status FlushService::write_checkpoint() {
   }
   CheckpointData d;
   d.commit_log_flushed = log_.flushed_pos();
-  d.consume_queue_safe = std::min(cq_safe_, d.commit_log_flushed);
+  d.consume_queue_safe = std::min({cq_safe_, index_safe_, d.commit_log_flushed});
   d.physic_msg_timestamp = log_.last_store_timestamp();
   if (d.commit_log_flushed == last_written_.commit_log_flushed &&
       d.consume_queue_safe == last_written_.consume_queue_safe)
@@ -138,7 +139,7 @@ Status FlushService::write_checkpoint() {
 Status FlushService::flush_all_and_checkpoint() {
   Status first = flush_commit_log();
   int64_t dispatched = dispatcher_.dispatched();
-  Status cq = flush_consume_queues(dispatched);
+  Status cq = flush_consume_queues(dispatched, /*with_index=*/true);
   if (first.is_ok()) first = cq;
   if (first.is_ok()) first = write_checkpoint();
   return first;
@@ -160,12 +161,10 @@ void FlushService::complete_requests(bool final_pass) {
       requests_done_.fetch_add(1, std::memory_order_relaxed);
       r.done(Status::ok());
     } else if (read_only) {
-      r.done(Status::error(Code::kFlushDiskTimeout,
-                           "message appended but not flushed: " + log_.read_only_reason()));
+      r.done(Status::error(Code::kFlushDiskTimeout, "message appended but not flushed: " + log_.read_only_reason()));
     } else if (final_pass || now >= r.deadline) {
-      r.done(Status::error(Code::kFlushDiskTimeout,
-                           "message appended but not flushed within syncFlushTimeout=" +
-                               std::to_string(options_.sync_flush_timeout_ms) + " ms"));
+      r.done(Status::error(Code::kFlushDiskTimeout, "message appended but not flushed within syncFlushTimeout=" +
+                                                        std::to_string(options_.sync_flush_timeout_ms) + " ms"));
     } else {
       still_.push_back(std::move(r));
     }
@@ -180,13 +179,15 @@ void FlushService::run() {
   const int64_t page = ::sysconf(_SC_PAGESIZE);
   auto last_thorough = Clock::now();
   auto last_cq = Clock::now();
+  auto last_index = last_cq;
   const auto interval = sync ? std::chrono::milliseconds(10) : std::chrono::milliseconds(options_.flush_interval_ms);
   while (true) {
     {
       std::unique_lock lock(mu_);
       if (stopping_) break;
       if (sync) {
-        if (requests_.empty() && waiting_.empty()) cv_.wait_for(lock, interval, [&] { return stopping_ || !requests_.empty(); });
+        if (requests_.empty() && waiting_.empty())
+          cv_.wait_for(lock, interval, [&] { return stopping_ || !requests_.empty(); });
       } else {
         cv_.wait_for(lock, interval, [&] { return stopping_; });
       }
@@ -202,8 +203,10 @@ void FlushService::run() {
     if (sync) complete_requests(false);
     if (now - last_cq >= std::chrono::milliseconds(options_.flush_consume_queue_interval_ms)) {
       last_cq = now;
+      const bool with_index = now - last_index >= std::chrono::milliseconds(options_.flush_index_interval_ms);
+      if (with_index) last_index = now;
       int64_t dispatched = dispatcher_.dispatched();
-      if (flush_consume_queues(dispatched).is_ok()) (void)write_checkpoint();
+      if (flush_consume_queues(dispatched, with_index).is_ok()) (void)write_checkpoint();
     }
   }
 }

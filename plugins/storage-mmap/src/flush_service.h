@@ -78,8 +78,9 @@ class FlushService {
 
   void run();
   Status flush_commit_log();
-  // Flushes every consume queue; on success records `dispatched` as CQ-safe.
-  Status flush_consume_queues(int64_t dispatched);
+  // Flushes every consume queue, and the key index when `with_index`; on success records
+  // `dispatched` as safe for what was flushed.
+  Status flush_consume_queues(int64_t dispatched, bool with_index);
   Status write_checkpoint();
   // Completes requests covered by the flushed position, failed ones and expired ones.
   void complete_requests(bool final_pass);
@@ -103,7 +104,8 @@ class FlushService {
   // Flush-thread (or stop()) state.
   std::vector<Request> waiting_;
   std::vector<Request> still_;  // complete_requests() scratch, reused
-  int64_t cq_safe_ = 0;
+  int64_t cq_safe_ = 0;         // every record below has its consume-queue unit msync'ed
+  int64_t index_safe_ = 0;      // every record below is in the msync'ed key index (or no index)
   CheckpointData last_written_{};
   std::vector<CatalogEntry> catalog_;          // as of the last consume-queue flush
   std::vector<CatalogEntry> catalog_written_;  // as last stored

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -25,7 +26,9 @@ using testing::TempDir;
 
 namespace fs = std::filesystem;
 
-std::string body_of(int queue, int i) { return "q" + std::to_string(queue) + "-" + std::to_string(i) + std::string(300, 'r'); }
+std::string body_of(int queue, int i) {
+  return "q" + std::to_string(queue) + "-" + std::to_string(i) + std::string(300, 'r');
+}
 
 // Reads the whole queue and checks bodies are body_of(queue, 0..n-1) in order.
 void expect_queue(MmapStore& store, const std::string& topic, int queue, int n) {
@@ -62,7 +65,9 @@ std::vector<PutResult> fill(MmapStore& store, const std::string& topic, int queu
   return out;
 }
 
-void touch(const std::string& path) { std::ofstream(path).put('\0'); }
+void touch(const std::string& path) {
+  std::ofstream(path).put('\0');
+}
 
 TEST(RecoveryTest, CleanRestartKeepsMessagesAndQueueOffsetsContinue) {
   TempDir dir;
@@ -221,6 +226,45 @@ TEST(RecoveryTest, LockRefusesASecondStoreOnTheSameDirectory) {
   first->stop();
   EXPECT_TRUE(second->start());
   second->stop();
+}
+
+// The key index is flushed less often than the consume queues: the checkpoint's safe
+// offset must not pass what the index has on disk, so a crash re-indexes from there.
+TEST(RecoveryTest, CheckpointWaitsForTheKeyIndexFlush) {
+  for (const bool index_flushed : {false, true}) {
+    SCOPED_TRACE(index_flushed ? "index flushed with the queues" : "index not flushed yet");
+    TempDir dir;
+    StoreOptions o = small_options(dir.path());
+    o.flush_least_pages = 0;  // flush the log at every turn of the flush thread
+    o.flush_consume_queue_interval_ms = 20;
+    o.flush_index_interval_ms = index_flushed ? 20 : 3600000;
+    auto store = make_store(o);
+    ASSERT_TRUE(store->start());
+    std::string warning;  // an empty store writes no checkpoint at start: safe offset 0
+    auto at_start = load_checkpoint(dir.path() + "/checkpoint", &warning);
+    const int64_t safe_at_start = at_start ? at_start->consume_queue_safe : 0;
+    PutResult last;
+    for (int i = 0; i < 20; ++i) last = put_wait(*store, make_message("Cp", 0, "m" + std::to_string(i)));
+    ASSERT_TRUE(last.status);
+    const int64_t end = last.commit_log_offset.value() + last.wrote_bytes;
+    ASSERT_TRUE(store->wait_dispatched(5s));
+    // Several consume-queue flushes (and checkpoints) later:
+    std::optional<CheckpointData> cp;
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(20ms);
+      cp = load_checkpoint(dir.path() + "/checkpoint", &warning);
+      if (!cp) continue;  // not written yet
+      if (cp->commit_log_flushed >= end && (!index_flushed || cp->consume_queue_safe >= end)) break;
+    }
+    ASSERT_TRUE(cp) << warning;
+    EXPECT_GE(cp->commit_log_flushed, end);
+    if (index_flushed) {
+      EXPECT_EQ(cp->consume_queue_safe, end);
+    } else {
+      EXPECT_EQ(cp->consume_queue_safe, safe_at_start);
+    }
+    store->stop();
+  }
 }
 
 }  // namespace
