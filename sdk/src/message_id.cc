@@ -1,8 +1,6 @@
 // MessageIdGenerator: UNIQ_KEY values.
 #include "message_id.h"
 
-#include <time.h>
-
 #include <ctime>
 #include <random>
 
@@ -22,7 +20,7 @@ void put_be(unsigned char* out, uint64_t value, int bytes) {
 // to a scheduler tick (1-4 ms) as Java's currentTimeMillis is on many systems. Ids stay
 // unique through the counter, which would have to pass 65,536 within one tick to repeat.
 int64_t now_ms() {
-  timespec ts{};
+  std::timespec ts{};
   ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }

@@ -75,12 +75,13 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   DispatchProgress progress(*this, listeners);
   uint64_t count = 0;
   int64_t off = dispatched();
-  const int64_t end = log_.readable_end();  // never index bytes that may not be on disk
   Status error;
   std::shared_ptr<MappedFile> segment;  // holds `off` while it is inside; kept mapped by this
   std::shared_ptr<ConsumeQueue> cq;     // the queue of the previous record, most often this one's
   std::string cq_topic;
-  while (off < end) {
+  // readable_end() per record: never index bytes that may not be on disk (it drops to the
+  // flushed position when the log turns read-only) and take what is appended meanwhile.
+  while (off < log_.readable_end()) {
     if (!segment || off >= segment->end()) {
       auto ref = log_.locate(off);
       if (!ref) {
@@ -123,8 +124,13 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
     }
     if (index_) {
       if (Status st = index_->index_record(off, c.size, s); !st) {
-        // The key index is secondary: consume queues go on; the index is rebuilt on start.
-        if (!index_failing_) logger_->error("key index not updated at commit-log offset {}: {}", off, st.message());
+        // The key index is secondary: consume queues go on; the index is rebuilt at the
+        // next start (marked here, since dispatched() moves past the record).
+        if (!index_failing_) {
+          logger_->error("key index not updated at commit-log offset {}: {}", off, st.message());
+          if (Status marked = index_->mark_for_rebuild(st.message()); !marked)
+            logger_->error("key index not marked for rebuild either: {}", marked.message());
+        }
         index_failing_ = true;
       } else {
         index_failing_ = false;

@@ -64,9 +64,9 @@ class FlushService {
                  requests_done_.load(std::memory_order_relaxed)};
   }
 
-  // Flushes the commit log and every consume queue, then writes the checkpoint (consume
-  // queues safe up to the dispatched offset). For recovery and stop; not concurrent with
-  // the flush thread.
+  // Flushes the commit log, every consume queue and the key index, then writes the
+  // checkpoint (consume queues and index safe up to the dispatched offset). For recovery
+  // and stop; not concurrent with the flush thread.
   Status flush_all_and_checkpoint();
 
  private:

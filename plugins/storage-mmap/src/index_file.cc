@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
+
 #include "byte_order.h"
 #include "crc32c.h"
 
@@ -39,6 +41,9 @@ Result<std::unique_ptr<IndexFile>> IndexFile::create(const std::string& path, in
   out->slots_ = slots;
   out->entries_ = entries;
   out->write_header();
+  // Durable now, not at the next index flush: after a crash a file with no valid header
+  // would make the whole index (and the consume queues) be rebuilt from the first segment.
+  if (Status st = out->file_->flush(0, kIndexHeaderSize); !st) return st;
   return out;
 }
 
@@ -51,8 +56,8 @@ Result<std::unique_ptr<IndexFile>> IndexFile::open(const std::string& path) {
   if (get_be32(h + kHMagic) != kIndexMagic || get_be32(h + kHVersion) != 1) return bad("bad magic or version");
   if (get_be32(h + kHCrc) != crc32c(h, kHCrc)) return bad("header CRC mismatch");
   // Slots and chains are read and written at random; sequential entries need no read-ahead
-  // either, which would zero-fill pages of the sparse file long before they are used
-  // (~4 % of a busy broker's CPU in page_cache_ra_order -> zero_user_segments).
+  // either, which would zero-fill pages of the (fallocated, unwritten) file long before they
+  // are used (~4 % of a busy broker's CPU in page_cache_ra_order -> zero_user_segments).
   (*f)->advise_no_readahead();
   std::unique_ptr<IndexFile> out(new IndexFile(std::move(f).value()));
   out->slots_ = static_cast<int32_t>(get_be32(h + kHSlots));
@@ -66,6 +71,25 @@ Result<std::unique_ptr<IndexFile>> IndexFile::open(const std::string& path) {
       out->file_->size() != file_size(out->slots_, out->entries_))
     return bad("sizes in the header do not match the file");
   return out;
+}
+
+bool IndexFile::repair_slots() {
+  char* slots = file_->data() + kIndexHeaderSize;
+  bool damaged = false;
+  for (int32_t i = 0; i < slots_ && !damaged; ++i) {
+    const auto v = static_cast<int32_t>(get_be32(slots + int64_t{i} * kIndexSlotSize));
+    damaged = v < 0 || v >= used_;
+  }
+  if (!damaged) return false;
+  // Entries below used_ were flushed with their chain links (each points below itself), so
+  // the newest counted entry of each slot is all a slot needs.
+  std::memset(slots, 0, static_cast<size_t>(int64_t{slots_} * kIndexSlotSize));
+  const char* entries = slots + int64_t{slots_} * kIndexSlotSize;
+  for (int32_t i = 1; i < used_; ++i) {
+    const auto hash = static_cast<int32_t>(get_be32(entries + int64_t{i} * kIndexEntrySize));
+    if (hash >= 0) put_be32(slots + int64_t{hash % slots_} * kIndexSlotSize, static_cast<uint32_t>(i));
+  }
+  return true;
 }
 
 void IndexFile::write_header() {

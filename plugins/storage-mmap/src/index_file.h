@@ -51,6 +51,11 @@ class IndexFile {
   const std::string& path() const { return file_->path(); }
   // Writes the header (used count, times, offsets, CRC) into the mapping.
   void write_header();
+  // After a crash, slot pages may have reached the disk pointing at entries the header does
+  // not count (added after the last flush): such a slot would hide its whole chain, flushed
+  // entries included. When any slot points at or past used(), rebuilds every slot from the
+  // counted entries. Returns whether it did. Before any put.
+  bool repair_slots();
   // write_header, then msync of the whole file.
   Status flush() {
     write_header();

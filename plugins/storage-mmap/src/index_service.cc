@@ -48,6 +48,10 @@ Result<IndexService::LoadOutcome> IndexService::load() {
     }
     files_.push_back(std::move(f).value());
   }
+  // Sealed files were flushed whole; only the newest can hold slots written after its
+  // last flush.
+  if (!out.rebuild && !files_.empty() && files_.back()->repair_slots())
+    out.repaired = "slots of " + files_.back()->path() + " pointed past its flushed entries (crash); rebuilt";
   if (out.rebuild) {
     files_.clear();
     for (const auto& n : names) {
@@ -74,14 +78,10 @@ Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, i
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
     if (!files_.empty()) {
-      // Sealed: persist it now. If that fails its entries may be lost; the index goes on
-      // (it is secondary) but is rebuilt at the next start, and flush() reports the error.
-      if (Status st = files_.back()->flush(); !st) {
-        if (sealed_flush_error_.is_ok()) {
-          sealed_flush_error_ = Status::error(st.code(), "sealed key-index file not flushed: " + st.message());
-          (void)mark_for_rebuild(st.message());
-        }
-      }
+      // Sealed: its final header now, its msync by the next flush() on the flush thread
+      // (the dispatcher, which holds this lock, never waits for a whole file's write-back).
+      files_.back()->write_header();
+      sealed_unflushed_.push_back(files_.back()->mapped());
     }
     files_.push_back(std::move(f).value());
   }
@@ -134,15 +134,31 @@ std::vector<int64_t> IndexService::query(const std::string& topic, const std::st
 }
 
 Status IndexService::flush() {
+  std::vector<std::shared_ptr<MappedFile>> sealed;
   std::shared_ptr<MappedFile> last;
   {
     std::unique_lock lock(mu_);
     if (!sealed_flush_error_) return sealed_flush_error_;
-    if (files_.empty()) return Status::ok();
-    files_.back()->write_header();  // put() leaves it to the flush
-    last = files_.back()->mapped();
+    sealed.swap(sealed_unflushed_);
+    if (!files_.empty()) {
+      files_.back()->write_header();  // put() leaves it to the flush
+      last = files_.back()->mapped();
+    }
   }
-  return last->flush(0, last->size());  // no lock across the msync
+  // No lock across the msyncs.
+  for (const auto& f : sealed) {
+    if (Status st = f->flush(0, f->size()); !st) {
+      // Its entries may be lost: the index goes on (it is secondary) but is rebuilt at the
+      // next start, and every later flush() reports this.
+      std::unique_lock lock(mu_);
+      if (sealed_flush_error_.is_ok()) {
+        sealed_flush_error_ = Status::error(st.code(), "sealed key-index file not flushed: " + st.message());
+        (void)mark_for_rebuild(st.message());
+      }
+      return sealed_flush_error_;
+    }
+  }
+  return last ? last->flush(0, last->size()) : Status::ok();
 }
 
 int IndexService::delete_below(int64_t log_min, Status* error) {

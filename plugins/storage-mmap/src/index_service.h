@@ -25,6 +25,7 @@ class IndexService {
   struct LoadOutcome {
     bool rebuild = false;  // files missing or garbled (now removed): index from the first record
     std::string reason;
+    std::string repaired;  // non-empty: the newest file's slots were rebuilt (IndexFile::repair_slots)
   };
   // Opens every index file. Any invalid file makes the whole index be dropped and rebuilt.
   Result<LoadOutcome> load();
@@ -40,7 +41,8 @@ class IndexService {
   // Commit-log offsets of candidates, newest first, deduplicated, at most max.
   std::vector<int64_t> query(const std::string& topic, const std::string& key, size_t max, int64_t begin_ms,
                              int64_t end_ms) const;
-  // Writes the newest file's header, then msyncs it; also returns (every time) the failure of an earlier flush
+  // msyncs the files sealed since the last call, then writes the newest file's header and
+  // msyncs it; also returns (every time) the failure of an earlier flush
   // of a sealed file, after which the index is marked for rebuild.
   Status flush();
   // Deletes files (never the last) whose records all end at or below `log_min`, then
@@ -61,6 +63,7 @@ class IndexService {
   bool enabled_;
   int64_t skip_below_ = 0;     // dispatcher thread only
   Status sealed_flush_error_;  // guarded by mu_: a sealed file that could not be flushed
+  std::vector<std::shared_ptr<MappedFile>> sealed_unflushed_;  // guarded by mu_: for the next flush()
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<IndexFile>> files_;  // guarded by mu_; ascending begin offset
   std::string key_scratch_;                        // guarded by mu_: "topic#key" of index_record

@@ -347,21 +347,38 @@ TEST(StoreTest, ArrivalListenerToldOncePerRunOfOneQueueAndTag) {
   TempDir dir;
   auto store = make_store(small_options(dir.path()));
   ASSERT_TRUE(store->start());
+  using Call = std::tuple<std::string, QueueId, int64_t, int64_t>;
   std::mutex mu;
-  std::vector<std::tuple<std::string, QueueId, int64_t, int64_t>> calls;
+  std::vector<Call> calls;
   store->add_arrival_listener([&](const std::string& topic, QueueId q, QueueOffset next, int64_t hash) {
     std::lock_guard lock(mu);
     calls.emplace_back(topic, q, next.value(), hash);
   });
+  auto take_calls = [&] {
+    std::lock_guard lock(mu);
+    return std::exchange(calls, {});
+  };
   // One batch is published at once, so one pass dispatches all of it.
   std::vector<StoredMessage> batch;
   for (const char* tag : {"A", "A", "A", "B", "A"}) batch.push_back(make_message("Runs", 2, "m", tag));
   for (const PutResult& r : put_batch_wait(*store, std::move(batch))) ASSERT_TRUE(r.status) << r.status.to_string();
   ASSERT_TRUE(store->wait_dispatched(5s));
-  std::lock_guard lock(mu);
-  using Call = std::tuple<std::string, QueueId, int64_t, int64_t>;
-  EXPECT_EQ(calls, (std::vector<Call>{
-                       {"Runs", 2, 3, tag_hash("A")}, {"Runs", 2, 4, tag_hash("B")}, {"Runs", 2, 5, tag_hash("A")}}));
+  EXPECT_EQ(
+      take_calls(),
+      (std::vector<Call>{{"Runs", 2, 3, tag_hash("A")}, {"Runs", 2, 4, tag_hash("B")}, {"Runs", 2, 5, tag_hash("A")}}));
+
+  // A long run is told every 256 records, so held pulls do not wait for all of it.
+  batch.clear();
+  for (int i = 0; i < 300; ++i) batch.push_back(make_message("Runs", 2, "m", "A"));
+  for (const PutResult& r : put_batch_wait(*store, std::move(batch))) ASSERT_TRUE(r.status) << r.status.to_string();
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(take_calls(),
+            (std::vector<Call>{{"Runs", 2, 5 + 256, tag_hash("A")}, {"Runs", 2, 5 + 300, tag_hash("A")}}));
+
+  // Another topic with the same queue id is another run.
+  ASSERT_TRUE(put_wait(*store, make_message("Other", 2, "m", "A")).status);
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(take_calls(), (std::vector<Call>{{"Other", 2, 1, tag_hash("A")}}));
 }
 
 TEST(StoreTest, PutBatchIsConsecutive) {
