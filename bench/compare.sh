@@ -4,10 +4,14 @@
 # in a temp dir, runs every scenario REPS times alternating systems, prints medians and the
 # ratio ours/peer per scenario, and stops everything.
 #   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 CATCHUP=1000000 ONLY="regex of scenario names"
+#                                        FRESH=1: restart every system on empty data before each
+#                                        scenario (on this VM, writing into page cache that was
+#                                        never touched costs a host fault per page: see
+#                                        docs/benchmarks.md)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(cd "${1:-$root/build-bench}" && pwd)"
-REPS="${REPS:-3}"; SECS="${SECS:-5}"; CATCHUP="${CATCHUP:-1000000}"; ONLY="${ONLY:-.}"
+REPS="${REPS:-3}"; SECS="${SECS:-5}"; CATCHUP="${CATCHUP:-1000000}"; ONLY="${ONLY:-.}"; FRESH="${FRESH:-0}"
 bin="$build/bin"
 for tool in mqbroker mqbench mq_null_server mqbench_nats mqbench_redis; do
   [[ -x "$bin/$tool" ]] || { echo "missing $bin/$tool: build it (ninja -C $build $tool)" >&2; exit 1; }
@@ -20,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup mqcompare
 
 start_ours() {  # $1 = ASYNC_FLUSH | SYNC_FLUSH; sets PORT NSPORT PID
-  local dir="$tmp/mq-$1"; mkdir -p "$dir"
+  local dir="$tmp/run$RUN/mq-$1"; mkdir -p "$dir"
   PORT=$(free_port); NSPORT=$(free_port)
   cat > "$dir/broker.conf" <<CONF
 brokerName=bench-$1
@@ -38,31 +42,43 @@ CONF
   "$bin/mqbroker" -c "$dir/broker.conf" > "$dir/broker.log" 2>&1 &
   PID=$!; pids+=("$PID"); wait_port "$PORT"
 }
-
-start_ours ASYNC_FLUSH; MQA="127.0.0.1:$PORT"; MQA_NS="127.0.0.1:$NSPORT"; MQA_PID=$PID
-start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_PID=$PID
-NULLP=$(free_port); "$bin/mq_null_server" "$NULLP" > "$tmp/null.log" 2>&1 & NULL_PID=$!; pids+=("$NULL_PID"); wait_port "$NULLP"
-NATSP=$(free_port); mkdir -p "$tmp/nats"
-nats-server -js -sd "$tmp/nats" -a 127.0.0.1 -p "$NATSP" > "$tmp/nats.log" 2>&1 & NATS_PID=$!; pids+=("$NATS_PID"); wait_port "$NATSP"
 start_redis() {  # $1 = everysec | always; sets PORT PID
-  mkdir -p "$tmp/redis-$1"; PORT=$(free_port)
-  redis-server --bind 127.0.0.1 --port "$PORT" --dir "$tmp/redis-$1" --appendonly yes --appendfsync "$1" \
-    --save "" --daemonize no --protected-mode no > "$tmp/redis-$1.log" 2>&1 &
+  local dir="$tmp/run$RUN/redis-$1"; mkdir -p "$dir"; PORT=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$PORT" --dir "$dir" --appendonly yes --appendfsync "$1" \
+    --save "" --daemonize no --protected-mode no > "$dir/redis.log" 2>&1 &
   PID=$!; pids+=("$PID"); wait_port "$PORT"
 }
-start_redis everysec; REDE="127.0.0.1:$PORT"; REDE_PID=$PID
-start_redis always; REDA="127.0.0.1:$PORT"; REDA_PID=$PID
-
-# system name -> command prefix (tool, server, pid)
-declare -A CMD=(
-  [ours]="$bin/mqbench --backend raw --server $MQA --broker-pid $MQA_PID"
-  [ours-sdk]="$bin/mqbench --backend sdk --server $MQA --namesrv $MQA_NS --broker-pid $MQA_PID"
-  [ours-sync]="$bin/mqbench --backend raw --server $MQS --broker-pid $MQS_PID"
-  [null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$NULLP --broker-pid $NULL_PID"
-  [nats]="$bin/mqbench_nats --server nats://127.0.0.1:$NATSP --broker-pid $NATS_PID"
-  [redis-everysec]="$bin/mqbench_redis --server $REDE --broker-pid $REDE_PID"
-  [redis-always]="$bin/mqbench_redis --server $REDA --broker-pid $REDA_PID"
-)
+# Starts every system on empty data directories (run number RUN) and fills CMD: system name
+# -> command prefix (tool, server, pid).
+RUN=0
+declare -A CMD
+start_servers() {
+  RUN=$((RUN + 1))
+  start_ours ASYNC_FLUSH; MQA="127.0.0.1:$PORT"; MQA_NS="127.0.0.1:$NSPORT"; MQA_PID=$PID
+  start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_PID=$PID
+  NULLP=$(free_port); mkdir -p "$tmp/run$RUN"; "$bin/mq_null_server" "$NULLP" > "$tmp/run$RUN/null.log" 2>&1 & NULL_PID=$!; pids+=("$NULL_PID"); wait_port "$NULLP"
+  NATSP=$(free_port); mkdir -p "$tmp/run$RUN/nats"
+  nats-server -js -sd "$tmp/run$RUN/nats" -a 127.0.0.1 -p "$NATSP" > "$tmp/run$RUN/nats.log" 2>&1 & NATS_PID=$!; pids+=("$NATS_PID"); wait_port "$NATSP"
+  start_redis everysec; REDE="127.0.0.1:$PORT"; REDE_PID=$PID
+  start_redis always; REDA="127.0.0.1:$PORT"; REDA_PID=$PID
+  CMD=(
+    [ours]="$bin/mqbench --backend raw --server $MQA --broker-pid $MQA_PID"
+    [ours-sdk]="$bin/mqbench --backend sdk --server $MQA --namesrv $MQA_NS --broker-pid $MQA_PID"
+    [ours-sync]="$bin/mqbench --backend raw --server $MQS --broker-pid $MQS_PID"
+    [null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$NULLP --broker-pid $NULL_PID"
+    [nats]="$bin/mqbench_nats --server nats://127.0.0.1:$NATSP --broker-pid $NATS_PID"
+    [redis-everysec]="$bin/mqbench_redis --server $REDE --broker-pid $REDE_PID"
+    [redis-always]="$bin/mqbench_redis --server $REDA --broker-pid $REDA_PID"
+  )
+}
+# Stops every system and deletes its data (FRESH=1 between scenarios).
+stop_servers() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+  rm -rf "$tmp/run$RUN"
+}
+start_servers
 
 # scenario|metric|systems (first = ours)|mqbench arguments after the mode
 SCENARIOS=(
@@ -93,6 +109,7 @@ for rep in $(seq 1 "$REPS"); do
   for s in "${SCENARIOS[@]}"; do
     IFS='|' read -r name metric systems args <<<"$s"
     [[ "$name" =~ $ONLY ]] || continue
+    if [[ "$FRESH" == 1 ]]; then stop_servers; start_servers; fi
     echo "-- $name" >&2
     for system in $systems; do
       if [[ "$args" == CATCHUP* ]]; then

@@ -56,11 +56,6 @@ class IndexFile {
   // entries included. When any slot points at or past used(), rebuilds every slot from the
   // counted entries. Returns whether it did. Before any put.
   bool repair_slots();
-  // write_header, then msync of the whole file.
-  Status flush() {
-    write_header();
-    return file_->flush(0, file_->size());
-  }
   std::shared_ptr<MappedFile> mapped() const { return file_; }
   Status unlink() const { return file_->unlink(); }
 
