@@ -48,10 +48,6 @@ Result<IndexService::LoadOutcome> IndexService::load() {
     }
     files_.push_back(std::move(f).value());
   }
-  // Sealed files were flushed whole; only the newest can hold slots written after its
-  // last flush.
-  if (!out.rebuild && !files_.empty() && files_.back()->repair_slots())
-    out.repaired = "slots of " + files_.back()->path() + " pointed past its flushed entries (crash); rebuilt";
   if (out.rebuild) {
     files_.clear();
     for (const auto& n : names) {
@@ -66,6 +62,14 @@ Result<IndexService::LoadOutcome> IndexService::load() {
     if (Status st = fsync_dir(dir_); !st) return st;
   }
   return out;
+}
+
+std::string IndexService::repair_after_crash() {
+  std::unique_lock lock(mu_);
+  // Sealed files were flushed whole; only the newest can hold slots written after its
+  // last flush.
+  if (files_.empty() || !files_.back()->repair_slots()) return {};
+  return "slots of " + files_.back()->path() + " pointed past its flushed entries; rebuilt";
 }
 
 int64_t IndexService::end_offset() const {

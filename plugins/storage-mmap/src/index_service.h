@@ -25,11 +25,14 @@ class IndexService {
   struct LoadOutcome {
     bool rebuild = false;  // files missing or garbled (now removed): index from the first record
     std::string reason;
-    std::string repaired;  // non-empty: the newest file's slots were rebuilt (IndexFile::repair_slots)
   };
   // Opens every index file. Any invalid file makes the whole index be dropped and rebuilt.
   Result<LoadOutcome> load();
   bool enabled() const noexcept { return enabled_; }
+  // After a crash (load() kept the files): IndexFile::repair_slots on the newest file, the
+  // only one written since its last flush. Returns what was repaired, empty if nothing.
+  // Reads every slot of that file, so only after a crash.
+  std::string repair_after_crash();
 
   // Records below `offset` are already indexed (clean start): index_record skips them.
   void set_skip_below(int64_t offset) { skip_below_ = offset; }

@@ -192,7 +192,9 @@ Status MmapStore::recover() {
     auto idx = index_->load();
     if (!idx) return idx.status();
     if (idx->rebuild && end > min) rebuild_reasons.push_back("key index: " + idx->reason);
-    if (!idx->repaired.empty()) logger_->warn("key index: {}", idx->repaired);
+    if (*crashed && !idx->rebuild)
+      if (std::string repaired = index_->repair_after_crash(); !repaired.empty())
+        logger_->warn("key index after a crash: {}", repaired);
     // After a clean stop the index holds everything below its end; after a crash entries
     // may be missing, so re-index from the scan start (duplicates are dropped on query).
     index_->set_skip_below(idx->rebuild || *crashed ? 0 : index_->end_offset());
