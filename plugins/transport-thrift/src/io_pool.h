@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -22,8 +23,9 @@ namespace mq::transport_thrift {
 // io thread. Owners close every socket before stop() so that run() can return.
 class IoPool {
  public:
-  // `threads` (at least 1) contexts, each with its own thread once started.
-  IoPool(int threads, std::shared_ptr<spdlog::logger> logger);
+  // `threads` (at least 1) contexts, each with its own thread once started. After running
+  // handlers a thread keeps polling its context for `busy_poll` before it sleeps.
+  IoPool(int threads, std::chrono::microseconds busy_poll, std::shared_ptr<spdlog::logger> logger);
   // Stops, then destroys the contexts last to first: the first holds the acceptors, whose
   // owners may be released by handlers still queued on the others.
   ~IoPool() {
@@ -51,8 +53,11 @@ class IoPool {
     std::thread thread;
   };
   void run(Loop& loop);
+  // Like io_context::run(), but polls (no sleep) for busy_poll_ after the last handler ran.
+  void run_polling(boost::asio::io_context& context) const;
 
   std::shared_ptr<spdlog::logger> logger_;
+  std::chrono::microseconds busy_poll_;
   std::vector<std::unique_ptr<Loop>> loops_;  // fixed at construction
   std::atomic<size_t> next_{0};
   std::atomic<bool> running_{false};

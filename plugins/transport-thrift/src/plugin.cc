@@ -22,10 +22,11 @@ class TransportPlugin final : public Plugin {
   Status init(ServiceRegistry& registry, HostContext& host) override {
     auto logger = host.logger(kPluginName);
     transport_ = std::make_shared<ThriftTransport>(options_, logger);
-    logger->info("transport-thrift: ioThreads={} maxFrameSize={} maxConnections={} maxInflightPerConnection={} "
-                 "maxPendingReplyBytes={}",
-                 options_.io_threads, options_.max_frame_size, options_.max_connections,
-                 options_.max_inflight_per_connection, options_.max_pending_reply_bytes);
+    logger->info(
+        "transport-thrift: ioThreads={} maxFrameSize={} maxConnections={} maxInflightPerConnection={} "
+        "maxPendingReplyBytes={} busyPollMicros={}",
+        options_.io_threads, options_.max_frame_size, options_.max_connections, options_.max_inflight_per_connection,
+        options_.max_pending_reply_bytes, options_.busy_poll_micros);
     return registry.provide<Transport>(transport_, kPluginName);
   }
 
@@ -55,16 +56,20 @@ Plugin* create_plugin() {
   }
 }
 
-void destroy_plugin(Plugin* plugin) noexcept { delete plugin; }
+void destroy_plugin(Plugin* plugin) noexcept {
+  delete plugin;
+}
 
 const PluginDescriptor kDescriptor{
-    kPluginApiVersion, MQ_BUILD_SIGNATURE, kPluginName, "0.1.0", kProvides, kRequires,
-    &declare_options,  &create_plugin,     &destroy_plugin,
+    kPluginApiVersion, MQ_BUILD_SIGNATURE, kPluginName,    "0.1.0",         kProvides,
+    kRequires,         &declare_options,   &create_plugin, &destroy_plugin,
 };
 
 }  // namespace
 
-const PluginDescriptor* transport_thrift_descriptor() { return &kDescriptor; }
+const PluginDescriptor* transport_thrift_descriptor() {
+  return &kDescriptor;
+}
 
 }  // namespace mq::transport_thrift
 

@@ -10,11 +10,17 @@
 namespace mq::transport_thrift {
 
 ThriftTransport::ThriftTransport(const TransportOptions& options, std::shared_ptr<spdlog::logger> logger)
-    : options_(options), logger_(std::move(logger)), pool_(options.io_threads, logger_) {}
+    : options_(options),
+      logger_(std::move(logger)),
+      pool_(options.io_threads, std::chrono::microseconds(options.busy_poll_micros), logger_) {}
 
-ThriftTransport::~ThriftTransport() { stop(); }
+ThriftTransport::~ThriftTransport() {
+  stop();
+}
 
-void ThriftTransport::start() { pool_.start(); }
+void ThriftTransport::start() {
+  pool_.start();
+}
 
 void ThriftTransport::stop() {
   std::vector<std::weak_ptr<ServerCore>> servers;
@@ -26,8 +32,7 @@ void ThriftTransport::stop() {
   pool_.stop();
 }
 
-Result<std::unique_ptr<Server>> ThriftTransport::serve_broker(BrokerApi& api, const std::string& host,
-                                                              uint16_t port) {
+Result<std::unique_ptr<Server>> ThriftTransport::serve_broker(BrokerApi& api, const std::string& host, uint16_t port) {
   auto processor = std::make_shared<wire::BrokerServiceAsyncProcessor>(std::make_shared<BrokerHandler>(api, logger_));
   return serve(std::move(processor), host, port, "broker");
 }
@@ -43,9 +48,9 @@ Result<std::unique_ptr<Server>> ThriftTransport::serve(
     std::shared_ptr<apache::thrift::async::TAsyncProcessor> processor, const std::string& host, uint16_t port,
     const char* kind) {
   if (!pool_.running()) {
-    return Status::error(Code::kServiceNotAvailable,
-                         std::string("transport-thrift cannot serve the ") + kind + " on " + host + ":" +
-                             std::to_string(port) + ": the plugin is not started");
+    return Status::error(Code::kServiceNotAvailable, std::string("transport-thrift cannot serve the ") + kind + " on " +
+                                                         host + ":" + std::to_string(port) +
+                                                         ": the plugin is not started");
   }
   FrameServerOptions server_options{options_.max_frame_size, options_.max_connections,
                                     options_.max_inflight_per_connection, options_.max_pending_reply_bytes};

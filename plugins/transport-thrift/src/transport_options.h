@@ -14,15 +14,18 @@ namespace mq::transport_thrift {
 inline constexpr const char* kPluginName = "transport-thrift";
 
 struct TransportOptions {
-  int io_threads = 2;                   // ioThreads: threads running the io_context
-  uint32_t max_frame_size = 16u << 20;  // maxFrameSize: largest request frame, bytes
-  uint32_t max_connections = 10000;     // maxConnections: per listener
+  int io_threads = 2;                              // ioThreads: threads running the io_context
+  uint32_t max_frame_size = 16u << 20;             // maxFrameSize: largest request frame, bytes
+  uint32_t max_connections = 10000;                // maxConnections: per listener
   uint32_t max_inflight_per_connection = 256;      // maxInflightPerConnection: requests being processed
   uint64_t max_pending_reply_bytes = 64ull << 20;  // maxPendingReplyBytes: unwritten reply bytes
+  // busyPollMicros: after its last handler ran, an io thread keeps polling its sockets this
+  // long before it sleeps (0: sleep at once).
+  uint32_t busy_poll_micros = 50;
 };
 
-// Adds transport-thrift.ioThreads, .maxFrameSize, .maxConnections, .maxInflightPerConnection
-// and .maxPendingReplyBytes with their defaults.
+// Adds transport-thrift.ioThreads, .maxFrameSize, .maxConnections, .maxInflightPerConnection,
+// .maxPendingReplyBytes and .busyPollMicros with their defaults.
 void declare_options(boost::program_options::options_description& out);
 
 // Reads and validates the options; keys that are absent keep their defaults. An invalid

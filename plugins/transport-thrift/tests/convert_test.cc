@@ -1,6 +1,6 @@
 // Unit tests of the small conversion helpers and option parsing.
-#include <boost/program_options/parsers.hpp>
 #include <gtest/gtest.h>
+#include <boost/program_options/parsers.hpp>
 
 #include "convert.h"
 #include "mq/wire/client_channel.h"
@@ -14,7 +14,8 @@ TEST(Convert, HostAddressRoundTrip) {
   EXPECT_EQ(format_host_address(HostAddress{0xC0A80114, 10911}), "192.168.1.20:10911");
   EXPECT_EQ(parse_host_address("", "f"), HostAddress{});
   EXPECT_EQ(format_host_address(HostAddress{}), "");
-  for (const char* bad : {"1.2.3:4", "1.2.3.4", "1.2.3.4:", "1.2.3.4:70000", "a.b.c.d:1", "1.2.3.4.5:1", "256.1.1.1:1"}) {
+  for (const char* bad :
+       {"1.2.3:4", "1.2.3.4", "1.2.3.4:", "1.2.3.4:70000", "a.b.c.d:1", "1.2.3.4.5:1", "256.1.1.1:1"}) {
     EXPECT_THROW(parse_host_address(bad, "bornHost"), ConversionError) << bad;
   }
 }
@@ -53,10 +54,12 @@ TEST(Options, DefaultsAndOverrides) {
   EXPECT_EQ(defaults->max_connections, 10000u);
   EXPECT_EQ(defaults->max_inflight_per_connection, 256u);
   EXPECT_EQ(defaults->max_pending_reply_bytes, 64ull << 20);
+  EXPECT_EQ(defaults->busy_poll_micros, 50u);
 
   po::variables_map custom;
   po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.ioThreads=4",
-                                                             "--transport-thrift.maxConnections=5"})
+                                                             "--transport-thrift.maxConnections=5",
+                                                             "--transport-thrift.busyPollMicros=0"})
                 .options(description)
                 .run(),
             custom);
@@ -64,6 +67,7 @@ TEST(Options, DefaultsAndOverrides) {
   ASSERT_TRUE(parsed.is_ok());
   EXPECT_EQ(parsed->io_threads, 4);
   EXPECT_EQ(parsed->max_connections, 5u);
+  EXPECT_EQ(parsed->busy_poll_micros, 0u);
 
   po::variables_map limits;
   po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.maxInflightPerConnection=8",
@@ -75,7 +79,8 @@ TEST(Options, DefaultsAndOverrides) {
   ASSERT_TRUE(limited.is_ok()) << limited.status().to_string();
   EXPECT_EQ(limited->max_inflight_per_connection, 8u);
   EXPECT_EQ(limited->max_pending_reply_bytes, 1u << 20);
-  for (const char* bad : {"--transport-thrift.maxInflightPerConnection=0", "--transport-thrift.maxPendingReplyBytes=100"}) {
+  for (const char* bad : {"--transport-thrift.maxInflightPerConnection=0",
+                          "--transport-thrift.maxPendingReplyBytes=100", "--transport-thrift.busyPollMicros=-1"}) {
     po::variables_map vm_bad;
     po::store(po::command_line_parser(std::vector<std::string>{bad}).options(description).run(), vm_bad);
     auto refused = parse_options(vm_bad);
