@@ -2,6 +2,7 @@
 // boundary, so long-lived connections survive more than ~100 MB received.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include <thrift/transport/TBufferTransports.h>
@@ -21,10 +22,35 @@ namespace mq::wire {
 // A TSocket whose message-size budget can be reset from outside (the reset is protected in
 // TTransport). TSocket 0.17 only checks the budget, but resetting it keeps us safe if a later
 // Thrift starts counting socket bytes.
+//
+// Reads are buffered: TFramedTransport reads each frame as its 4-byte length and then its
+// payload, two recv calls on a bare TSocket; here one recv takes whatever has arrived (up to
+// kReadBufferBytes), so a small reply costs one system call and pipelined replies that
+// arrived together share it (as hiredis and the NATS client read). Reads of at least
+// kReadBufferBytes with an empty buffer go straight to the socket. Not thread-safe (like
+// TSocket).
 class BudgetResetSocket final : public apache::thrift::transport::TSocket {
  public:
   using TSocket::TSocket;
+  static constexpr uint32_t kReadBufferBytes = 64 * 1024;
+
   void reset_message_budget() { resetConsumedMessageSize(); }
+
+  uint32_t read_virt(uint8_t* buf, uint32_t len) override;
+  // TVirtualTransport<TSocket> would read through TSocket::read, past the buffer.
+  uint32_t readAll_virt(uint8_t* buf, uint32_t len) override;
+  // Hide TSocket's non-virtual read/readAll: calls on this type go through the buffer too.
+  uint32_t read(uint8_t* buf, uint32_t len) { return read_virt(buf, len); }
+  uint32_t readAll(uint8_t* buf, uint32_t len) { return readAll_virt(buf, len); }
+  bool peek() override;
+  void close() override;
+  // Bytes received and not read yet (tests).
+  uint32_t buffered() const { return read_end_ - read_pos_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> read_buf_;  // allocated by the first read
+  uint32_t read_pos_ = 0;
+  uint32_t read_end_ = 0;
 };
 
 // Framed transport over a BudgetResetSocket. Invariant: the budget of both layers is full

@@ -1,0 +1,90 @@
+// BudgetResetSocket's read buffer: frames that arrive together are read with one recv and
+// come out whole and in order, reads cross the buffer's boundary, large reads bypass it,
+// and a closed peer ends reads as on a bare TSocket.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <thrift/TConfiguration.h>
+#include <thrift/transport/TTransportException.h>
+
+#include "mq/wire/budget_reset_transport.h"
+
+namespace mq::transport_thrift::testing {
+namespace {
+
+using apache::thrift::TConfiguration;
+using apache::thrift::transport::TTransportException;
+using wire::BudgetResetSocket;
+
+class BufferedSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds_), 0);
+    socket_ = std::make_shared<BudgetResetSocket>(fds_[0], std::make_shared<TConfiguration>());
+  }
+  void TearDown() override {
+    socket_->close();
+    if (fds_[1] >= 0) ::close(fds_[1]);
+  }
+  void write_all(const std::string& bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fds_[1], bytes.data() + done, bytes.size() - done);
+      ASSERT_GT(n, 0);
+      done += static_cast<size_t>(n);
+    }
+  }
+  std::string read_exactly(size_t n) {
+    std::string out(n, '\0');
+    socket_->readAll(reinterpret_cast<uint8_t*>(out.data()), static_cast<uint32_t>(n));
+    return out;
+  }
+  static std::string pattern(size_t n, char seed) {
+    std::string s(n, '\0');
+    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7);
+    return s;
+  }
+
+  int fds_[2] = {-1, -1};
+  std::shared_ptr<BudgetResetSocket> socket_;
+};
+
+TEST_F(BufferedSocket, BytesThatArrivedTogetherAreReadWithOneRecvInOrder) {
+  const std::string a = pattern(4, 'a'), b = pattern(300, 'b'), c = pattern(5000, 'c');
+  write_all(a + b + c);
+  EXPECT_EQ(read_exactly(a.size()), a);
+  // The first read took everything that had arrived: the rest comes from the buffer.
+  EXPECT_EQ(socket_->buffered(), b.size() + c.size());
+  EXPECT_TRUE(socket_->peek());
+  EXPECT_EQ(read_exactly(b.size()), b);
+  EXPECT_EQ(read_exactly(c.size()), c);
+  EXPECT_EQ(socket_->buffered(), 0u);
+}
+
+TEST_F(BufferedSocket, ReadsCrossTheBufferBoundaryAndLargeReadsBypassIt) {
+  const size_t big = 3 * BudgetResetSocket::kReadBufferBytes + 123;
+  const std::string first = pattern(10, 'x'), second = pattern(big, 'y'), third = pattern(77, 'z');
+  std::thread writer([&] { write_all(first + second + third); });
+  EXPECT_EQ(read_exactly(first.size()), first);
+  EXPECT_EQ(read_exactly(second.size()), second);  // part buffered, the rest straight from the socket
+  EXPECT_EQ(read_exactly(third.size()), third);
+  writer.join();
+}
+
+TEST_F(BufferedSocket, ClosedPeerEndsReads) {
+  write_all("tail");
+  ::close(fds_[1]);
+  fds_[1] = -1;
+  EXPECT_EQ(read_exactly(2), "ta");
+  EXPECT_THROW(read_exactly(3), TTransportException);  // "il" then end of stream
+  uint8_t byte = 0;
+  EXPECT_EQ(socket_->read(&byte, 1), 0u);
+}
+
+}  // namespace
+}  // namespace mq::transport_thrift::testing

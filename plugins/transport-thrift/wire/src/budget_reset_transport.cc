@@ -1,0 +1,45 @@
+// BudgetResetSocket: the read buffer in front of TSocket::read.
+#include "mq/wire/budget_reset_transport.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <thrift/transport/TTransportException.h>
+
+namespace mq::wire {
+
+uint32_t BudgetResetSocket::read_virt(uint8_t* buf, uint32_t len) {
+  if (read_pos_ == read_end_) {
+    if (len >= kReadBufferBytes) return TSocket::read(buf, len);
+    if (!read_buf_) read_buf_ = std::make_unique<uint8_t[]>(kReadBufferBytes);
+    read_pos_ = 0;
+    read_end_ = TSocket::read(read_buf_.get(), kReadBufferBytes);  // 0: the peer closed
+  }
+  const uint32_t n = std::min(len, read_end_ - read_pos_);
+  std::memcpy(buf, read_buf_.get() + read_pos_, n);
+  read_pos_ += n;
+  return n;
+}
+
+uint32_t BudgetResetSocket::readAll_virt(uint8_t* buf, uint32_t len) {
+  uint32_t have = 0;
+  while (have < len) {
+    const uint32_t got = read_virt(buf + have, len - have);
+    if (got == 0)
+      throw apache::thrift::transport::TTransportException(apache::thrift::transport::TTransportException::END_OF_FILE,
+                                                           "No more data to read.");
+    have += got;
+  }
+  return have;
+}
+
+bool BudgetResetSocket::peek() {
+  return read_pos_ < read_end_ || TSocket::peek();
+}
+
+void BudgetResetSocket::close() {
+  read_pos_ = read_end_ = 0;  // bytes of the old connection never reach a reopened one
+  TSocket::close();
+}
+
+}  // namespace mq::wire
