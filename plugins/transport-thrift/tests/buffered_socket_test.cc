@@ -1,5 +1,6 @@
 // BudgetResetSocket's read buffer: frames that arrive together are read with one recv and
 // come out whole and in order, reads cross the buffer's boundary, large reads bypass it,
+// a read that times out leaves nothing stale, reads stay within a small message-size budget,
 // and a closed peer ends reads as on a bare TSocket.
 #include <sys/socket.h>
 #include <unistd.h>
@@ -84,6 +85,37 @@ TEST_F(BufferedSocket, ClosedPeerEndsReads) {
   EXPECT_THROW(read_exactly(3), TTransportException);  // "il" then end of stream
   uint8_t byte = 0;
   EXPECT_EQ(socket_->read(&byte, 1), 0u);
+}
+
+TEST_F(BufferedSocket, ATimedOutReadLeavesNothingBehindForTheNextRead) {
+  socket_->setRecvTimeout(50);
+  write_all("abcd");
+  EXPECT_EQ(read_exactly(4), "abcd");
+  uint8_t byte = 0;
+  EXPECT_THROW(socket_->read(&byte, 1), TTransportException);  // nothing arrives: timeout
+  EXPECT_EQ(socket_->buffered(), 0u);
+  write_all("X");
+  EXPECT_EQ(read_exactly(1), "X");  // not the consumed "a" again
+}
+
+TEST(BufferedSocketBudget, BufferedReadsStayWithinASmallMessageSizeBudget) {
+  // TSocket::read refuses requests above the budget left (1 KiB here): the buffer must not
+  // ask for its full 64 KiB.
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  auto socket = std::make_shared<BudgetResetSocket>(fds[0], std::make_shared<TConfiguration>(1024));
+  std::string sent(3000, '\0');
+  for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 13);
+  ASSERT_EQ(::write(fds[1], sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  std::string got;
+  for (int i = 0; i < 30; ++i) {
+    uint8_t chunk[100];
+    ASSERT_NO_THROW(socket->readAll(chunk, sizeof chunk)) << "read " << i;
+    got.append(reinterpret_cast<const char*>(chunk), sizeof chunk);
+  }
+  EXPECT_EQ(got, sent);
+  socket->close();
+  ::close(fds[1]);
 }
 
 }  // namespace

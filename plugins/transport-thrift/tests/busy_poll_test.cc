@@ -39,7 +39,7 @@ void round_trips(RawSocket& socket, int from, int count) {
 }
 
 TEST(BusyPoll, RequestsAreAnsweredWithPollingOffAndWhileAThreadPolls) {
-  for (uint32_t micros : {0u, 50u, 10'000'000u}) {
+  for (uint32_t micros : {0u, 50u, 200'000u}) {
     FakeBrokerApi api;
     api.on_topics = [] { return std::vector<TopicConfig>{}; };
     TransportOptions options;
@@ -48,9 +48,9 @@ TEST(BusyPoll, RequestsAreAnsweredWithPollingOffAndWhileAThreadPolls) {
     harness.serve_broker(api);
     RawSocket socket(harness.broker_port());
     round_trips(socket, 1, 200);
-    std::this_thread::sleep_for(5ms);  // 50 us: asleep again; 10 s: still polling
+    std::this_thread::sleep_for(5ms);  // 50 us: asleep again; 200 ms: still polling
     round_trips(socket, 201, 10);
-  }  // harness destroyed: stop() must return while a thread polls within its 10 s window
+  }  // harness destroyed: stop() must return while a thread polls within its 200 ms window
 }
 
 TEST(BusyPoll, IdleIoThreadsSleepOnceTheWindowHasPassed) {

@@ -8,12 +8,16 @@
 
 namespace mq::wire {
 
-uint32_t BudgetResetSocket::read_virt(uint8_t* buf, uint32_t len) {
+uint32_t BudgetResetSocket::read(uint8_t* buf, uint32_t len) {
   if (read_pos_ == read_end_) {
     if (len >= kReadBufferBytes) return TSocket::read(buf, len);
     if (!read_buf_) read_buf_ = std::make_unique<uint8_t[]>(kReadBufferBytes);
-    read_pos_ = 0;
-    read_end_ = TSocket::read(read_buf_.get(), kReadBufferBytes);  // 0: the peer closed
+    // TSocket::read refuses a request larger than the message-size budget left: ask for no
+    // more than that (but at least `len`, which a bare TSocket would have been asked for).
+    const long budget = std::max<long>(getRemainingMessageSize(), len);
+    const auto want = static_cast<uint32_t>(std::min<long>(kReadBufferBytes, budget));
+    read_pos_ = read_end_ = 0;                         // empty even when the read throws (timeout, interrupt)
+    read_end_ = TSocket::read(read_buf_.get(), want);  // 0: the peer closed
   }
   const uint32_t n = std::min(len, read_end_ - read_pos_);
   std::memcpy(buf, read_buf_.get() + read_pos_, n);
@@ -24,7 +28,7 @@ uint32_t BudgetResetSocket::read_virt(uint8_t* buf, uint32_t len) {
 uint32_t BudgetResetSocket::readAll_virt(uint8_t* buf, uint32_t len) {
   uint32_t have = 0;
   while (have < len) {
-    const uint32_t got = read_virt(buf + have, len - have);
+    const uint32_t got = read(buf + have, len - have);
     if (got == 0)
       throw apache::thrift::transport::TTransportException(apache::thrift::transport::TTransportException::END_OF_FILE,
                                                            "No more data to read.");

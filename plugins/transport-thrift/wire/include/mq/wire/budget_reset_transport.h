@@ -36,11 +36,12 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
 
   void reset_message_budget() { resetConsumedMessageSize(); }
 
-  uint32_t read_virt(uint8_t* buf, uint32_t len) override;
-  // TVirtualTransport<TSocket> would read through TSocket::read, past the buffer.
+  // TSocket::read is virtual and every Thrift read path ends in it (TTransport::read_virt
+  // calls it through TVirtualTransport).
+  uint32_t read(uint8_t* buf, uint32_t len) override;
+  // TVirtualTransport<TSocket>::readAll would loop over TSocket's reads; hidden as well so
+  // that calls on this type read through the buffer too.
   uint32_t readAll_virt(uint8_t* buf, uint32_t len) override;
-  // Hide TSocket's non-virtual read/readAll: calls on this type go through the buffer too.
-  uint32_t read(uint8_t* buf, uint32_t len) { return read_virt(buf, len); }
   uint32_t readAll(uint8_t* buf, uint32_t len) { return readAll_virt(buf, len); }
   bool peek() override;
   void close() override;
