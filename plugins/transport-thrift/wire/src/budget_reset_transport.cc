@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include <thrift/transport/TTransportException.h>
-
 namespace mq::wire {
 
 uint32_t BudgetResetSocket::read(uint8_t* buf, uint32_t len) {
@@ -23,18 +21,6 @@ uint32_t BudgetResetSocket::read(uint8_t* buf, uint32_t len) {
   std::memcpy(buf, read_buf_.get() + read_pos_, n);
   read_pos_ += n;
   return n;
-}
-
-uint32_t BudgetResetSocket::readAll_virt(uint8_t* buf, uint32_t len) {
-  uint32_t have = 0;
-  while (have < len) {
-    const uint32_t got = read(buf + have, len - have);
-    if (got == 0)
-      throw apache::thrift::transport::TTransportException(apache::thrift::transport::TTransportException::END_OF_FILE,
-                                                           "No more data to read.");
-    have += got;
-  }
-  return have;
 }
 
 bool BudgetResetSocket::peek() {

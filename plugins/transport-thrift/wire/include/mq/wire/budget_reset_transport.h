@@ -36,13 +36,9 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
 
   void reset_message_budget() { resetConsumedMessageSize(); }
 
-  // TSocket::read is virtual and every Thrift read path ends in it (TTransport::read_virt
-  // calls it through TVirtualTransport).
+  // TSocket::read is virtual and every Thrift read path ends in it: TTransport::read_virt
+  // and readAll_virt reach it through TVirtualTransport<TSocket>, whose readAll loops over it.
   uint32_t read(uint8_t* buf, uint32_t len) override;
-  // TVirtualTransport<TSocket>::readAll would loop over TSocket's reads; hidden as well so
-  // that calls on this type read through the buffer too.
-  uint32_t readAll_virt(uint8_t* buf, uint32_t len) override;
-  uint32_t readAll(uint8_t* buf, uint32_t len) { return readAll_virt(buf, len); }
   bool peek() override;
   void close() override;
   // Bytes received and not read yet (tests).
