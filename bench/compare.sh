@@ -55,7 +55,7 @@ declare -A CMD
 start_servers() {
   RUN=$((RUN + 1))
   start_ours ASYNC_FLUSH; MQA="127.0.0.1:$PORT"; MQA_NS="127.0.0.1:$NSPORT"; MQA_PID=$PID
-  start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_PID=$PID
+  start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_NS="127.0.0.1:$NSPORT"; MQS_PID=$PID
   NULLP=$(free_port); mkdir -p "$tmp/run$RUN"; "$bin/mq_null_server" "$NULLP" > "$tmp/run$RUN/null.log" 2>&1 & NULL_PID=$!; pids+=("$NULL_PID"); wait_port "$NULLP"
   NATSP=$(free_port); mkdir -p "$tmp/run$RUN/nats"
   nats-server -js -sd "$tmp/run$RUN/nats" -a 127.0.0.1 -p "$NATSP" > "$tmp/run$RUN/nats.log" 2>&1 & NATS_PID=$!; pids+=("$NATS_PID"); wait_port "$NATSP"
@@ -65,6 +65,7 @@ start_servers() {
     [ours]="$bin/mqbench --backend raw --server $MQA --broker-pid $MQA_PID"
     [ours-sdk]="$bin/mqbench --backend sdk --server $MQA --namesrv $MQA_NS --broker-pid $MQA_PID"
     [ours-sync]="$bin/mqbench --backend raw --server $MQS --broker-pid $MQS_PID"
+    [ours-sdk-sync]="$bin/mqbench --backend sdk --server $MQS --namesrv $MQS_NS --broker-pid $MQS_PID"
     [null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$NULLP --broker-pid $NULL_PID"
     [nats]="$bin/mqbench_nats --server nats://127.0.0.1:$NATSP --broker-pid $NATS_PID"
     [redis-everysec]="$bin/mqbench_redis --server $REDE --broker-pid $REDE_PID"
@@ -89,7 +90,7 @@ SCENARIOS=(
   "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
   "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
   "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
-  "syncflush_1KiB_async64|msgs_per_s|ours-sync redis-always|produce --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
+  "syncflush_1KiB_async64|msgs_per_s|ours-sdk-sync ours-sync redis-always|produce --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
   "syncflush_1KiB_batch64|msgs_per_s|ours-sync redis-always|produce --send async --batch 64 --size 1024 --producers 4 --window 4 --queues 8 --duration $SECS"
   "e2e_10k_1KiB|p99_us|ours-sdk nats redis-everysec|e2e --consume push --send async --batch 1 --size 1024 --producers 1 --window 64 --rate 10000 --queues 8 --duration $SECS"
   "catchup_128B|msgs_per_s|ours nats redis-everysec|CATCHUP 128"

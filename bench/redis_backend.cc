@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <deque>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "driver.h"
 
@@ -59,6 +59,12 @@ class RedisSender final : public Sender {
 
   void drain() override {
     while (!pending_.empty()) complete_one();
+  }
+
+  void flush() override {
+    int done = 0;
+    while (!done && redisBufferWrite(c_, &done) == REDIS_OK) {
+    }
   }
 
  private:

@@ -9,7 +9,9 @@ namespace mq::kernel {
 // was a third of the broker's CPU in catch-up consumption, more on VMs that return freed
 // memory to the host. Sets M_MMAP_THRESHOLD to 32 MiB and M_TRIM_THRESHOLD to 256 MiB per
 // arena. Does nothing when GLIBC_TUNABLES is set (the operator tunes malloc). Returns whether
-// it changed anything.
+// it changed anything. Under jemalloc (MQ_JEMALLOC, the daemons' default) these glibc
+// settings are inert: jemalloc keeps freed extents for reuse by itself (their dirty pages
+// decay after 10 s by default).
 bool keep_freed_heap_for_reuse();
 
 }  // namespace mq::kernel

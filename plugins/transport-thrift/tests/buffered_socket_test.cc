@@ -1,7 +1,9 @@
 // BudgetResetSocket's read buffer: frames that arrive together are read with one recv and
 // come out whole and in order, reads cross the buffer's boundary, large reads bypass it,
 // a read that times out leaves nothing stale, reads stay within a small message-size budget,
-// and a closed peer ends reads as on a bare TSocket.
+// and a closed peer ends reads as on a bare TSocket. Coalesced writes wait in memory until
+// the socket must receive, 64 KiB are pending or flush_writes(); close() drops them.
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +46,22 @@ class BufferedSocket : public ::testing::Test {
     std::string out(n, '\0');
     socket_->readAll(reinterpret_cast<uint8_t*>(out.data()), static_cast<uint32_t>(n));
     return out;
+  }
+  // What the peer end can read without waiting.
+  std::string peer_reads_now() {
+    std::string got;
+    char chunk[4096];
+    pollfd p{fds_[1], POLLIN, 0};
+    while (::poll(&p, 1, 0) == 1) {
+      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
+      if (n <= 0) break;
+      got.append(chunk, static_cast<size_t>(n));
+    }
+    return got;
+  }
+  void write_frame(const std::string& bytes) {  // as TFramedTransport::flush does
+    socket_->write(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<uint32_t>(bytes.size()));
+    socket_->flush();
   }
   static std::string pattern(size_t n, char seed) {
     std::string s(n, '\0');
@@ -96,6 +114,82 @@ TEST_F(BufferedSocket, ATimedOutReadLeavesNothingBehindForTheNextRead) {
   EXPECT_EQ(socket_->buffered(), 0u);
   write_all("X");
   EXPECT_EQ(read_exactly(1), "X");  // not the consumed "a" again
+}
+
+TEST_F(BufferedSocket, WritesGoOutAtOnceUnlessCoalesced) {
+  write_frame("plain");
+  EXPECT_EQ(peer_reads_now(), "plain");
+  EXPECT_EQ(socket_->pending_writes(), 0u);
+}
+
+TEST_F(BufferedSocket, CoalescedWritesLeaveTogetherWhenTheSocketMustReceive) {
+  socket_->set_write_coalescing(true);
+  const std::string a = pattern(100, 'a'), b = pattern(2000, 'b'), c = pattern(7, 'c');
+  write_frame(a);
+  write_frame(b);
+  write_frame(c);
+  EXPECT_EQ(peer_reads_now(), "");  // held
+  EXPECT_EQ(socket_->pending_writes(), a.size() + b.size() + c.size());
+  // A read the buffer cannot serve sends everything first (else the peer could not answer).
+  std::thread peer([&] {
+    std::string got;
+    while (got.size() < a.size() + b.size() + c.size()) {
+      char chunk[4096];
+      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
+      ASSERT_GT(n, 0);
+      got.append(chunk, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(got, a + b + c);
+    write_all("reply1reply2");
+  });
+  EXPECT_EQ(read_exactly(6), "reply1");
+  peer.join();
+  EXPECT_EQ(socket_->pending_writes(), 0u);
+  // A read served from the buffer sends nothing: the next request stays held.
+  write_frame("next");
+  EXPECT_EQ(read_exactly(6), "reply2");
+  EXPECT_EQ(socket_->pending_writes(), 4u);
+  EXPECT_EQ(peer_reads_now(), "");
+  socket_->flush_writes();
+  EXPECT_EQ(peer_reads_now(), "next");
+}
+
+TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
+  socket_->set_write_coalescing(true);
+  const std::string small = pattern(1000, 's');
+  size_t held = 0;
+  while (held + small.size() < BudgetResetSocket::kWriteCoalesceBytes) {
+    write_frame(small);
+    held += small.size();
+  }
+  EXPECT_EQ(socket_->pending_writes(), held);
+  std::string got;
+  std::thread peer([&] {
+    while (got.size() < held + small.size()) {
+      char chunk[65536];
+      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
+      ASSERT_GT(n, 0);
+      got.append(chunk, static_cast<size_t>(n));
+    }
+  });
+  write_frame(small);  // passes the threshold: sent by flush()
+  peer.join();
+  EXPECT_EQ(socket_->pending_writes(), 0u);
+  EXPECT_EQ(got.size(), held + small.size());
+}
+
+TEST_F(BufferedSocket, TurningCoalescingOffSendsWhatWaitsAndCloseDropsIt) {
+  socket_->set_write_coalescing(true);
+  write_frame("first");
+  socket_->set_write_coalescing(false);
+  EXPECT_EQ(peer_reads_now(), "first");
+  socket_->set_write_coalescing(true);
+  write_frame("dropped");
+  socket_->close();
+  EXPECT_EQ(socket_->pending_writes(), 0u);
+  EXPECT_EQ(peer_reads_now(), "");  // the peer sees end of stream, not the held bytes
+  const uint8_t byte = 1;
+  EXPECT_THROW(socket_->write(&byte, 1), TTransportException);  // closed: refused at once
 }
 
 TEST(BufferedSocketBudget, BufferedReadsStayWithinASmallMessageSizeBudget) {

@@ -1,7 +1,10 @@
 // Round trip of every BrokerService / NameServerService method through a real server and
 // ClientChannel, checking the wire <-> kernel conversion in both directions.
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -33,6 +36,54 @@ class BrokerRoundTrip : public ::testing::Test {
   TransportHarness harness_;
   std::unique_ptr<wire::ClientChannel> channel_;
 };
+
+// ChannelOptions::coalesce_writes: pipelined calls wait in the client until it reads a
+// reply, then reach the broker together and are answered in order; a oneway call goes out
+// with flush_writes().
+TEST(CoalescingChannel, PipelinedCallsLeaveWhenTheFirstReplyIsReadAndAreAllAnswered) {
+  FakeBrokerApi api;
+  std::atomic<int> sends{0};
+  api.on_send = [&](SendRequest request, Reply<SendResponse> reply) {
+    const int n = sends.fetch_add(1);
+    SendResponse response;
+    response.queue_id = request.queue_id;
+    response.results.push_back({"", std::string(request.messages.at(0).body), QueueOffset(n)});
+    reply(std::move(response));
+  };
+  TransportHarness harness;
+  harness.serve_broker(api);
+  wire::ChannelOptions options;
+  options.coalesce_writes = true;
+  auto channel = harness.connect_broker(options);
+  constexpr int kCalls = 40;
+  for (int i = 0; i < kCalls; ++i) {
+    wire::SendRequest request;
+    request.topic = "TopicA";
+    request.queueId = i % 4;
+    request.messages = {wire_message("TopicA", "body-" + std::to_string(i))};
+    channel->broker().send_send(request);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(sends.load(), 0) << "requests left before the client read a reply";
+  for (int i = 0; i < kCalls; ++i) {
+    wire::SendResponse response;
+    channel->broker().recv_send(response);
+    ASSERT_EQ(response.code, 0) << response.remark;
+    EXPECT_EQ(response.queueId, i % 4);
+    ASSERT_EQ(response.results.size(), 1u);
+    EXPECT_EQ(response.results[0].offsetMsgId, "body-" + std::to_string(i));  // in order
+    EXPECT_EQ(response.results[0].queueOffset, i);
+  }
+  wire::SendRequest oneway;
+  oneway.topic = "TopicA";
+  oneway.messages = {wire_message("TopicA", "oneway")};
+  channel->broker().sendOneway(oneway);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(sends.load(), kCalls);  // held: no reply will come to send it
+  channel->flush_writes();
+  for (int i = 0; i < 200 && sends.load() == kCalls; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(sends.load(), kCalls + 1);
+}
 
 TEST_F(BrokerRoundTrip, SendConvertsRequestAndResponse) {
   SendRequest seen;
@@ -353,8 +404,8 @@ TEST_F(BrokerRoundTrip, AdminCalls) {
   std::string stats_args;
   api_.on_consume_stats = [&](const std::string& g, const std::string& t) {
     stats_args = g + "/" + t;
-    return Result<std::vector<QueueConsumeStat>>(
-        std::vector<QueueConsumeStat>{{"A", "broker-a", 1, QueueOffset(100), 90}, {"A", "broker-a", 2, QueueOffset(5), -1}});
+    return Result<std::vector<QueueConsumeStat>>(std::vector<QueueConsumeStat>{
+        {"A", "broker-a", 1, QueueOffset(100), 90}, {"A", "broker-a", 2, QueueOffset(5), -1}});
   };
   api_.on_runtime_info = [] { return std::map<std::string, std::string>{{"msgPutTotal", "12"}, {"version", "0.1"}}; };
 

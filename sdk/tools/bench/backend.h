@@ -37,6 +37,10 @@ class Sender {
   }
   // Waits until every async call has completed (its done ran).
   virtual void drain() = 0;
+  // Sends the calls a client holds to pipeline them (hiredis and the raw back end write
+  // queued requests when they next wait for a reply); the driver calls it after every call
+  // when producing at a fixed rate, so a call leaves when it is made.
+  virtual void flush() {}
 };
 
 struct ReceiveSink {

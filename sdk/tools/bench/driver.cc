@@ -2,9 +2,11 @@
 // a receiver thread, a progress thread, and the JSON summary.
 #include "driver.h"
 
+#include <unistd.h>
+
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,7 +14,6 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -132,11 +133,15 @@ void run_producers(const BenchOptions& o, Backend& backend, Stats& stats, int64_
             break;
           case SendKind::kAsync:
             sender->send_async(queue, bodies, t, done);
+            if (interval_ns > 0) sender->flush();
             break;
           case SendKind::kOneway:
             ok = sender->send_oneway(queue, bodies, &error);
-            if (ok) stats.msgs.fetch_add(o.batch, std::memory_order_relaxed);
-            else stats.errors.fetch_add(o.batch, std::memory_order_relaxed);
+            if (interval_ns > 0) sender->flush();
+            if (ok)
+              stats.msgs.fetch_add(o.batch, std::memory_order_relaxed);
+            else
+              stats.errors.fetch_add(o.batch, std::memory_order_relaxed);
             break;
         }
         if (!ok && error_lines++ < 3) std::fprintf(stderr, "producer %d: %s\n", p, error.c_str());

@@ -27,13 +27,14 @@ std::unique_ptr<ClientChannel> ClientChannel::connect(const std::string& address
   }
   // One frame is one message, so the per-message budget must admit the largest frame.
   int frame_limit = static_cast<int>(std::clamp<int64_t>(options.max_frame_bytes, 1, INT_MAX));
-  auto config = std::make_shared<TConfiguration>(std::max(frame_limit, +TConfiguration::DEFAULT_MAX_MESSAGE_SIZE),
-                                                 frame_limit);
+  auto config =
+      std::make_shared<TConfiguration>(std::max(frame_limit, +TConfiguration::DEFAULT_MAX_MESSAGE_SIZE), frame_limit);
   auto socket = std::make_shared<BudgetResetSocket>(host, port, config);
   socket->setConnTimeout(options.connect_timeout_ms);
   socket->setRecvTimeout(options.recv_timeout_ms);
   socket->setSendTimeout(options.send_timeout_ms);
   socket->setNoDelay(true);
+  socket->set_write_coalescing(options.coalesce_writes);
   auto framed = std::make_shared<BudgetResetFramedTransport>(socket, config);
   try {
     framed->open();
@@ -59,7 +60,13 @@ ClientChannel::~ClientChannel() {
   }
 }
 
-bool ClientChannel::is_open() const { return transport_ && transport_->isOpen(); }
+bool ClientChannel::is_open() const {
+  return transport_ && transport_->isOpen();
+}
+
+void ClientChannel::flush_writes() {
+  if (socket_) socket_->flush_writes();
+}
 
 void ClientChannel::close() {
   // Close the socket directly: TFramedTransport::close() would first flush a half-written

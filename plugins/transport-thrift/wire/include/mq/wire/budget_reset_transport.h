@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
@@ -27,12 +28,19 @@ namespace mq::wire {
 // payload, two recv calls on a bare TSocket; here one recv takes whatever has arrived (up to
 // kReadBufferBytes), so a small reply costs one system call and pipelined replies that
 // arrived together share it (as hiredis and the NATS client read). Reads of at least
-// kReadBufferBytes with an empty buffer go straight to the socket. Not thread-safe (like
-// TSocket).
+// kReadBufferBytes with an empty buffer go straight to the socket.
+//
+// Writes may be coalesced (set_write_coalescing, off by default), as hiredis pipelines: a
+// flushed frame then stays in memory until the socket must receive (a read the buffer cannot
+// serve), kWriteCoalesceBytes are pending, or flush_writes() is called, so calls pipelined
+// ahead of their replies leave in one write and reach the server together. Only for callers
+// that read a reply for what they send or call flush_writes(); close() drops pending bytes.
+// Not thread-safe (like TSocket).
 class BudgetResetSocket final : public apache::thrift::transport::TSocket {
  public:
   using TSocket::TSocket;
   static constexpr uint32_t kReadBufferBytes = 64 * 1024;
+  static constexpr uint32_t kWriteCoalesceBytes = 64 * 1024;
 
   void reset_message_budget() { resetConsumedMessageSize(); }
 
@@ -41,13 +49,24 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
   uint32_t read(uint8_t* buf, uint32_t len) override;
   bool peek() override;
   void close() override;
+  // TSocket::write is virtual and TFramedTransport::flush writes each frame through it.
+  void write(const uint8_t* buf, uint32_t len) override;
+  void flush() override;
+
+  void set_write_coalescing(bool on);
+  // Writes every pending byte now (a no-op when nothing is pending). Throws as TSocket::write.
+  void flush_writes();
   // Bytes received and not read yet (tests).
   uint32_t buffered() const { return read_end_ - read_pos_; }
+  // Bytes written and not sent yet (tests).
+  size_t pending_writes() const { return write_buf_.size(); }
 
  private:
   std::unique_ptr<uint8_t[]> read_buf_;  // allocated by the first read
   uint32_t read_pos_ = 0;
   uint32_t read_end_ = 0;
+  bool coalesce_writes_ = false;
+  std::string write_buf_;  // coalesced bytes not sent yet
 };
 
 // Framed transport over a BudgetResetSocket. Invariant: the budget of both layers is full
