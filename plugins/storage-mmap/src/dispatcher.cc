@@ -179,12 +179,10 @@ void Dispatcher::run() {
     failing = false;
     if (stopping) return;  // the final pass after stop() was requested has run
     if (dispatched() < log_.readable_end()) continue;
-    sleeping_.store(true, std::memory_order_seq_cst);
     std::unique_lock lock(idle_mu_);
     idle_cv_.wait_for(lock, kIdlePoll, [&] {
-      return stopping_.load(std::memory_order_acquire) || wake_seq_.load(std::memory_order_seq_cst) != seen;
+      return stopping_.load(std::memory_order_acquire) || wake_seq_.load(std::memory_order_acquire) != seen;
     });
-    sleeping_.store(false, std::memory_order_relaxed);
   }
 }
 

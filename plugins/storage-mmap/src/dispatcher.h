@@ -46,22 +46,10 @@ class Dispatcher {
   void start();
   // Dispatches what is written, then joins the thread. Idempotent.
   void stop();
-  // Called after each publish of the write position. A busy dispatcher is not woken (no
-  // system call: it passes again as soon as it is done); one that sleeps is, by the first
-  // put that finds it asleep, so a message reaches its consume queue (and a held pull)
-  // without waiting out the idle poll. The idle poll (kIdlePoll, as RocketMQ's
-  // ReputMessageService) stays as a backstop.
-  void wake() noexcept {
-    wake_seq_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false, std::memory_order_seq_cst)) {
-      std::lock_guard lock(idle_mu_);  // the sleeper checks wake_seq_ under it: no lost notify
-      idle_cv_.notify_one();
-      sleeper_wakeups_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  // Tests: whether the dispatching thread sleeps now, and how often wake() woke it.
-  bool sleeping() const noexcept { return sleeping_.load(std::memory_order_seq_cst); }
-  uint64_t sleeper_wakeups() const noexcept { return sleeper_wakeups_.load(std::memory_order_relaxed); }
+  // Called after each publish of the write position. No system call: an idle dispatcher
+  // polls every kIdlePoll (as RocketMQ's ReputMessageService), so puts never pay a futex
+  // wake-up; only stop() wakes it explicitly.
+  void wake() noexcept { wake_seq_.fetch_add(1, std::memory_order_release); }
   static constexpr std::chrono::microseconds kIdlePoll{1000};
   // Blocks until dispatched() >= offset or the timeout passes; true if reached.
   bool wait_dispatched(int64_t offset, std::chrono::milliseconds timeout);
@@ -76,10 +64,6 @@ class Dispatcher {
   std::shared_ptr<spdlog::logger> logger_;
   std::atomic<int64_t> dispatched_{0};
   std::atomic<uint32_t> wake_seq_{0};
-  // Set by the dispatching thread before it sleeps (then it re-checks wake_seq_: with
-  // wake()'s increment-then-check, one of the two sees the other); cleared by the waker.
-  std::atomic<bool> sleeping_{false};
-  std::atomic<uint64_t> sleeper_wakeups_{0};
   std::mutex idle_mu_;  // with idle_cv_: the idle wait, cut short by stop()
   std::condition_variable idle_cv_;
   std::atomic<bool> stopping_{false};

@@ -1,7 +1,6 @@
 // Review finding 10 (storage parts) and finding 4's store side: a SYNC_FLUSH completion
 // answered while the flush service stops is never OK; readers during truncate_to fail
-// cleanly instead of skipping; zeroing a range never punches holes; the recovered end. And
-// the dispatcher's wake-up: a put wakes it when it sleeps.
+// cleanly instead of skipping; zeroing a range never punches holes; the recovered end.
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -51,27 +50,6 @@ TEST(TruncateRaceTest, SyncFlushCompletionWhileStoppingIsNeverOk) {
   auto f = p.get_future();
   ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(f.get().code(), Code::kServiceNotAvailable);
-}
-
-TEST(DispatcherWakeTest, APutWakesASleepingDispatcher) {
-  // A sleeping dispatcher is woken by the first put that finds it asleep (a held pull then
-  // hears of the message without waiting out the idle poll).
-  TempDir dir;
-  StoreOptions o = small_options(dir.path());
-  FakeHost host(dir.path());
-  CommitLog log(dir.path() + "/commitlog", o.commit_log_segment_size);
-  ConsumeQueueStore queues(dir.path() + "/consumequeue", o.consume_queue_file_size);
-  Dispatcher dispatcher(log, queues, nullptr, host.logger("storage-mmap"));
-  dispatcher.wake();  // no thread yet: nobody sleeps, nothing to notify
-  EXPECT_EQ(dispatcher.sleeper_wakeups(), 0u);
-  dispatcher.start();
-  // The idle poll ends each sleep after 1 ms, so catch it asleep (a few tries at most).
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (dispatcher.sleeper_wakeups() == 0 && std::chrono::steady_clock::now() < deadline) {
-    if (dispatcher.sleeping()) dispatcher.wake();
-  }
-  EXPECT_GE(dispatcher.sleeper_wakeups(), 1u);
-  dispatcher.stop();
 }
 
 std::atomic<bool> g_armed{false};
