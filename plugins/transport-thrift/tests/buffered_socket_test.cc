@@ -172,10 +172,27 @@ TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
       got.append(chunk, static_cast<size_t>(n));
     }
   });
-  write_frame(small);  // passes the threshold: sent by flush()
+  write_frame(small);  // reaches the threshold: everything goes out
   peer.join();
   EXPECT_EQ(socket_->pending_writes(), 0u);
-  EXPECT_EQ(got.size(), held + small.size());
+  std::string expected;
+  for (size_t i = 0; i <= held / small.size(); ++i) expected += small;
+  EXPECT_EQ(got, expected);
+  // A frame of the threshold's size or more is sent from the caller's buffer at once.
+  const std::string big = pattern(BudgetResetSocket::kWriteCoalesceBytes + 10, 'B');
+  got.clear();
+  std::thread big_peer([&] {
+    while (got.size() < big.size()) {
+      char chunk[65536];
+      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
+      ASSERT_GT(n, 0);
+      got.append(chunk, static_cast<size_t>(n));
+    }
+  });
+  socket_->write(reinterpret_cast<const uint8_t*>(big.data()), static_cast<uint32_t>(big.size()));
+  EXPECT_EQ(socket_->pending_writes(), 0u);  // before any flush()
+  big_peer.join();
+  EXPECT_EQ(got, big);
 }
 
 TEST_F(BufferedSocket, TurningCoalescingOffSendsWhatWaitsAndCloseDropsIt) {

@@ -44,7 +44,14 @@ void BudgetResetSocket::close() {
 void BudgetResetSocket::write(const uint8_t* buf, uint32_t len) {
   if (!coalesce_writes_) return TSocket::write(buf, len);
   if (!isOpen()) throw TTransportException(TTransportException::NOT_OPEN, "write() on a closed socket");
-  write_buf_.append(reinterpret_cast<const char*>(buf), len);
+  if (write_buf_.size() + len < kWriteCoalesceBytes) {
+    write_buf_.append(reinterpret_cast<const char*>(buf), len);
+    return;
+  }
+  // Enough to send now: what waits goes first, then these bytes straight from the caller's
+  // buffer (a large frame is not copied once more).
+  flush_writes();
+  TSocket::write(buf, len);
 }
 
 void BudgetResetSocket::flush() {

@@ -32,7 +32,8 @@ namespace mq::wire {
 //
 // Writes may be coalesced (set_write_coalescing, off by default), as hiredis pipelines: a
 // flushed frame then stays in memory until the socket must receive (a read the buffer cannot
-// serve), kWriteCoalesceBytes are pending, or flush_writes() is called, so calls pipelined
+// serve), kWriteCoalesceBytes would be pending (then the held bytes go out and the new ones
+// follow from the caller's buffer), or flush_writes() is called, so calls pipelined
 // ahead of their replies leave in one write and reach the server together. Only for callers
 // that read a reply for what they send or call flush_writes(); close() drops pending bytes.
 // Not thread-safe (like TSocket).
