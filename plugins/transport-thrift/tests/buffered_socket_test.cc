@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -56,6 +57,17 @@ class BufferedSocket : public ::testing::Test {
       ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
       if (n <= 0) break;
       got.append(chunk, static_cast<size_t>(n));
+    }
+    return got;
+  }
+  // Blocks until the peer end has read n bytes (empty on a closed socket or error).
+  std::string peer_reads(size_t n) {
+    std::string got;
+    char chunk[65536];
+    while (got.size() < n) {
+      ssize_t r = ::read(fds_[1], chunk, std::min(sizeof chunk, n - got.size()));
+      if (r <= 0) return std::string();
+      got.append(chunk, static_cast<size_t>(r));
     }
     return got;
   }
@@ -132,14 +144,7 @@ TEST_F(BufferedSocket, CoalescedWritesLeaveTogetherWhenTheSocketMustReceive) {
   EXPECT_EQ(socket_->pending_writes(), a.size() + b.size() + c.size());
   // A read the buffer cannot serve sends everything first (else the peer could not answer).
   std::thread peer([&] {
-    std::string got;
-    while (got.size() < a.size() + b.size() + c.size()) {
-      char chunk[4096];
-      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
-      ASSERT_GT(n, 0);
-      got.append(chunk, static_cast<size_t>(n));
-    }
-    EXPECT_EQ(got, a + b + c);
+    EXPECT_EQ(peer_reads(a.size() + b.size() + c.size()), a + b + c);
     write_all("reply1reply2");
   });
   EXPECT_EQ(read_exactly(6), "reply1");
@@ -164,14 +169,7 @@ TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
   }
   EXPECT_EQ(socket_->pending_writes(), held);
   std::string got;
-  std::thread peer([&] {
-    while (got.size() < held + small.size()) {
-      char chunk[65536];
-      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
-      ASSERT_GT(n, 0);
-      got.append(chunk, static_cast<size_t>(n));
-    }
-  });
+  std::thread peer([&] { got = peer_reads(held + small.size()); });
   write_frame(small);  // reaches the threshold: everything goes out
   peer.join();
   EXPECT_EQ(socket_->pending_writes(), 0u);
@@ -181,14 +179,7 @@ TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
   // A frame of the threshold's size or more is sent from the caller's buffer at once.
   const std::string big = pattern(BudgetResetSocket::kWriteCoalesceBytes + 10, 'B');
   got.clear();
-  std::thread big_peer([&] {
-    while (got.size() < big.size()) {
-      char chunk[65536];
-      ssize_t n = ::read(fds_[1], chunk, sizeof chunk);
-      ASSERT_GT(n, 0);
-      got.append(chunk, static_cast<size_t>(n));
-    }
-  });
+  std::thread big_peer([&] { got = peer_reads(big.size()); });
   socket_->write(reinterpret_cast<const uint8_t*>(big.data()), static_cast<uint32_t>(big.size()));
   EXPECT_EQ(socket_->pending_writes(), 0u);  // before any flush()
   big_peer.join();
