@@ -752,6 +752,9 @@ void Scheduler::do_cancel(const std::string& topic, const std::string& msg_id, R
                           int64_t index_target, int attempt) {
   if (topic.empty() || msg_id.empty()) return reply(Status::invalid("cancel needs a topic and a message id"));
   Status last = not_pending(topic, msg_id, "it was never scheduled, was already delivered or was already cancelled");
+  // Sampled before the queries: an index that catches up while they run may hold the message
+  // after a query missed it, so "indexed up to the target" must hold before, not after.
+  const int64_t indexed_to = store_->stats().dispatched_commit_log_offset.value();
   for (std::string_view system_topic : {kTimerTopic, kScheduleTopic}) {
     auto found = store_->query_by_key(std::string(system_topic), msg_id, 64, 0, -1);
     for (const StoredMessage& c : found) {  // newest first: a retried message has older copies
@@ -766,8 +769,7 @@ void Scheduler::do_cancel(const std::string& topic, const std::string& msg_id, R
     }
   }
   constexpr int kMaxAttempts = 100;  // 20 ms apart: the index gets 2 s to catch up
-  if (attempt < kMaxAttempts && !stop_requested_ &&
-      store_->stats().dispatched_commit_log_offset.value() < index_target) {
+  if (attempt < kMaxAttempts && !stop_requested_ && indexed_to < index_target) {
     later_.emplace_back(steady_ms() + 20,
                         [this, topic, msg_id, reply = std::move(reply), index_target, attempt]() mutable {
                           do_cancel(topic, msg_id, std::move(reply), index_target, attempt + 1);

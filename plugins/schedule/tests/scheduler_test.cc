@@ -18,8 +18,8 @@
 #include "message_rewrite.h"
 #include "mq/schedule_service.h"
 #include "mq/testkit/fake_host.h"
-#include "mq/testkit/forwarding_message_store.h"
 #include "mq/testkit/fake_message_store.h"
+#include "mq/testkit/forwarding_message_store.h"
 #include "mq/transaction_service.h"
 #include "schedule_plugin.h"
 #include "timer_files.h"
@@ -492,6 +492,40 @@ class LaggingStore final : public testkit::ForwardingMessageStore {
   std::atomic<bool> flush_timeout_{false};
   std::string flush_timeout_topic_;
 };
+
+// A key index that lags once: the first query of the timer topic finds nothing while the
+// store reports nothing dispatched, and the index has caught up as soon as that query returns.
+class CatchingUpIndexStore final : public testkit::ForwardingMessageStore {
+ public:
+  using ForwardingMessageStore::ForwardingMessageStore;
+  std::vector<StoredMessage> query_by_key(const std::string& topic, const std::string& key, int32_t max_count,
+                                          int64_t begin_ms, int64_t end_ms) override {
+    if (topic == kTimerTopic && lagging_.exchange(false)) return {};
+    return inner().query_by_key(topic, key, max_count, begin_ms, end_ms);
+  }
+  StoreStats stats() override {
+    StoreStats s = inner().stats();
+    if (lagging_.load()) s.dispatched_commit_log_offset = CommitLogOffset(0);
+    return s;
+  }
+  void lag_once() { lagging_ = true; }
+
+ private:
+  std::atomic<bool> lagging_{false};
+};
+
+TEST_F(ScheduleFixture, CancelRetriesWhenTheIndexCatchesUpDuringTheLookup) {
+  // Found by the e2e test (1 run in ~50): the index caught up between the timer-topic query,
+  // which missed the message, and the "is the index behind?" check, so the cancel answered
+  // "never scheduled" for a message it should have found on a retry.
+  auto store = std::make_shared<CatchingUpIndexStore>(store_);
+  provided_ = store;
+  start({});
+  ASSERT_TRUE(send("T", 0, "late", {{"TIMER_DELAY_MS", "60000"}}).is_ok());
+  store->lag_once();
+  Status st = call_cancel("T", "ID-late");
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+}
 
 // An after-store hook that answers `status` while failing is set (a SYNC_MASTER without slave).
 class FailingAfterHook final : public AfterStoreHook {
