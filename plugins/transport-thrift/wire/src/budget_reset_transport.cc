@@ -54,10 +54,6 @@ void BudgetResetSocket::write(const uint8_t* buf, uint32_t len) {
   TSocket::write(buf, len);
 }
 
-void BudgetResetSocket::flush() {
-  if (write_buf_.size() >= kWriteCoalesceBytes) flush_writes();
-}
-
 void BudgetResetSocket::set_write_coalescing(bool on) {
   if (!on) flush_writes();
   coalesce_writes_ = on;

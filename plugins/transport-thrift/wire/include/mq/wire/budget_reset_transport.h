@@ -50,9 +50,9 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
   uint32_t read(uint8_t* buf, uint32_t len) override;
   bool peek() override;
   void close() override;
-  // TSocket::write is virtual and TFramedTransport::flush writes each frame through it.
+  // TSocket::write is virtual and TFramedTransport::flush writes each frame through it (then
+  // calls flush(), TTransport's no-op: held bytes wait for a read or flush_writes()).
   void write(const uint8_t* buf, uint32_t len) override;
-  void flush() override;
 
   void set_write_coalescing(bool on);
   // Writes every pending byte now (a no-op when nothing is pending). Throws as TSocket::write.
