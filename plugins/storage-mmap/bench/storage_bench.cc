@@ -2,7 +2,8 @@
 // against a plain memcpy of the same bytes into a pre-faulted mapped file, SYNC_FLUSH group
 // commit with 1/16/64 writers, consume-queue read throughput and crash-recovery time.
 // Usage: storage_mmap_bench [--dir D] [--mib N] [--recovery-mib N] [--sync-seconds S] [--runs R]
-//                           [--only async|sync|recovery] [--pwrite 1] [--sync-writers loops|threads]
+//                           [--only async|views|sync|recovery] [--pwrite 1] [--sync-writers loops|threads]
+// (--only views: the async part's put_views figures only, e.g. to profile them)
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ struct Args {
   int64_t recovery_mib = 1024;
   double sync_seconds = 3;
   int runs = 3;
-  std::string only;   // "async", "sync" or "recovery": run just that part
+  std::string only;   // "async", "views", "sync" or "recovery": run just that part
   int only_body = 0;  // async: just this body size
   // SYNC_FLUSH writers: "loops" issue each put from the previous one's completion, as the
   // broker's connections do (no thread blocks); "threads" are OS threads blocking on each put.
@@ -200,21 +201,9 @@ Timed timed_views(MmapStore& store, const std::vector<StoredMessage>& pool, cons
   return Timed{seconds_since(t0), thread_cpu_s() - c0};
 }
 
-AppendFigures bench_async(const Args& a, int body_size, const std::string& root) {
-  AppendFigures f;
-  std::vector<StoredMessage> pool;
-  std::vector<std::string> records;
-  for (int i = 0; i < 1024; ++i) {
-    pool.push_back(message(body_size, i));
-    EncodedRecord rec;
-    encode_record(pool.back(), HostAddress{0x7F000001, 10911}, &rec);
-    records.push_back(rec.bytes);
-  }
-  const int64_t record_size = static_cast<int64_t>(records[0].size());
-  f.count = a.mib * 1024 * 1024 / record_size;
-  f.bytes = 0;
-  for (int64_t i = 0; i < f.count; ++i) f.bytes += static_cast<int64_t>(records[i % 1024].size());
-
+// The put() and put_batch() figures of bench_async (and the consume-queue read-back).
+void put_and_batch_phases(const std::vector<StoredMessage>& pool, const std::string& root, AppendFigures* out) {
+  AppendFigures& f = *out;
   {  // cost of copying the StoredMessage handed to put() (part of the store figure)
     auto t0 = Clock::now();
     int64_t sink = 0;
@@ -255,9 +244,6 @@ AppendFigures bench_async(const Args& a, int body_size, const std::string& root)
   f.store_cpu = thread_cpu_s() - c0;
   if (failed.load() > 0) std::fprintf(stderr, "%lld puts failed\n", static_cast<long long>(failed.load()));
   f.put_path_creates = store->segments_created_on_put_path();
-  Timed mc = memcpy_baseline(a.dir + "/memcpy.dat", records, f.count);
-  f.memcpy_s = mc.wall;
-  f.memcpy_cpu = mc.cpu;
 
   // Read everything back through the consume queues.
   store->wait_dispatched(std::chrono::minutes(5));
@@ -293,6 +279,28 @@ AppendFigures bench_async(const Args& a, int body_size, const std::string& root)
     bstore->stop();
     fs::remove_all(root + "-batch");
   }
+}
+
+AppendFigures bench_async(const Args& a, int body_size, const std::string& root) {
+  AppendFigures f;
+  std::vector<StoredMessage> pool;
+  std::vector<std::string> records;
+  for (int i = 0; i < 1024; ++i) {
+    pool.push_back(message(body_size, i));
+    EncodedRecord rec;
+    encode_record(pool.back(), HostAddress{0x7F000001, 10911}, &rec);
+    records.push_back(rec.bytes);
+  }
+  const int64_t record_size = static_cast<int64_t>(records[0].size());
+  f.count = a.mib * 1024 * 1024 / record_size;
+  f.bytes = 0;
+  for (int64_t i = 0; i < f.count; ++i) f.bytes += static_cast<int64_t>(records[i % 1024].size());
+
+  Timed mc = memcpy_baseline(a.dir + "/memcpy.dat", records, f.count);
+  f.memcpy_s = mc.wall;
+  f.memcpy_cpu = mc.cpu;
+  if (a.only != "views") put_and_batch_phases(pool, root, &f);
+  std::atomic<int64_t> failed{0};
   std::vector<std::string> props;
   for (const StoredMessage& m : pool) props.push_back(encode_properties(m));
   for (int per_call : {kBatch, 1}) {  // the same bytes through put_views, each into a fresh store
@@ -436,7 +444,7 @@ int run(const Args& a) {
               a.dir.c_str(), static_cast<long long>(a.mib), static_cast<long long>(a.recovery_mib), a.sync_seconds,
               a.runs);
   auto part = [&](const char* name) { return a.only.empty() || a.only == name; };
-  if (part("async")) {
+  if (part("async") || a.only == "views") {
     std::printf("\n== ASYNC_FLUSH append vs memcpy into a pre-faulted mapped file ==\n");
     std::printf(
         "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s | %11s %7s %7s | %5s %11s\n",

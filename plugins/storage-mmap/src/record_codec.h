@@ -48,24 +48,22 @@ Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, 
 // A record planned outside the put lock: its fixed 88-byte header (all but queue offset,
 // physical offset, store timestamp and CRC), views of body, topic and encoded properties
 // (owned by the caller: the message and a properties buffer, which must outlive the
-// append) and the CRC-32C of bytes [pos::kTail, end) computed from those sources. The
-// record is then written once, straight into its place in the segment (write_record).
+// append). The record is then written once, straight into its place in the segment, and
+// checksummed there (write_record).
 struct RecordPlan {
   char header[pos::kBody];
   std::string_view body;
   std::string_view topic;
   std::string_view props;
   int32_t size = 0;
-  uint32_t tail_crc = 0;
-  uint32_t tail_shift = 0;  // crc32c_shift_operator(size - pos::kTail)
 };
 // Precondition: validate_message(msg) succeeded. `props_buf` receives the encoded
 // properties (reused: no allocation once it has grown); `out->props` views it.
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out);
 // Precondition: validate_view(msg) succeeded. `out` views msg's bytes.
 void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out);
-// Writes the whole record (plan.size bytes) to `dst` with the three late fields and the
-// CRC (combined from the plan's tail CRC: O(1) beyond the copy).
+// Writes the whole record (plan.size bytes) to `dst` with the three late fields, then its
+// CRC in one pass over `dst`.
 void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
                   int64_t store_timestamp_ms);
 
