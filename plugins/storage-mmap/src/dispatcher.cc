@@ -1,6 +1,7 @@
 // Dispatcher: the commit-log -> consume-queue indexing loop.
 #include "dispatcher.h"
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 
@@ -12,6 +13,12 @@ void Dispatcher::add_listener(ArrivalListener listener) {
 }
 
 namespace {
+
+// The records were written by another core (or read from disk), and parsing one touches its
+// head and its tail, the next head's address coming from this one's size: a chain of misses
+// when taken one by one. Requesting every line some way ahead lets them arrive together.
+constexpr int64_t kPrefetchAhead = 16 * 1024;
+constexpr int64_t kCacheLine = 64;
 
 // Arrival notices and dispatched() of one dispatch pass. Notices are gathered per run of
 // records of one (topic, queue, tag hash): a listener told the run's last next-offset learns
@@ -79,9 +86,10 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   std::shared_ptr<MappedFile> segment;  // holds `off` while it is inside; kept mapped by this
   std::shared_ptr<ConsumeQueue> cq;     // the queue of the previous record, most often this one's
   std::string cq_topic;
+  int64_t prefetched = off;  // lines below this were requested ahead (kPrefetchAhead)
   // readable_end() per record: never index bytes that may not be on disk (it drops to the
   // flushed position when the log turns read-only) and take what is appended meanwhile.
-  while (off < log_.readable_end()) {
+  for (int64_t end; off < (end = log_.readable_end());) {
     if (!segment || off >= segment->end()) {
       auto ref = log_.locate(off);
       if (!ref) {
@@ -89,8 +97,12 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         break;
       }
       segment = std::move(ref->file);
+      prefetched = off;
     }
     const char* data = segment->data() + (off - segment->base());
+    for (const int64_t to = std::min({off + kPrefetchAhead, end, segment->end()}); prefetched < to;
+         prefetched += kCacheLine)
+      __builtin_prefetch(segment->data() + (prefetched - segment->base()));
     // Bytes below write_pos() were CRC-checked at recovery or written by this process.
     RecordSummary s;
     RecordCheck c = check_record(data, segment->end() - off, off, /*verify_crc=*/false, &s);
