@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # One command for the side-by-side comparison: starts our broker (ASYNC_FLUSH and SYNC_FLUSH),
 # the do-nothing Thrift server, NATS JetStream and Redis (AOF everysec and always) on loopback
-# in a temp dir, runs every scenario REPS times alternating systems, prints medians and the
-# ratio ours/peer per scenario, and stops everything.
+# in a temp dir (all at once, or with FRESH=1 each alone), runs every scenario REPS times
+# alternating systems, prints medians and the ratio ours/peer per scenario, and stops everything.
 #   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 CATCHUP=1000000 ONLY="regex of scenario names"
-#                                        FRESH=1: restart every system on empty data before each
-#                                        scenario (on this VM, writing into page cache that was
-#                                        never touched costs a host fault per page: see
-#                                        docs/benchmarks.md)
+#                                        FRESH=1: each system runs alone, started on empty data
+#                                        for each scenario and stopped after it (on this VM,
+#                                        writing into page cache that was never touched costs a
+#                                        host fault per page: see docs/benchmarks.md)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(cd "${1:-$root/build-bench}" && pwd)"
@@ -48,38 +48,47 @@ start_redis() {  # $1 = everysec | always; sets PORT PID
     --save "" --daemonize no --protected-mode no > "$dir/redis.log" 2>&1 &
   PID=$!; pids+=("$PID"); wait_port "$PORT"
 }
-# Starts every system on empty data directories (run number RUN) and fills CMD: system name
-# -> command prefix (tool, server, pid).
+# Servers are started on empty data directories (run number RUN); each start fills CMD for
+# the systems it serves: system name -> command prefix (tool, server, pid).
 RUN=0
 declare -A CMD
-start_servers() {
-  RUN=$((RUN + 1))
-  start_ours ASYNC_FLUSH; MQA="127.0.0.1:$PORT"; MQA_NS="127.0.0.1:$NSPORT"; MQA_PID=$PID
-  start_ours SYNC_FLUSH; MQS="127.0.0.1:$PORT"; MQS_NS="127.0.0.1:$NSPORT"; MQS_PID=$PID
-  NULLP=$(free_port); mkdir -p "$tmp/run$RUN"; "$bin/mq_null_server" "$NULLP" > "$tmp/run$RUN/null.log" 2>&1 & NULL_PID=$!; pids+=("$NULL_PID"); wait_port "$NULLP"
-  NATSP=$(free_port); mkdir -p "$tmp/run$RUN/nats"
-  nats-server -js -sd "$tmp/run$RUN/nats" -a 127.0.0.1 -p "$NATSP" > "$tmp/run$RUN/nats.log" 2>&1 & NATS_PID=$!; pids+=("$NATS_PID"); wait_port "$NATSP"
-  start_redis everysec; REDE="127.0.0.1:$PORT"; REDE_PID=$PID
-  start_redis always; REDA="127.0.0.1:$PORT"; REDA_PID=$PID
-  CMD=(
-    [ours]="$bin/mqbench --backend raw --server $MQA --broker-pid $MQA_PID"
-    [ours-sdk]="$bin/mqbench --backend sdk --server $MQA --namesrv $MQA_NS --broker-pid $MQA_PID"
-    [ours-sync]="$bin/mqbench --backend raw --server $MQS --broker-pid $MQS_PID"
-    [ours-sdk-sync]="$bin/mqbench --backend sdk --server $MQS --namesrv $MQS_NS --broker-pid $MQS_PID"
-    [null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$NULLP --broker-pid $NULL_PID"
-    [nats]="$bin/mqbench_nats --server nats://127.0.0.1:$NATSP --broker-pid $NATS_PID"
-    [redis-everysec]="$bin/mqbench_redis --server $REDE --broker-pid $REDE_PID"
-    [redis-always]="$bin/mqbench_redis --server $REDA --broker-pid $REDA_PID"
-  )
+start_system() {  # $1 = system name
+  case "$1" in
+    ours | ours-sdk)
+      start_ours ASYNC_FLUSH
+      CMD[ours]="$bin/mqbench --backend raw --server 127.0.0.1:$PORT --broker-pid $PID"
+      CMD[ours-sdk]="$bin/mqbench --backend sdk --server 127.0.0.1:$PORT --namesrv 127.0.0.1:$NSPORT --broker-pid $PID" ;;
+    ours-sync | ours-sdk-sync)
+      start_ours SYNC_FLUSH
+      CMD[ours-sync]="$bin/mqbench --backend raw --server 127.0.0.1:$PORT --broker-pid $PID"
+      CMD[ours-sdk-sync]="$bin/mqbench --backend sdk --server 127.0.0.1:$PORT --namesrv 127.0.0.1:$NSPORT --broker-pid $PID" ;;
+    null-thrift)
+      PORT=$(free_port); mkdir -p "$tmp/run$RUN"
+      "$bin/mq_null_server" "$PORT" > "$tmp/run$RUN/null.log" 2>&1 & PID=$!; pids+=("$PID"); wait_port "$PORT"
+      CMD[null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$PORT --broker-pid $PID" ;;
+    nats)
+      PORT=$(free_port); mkdir -p "$tmp/run$RUN/nats"
+      nats-server -js -sd "$tmp/run$RUN/nats" -a 127.0.0.1 -p "$PORT" > "$tmp/run$RUN/nats.log" 2>&1 & PID=$!
+      pids+=("$PID"); wait_port "$PORT"
+      CMD[nats]="$bin/mqbench_nats --server nats://127.0.0.1:$PORT --broker-pid $PID" ;;
+    redis-everysec | redis-always)
+      start_redis "${1#redis-}"
+      CMD[$1]="$bin/mqbench_redis --server 127.0.0.1:$PORT --broker-pid $PID" ;;
+    *) echo "unknown system $1" >&2; exit 1 ;;
+  esac
 }
-# Stops every system and deletes its data (FRESH=1 between scenarios).
+start_servers() {  # every system at once, sharing the machine (FRESH=0)
+  RUN=$((RUN + 1))
+  for system in ours ours-sync null-thrift nats redis-everysec redis-always; do start_system "$system"; done
+}
+# Stops every system and deletes its data.
 stop_servers() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
   rm -rf "$tmp/run$RUN"
 }
-start_servers
+[[ "$FRESH" == 1 ]] || start_servers
 
 # scenario|metric|systems (first = ours)|mqbench arguments after the mode
 SCENARIOS=(
@@ -110,9 +119,9 @@ for rep in $(seq 1 "$REPS"); do
   for s in "${SCENARIOS[@]}"; do
     IFS='|' read -r name metric systems args <<<"$s"
     [[ "$name" =~ $ONLY ]] || continue
-    if [[ "$FRESH" == 1 ]]; then stop_servers; start_servers; fi
     echo "-- $name" >&2
     for system in $systems; do
+      if [[ "$FRESH" == 1 ]]; then stop_servers; RUN=$((RUN + 1)); start_system "$system"; fi
       if [[ "$args" == CATCHUP* ]]; then
         size="${args#CATCHUP }"
         ${CMD[$system]} produce --send async --batch 64 --size "$size" --producers 2 --window 16 --queues 8 \
