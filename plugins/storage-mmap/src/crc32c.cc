@@ -199,9 +199,40 @@ __attribute__((target("avx512f"))) inline __m512i broadcast_k(const uint64_t* k)
   return _mm512_set_epi64(hi, lo, hi, lo, hi, lo, hi, lo);
 }
 
-__attribute__((target("avx512f"))) inline __m512i load512(const unsigned char* p) noexcept {
-  return _mm512_loadu_si512(p);
-}
+// The fold reads its input through a Blocks cursor: Read only loads; Copy also stores each
+// loaded block to a destination, so a copy and its CRC take one pass (the clmul work then
+// overlaps the stores' misses instead of following them).
+struct Read {
+  const unsigned char* p;
+  __attribute__((target("avx512f"))) __m512i load512(size_t at) const noexcept { return _mm512_loadu_si512(p + at); }
+  __attribute__((target("sse2"))) __m128i load128() const noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  }
+  void advance(size_t n) noexcept { p += n; }
+  const unsigned char* tail(size_t) const noexcept { return p; }
+};
+struct Copy {
+  const unsigned char* p;
+  unsigned char* d;
+  __attribute__((target("avx512f"))) __m512i load512(size_t at) const noexcept {
+    const __m512i v = _mm512_loadu_si512(p + at);
+    _mm512_storeu_si512(d + at, v);
+    return v;
+  }
+  __attribute__((target("sse2"))) __m128i load128() const noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v);
+    return v;
+  }
+  void advance(size_t n) noexcept {
+    p += n;
+    d += n;
+  }
+  const unsigned char* tail(size_t n) const noexcept {  // the last bytes, copied; CRC'd from d
+    std::memcpy(d, p, n);
+    return d;
+  }
+};
 
 __attribute__((target("sse2"))) inline __m128i load_k(const uint64_t* k) noexcept {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
@@ -211,37 +242,38 @@ __attribute__((target("pclmul,sse4.2"))) inline __m128i fold128(__m128i acc, __m
   return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00), _mm_clmulepi64_si128(acc, k, 0x11)), next);
 }
 
-__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold(uint32_t crc, const void* data,
+// Precondition: len >= kFoldMin.
+template <class Blocks>
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline uint32_t fold(uint32_t crc, Blocks in,
                                                                                  size_t len) noexcept {
-  if (len < kFoldMin) return crc32c_hw(crc, data, len);
   const FoldConstants& k = fold_constants();
-  const auto* p = static_cast<const unsigned char*>(data);
   // The running register enters as the first 32 bits of data.
   const __m512i init = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc)));
   __m512i z;
   if (len >= 256) {
-    __m512i a0 = _mm512_xor_si512(load512(p), init), a1 = load512(p + 64), a2 = load512(p + 128), a3 = load512(p + 192);
-    p += 256;
+    __m512i a0 = _mm512_xor_si512(in.load512(0), init), a1 = in.load512(64), a2 = in.load512(128),
+            a3 = in.load512(192);
+    in.advance(256);
     len -= 256;
     const __m512i k2048 = broadcast_k(k.k2048);
     while (len >= 256) {
-      a0 = fold512(a0, k2048, load512(p));
-      a1 = fold512(a1, k2048, load512(p + 64));
-      a2 = fold512(a2, k2048, load512(p + 128));
-      a3 = fold512(a3, k2048, load512(p + 192));
-      p += 256;
+      a0 = fold512(a0, k2048, in.load512(0));
+      a1 = fold512(a1, k2048, in.load512(64));
+      a2 = fold512(a2, k2048, in.load512(128));
+      a3 = fold512(a3, k2048, in.load512(192));
+      in.advance(256);
       len -= 256;
     }
     z = fold512(a0, broadcast_k(k.k1536), fold512(a1, broadcast_k(k.k1024), fold512(a2, broadcast_k(k.k512), a3)));
   } else {
-    z = _mm512_xor_si512(load512(p), init);
-    p += 64;
+    z = _mm512_xor_si512(in.load512(0), init);
+    in.advance(64);
     len -= 64;
   }
   const __m512i k512 = broadcast_k(k.k512);
   while (len >= 64) {
-    z = fold512(z, k512, load512(p));
-    p += 64;
+    z = fold512(z, k512, in.load512(0));
+    in.advance(64);
     len -= 64;
   }
   __m128i x = fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 0), load_k(k.k384),
@@ -250,13 +282,26 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold
                                       _mm512_maskz_extracti32x4_epi32(0xF, z, 3))));
   const __m128i k1 = load_k(k.k128);
   while (len >= 16) {
-    x = fold128(x, k1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    p += 16;
+    x = fold128(x, k1, in.load128());
+    in.advance(16);
     len -= 16;
   }
   uint64_t c = __builtin_ia32_crc32di(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
   c = __builtin_ia32_crc32di(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
-  return crc_tail(c, p, len);  // under 16 bytes left
+  return crc_tail(c, in.tail(len), len);  // under 16 bytes left
+}
+
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold(uint32_t crc, const void* data,
+                                                                                 size_t len) noexcept {
+  if (len < kFoldMin) return crc32c_hw(crc, data, len);
+  return fold(crc, Read{static_cast<const unsigned char*>(data)}, len);
+}
+
+// Precondition: len >= kFoldMin.
+__attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold_copy(uint32_t crc, void* dst,
+                                                                                      const void* src,
+                                                                                      size_t len) noexcept {
+  return fold(crc, Copy{static_cast<const unsigned char*>(src), static_cast<unsigned char*>(dst)}, len);
 }
 
 bool cpu_has_fold() noexcept {
@@ -282,6 +327,15 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept {
 #else
   return crc32c_sw(crc, data, len);
 #endif
+}
+
+uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept {
+#if defined(__x86_64__)
+  static const bool kFold = cpu_has_fold();
+  if (kFold && len >= kFoldMin) return crc32c_fold_copy(crc, dst, src, len);
+#endif
+  std::memcpy(dst, src, len);
+  return crc32c_extend(crc, dst, len);
 }
 
 uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept {

@@ -1,7 +1,7 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): carry-less-multiply folding with
 // VPCLMULQDQ where the CPU has it, else SSE4.2 crc32q in three interleaved streams (else
-// slice-by-8 tables), plus crc32c_combine so the bulk of a record can be checksummed
-// outside the put lock.
+// slice-by-8 tables); a copy that checksums what it copies; crc32c_combine so an encoded
+// record's bulk can be checksummed before its offsets are known.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +15,10 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept;
 inline uint32_t crc32c(const void* data, size_t len) noexcept {
   return crc32c_extend(0, data, len);
 }
+
+// Copies `len` bytes from `src` to `dst` (not overlapping) and returns
+// crc32c_extend(crc, dst, len), in one pass over the bytes when crc32c_extend folds.
+uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept;
 
 // crc32c(A || B) from crc32c(A), crc32c(B) and len(B), as zlib's crc32_combine.
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) noexcept;
