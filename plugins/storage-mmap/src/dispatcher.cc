@@ -97,9 +97,10 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         break;
       }
       segment = std::move(ref->file);
-      prefetched = off;
     }
     const char* data = segment->data() + (off - segment->base());
+    // (From `off` on: past a record longer than the window, its body needs no lines.)
+    prefetched = std::max(prefetched, off);
     for (const int64_t to = std::min({off + kPrefetchAhead, end, segment->end()}); prefetched < to;
          prefetched += kCacheLine)
       __builtin_prefetch(segment->data() + (prefetched - segment->base()));

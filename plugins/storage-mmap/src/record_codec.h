@@ -62,8 +62,8 @@ struct RecordPlan {
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out);
 // Precondition: validate_view(msg) succeeded. `out` views msg's bytes.
 void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out);
-// Writes the whole record (plan.size bytes) to `dst` with the three late fields, then its
-// CRC in one pass over `dst`.
+// Writes the whole record (plan.size bytes) to `dst` with the three late fields and its
+// CRC, computed over `dst` (a large body is checksummed while it is copied).
 void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
                   int64_t store_timestamp_ms);
 
