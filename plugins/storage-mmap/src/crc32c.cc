@@ -1,4 +1,5 @@
-// CRC-32C tables (built once, thread-safe static init) and the GF(2) combine.
+// CRC-32C: tables (built once, thread-safe static init), the SSE4.2 streams, the VPCLMULQDQ fold
+// (also as a copy that checksums what it stores) and the GF(2) combine.
 #include "crc32c.h"
 
 #include <array>
