@@ -97,7 +97,10 @@ Status CommitLog::truncate(int64_t end) {
   std::lock_guard lock(put_mu_);
   closed_ = false;  // a store restarted after stop() appends again
   active_.reset();
+  pending_pieces_.clear();  // beyond `end`: written by close() before any truncation
+  pending_len_ = 0;
   append_pos_ = end;
+  appended_pos_.store(end, std::memory_order_release);
   write_pos_.store(end, std::memory_order_release);
   flushed_.store(end, std::memory_order_release);
   return Status::ok();
@@ -141,7 +144,7 @@ int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) cons
   return -1;
 }
 
-Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out) {
+Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, bool defer) {
   out->clear();
   out->reserve(items.size());
   // Queue keys missing from the items are built before taking the lock (the store's put
@@ -185,24 +188,54 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     std::string_view last_key;
     size_t last_index = 0;
 
-    // appendWithPwrite: the bytes for `seg` are built in stage_ from stage_from on and written
-    // with one pwrite per segment before they are published; else straight into the mapping.
+    // appendWithPwrite: the bytes for `seg` are built in a buffer from stage_from on and
+    // written with one pwrite per segment before they are published (stage_), or left in
+    // pending_ for the next flush to write and publish (deferred); else straight into the
+    // mapping. Anything unpublished comes first in log order, so this append then defers too.
     size_t need = kBlankSize;
     for (const AppendItem& item : items) need += static_cast<size_t>(item.size());
-    const bool staged = append_with_pwrite_ && need - kBlankSize >= static_cast<size_t>(append_with_pwrite_min_bytes_);
-    if (staged && stage_.size() < need) stage_.resize(need);
+    const bool deferred = start != write_pos_.load(std::memory_order_relaxed) || (defer && append_with_pwrite_);
+    const bool staged =
+        deferred || (append_with_pwrite_ && need - kBlankSize >= static_cast<size_t>(append_with_pwrite_min_bytes_));
+    const size_t pieces_before = pending_pieces_.size();
+    if (deferred) {
+      need += kBlankSize * items.size();  // a blank marker per segment the call may roll out of
+      if (pending_.size() < pending_len_ + need) pending_.resize(std::max(pending_len_ + need, 2 * pending_.size()));
+    } else if (staged && stage_.size() < need) {
+      stage_.resize(need);
+    }
+    char* const buf = deferred ? pending_.data() : stage_.data();
+    size_t piece_from = deferred ? pending_len_ : 0;  // where stage_from's byte sits in buf
     int64_t stage_from = w;
     auto place = [&](int64_t at) {
-      return staged ? stage_.data() + (at - stage_from) : seg->data() + (at - seg->base());
+      return staged ? buf + piece_from + (at - stage_from) : seg->data() + (at - seg->base());
     };
     auto write_stage = [&](int64_t to) {
       if (!staged || to == stage_from) return Status::ok();
-      Status st = seg->write_at(stage_from - seg->base(), stage_.data(), static_cast<size_t>(to - stage_from));
+      const size_t len = static_cast<size_t>(to - stage_from);
+      Status st;
+      if (!deferred) {
+        st = seg->write_at(stage_from - seg->base(), buf, len);
+      } else if (PendingPiece* last = pending_pieces_.empty() ? nullptr : &pending_pieces_.back();
+                 last && last->seg == seg && last->at + static_cast<int64_t>(last->len) == stage_from &&
+                 last->from + last->len == piece_from) {
+        last->len += len;  // continues the previous append's bytes: one pwrite for both
+        piece_from += len;
+      } else {
+        pending_pieces_.push_back(PendingPiece{seg, stage_from, piece_from, len});
+        piece_from += len;
+      }
       stage_from = to;
       return st;
     };
 
     auto fail = [&](Status st) {
+      if (deferred) {  // nothing was written: forget the pieces this call added
+        pending_pieces_.resize(pieces_before);
+        if (!pending_pieces_.empty())
+          pending_pieces_.back().len = std::min(pending_pieces_.back().len, pending_len_ - pending_pieces_.back().from);
+        return st;
+      }
       // Nothing was published; clear what was written so recovery never finds it.
       while (w > start) {
         auto f = segments_.find(w - 1);
@@ -270,8 +303,12 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     for (auto& [slot, next] : next_offsets) *slot = next;
     active_ = seg;
     append_pos_ = w;
+    appended_pos_.store(w, std::memory_order_release);
     last_store_ts_.store(ts, std::memory_order_release);
-    write_pos_.store(w, std::memory_order_release);
+    if (deferred)
+      pending_len_ = piece_from;
+    else
+      write_pos_.store(w, std::memory_order_release);
     return Status::ok();
   }();
   if (rolled && on_roll_) on_roll_();
@@ -289,6 +326,8 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
       if (at != append_pos_)
         return Status::invalid("append_raw at offset " + std::to_string(at) + " but the commit log ends at " +
                                std::to_string(append_pos_) + "; resend from there");
+      if (append_pos_ != write_pos_.load(std::memory_order_relaxed))
+        return Status::error(Code::kSystemBusy, "append_raw while local appends await their write; retry");
       const int64_t seg_size = segments_.file_size();
       // Pass 1: validate everything against the positions the bytes will occupy.
       struct Piece {
@@ -370,6 +409,7 @@ Result<int64_t> CommitLog::append_raw(int64_t at, std::string_view bytes) {
         t->second = std::max(t->second, next);
       }
       append_pos_ = p;
+      appended_pos_.store(p, std::memory_order_release);
       last_store_ts_.store(last_ts, std::memory_order_release);
       write_pos_.store(p, std::memory_order_release);
       return p;
@@ -420,12 +460,42 @@ void CommitLog::clear_disk_full() {
 }
 
 void CommitLog::close() {
-  std::lock_guard lock(put_mu_);
-  closed_ = true;
+  {
+    std::lock_guard lock(put_mu_);
+    closed_ = true;
+  }
+  std::lock_guard lock(flush_mu_);
+  (void)write_pending();  // an error turns the log read-only with its reason
+}
+
+Status CommitLog::write_pending() {
+  int64_t end = 0;
+  {
+    std::lock_guard lock(put_mu_);
+    if (pending_pieces_.empty()) return Status::ok();
+    writing_.swap(pending_);
+    writing_pieces_.swap(pending_pieces_);
+    pending_len_ = 0;
+    end = append_pos_;  // the pieces cover [write_pos_, append_pos_) exactly
+  }
+  Status st;
+  for (const PendingPiece& p : writing_pieces_) {
+    st = p.seg->write_at(p.at - p.seg->base(), writing_.data() + p.from, p.len);
+    if (!st) break;
+  }
+  writing_pieces_.clear();  // drops the segment references
+  if (writing_.size() > kKeptStageBytes) std::string().swap(writing_);
+  if (!st) {
+    set_read_only(st.message());
+    return st;
+  }
+  write_pos_.store(end, std::memory_order_release);
+  return Status::ok();
 }
 
 Status CommitLog::flush() {
   std::lock_guard lock(flush_mu_);
+  if (Status st = write_pending(); !st) return st;
   int64_t to = write_pos();
   int64_t from = flushed_.load(std::memory_order_acquire);
   if (to <= from) return Status::ok();

@@ -67,8 +67,12 @@ struct RawBytes {
 
 // Threading: append() from any thread (serialized by the put lock); flush() from the flush
 // thread; locate()/write_pos() from any thread. Bytes below write_pos() are immutable
-// and published with release/acquire ordering. Recovery methods (load, scan, truncate,
-// reset_after_recovery, set_queue_offsets) only before the store starts.
+// and published with release/acquire ordering. Deferred appends (appendWithPwrite, the
+// caller waiting for the flush anyway) are built under the put lock into the pending
+// buffer and written and published by the next flush() or close(): the put lock is never
+// held across their pwrite, and one pwrite writes every pending append of a segment.
+// Appends always publish in log order: while anything is unpublished, every append defers. Recovery methods (load,
+// scan, truncate, reset_after_recovery, set_queue_offsets) only before the store starts.
 class CommitLog {
  public:
   CommitLog(std::string dir, int64_t segment_size) : segments_(std::move(dir), segment_size) {}
@@ -96,8 +100,10 @@ class CommitLog {
 
   // ---- append path ----
   // Appends items consecutively under one put-lock acquisition; all or nothing. Fails with
-  // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason).
-  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out);
+  // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason). With `defer` (and
+  // appendWithPwrite on) the records are left for the next flush() to write and publish:
+  // only for callers that wait for that flush.
+  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, bool defer = false);
   // Slave side of replication: `bytes` (whole valid records, optionally ending with a
   // blank marker) are written at `at`, which must be the write position. All or nothing.
   // Returns the new write position.
@@ -112,20 +118,23 @@ class CommitLog {
   void set_disk_full(std::string reason);
   void clear_disk_full();
   bool disk_full() const noexcept { return disk_full_.load(std::memory_order_acquire); }
-  // After close(), append fails; the write position no longer moves.
+  // After close(), append fails; pending appends are written and published before it
+  // returns (a write error turns the log read-only), then the write position no longer moves.
   void close();
 
   // ---- positions ----
   int64_t write_pos() const noexcept { return write_pos_.load(std::memory_order_acquire); }
   int64_t flushed_pos() const noexcept { return flushed_.load(std::memory_order_acquire); }
+  // The end of everything appended, pending appends included (>= write_pos()).
+  int64_t appended_pos() const noexcept { return appended_pos_.load(std::memory_order_acquire); }
   // Where reads, raw reads and dispatch stop: write_pos(), or flushed_pos() once the log
   // is read-only (after an msync failure the bytes past it may never reach the disk).
   int64_t readable_end() const noexcept { return read_only() ? flushed_pos() : write_pos(); }
   int64_t min_offset() const { return segments_.min_offset(0); }
   int64_t last_store_timestamp() const noexcept { return last_store_ts_.load(std::memory_order_acquire); }
 
-  // msync up to write_pos(); on error the log turns read-only and the error is returned.
-  // Called by one thread at a time (the flush thread, or stop()).
+  // Writes and publishes pending appends, then msyncs up to write_pos(); on error the log
+  // turns read-only and the error is returned. Any thread; flushes are serialized.
   Status flush();
 
   void set_read_only(const std::string& reason);
@@ -153,6 +162,17 @@ class CommitLog {
   bool append_with_pwrite_ = false;
   int64_t append_with_pwrite_min_bytes_ = 0;
   std::string stage_;  // appendWithPwrite: the records of one append() before their pwrite
+  // Deferred appends not yet written: their bytes, one piece per segment run, in log order;
+  // they cover [write_pos_, append_pos_) exactly. Swapped out whole by write_pending().
+  struct PendingPiece {
+    std::shared_ptr<MappedFile> seg;
+    int64_t at = 0;   // commit-log offset of the first byte
+    size_t from = 0;  // where the bytes start in the buffer
+    size_t len = 0;
+  };
+  std::string pending_;  // capacity in use up to pending_len_
+  size_t pending_len_ = 0;
+  std::vector<PendingPiece> pending_pieces_;
   struct KeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -163,7 +183,14 @@ class CommitLog {
   std::atomic<int64_t> write_pos_{0};
   std::atomic<int64_t> flushed_{0};
   std::atomic<int64_t> last_store_ts_{0};
-  std::mutex flush_mu_;
+  std::atomic<int64_t> appended_pos_{0};  // mirrors append_pos_ for readers of appended_pos()
+  std::mutex flush_mu_;                   // serializes flush() and write_pending(); taken before put_mu_
+  // The writer's side of the pending buffer (guarded by flush_mu_): reused between flushes.
+  std::string writing_;
+  std::vector<PendingPiece> writing_pieces_;
+  // With flush_mu_ held: writes what is pending and publishes it. A write error turns the
+  // log read-only (the bytes may be partly on disk; nothing past write_pos() is trusted).
+  Status write_pending();
 
   std::function<void()> on_roll_;  // set before start
   std::atomic<uint64_t> sync_creates_{0};

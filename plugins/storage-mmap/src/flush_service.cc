@@ -64,9 +64,11 @@ void FlushService::submit(int64_t next_offset, Done done) {
 }
 
 Status FlushService::flush_commit_log() {
-  const bool dirty = log_.write_pos() > log_.flushed_pos();
+  const bool dirty = log_.appended_pos() > log_.flushed_pos();
+  const int64_t published = log_.write_pos();
   const auto t0 = std::chrono::steady_clock::now();
   Status st = log_.flush();
+  if (log_.write_pos() != published) dispatcher_.wake();  // the flush wrote deferred appends
   if (dirty) {
     flushes_.fetch_add(1, std::memory_order_relaxed);
     flush_ns_.fetch_add(
@@ -194,7 +196,7 @@ void FlushService::run() {
       if (stopping_) break;
     }
     auto now = Clock::now();
-    int64_t dirty = log_.write_pos() - log_.flushed_pos();
+    int64_t dirty = log_.appended_pos() - log_.flushed_pos();
     bool thorough = now - last_thorough >= std::chrono::milliseconds(options_.flush_thorough_interval_ms);
     if (dirty > 0 && (sync || thorough || dirty >= options_.flush_least_pages * page)) {
       (void)flush_commit_log();

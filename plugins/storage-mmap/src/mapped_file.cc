@@ -27,11 +27,16 @@ int64_t page_size() {
 }
 
 std::atomic<MsyncFn> g_msync{nullptr};
+std::atomic<PwriteFn> g_pwrite{nullptr};
 
 }  // namespace
 
 void set_msync_for_testing(MsyncFn fn) noexcept {
   g_msync.store(fn, std::memory_order_release);
+}
+
+void set_pwrite_for_testing(PwriteFn fn) noexcept {
+  g_pwrite.store(fn, std::memory_order_release);
 }
 
 std::string offset_to_file_name(int64_t offset) {
@@ -109,9 +114,11 @@ MappedFile::~MappedFile() {
 }
 
 Status MappedFile::write_at(int64_t at, const char* data, size_t size) const {
+  const PwriteFn hook = g_pwrite.load(std::memory_order_acquire);
+  const PwriteFn write = hook ? hook : &::pwrite;
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(at + static_cast<int64_t>(done)));
+    const ssize_t n = write(fd_, data + done, size - done, static_cast<off_t>(at + static_cast<int64_t>(done)));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;

@@ -2,6 +2,8 @@
 // unit of the commit log and of each consume queue.
 #pragma once
 
+#include <sys/types.h>  // ssize_t, off_t
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +19,9 @@ std::string offset_to_file_name(int64_t offset);
 // ::msync when set (process-wide; tests only). It returns 0 or -1 with errno set.
 using MsyncFn = int (*)(void* addr, size_t len, int flags);
 void set_msync_for_testing(MsyncFn fn) noexcept;  // nullptr restores ::msync
+// The same for MappedFile::write_at's ::pwrite.
+using PwriteFn = ssize_t (*)(int fd, const void* buf, size_t count, off_t offset);
+void set_pwrite_for_testing(PwriteFn fn) noexcept;  // nullptr restores ::pwrite
 
 // Ownership: owns the fd and the mapping; both are released by the destructor, so holders
 // of a shared_ptr may keep reading after the file is removed from its queue.

@@ -258,6 +258,17 @@ void MmapStore::finish_put(PutResult result, int64_t next_offset, bool wait_flus
   }
 }
 
+bool MmapStore::waits_for_flush(std::string_view wait_store_msg_ok) const noexcept {
+  return options_.flush_disk_type == FlushDiskType::kSync && wait_store_msg_ok != "false";
+}
+
+void MmapStore::appended(int64_t end, bool wait) {
+  if (log_->write_pos() >= end) return dispatcher_->wake();
+  // Deferred behind other appends: the flush thread writes and publishes it, then wakes the
+  // dispatcher. A caller that does not wait for that flush still needs it to happen soon.
+  if (!wait) flush_->submit(end, [](Status) {});
+}
+
 void MmapStore::put(StoredMessage msg, PutCallback done) {
   if (!running_.load(std::memory_order_acquire)) {
     done(error_result(Status::error(Code::kServiceNotAvailable, "message store is not running")));
@@ -277,20 +288,20 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
   CommitLog::queue_key_into(msg.topic, msg.queue_id, &key);
   AppendItem item{nullptr, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag), key, &plan};
   thread_local std::vector<AppendOutcome> out;
-  if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out); !st) {
+  const bool wait = waits_for_flush(msg.property(prop::kWaitStoreMsgOk));
+  if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out, wait); !st) {
     done(error_result(std::move(st)));
     return;
   }
-  dispatcher_->wake();
-  put_count_.fetch_add(1, std::memory_order_relaxed);
   const AppendOutcome& o = out.front();
+  appended(o.offset + o.size, wait);
+  put_count_.fetch_add(1, std::memory_order_relaxed);
   PutResult r;
   r.commit_log_offset = CommitLogOffset(o.offset);
   r.wrote_bytes = o.size;
   r.queue_offset = QueueOffset(o.queue_offset);
   r.store_timestamp_ms = o.store_timestamp_ms;
   r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
-  bool wait = options_.flush_disk_type == FlushDiskType::kSync && msg.property(prop::kWaitStoreMsgOk) != "false";
   finish_put(std::move(r), o.offset + o.size, wait, std::move(done));
 }
 
@@ -327,8 +338,10 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     plan_record(m, store_host_, &props[i], &plans[i]);
     items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
-  if (Status st = log_->append(items, &out); !st) return fail_all(std::move(st));
-  dispatcher_->wake();
+  const bool wait = waits_for_flush(msgs.front().property(prop::kWaitStoreMsgOk));
+  if (Status st = log_->append(items, &out, wait); !st) return fail_all(std::move(st));
+  const int64_t next = out.back().offset + out.back().size;
+  appended(next, wait);
   put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
   std::vector<PutResult> results(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -340,10 +353,7 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     r.store_timestamp_ms = o.store_timestamp_ms;
     r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
   }
-  bool wait =
-      options_.flush_disk_type == FlushDiskType::kSync && msgs.front().property(prop::kWaitStoreMsgOk) != "false";
   if (!wait) return done(std::move(results));
-  int64_t next = out.back().offset + out.back().size;
   flush_->submit(next, [results = std::move(results), done = std::move(done)](Status st) mutable {
     for (auto& r : results) r.status = st;
     done(std::move(results));
@@ -380,18 +390,17 @@ void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback do
     plan_record(m, store_host_, &plans[i]);
     items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
-  if (Status st = log_->append(items, &out); !st) return fail(std::move(st));
-  dispatcher_->wake();
+  const bool wait = waits_for_flush(find_encoded_property(first.properties, prop::kWaitStoreMsgOk));
+  if (Status st = log_->append(items, &out, wait); !st) return fail(std::move(st));
+  const int64_t next = out.back().offset + out.back().size;
+  appended(next, wait);
   put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
   PutViewsResult r;
   r.store_timestamp_ms = out.front().store_timestamp_ms;
   r.positions.reserve(out.size());
   for (const AppendOutcome& o : out)
     r.positions.push_back(PutPosition{CommitLogOffset(o.offset), o.size, QueueOffset(o.queue_offset)});
-  const bool wait = options_.flush_disk_type == FlushDiskType::kSync &&
-                    find_encoded_property(first.properties, prop::kWaitStoreMsgOk) != "false";
   if (!wait) return done(std::move(r));
-  const int64_t next = out.back().offset + out.back().size;
   flush_->submit(next, [r = std::move(r), done = std::move(done)](Status st) mutable {
     if (!is_appended(st)) r.positions.clear();
     r.status = std::move(st);
@@ -660,13 +669,14 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
     ~GenGuard() { gen.fetch_add(1, std::memory_order_release); }
   } gen_guard{truncation_gen_};
   running_.store(false, std::memory_order_release);
-  log_->close();
+  log_->close();  // writes deferred appends: the log may now end past old_end
+  const int64_t written_end = std::max(old_end, log_->write_pos());
   cleaner_->stop();
   allocator_->stop();
   dispatcher_->stop();
   Status st = flush_->stop();  // completes waiting SYNC_FLUSH puts, checkpoints
   if (st) st = log_->truncate(end);
-  if (st) st = log_->segments().flush(end, old_end);  // the zeroed tail reaches the disk
+  if (st) st = log_->segments().flush(end, written_end);  // the zeroed tail reaches the disk
   int64_t dropped_units = 0;
   for (const auto& cq : queues_->all()) {
     if (!st) break;
@@ -697,8 +707,8 @@ Result<CommitLogOffset> MmapStore::truncate_to(CommitLogOffset end_offset) {
   // A new epoch must never start above bytes that are gone now.
   if (recovered_end_.load(std::memory_order_acquire) > end) recovered_end_.store(end, std::memory_order_release);
   running_.store(true, std::memory_order_release);
-  logger_->warn("commit log truncated from {} to {} ({} bytes, {} consume-queue units dropped)", old_end, end,
-                old_end - end, dropped_units);
+  logger_->warn("commit log truncated from {} to {} ({} bytes, {} consume-queue units dropped)", written_end, end,
+                written_end - end, dropped_units);
   return CommitLogOffset(end);
 }
 

@@ -81,6 +81,12 @@ class MmapStore final : public MessageStore {
  private:
   Status recover();
   void finish_put(PutResult result, int64_t next_offset, bool wait_flush, PutCallback done);
+  // SYNC_FLUSH and the message's WAIT property not "false": the put is acknowledged after
+  // the group commit's msync, and its append is deferred to that flush.
+  bool waits_for_flush(std::string_view wait_store_msg_ok) const noexcept;
+  // After an append ending at `end`: wakes the dispatcher when it is published, else makes
+  // sure a flush writes it soon.
+  void appended(int64_t end, bool wait);
   // The consume-queue walk of get() and get_records(): `take(commit_log_offset)` reads one
   // unit's record and returns true (taken), false (the filter said no) or the reason the
   // record is bad (the walk stops before it); `drop()` discards everything taken when a

@@ -14,12 +14,12 @@ namespace {
 using testing::make_message;
 using testing::TempDir;
 
-int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr) {
+int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr, bool defer = false) {
   EncodedRecord rec;
   encode_record(m, HostAddress{0x7F000001, 1}, &rec);
   AppendItem item{&rec, m.topic, m.queue_id, true, {}};
   std::vector<AppendOutcome> out;
-  Status st = log.append(std::span<AppendItem>(&item, 1), &out);
+  Status st = log.append(std::span<AppendItem>(&item, 1), &out, defer);
   EXPECT_TRUE(st) << st.to_string();
   if (outcome && !out.empty()) *outcome = out.front();
   return out.empty() ? -1 : out.front().offset;
@@ -102,6 +102,76 @@ TEST(CommitLogTest, ReadOnlyRefusesAppendsWithTheReason) {
   EXPECT_EQ(st.code(), Code::kServiceNotAvailable);
   EXPECT_NE(st.message().find("Input/output error"), std::string::npos);
   EXPECT_EQ(log.write_pos(), 0);
+}
+
+// appendWithPwrite's deferred appends: built under the put lock, written and published by
+// the next flush, in log order; an append behind them defers too.
+TEST(CommitLogTest, DeferredAppendsAreWrittenAndPublishedInOrderByTheNextFlush) {
+  TempDir dir;
+  constexpr int64_t kSeg = 4096;
+  CommitLog log(dir.path() + "/commitlog", kSeg);
+  ASSERT_TRUE(log.load());
+  log.set_append_with_pwrite(true, 0);
+  std::vector<AppendOutcome> outs;
+  for (int i = 0; i < 40; ++i) {
+    AppendOutcome o;
+    // Every third append (not the first) asks not to defer: it is behind deferred ones, so it
+    // defers anyway.
+    append_one(log, make_message("Defer", i % 2, std::string(200 + i * 13, 'a' + i % 26)), &o, i % 3 != 1);
+    outs.push_back(o);
+  }
+  EXPECT_EQ(log.write_pos(), 0) << "deferred appends were published before a flush wrote them";
+  EXPECT_EQ(log.appended_pos(), outs.back().offset + outs.back().size);
+  ASSERT_GT(log.segments().files().size(), 3u);  // the pending bytes roll over segments
+  EXPECT_EQ(log.segments().files()[0]->data()[0], 0) << "bytes reached the file before the flush";
+  ASSERT_TRUE(log.flush());
+  EXPECT_EQ(log.write_pos(), log.appended_pos());
+  EXPECT_EQ(log.flushed_pos(), log.write_pos());
+  ScanResult scan = log.scan(0, true);
+  EXPECT_EQ(scan.records, 40u);
+  EXPECT_EQ(scan.end, log.write_pos());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto m = log.read(outs[i].offset);
+    ASSERT_TRUE(m) << i << ": " << m.status().to_string();
+    EXPECT_EQ(m->body, std::string(200 + i * 13, static_cast<char>('a' + i % 26)));
+    EXPECT_EQ(m->queue_offset.value(), static_cast<int64_t>(i / 2));
+  }
+  // Nothing pending: an append that does not ask to defer is written and published at once.
+  AppendOutcome now;
+  append_one(log, make_message("Defer", 0, "now"), &now);
+  EXPECT_EQ(log.write_pos(), now.offset + now.size);
+}
+
+TEST(CommitLogTest, DeferredAppendFailingMidCallKeepsTheEarlierPendingBytes) {
+  TempDir dir;
+  constexpr int64_t kSeg = 4096;
+  CommitLog log(dir.path() + "/commitlog", kSeg);
+  ASSERT_TRUE(log.load());
+  log.set_append_with_pwrite(true, 0);
+  AppendOutcome first;
+  append_one(log, make_message("Defer", 0, "first"), &first, true);
+  // One call: a small record (joins the pending bytes) and one no segment can hold.
+  StoredMessage small = make_message("Defer", 0, "small");
+  StoredMessage huge = make_message("Defer", 0, std::string(kSeg, 'h'));
+  EncodedRecord a, b;
+  encode_record(small, HostAddress{}, &a);
+  encode_record(huge, HostAddress{}, &b);
+  AppendItem items[] = {{&a, small.topic, 0, true, {}}, {&b, huge.topic, 0, true, {}}};
+  std::vector<AppendOutcome> out;
+  EXPECT_EQ(log.append(items, &out, true).code(), Code::kMessageIllegal);
+  EXPECT_EQ(log.appended_pos(), first.offset + first.size);
+  AppendOutcome second;
+  append_one(log, make_message("Defer", 0, "second"), &second, true);
+  EXPECT_EQ(second.offset, first.offset + first.size);
+  EXPECT_EQ(second.queue_offset, 1);
+  log.close();  // writes the pending appends
+  EXPECT_EQ(log.write_pos(), second.offset + second.size);
+  ScanResult scan = log.scan(0, true);
+  EXPECT_EQ(scan.records, 2u);
+  EXPECT_EQ(scan.end, log.write_pos());
+  auto m = log.read(second.offset);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->body, "second");
 }
 
 }  // namespace

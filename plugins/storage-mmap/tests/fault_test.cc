@@ -17,10 +17,10 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "clean_service.h"
 #include "fake_host.h"
 #include "mapped_file.h"
 #include "mapped_file_queue.h"
-#include "clean_service.h"
 #include "mmap_store.h"
 
 namespace mq::storage_mmap {
@@ -123,6 +123,54 @@ TEST(FaultTest, MsyncFailureUnderSyncFlushMakesStoreReadOnlyAndAcknowledgesNothi
   EXPECT_TRUE(fs::exists(dir.path() + "/abort"));
 }
 
+std::atomic<bool> g_fail_pwrite{false};
+
+ssize_t failing_pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  if (g_fail_pwrite.load()) {
+    errno = EIO;
+    return -1;
+  }
+  return ::pwrite(fd, buf, count, offset);
+}
+
+// SYNC_FLUSH with appendWithPwrite: the flush thread writes the puts' records before its
+// msync. A failed write turns the store read-only and acknowledges none of them.
+TEST(FaultTest, WriteFailureOfDeferredPutsMakesStoreReadOnlyAndAcknowledgesNothing) {
+  TempDir dir;
+  CapturedLog log;
+  StoreOptions o = small_options(dir.path());
+  o.flush_disk_type = FlushDiskType::kSync;
+  o.append_with_pwrite = true;
+  auto store = std::make_shared<MmapStore>(o, HostAddress{0x7F000001, 10911}, log.logger);
+  ASSERT_TRUE(store->start());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(put_wait(*store, make_message("Durable", 0, "before")).status);
+  g_fail_pwrite = true;
+  set_pwrite_for_testing(&failing_pwrite);
+  std::vector<std::future<PutResult>> futures;
+  for (int t = 0; t < 8; ++t)
+    futures.push_back(std::async(std::launch::async, [&store, t] {
+      return put_wait(*store, make_message("Durable", 0, "x" + std::to_string(t)));
+    }));
+  for (auto& f : futures) {
+    PutResult r = f.get();
+    ASSERT_FALSE(r.status.is_ok()) << "a put was acknowledged although its write failed";
+    EXPECT_TRUE(r.status.code() == Code::kFlushDiskTimeout || r.status.code() == Code::kServiceNotAvailable)
+        << r.status.to_string();
+  }
+  set_pwrite_for_testing(nullptr);
+  g_fail_pwrite = false;
+  StoreStats st = store->stats();
+  EXPECT_TRUE(st.read_only);
+  EXPECT_NE(st.read_only_reason.find("write of " + dir.path() + "/commitlog/"), std::string::npos)
+      << st.read_only_reason;
+  EXPECT_NE(st.read_only_reason.find("Input/output error"), std::string::npos) << st.read_only_reason;
+  EXPECT_EQ(put_wait(*store, make_message("Durable", 0, "after")).status.code(), Code::kServiceNotAvailable);
+  ASSERT_TRUE(store->wait_dispatched(5s));
+  EXPECT_EQ(get_all(*store, "Durable", 0, 0, 100).messages.size(), 5u);  // only the acknowledged ones
+  store->stop();
+  EXPECT_TRUE(fs::exists(dir.path() + "/abort"));
+}
+
 TEST(FaultTest, MsyncFailureUnderAsyncFlushTurnsReadOnly) {
   MsyncFault fault;
   TempDir dir;
@@ -173,7 +221,7 @@ TEST(FaultTest, FullDiskRefusesPutsNamingPathAndUsageThenResumes) {
 // A wall-clock time today at `hour` local time.
 std::chrono::system_clock::time_point at_hour(int hour) {
   std::time_t t = std::time(nullptr);
-  std::tm tm {};
+  std::tm tm{};
   ::localtime_r(&t, &tm);
   tm.tm_hour = hour;
   tm.tm_min = 30;
@@ -271,7 +319,8 @@ TEST(FaultTest, ReaderKeepsADeletedSegmentMappedUntilItDropsIt) {
   auto store = make_store(o);
   ASSERT_TRUE(store->start());
   std::vector<PutResult> puts;
-  for (int i = 0; i < 200; ++i) puts.push_back(put_wait(*store, make_message("Ref", 0, std::string(1000, 'a' + i % 26))));
+  for (int i = 0; i < 200; ++i)
+    puts.push_back(put_wait(*store, make_message("Ref", 0, std::string(1000, 'a' + i % 26))));
   ASSERT_TRUE(store->wait_dispatched(5s));
   for (int i = 0; i < 500 && store->stats().flushed_commit_log_offset < store->stats().max_commit_log_offset; ++i)
     std::this_thread::sleep_for(10ms);
