@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 
 #include <string.h>  // memmem
 
@@ -144,7 +145,7 @@ int64_t CommitLog::first_missing_segment(std::span<const AppendItem> items) cons
   return -1;
 }
 
-Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, bool defer) {
+Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, DeferWrite defer) {
   out->clear();
   out->reserve(items.size());
   // Queue keys missing from the items are built before taking the lock (the store's put
@@ -194,9 +195,12 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     // mapping. Anything unpublished comes first in log order, so this append then defers too.
     size_t need = kBlankSize;
     for (const AppendItem& item : items) need += static_cast<size_t>(item.size());
-    const bool deferred = start != write_pos_.load(std::memory_order_relaxed) || (defer && append_with_pwrite_);
-    const bool staged =
-        deferred || (append_with_pwrite_ && need - kBlankSize >= static_cast<size_t>(append_with_pwrite_min_bytes_));
+    const bool pwrite_sized =
+        append_with_pwrite_ && need - kBlankSize >= static_cast<size_t>(append_with_pwrite_min_bytes_);
+    const bool deferred = start != write_pos_.load(std::memory_order_relaxed) ||
+                          (defer == DeferWrite::kToFlush && append_with_pwrite_) ||
+                          (defer == DeferWrite::kIfStaged && pwrite_sized);
+    const bool staged = deferred || pwrite_sized;
     const size_t pieces_before = pending_pieces_.size();
     if (deferred) {
       need += kBlankSize * items.size();  // a blank marker per segment the call may roll out of
@@ -464,11 +468,12 @@ void CommitLog::close() {
     std::lock_guard lock(put_mu_);
     closed_ = true;
   }
-  std::lock_guard lock(flush_mu_);
   (void)write_pending();  // an error turns the log read-only with its reason
 }
 
-Status CommitLog::write_pending() {
+Status CommitLog::write_pending_locked() {
+  if (read_only())  // nothing more reaches the file: the waiters fail
+    return Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason());
   int64_t end = 0;
   {
     std::lock_guard lock(put_mu_);
@@ -491,6 +496,71 @@ Status CommitLog::write_pending() {
   }
   write_pos_.store(end, std::memory_order_release);
   return Status::ok();
+}
+
+Status CommitLog::write_pending() {
+  Status st;
+  {
+    std::lock_guard lock(write_mu_);
+    st = write_pending_locked();
+  }
+  complete_written();
+  (void)write_combined();  // appends whose appenders found the write lock taken meanwhile
+  return st;
+}
+
+bool CommitLog::write_combined() {
+  bool wrote = false;
+  // Appenders store appended_pos_ and then try the lock; writers unlock and then load it.
+  // The fences keep one of the two from missing the other.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  while (appended_pos() > write_pos() && !read_only()) {
+    std::unique_lock lock(write_mu_, std::try_to_lock);
+    if (!lock) break;  // the holder writes these bytes: it looks again after unlocking
+    const int64_t before = write_pos();
+    (void)write_pending_locked();
+    lock.unlock();
+    wrote = wrote || write_pos() != before;
+    complete_written();
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  return wrote;
+}
+
+void CommitLog::when_written(int64_t end, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(put_mu_);
+    if (write_pos_.load(std::memory_order_acquire) < end && !read_only()) {
+      write_waiters_.push_back(WriteWaiter{end, std::move(done)});
+      return;
+    }
+  }
+  if (write_pos() >= end) return done(Status::ok());
+  done(Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason()));
+}
+
+void CommitLog::complete_written() {
+  std::vector<WriteWaiter> ready;
+  int64_t pos = 0;
+  {
+    std::lock_guard lock(put_mu_);
+    if (write_waiters_.empty()) return;
+    pos = write_pos_.load(std::memory_order_acquire);
+    if (read_only()) {
+      ready.swap(write_waiters_);
+    } else {
+      auto settled = std::stable_partition(write_waiters_.begin(), write_waiters_.end(),
+                                           [pos](const WriteWaiter& w) { return w.end > pos; });
+      std::move(settled, write_waiters_.end(), std::back_inserter(ready));
+      write_waiters_.erase(settled, write_waiters_.end());
+    }
+  }
+  for (WriteWaiter& w : ready) {
+    if (w.end <= pos)
+      w.done(Status::ok());
+    else
+      w.done(Status::error(Code::kServiceNotAvailable, "message store is read-only: " + read_only_reason()));
+  }
 }
 
 Status CommitLog::flush() {

@@ -65,14 +65,24 @@ struct RawBytes {
   std::string bytes;
 };
 
+// When append() leaves a record's write for later (DeferWrite).
+enum class DeferWrite {
+  kNo,        // written before append() returns, unless behind unpublished appends
+  kToFlush,   // appendWithPwrite: written by the next flush() (the caller waits for it anyway)
+  kIfStaged,  // appendWithPwrite and a call big enough for pwrite: written by write_combined()
+};
+
 // Threading: append() from any thread (serialized by the put lock); flush() from the flush
-// thread; locate()/write_pos() from any thread. Bytes below write_pos() are immutable
-// and published with release/acquire ordering. Deferred appends (appendWithPwrite, the
-// caller waiting for the flush anyway) are built under the put lock into the pending
-// buffer and written and published by the next flush() or close(): the put lock is never
-// held across their pwrite, and one pwrite writes every pending append of a segment.
-// Appends always publish in log order: while anything is unpublished, every append defers. Recovery methods (load,
-// scan, truncate, reset_after_recovery, set_queue_offsets) only before the store starts.
+// thread; locate()/write_pos() from any thread. Bytes below write_pos() are immutable and
+// published with release/acquire ordering.
+// Deferred appends are built under the put lock into the pending buffer and written with one
+// pwrite per segment by whoever next holds the write lock: the flush thread's flush(), or an
+// appender in write_combined() (flat combining: one thread writes and publishes the batches
+// other threads staged meanwhile, and completes their when_written() waiters). The put lock
+// is never held across those writes. Appends publish in log order: while anything is
+// unpublished, every append defers (append() returns; write_pos() tells whether it is
+// published). Recovery methods (load, scan, truncate, reset_after_recovery,
+// set_queue_offsets) only before the store starts.
 class CommitLog {
  public:
   CommitLog(std::string dir, int64_t segment_size) : segments_(std::move(dir), segment_size) {}
@@ -100,10 +110,18 @@ class CommitLog {
 
   // ---- append path ----
   // Appends items consecutively under one put-lock acquisition; all or nothing. Fails with
-  // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason). With `defer` (and
-  // appendWithPwrite on) the records are left for the next flush() to write and publish:
-  // only for callers that wait for that flush.
-  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, bool defer = false);
+  // SERVICE_NOT_AVAILABLE when closed or read-only (naming the reason). A deferred append
+  // is published later (write_pos() below its end when this returns): kToFlush callers
+  // wait for a flush; everyone else calls when_written() and then write_combined().
+  Status append(std::span<AppendItem> items, std::vector<AppendOutcome>* out, DeferWrite defer = DeferWrite::kNo);
+  // Calls `done(OK)` once the log is published up to `end` (at once if it is), or
+  // `done(error)` when a write error makes that impossible. Runs on the thread that
+  // publishes it (or this one).
+  void when_written(int64_t end, std::function<void(Status)> done);
+  // Writes the pending appends unless another thread is writing them (it then writes these
+  // too: every writer looks again after letting go of the write lock). Never waits for
+  // another writer. True when this thread published something.
+  bool write_combined();
   // Slave side of replication: `bytes` (whole valid records, optionally ending with a
   // blank marker) are written at `at`, which must be the write position. All or nothing.
   // Returns the new write position.
@@ -184,13 +202,24 @@ class CommitLog {
   std::atomic<int64_t> flushed_{0};
   std::atomic<int64_t> last_store_ts_{0};
   std::atomic<int64_t> appended_pos_{0};  // mirrors append_pos_ for readers of appended_pos()
-  std::mutex flush_mu_;                   // serializes flush() and write_pending(); taken before put_mu_
-  // The writer's side of the pending buffer (guarded by flush_mu_): reused between flushes.
+  std::mutex flush_mu_;                   // serializes flush(); taken before write_mu_
+  std::mutex write_mu_;                   // the write lock: one writer of pending appends; before put_mu_
+  // The writer's side of the pending buffer (guarded by write_mu_): reused between writes.
   std::string writing_;
   std::vector<PendingPiece> writing_pieces_;
-  // With flush_mu_ held: writes what is pending and publishes it. A write error turns the
+  struct WriteWaiter {
+    int64_t end;
+    std::function<void(Status)> done;
+  };
+  std::vector<WriteWaiter> write_waiters_;  // guarded by put_mu_
+  // With write_mu_ held: writes what is pending and publishes it. A write error turns the
   // log read-only (the bytes may be partly on disk; nothing past write_pos() is trusted).
+  Status write_pending_locked();
+  // Takes the write lock (waiting for it), writes, completes waiters, then write_combined().
   Status write_pending();
+  // Completes the waiters the published position (or the read-only state) settles; calls
+  // them with no lock held.
+  void complete_written();
 
   std::function<void()> on_roll_;  // set before start
   std::atomic<uint64_t> sync_creates_{0};

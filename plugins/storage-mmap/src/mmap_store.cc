@@ -262,13 +262,6 @@ bool MmapStore::waits_for_flush(std::string_view wait_store_msg_ok) const noexce
   return options_.flush_disk_type == FlushDiskType::kSync && wait_store_msg_ok != "false";
 }
 
-void MmapStore::appended(int64_t end, bool wait) {
-  if (log_->write_pos() >= end) return dispatcher_->wake();
-  // Deferred behind other appends: the flush thread writes and publishes it, then wakes the
-  // dispatcher. A caller that does not wait for that flush still needs it to happen soon.
-  if (!wait) flush_->submit(end, [](Status) {});
-}
-
 void MmapStore::put(StoredMessage msg, PutCallback done) {
   if (!running_.load(std::memory_order_acquire)) {
     done(error_result(Status::error(Code::kServiceNotAvailable, "message store is not running")));
@@ -289,12 +282,11 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
   AppendItem item{nullptr, msg.topic, msg.queue_id, consumes_queue_offset(msg.sys_flag), key, &plan};
   thread_local std::vector<AppendOutcome> out;
   const bool wait = waits_for_flush(msg.property(prop::kWaitStoreMsgOk));
-  if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out, wait); !st) {
+  if (Status st = log_->append(std::span<AppendItem>(&item, 1), &out, defer_mode(wait)); !st) {
     done(error_result(std::move(st)));
     return;
   }
   const AppendOutcome& o = out.front();
-  appended(o.offset + o.size, wait);
   put_count_.fetch_add(1, std::memory_order_relaxed);
   PutResult r;
   r.commit_log_offset = CommitLogOffset(o.offset);
@@ -302,7 +294,11 @@ void MmapStore::put(StoredMessage msg, PutCallback done) {
   r.queue_offset = QueueOffset(o.queue_offset);
   r.store_timestamp_ms = o.store_timestamp_ms;
   r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
-  finish_put(std::move(r), o.offset + o.size, wait, std::move(done));
+  const int64_t end = o.offset + o.size;
+  when_published(end, wait, [this, r = std::move(r), end, wait, done = std::move(done)](Status st) mutable {
+    if (!st) return done(error_result(std::move(st)));
+    finish_put(std::move(r), end, wait, std::move(done));
+  });
 }
 
 void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done) {
@@ -339,9 +335,8 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
   const bool wait = waits_for_flush(msgs.front().property(prop::kWaitStoreMsgOk));
-  if (Status st = log_->append(items, &out, wait); !st) return fail_all(std::move(st));
+  if (Status st = log_->append(items, &out, defer_mode(wait)); !st) return fail_all(std::move(st));
   const int64_t next = out.back().offset + out.back().size;
-  appended(next, wait);
   put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
   std::vector<PutResult> results(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -353,11 +348,18 @@ void MmapStore::put_batch(std::vector<StoredMessage> msgs, PutBatchCallback done
     r.store_timestamp_ms = o.store_timestamp_ms;
     r.offset_msg_id = offset_msg_id(store_host_, r.commit_log_offset.value());
   }
-  if (!wait) return done(std::move(results));
-  flush_->submit(next, [results = std::move(results), done = std::move(done)](Status st) mutable {
-    for (auto& r : results) r.status = st;
-    done(std::move(results));
-  });
+  when_published(next, wait,
+                 [this, results = std::move(results), next, wait, done = std::move(done)](Status st) mutable {
+                   if (!st) {
+                     std::vector<PutResult> failed(results.size(), error_result(st));
+                     return done(std::move(failed));
+                   }
+                   if (!wait) return done(std::move(results));
+                   flush_->submit(next, [results = std::move(results), done = std::move(done)](Status st) mutable {
+                     for (auto& r : results) r.status = st;
+                     done(std::move(results));
+                   });
+                 });
 }
 
 void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback done) {
@@ -391,20 +393,22 @@ void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback do
     items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
   const bool wait = waits_for_flush(find_encoded_property(first.properties, prop::kWaitStoreMsgOk));
-  if (Status st = log_->append(items, &out, wait); !st) return fail(std::move(st));
+  if (Status st = log_->append(items, &out, defer_mode(wait)); !st) return fail(std::move(st));
   const int64_t next = out.back().offset + out.back().size;
-  appended(next, wait);
   put_count_.fetch_add(msgs.size(), std::memory_order_relaxed);
   PutViewsResult r;
   r.store_timestamp_ms = out.front().store_timestamp_ms;
   r.positions.reserve(out.size());
   for (const AppendOutcome& o : out)
     r.positions.push_back(PutPosition{CommitLogOffset(o.offset), o.size, QueueOffset(o.queue_offset)});
-  if (!wait) return done(std::move(r));
-  flush_->submit(next, [r = std::move(r), done = std::move(done)](Status st) mutable {
-    if (!is_appended(st)) r.positions.clear();
-    r.status = std::move(st);
-    done(std::move(r));
+  when_published(next, wait, [this, r = std::move(r), next, wait, done = std::move(done)](Status st) mutable {
+    if (!st) return done(PutViewsResult{std::move(st), 0, {}});
+    if (!wait) return done(std::move(r));
+    flush_->submit(next, [r = std::move(r), done = std::move(done)](Status st) mutable {
+      if (!is_appended(st)) r.positions.clear();
+      r.status = std::move(st);
+      done(std::move(r));
+    });
   });
 }
 

@@ -84,9 +84,23 @@ class MmapStore final : public MessageStore {
   // SYNC_FLUSH and the message's WAIT property not "false": the put is acknowledged after
   // the group commit's msync, and its append is deferred to that flush.
   bool waits_for_flush(std::string_view wait_store_msg_ok) const noexcept;
-  // After an append ending at `end`: wakes the dispatcher when it is published, else makes
-  // sure a flush writes it soon.
-  void appended(int64_t end, bool wait);
+  DeferWrite defer_mode(bool wait) const noexcept {
+    if (wait) return DeferWrite::kToFlush;
+    return options_.combine_append_writes ? DeferWrite::kIfStaged : DeferWrite::kNo;
+  }
+  // Runs `then(Status)` once the append ending at `end` is published: at once when it is,
+  // else on the thread that writes it (write_combined() may make that this one). A put that
+  // waits for its flush is written by that flush: `then` runs at once.
+  template <class Then>
+  void when_published(int64_t end, bool wait, Then&& then) {
+    if (log_->write_pos() >= end) {
+      dispatcher_->wake();
+      return then(Status::ok());
+    }
+    if (wait) return then(Status::ok());
+    log_->when_written(end, std::function<void(Status)>(std::forward<Then>(then)));
+    if (log_->write_combined()) dispatcher_->wake();
+  }
   // The consume-queue walk of get() and get_records(): `take(commit_log_offset)` reads one
   // unit's record and returns true (taken), false (the filter said no) or the reason the
   // record is bad (the walk stops before it); `drop()` discards everything taken when a

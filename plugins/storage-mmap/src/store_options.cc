@@ -68,9 +68,12 @@ void declare_store_options(po::options_description& out) {
       "default true (with SYNC_FLUSH a group's msync costs about half; whole pages need no zeroing)")(
       kOptions.key("appendWithPwriteMinBytes").c_str(), po::value<int64_t>(),
       "with appendWithPwrite: appends of fewer bytes than this still go through the mapping; "
-      "default 0 with SYNC_FLUSH, 4096 with ASYNC_FLUSH")(kOptions.key("fileReservedTime").c_str(),
-                                                          po::value<int64_t>()->default_value(d.file_reserved_time_h),
-                                                          "hours a commit-log segment is kept after its last write")(
+      "default 0 with SYNC_FLUSH, 4096 with ASYNC_FLUSH")(
+      kOptions.key("appendCombineWrites").c_str(), po::value<bool>()->default_value(d.combine_append_writes),
+      "with appendWithPwrite and ASYNC_FLUSH: one putting thread writes the records every other thread staged "
+      "meanwhile, instead of each put writing its own under the put lock")(
+      kOptions.key("fileReservedTime").c_str(), po::value<int64_t>()->default_value(d.file_reserved_time_h),
+      "hours a commit-log segment is kept after its last write")(
       kOptions.key("deleteWhen").c_str(), po::value<std::string>()->default_value(d.delete_when),
       "hours of the day (\"04\" or \"04;16\") when expired segments are deleted")(
       kOptions.key("diskMaxUsedSpaceRatio").c_str(), po::value<int64_t>()->default_value(d.disk_max_used_space_ratio),
@@ -116,7 +119,8 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
   };
   BoolKey bools[] = {{"messageIndexEnable", &o.message_index_enable},
                      {"truncateCorruptCommitLog", &o.truncate_corrupt_commit_log},
-                     {"warmMapedFileEnable", &o.warm_maped_file_enable}};
+                     {"warmMapedFileEnable", &o.warm_maped_file_enable},
+                     {"appendCombineWrites", &o.combine_append_writes}};
   for (const auto& k : bools) {
     if (Status st = kOptions.read_bool(vm, k.name, k.field); !st) return st;
   }

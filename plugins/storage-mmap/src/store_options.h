@@ -55,6 +55,11 @@ struct StoreOptions {
   // of 0 bytes with SYNC_FLUSH (every append) and 4096 with ASYNC_FLUSH (batches).
   bool append_with_pwrite = false;           // appendWithPwrite
   int64_t append_with_pwrite_min_bytes = 0;  // appendWithPwriteMinBytes
+  // With appendWithPwrite, ASYNC_FLUSH puts big enough for pwrite (and puts behind them) are
+  // staged under the put lock and written by whichever putting thread holds the write lock,
+  // for every put staged meanwhile (flat combining); their callbacks run on that thread once
+  // the bytes are written. Off: each such put writes its own records under the put lock.
+  bool combine_append_writes = true;  // appendCombineWrites
 
   // Retention and disk (RocketMQ names and defaults).
   int64_t file_reserved_time_h = 72;             // fileReservedTime (hours)

@@ -14,7 +14,8 @@ namespace {
 using testing::make_message;
 using testing::TempDir;
 
-int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr, bool defer = false) {
+int64_t append_one(CommitLog& log, const StoredMessage& m, AppendOutcome* outcome = nullptr,
+                   DeferWrite defer = DeferWrite::kNo) {
   EncodedRecord rec;
   encode_record(m, HostAddress{0x7F000001, 1}, &rec);
   AppendItem item{&rec, m.topic, m.queue_id, true, {}};
@@ -117,7 +118,8 @@ TEST(CommitLogTest, DeferredAppendsAreWrittenAndPublishedInOrderByTheNextFlush) 
     AppendOutcome o;
     // Every third append (not the first) asks not to defer: it is behind deferred ones, so it
     // defers anyway.
-    append_one(log, make_message("Defer", i % 2, std::string(200 + i * 13, 'a' + i % 26)), &o, i % 3 != 1);
+    append_one(log, make_message("Defer", i % 2, std::string(200 + i * 13, 'a' + i % 26)), &o,
+               i % 3 != 1 ? DeferWrite::kToFlush : DeferWrite::kNo);
     outs.push_back(o);
   }
   EXPECT_EQ(log.write_pos(), 0) << "deferred appends were published before a flush wrote them";
@@ -149,7 +151,7 @@ TEST(CommitLogTest, DeferredAppendFailingMidCallKeepsTheEarlierPendingBytes) {
   ASSERT_TRUE(log.load());
   log.set_append_with_pwrite(true, 0);
   AppendOutcome first;
-  append_one(log, make_message("Defer", 0, "first"), &first, true);
+  append_one(log, make_message("Defer", 0, "first"), &first, DeferWrite::kToFlush);
   // One call: a small record (joins the pending bytes) and one no segment can hold.
   StoredMessage small = make_message("Defer", 0, "small");
   StoredMessage huge = make_message("Defer", 0, std::string(kSeg, 'h'));
@@ -158,10 +160,10 @@ TEST(CommitLogTest, DeferredAppendFailingMidCallKeepsTheEarlierPendingBytes) {
   encode_record(huge, HostAddress{}, &b);
   AppendItem items[] = {{&a, small.topic, 0, true, {}}, {&b, huge.topic, 0, true, {}}};
   std::vector<AppendOutcome> out;
-  EXPECT_EQ(log.append(items, &out, true).code(), Code::kMessageIllegal);
+  EXPECT_EQ(log.append(items, &out, DeferWrite::kToFlush).code(), Code::kMessageIllegal);
   EXPECT_EQ(log.appended_pos(), first.offset + first.size);
   AppendOutcome second;
-  append_one(log, make_message("Defer", 0, "second"), &second, true);
+  append_one(log, make_message("Defer", 0, "second"), &second, DeferWrite::kToFlush);
   EXPECT_EQ(second.offset, first.offset + first.size);
   EXPECT_EQ(second.queue_offset, 1);
   log.close();  // writes the pending appends

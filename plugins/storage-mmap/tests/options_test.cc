@@ -33,6 +33,10 @@ TEST(OptionsTest, AppendWithPwriteMinimumFollowsTheFlushModeUnlessSet) {
   auto off = parse({"--storage-mmap.flushDiskType=SYNC_FLUSH", "--storage-mmap.appendWithPwrite=false"});
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->append_with_pwrite);
+  EXPECT_TRUE(async->combine_append_writes);
+  auto separate = parse({"--storage-mmap.appendCombineWrites=false"});
+  ASSERT_TRUE(separate);
+  EXPECT_FALSE(separate->combine_append_writes);
   auto every = parse({"--storage-mmap.appendWithPwriteMinBytes=0"});
   ASSERT_TRUE(every);
   EXPECT_EQ(every->append_with_pwrite_min_bytes, 0);
