@@ -491,7 +491,7 @@ Status CommitLog::write_pending_locked() {
   writing_pieces_.clear();  // drops the segment references
   if (writing_.size() > kKeptStageBytes) std::string().swap(writing_);
   if (!st) {
-    set_read_only(st.message());
+    mark_read_only(st.message());  // the caller completes the waiters once it lets go of the lock
     return st;
   }
   write_pos_.store(end, std::memory_order_release);
@@ -580,6 +580,11 @@ Status CommitLog::flush() {
 }
 
 void CommitLog::set_read_only(const std::string& reason) {
+  mark_read_only(reason);
+  complete_written();  // puts waiting for their write fail now: nothing more is written
+}
+
+void CommitLog::mark_read_only(const std::string& reason) {
   std::lock_guard lock(reason_mu_);
   if (read_only_.load(std::memory_order_relaxed)) return;
   read_only_reason_ = reason;

@@ -155,6 +155,8 @@ class CommitLog {
   // turns read-only and the error is returned. Any thread; flushes are serialized.
   Status flush();
 
+  // Turns the log read-only with `reason` (the first reason stays) and fails the puts
+  // waiting for their write. Not with the write lock or the put lock held.
   void set_read_only(const std::string& reason);
   bool read_only() const noexcept { return read_only_.load(std::memory_order_acquire); }
   std::string read_only_reason() const;
@@ -220,6 +222,8 @@ class CommitLog {
   // Completes the waiters the published position (or the read-only state) settles; calls
   // them with no lock held.
   void complete_written();
+  // set_read_only without completing waiters (with the write lock held).
+  void mark_read_only(const std::string& reason);
 
   std::function<void()> on_roll_;  // set before start
   std::atomic<uint64_t> sync_creates_{0};
