@@ -106,13 +106,19 @@ TEST(CommitLogTest, ReadOnlyRefusesAppendsWithTheReason) {
 }
 
 // appendWithPwrite's deferred appends: built under the put lock, written and published by
-// the next flush, in log order; an append behind them defers too.
-TEST(CommitLogTest, DeferredAppendsAreWrittenAndPublishedInOrderByTheNextFlush) {
+// the next flush, in log order; an append behind them defers too. 4 KiB segments.
+class DeferredAppendTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kSeg = 4096;
+  void SetUp() override {
+    ASSERT_TRUE(log.load());
+    log.set_append_with_pwrite(true, 0);
+  }
   TempDir dir;
-  constexpr int64_t kSeg = 4096;
-  CommitLog log(dir.path() + "/commitlog", kSeg);
-  ASSERT_TRUE(log.load());
-  log.set_append_with_pwrite(true, 0);
+  CommitLog log{dir.path() + "/commitlog", kSeg};
+};
+
+TEST_F(DeferredAppendTest, WrittenAndPublishedInOrderByTheNextFlush) {
   std::vector<AppendOutcome> outs;
   for (int i = 0; i < 40; ++i) {
     AppendOutcome o;
@@ -144,12 +150,7 @@ TEST(CommitLogTest, DeferredAppendsAreWrittenAndPublishedInOrderByTheNextFlush) 
   EXPECT_EQ(log.write_pos(), now.offset + now.size);
 }
 
-TEST(CommitLogTest, DeferredAppendFailingMidCallKeepsTheEarlierPendingBytes) {
-  TempDir dir;
-  constexpr int64_t kSeg = 4096;
-  CommitLog log(dir.path() + "/commitlog", kSeg);
-  ASSERT_TRUE(log.load());
-  log.set_append_with_pwrite(true, 0);
+TEST_F(DeferredAppendTest, FailingMidCallKeepsTheEarlierPendingBytes) {
   AppendOutcome first;
   append_one(log, make_message("Defer", 0, "first"), &first, DeferWrite::kToFlush);
   // One call: a small record (joins the pending bytes) and one no segment can hold.
