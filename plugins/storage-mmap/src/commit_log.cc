@@ -468,7 +468,9 @@ void CommitLog::close() {
     std::lock_guard lock(put_mu_);
     closed_ = true;
   }
-  (void)write_pending();  // an error turns the log read-only with its reason
+  // Appends stage under the put lock and check closed_ first: everything staged is pending
+  // now, and one round writes it (a write error turns the log read-only).
+  (void)write_pending();
 }
 
 Status CommitLog::write_pending_locked() {
@@ -505,7 +507,7 @@ Status CommitLog::write_pending() {
     st = write_pending_locked();
   }
   complete_written();
-  (void)write_combined();  // appends whose appenders found the write lock taken meanwhile
+  request_write_if_pending();
   return st;
 }
 
@@ -514,9 +516,13 @@ bool CommitLog::write_combined() {
   // Appenders store appended_pos_ and then try the lock; writers unlock and then load it.
   // The fences keep one of the two from missing the other.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  while (appended_pos() > write_pos() && !read_only()) {
+  for (int round = 0; appended_pos() > write_pos() && !read_only(); ++round) {
+    if (round == kCombineRounds) {
+      request_write_if_pending();  // others keep staging: let the flush thread go on
+      break;
+    }
     std::unique_lock lock(write_mu_, std::try_to_lock);
-    if (!lock) break;  // the holder writes these bytes: it looks again after unlocking
+    if (!lock) break;  // the holder sees these bytes when it lets go of the lock
     const int64_t before = write_pos();
     (void)write_pending_locked();
     lock.unlock();
@@ -525,6 +531,11 @@ bool CommitLog::write_combined() {
     std::atomic_thread_fence(std::memory_order_seq_cst);
   }
   return wrote;
+}
+
+void CommitLog::request_write_if_pending() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (appended_pos() > write_pos() && !read_only() && on_write_request_) on_write_request_();
 }
 
 void CommitLog::when_written(int64_t end, std::function<void(Status)> done) {

@@ -79,9 +79,12 @@ enum class DeferWrite {
 // pwrite per segment by whoever next holds the write lock: the flush thread's flush(), or an
 // appender in write_combined() (flat combining: one thread writes and publishes the batches
 // other threads staged meanwhile, and completes their when_written() waiters). The put lock
-// is never held across those writes. Appends publish in log order: while anything is
-// unpublished, every append defers (append() returns; write_pos() tells whether it is
-// published). Recovery methods (load, scan, truncate, reset_after_recovery,
+// is never held across those writes. Every writer looks again after letting go of the write
+// lock; an appender writes at most kCombineRounds times per call and then hands what is
+// still pending to the write requester (the flush thread), so no staged append is stranded
+// and no appender is kept from its own work for long. Appends publish in log order: while
+// anything is unpublished, every append defers (append() returns; write_pos() tells whether
+// it is published). Recovery methods (load, scan, truncate, reset_after_recovery,
 // set_queue_offsets) only before the store starts.
 class CommitLog {
  public:
@@ -118,10 +121,16 @@ class CommitLog {
   // `done(error)` when a write error makes that impossible. Runs on the thread that
   // publishes it (or this one).
   void when_written(int64_t end, std::function<void(Status)> done);
-  // Writes the pending appends unless another thread is writing them (it then writes these
-  // too: every writer looks again after letting go of the write lock). Never waits for
-  // another writer. True when this thread published something.
+  // Writes the pending appends unless another thread is writing them (that writer then sees
+  // these when it lets go of the lock). Never waits for another writer. True when this
+  // thread published something.
   bool write_combined();
+  // Writes (waiting for the write lock) what is pending once and completes the waiters it
+  // covers; asks the write requester for another round if more is pending by then. For the
+  // write requester's thread.
+  Status write_pending();
+  // Called (without locks held) when pending appends need a writer: set before start.
+  void set_write_requester(std::function<void()> fn) { on_write_request_ = std::move(fn); }
   // Slave side of replication: `bytes` (whole valid records, optionally ending with a
   // blank marker) are written at `at`, which must be the write position. All or nothing.
   // Returns the new write position.
@@ -217,8 +226,11 @@ class CommitLog {
   // With write_mu_ held: writes what is pending and publishes it. A write error turns the
   // log read-only (the bytes may be partly on disk; nothing past write_pos() is trusted).
   Status write_pending_locked();
-  // Takes the write lock (waiting for it), writes, completes waiters, then write_combined().
-  Status write_pending();
+  // After a writer let go of the write lock: asks the write requester to write what is
+  // still pending, if anything is.
+  void request_write_if_pending();
+  std::function<void()> on_write_request_;  // set before start
+  static constexpr int kCombineRounds = 3;  // writes per write_combined() call at most
   // Completes the waiters the published position (or the read-only state) settles; calls
   // them with no lock held.
   void complete_written();

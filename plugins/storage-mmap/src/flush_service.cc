@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace mq::storage_mmap {
 
@@ -59,6 +60,15 @@ void FlushService::submit(int64_t next_offset, Done done) {
                        "message store stopping (shutdown or replication truncation) before the message was known "
                        "durable; retry"));
     return;
+  }
+  cv_.notify_one();
+}
+
+void FlushService::request_write() {
+  {
+    std::lock_guard lock(mu_);
+    if (write_requested_) return;
+    write_requested_ = true;
   }
   cv_.notify_one();
 }
@@ -183,19 +193,29 @@ void FlushService::run() {
   auto last_cq = Clock::now();
   auto last_index = last_cq;
   const auto interval = sync ? std::chrono::milliseconds(10) : std::chrono::milliseconds(options_.flush_interval_ms);
+  auto next_async_flush = Clock::now() + interval;
   while (true) {
+    bool write_now = false;
     {
       std::unique_lock lock(mu_);
       if (stopping_) break;
       if (sync) {
-        if (requests_.empty() && waiting_.empty())
-          cv_.wait_for(lock, interval, [&] { return stopping_ || !requests_.empty(); });
+        if (requests_.empty() && waiting_.empty() && !write_requested_)
+          cv_.wait_for(lock, interval, [&] { return stopping_ || write_requested_ || !requests_.empty(); });
       } else {
-        cv_.wait_for(lock, interval, [&] { return stopping_; });
+        cv_.wait_until(lock, next_async_flush, [&] { return stopping_ || write_requested_; });
       }
       if (stopping_) break;
+      write_now = std::exchange(write_requested_, false);
+    }
+    if (write_now) {
+      const int64_t published = log_.write_pos();
+      (void)log_.write_pending();  // an error turns the log read-only, reported by the next flush
+      if (log_.write_pos() != published) dispatcher_.wake();
     }
     auto now = Clock::now();
+    if (!sync && now < next_async_flush) continue;  // woken to write: the msync keeps its interval
+    next_async_flush = now + interval;
     int64_t dirty = log_.appended_pos() - log_.flushed_pos();
     bool thorough = now - last_thorough >= std::chrono::milliseconds(options_.flush_thorough_interval_ms);
     if (dirty > 0 && (sync || thorough || dirty >= options_.flush_least_pages * page)) {

@@ -30,7 +30,9 @@ namespace mq::storage_mmap {
 // Group commit: each msync covers everything appended before it started; the flush thread
 // then completes every request it covers and, if requests are still waiting (writers that
 // arrived during the msync), starts the next msync at once: no sleep between flushes
-// while anyone waits.
+// while anyone waits. It is also the commit log's writer of last resort (request_write):
+// pending appends no putting thread is left to write. ASYNC_FLUSH msyncs stay on their
+// interval however often it wakes for that.
 // An msync failure turns the commit log read-only (logged once with the reason) and fails
 // every waiting request with FLUSH_DISK_TIMEOUT naming it: those messages are appended
 // but not known durable.
@@ -51,6 +53,9 @@ class FlushService {
 
   // SYNC_FLUSH group commit: `done(OK)` once the commit log is on disk up to next_offset.
   void submit(int64_t next_offset, Done done);
+  // The commit log's write requester: the flush thread writes the pending appends (and
+  // completes their waiters) as soon as it can. Any thread; never blocks on I/O.
+  void request_write();
 
   // Commit-log flushes that wrote something, their total time, and SYNC_FLUSH requests
   // completed OK (requests / flushes = writers acknowledged per msync). Any thread.
@@ -94,10 +99,11 @@ class FlushService {
   std::string catalog_path_;
   std::shared_ptr<spdlog::logger> logger_;
 
-  std::mutex mu_;  // guards requests_, stopping_; with cv_ wakes the flush thread
+  std::mutex mu_;  // guards requests_, stopping_, write_requested_; with cv_ wakes the flush thread
   std::condition_variable cv_;
   std::vector<Request> requests_;
   bool stopping_ = false;
+  bool write_requested_ = false;
   std::thread thread_;
   bool stopped_ = false;
 

@@ -59,6 +59,7 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
       log_->segments(), [log = log_.get()] { return log->write_pos(); },
       options_.warm_maped_file_enable && !options_.append_with_pwrite, logger_);
   log_->set_roll_listener([a = allocator_.get()] { a->request(); });
+  log_->set_write_requester([f = flush_.get()] { f->request_write(); });
   if (options_.warm_maped_file_enable && options_.append_with_pwrite)
     logger_->warn(
         "[storage-mmap] warmMapedFileEnable=true has no effect with appendWithPwrite=true (the default): pages "

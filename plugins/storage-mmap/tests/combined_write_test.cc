@@ -6,12 +6,14 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "commit_log.h"
 #include "fake_host.h"
 #include "mapped_file.h"
 #include "mmap_store.h"
@@ -135,6 +137,49 @@ TEST(CombinedWriteTest, AFailedWriteFailsEveryBatchStagedBehindIt) {
   ASSERT_TRUE(store->wait_dispatched(5s));
   EXPECT_LE(get_all(*store, "Comb", 0, 0, 100).messages.size(), 8u);
   store->stop();
+}
+
+// Each of an appender's writes finds a new batch staged meanwhile (the pwrite seam stages
+// it): the appender writes kCombineRounds (3) times, then hands what is still pending to the
+// write requester (the flush thread in a store), which writes it.
+std::function<void()> g_during_write;
+
+ssize_t staging_pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  if (g_during_write) g_during_write();
+  return ::pwrite(fd, buf, count, offset);
+}
+
+TEST(CombinedWriteTest, AnAppenderWritesThreeRoundsThenHandsTheRestToTheWriteRequester) {
+  TempDir dir;
+  CommitLog log(dir.path() + "/commitlog", 1 << 20);
+  ASSERT_TRUE(log.load());
+  log.set_append_with_pwrite(true, 4096);
+  int requests = 0;
+  log.set_write_requester([&] { ++requests; });
+  std::vector<EncodedRecord> recs(8);
+  auto stage = [&](int i) {
+    StoredMessage m = make_message("Comb", 0, std::string(5000, 'a' + i));
+    encode_record(m, HostAddress{}, &recs[static_cast<size_t>(i)]);
+    AppendItem item{&recs[static_cast<size_t>(i)], m.topic, 0, true, {}};
+    std::vector<AppendOutcome> out;
+    ASSERT_TRUE(log.append(std::span<AppendItem>(&item, 1), &out, DeferWrite::kIfStaged));
+  };
+  int staged = 1;
+  stage(0);
+  g_during_write = [&] {
+    if (staged < 5) stage(staged++);
+  };
+  set_pwrite_for_testing(&staging_pwrite);
+  EXPECT_TRUE(log.write_combined());
+  EXPECT_EQ(requests, 1) << "the appender did not hand the rest over";
+  EXPECT_LT(log.write_pos(), log.appended_pos()) << "written past kCombineRounds";
+  EXPECT_EQ(log.scan(0, false).records, 3u);  // rounds 1-3 wrote records 0, 1 and 2
+  (void)log.write_pending();                  // the requester's round
+  g_during_write = nullptr;
+  set_pwrite_for_testing(nullptr);
+  (void)log.write_pending();  // the record staged during that round
+  EXPECT_EQ(log.write_pos(), log.appended_pos());
+  EXPECT_EQ(log.scan(0, true).records, 5u);
 }
 
 // Four threads putting batches (and single small puts, which land behind staged batches)
