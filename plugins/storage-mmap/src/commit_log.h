@@ -192,7 +192,7 @@ class CommitLog {
   int64_t append_with_pwrite_min_bytes_ = 0;
   std::string stage_;  // appendWithPwrite: the records of one append() before their pwrite
   // Deferred appends not yet written: their bytes, one piece per segment run, in log order;
-  // they cover [write_pos_, append_pos_) exactly. Swapped out whole by write_pending().
+  // they cover [write_pos_, append_pos_) exactly. Swapped out whole by write_pending_locked().
   struct PendingPiece {
     std::shared_ptr<MappedFile> seg;
     int64_t at = 0;   // commit-log offset of the first byte
