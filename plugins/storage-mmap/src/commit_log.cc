@@ -201,7 +201,9 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
                           (defer == DeferWrite::kToFlush && append_with_pwrite_) ||
                           (defer == DeferWrite::kIfStaged && pwrite_sized);
     const bool staged = deferred || pwrite_sized;
+    // What fail() restores: this call may add pieces or extend the last one.
     const size_t pieces_before = pending_pieces_.size();
+    const size_t last_len_before = pending_pieces_.empty() ? 0 : pending_pieces_.back().len;
     if (deferred) {
       need += kBlankSize * items.size();  // a blank marker per segment the call may roll out of
       if (pending_.size() < pending_len_ + need) pending_.resize(std::max(pending_len_ + need, 2 * pending_.size()));
@@ -236,8 +238,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     auto fail = [&](Status st) {
       if (deferred) {  // nothing was written: forget the pieces this call added
         pending_pieces_.resize(pieces_before);
-        if (!pending_pieces_.empty())
-          pending_pieces_.back().len = std::min(pending_pieces_.back().len, pending_len_ - pending_pieces_.back().from);
+        if (!pending_pieces_.empty()) pending_pieces_.back().len = last_len_before;
         return st;
       }
       // Nothing was published; clear what was written so recovery never finds it.
