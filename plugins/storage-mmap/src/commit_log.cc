@@ -100,6 +100,7 @@ Status CommitLog::truncate(int64_t end) {
   active_.reset();
   pending_pieces_.clear();  // beyond `end`: written by close() before any truncation
   pending_len_ = 0;
+  dispatch_notes_.clear();  // notes of bytes beyond `end` would describe what replaces them
   append_pos_ = end;
   appended_pos_.store(end, std::memory_order_release);
   write_pos_.store(end, std::memory_order_release);
@@ -179,6 +180,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
 
     const int64_t start = append_pos_;
     int64_t w = start;
+    call_notes_.clear();
     std::shared_ptr<MappedFile> seg =
         active_ && active_->base() <= w && w < active_->end() ? active_ : segments_.find(w);
     int64_t ts = std::max(now_ms(), last_store_ts_.load(std::memory_order_relaxed));
@@ -295,6 +297,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       char* dst = place(w);
       if (item.plan) {
         write_record(dst, *item.plan, qoff, w, ts);
+        if (notes_enabled_) call_notes_.add(w, size, *item.plan, item.queue_id, qoff, ts);
       } else {
         char* rec = item.rec->bytes.data();
         finalize_record(rec, item.rec->tail_crc, item.rec->tail_shift, qoff, w, ts);
@@ -310,6 +313,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
     append_pos_ = w;
     appended_pos_.store(w, std::memory_order_release);
     last_store_ts_.store(ts, std::memory_order_release);
+    dispatch_notes_.publish(call_notes_);
     if (deferred)
       pending_len_ = piece_from;
     else

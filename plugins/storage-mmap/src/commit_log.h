@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dispatch_notes.h"
 #include "mapped_file_queue.h"
 #include "mq/status.h"
 #include "mq/types.h"
@@ -98,6 +99,10 @@ class CommitLog {
     append_with_pwrite_ = on;
     append_with_pwrite_min_bytes_ = min_bytes;
   }
+  // Appends of planned records (AppendItem::plan) leave a dispatch note for each record in
+  // dispatch_notes(), for the dispatcher. Before start only.
+  void enable_dispatch_notes() { notes_enabled_ = true; }
+  DispatchNotes& dispatch_notes() noexcept { return dispatch_notes_; }
   MappedFileQueue& segments() { return segments_; }
   int64_t segment_size() const { return segments_.file_size(); }
   // The largest record a segment can take (one blank marker must always fit after it).
@@ -191,6 +196,8 @@ class CommitLog {
   bool append_with_pwrite_ = false;
   int64_t append_with_pwrite_min_bytes_ = 0;
   std::string stage_;  // appendWithPwrite: the records of one append() before their pwrite
+  bool notes_enabled_ = false;
+  DispatchNoteBatch call_notes_;  // the notes of one append(), published if it succeeds
   // Deferred appends not yet written: their bytes, one piece per segment run, in log order;
   // they cover [write_pos_, append_pos_) exactly. Swapped out whole by write_pending_locked().
   struct PendingPiece {
@@ -237,6 +244,7 @@ class CommitLog {
   // set_read_only without completing waiters (with the write lock held).
   void mark_read_only(const std::string& reason);
 
+  DispatchNotes dispatch_notes_;
   std::function<void()> on_roll_;  // set before start
   std::atomic<uint64_t> sync_creates_{0};
 

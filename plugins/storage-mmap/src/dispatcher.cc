@@ -90,33 +90,43 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   // readable_end() per record: never index bytes that may not be on disk (it drops to the
   // flushed position when the log turns read-only) and take what is appended meanwhile.
   for (int64_t end; off < (end = log_.readable_end());) {
-    if (!segment || off >= segment->end()) {
-      auto ref = log_.locate(off);
-      if (!ref) {
-        error = ref.status();
+    RecordSummary s;
+    int32_t size = 0;
+    if (const ptrdiff_t n = note_at(off); n >= 0) {
+      // The appender's note says what parsing would: the record need not be read.
+      size = notes_.record_size(static_cast<size_t>(n));
+      if (off + size > end) break;  // not readable yet (appends publish whole; defensive)
+      s = notes_.summary(static_cast<size_t>(n));
+    } else {
+      if (!segment || off >= segment->end()) {
+        auto ref = log_.locate(off);
+        if (!ref) {
+          error = ref.status();
+          break;
+        }
+        segment = std::move(ref->file);
+      }
+      const char* data = segment->data() + (off - segment->base());
+      // (From `off` on: past a record longer than the window, its body needs no lines.)
+      prefetched = std::max(prefetched, off);
+      for (const int64_t to = std::min({off + kPrefetchAhead, end, segment->end()}); prefetched < to;
+           prefetched += kCacheLine)
+        __builtin_prefetch(segment->data() + (prefetched - segment->base()));
+      // Bytes below write_pos() were CRC-checked at recovery or written by this process.
+      RecordCheck c = check_record(data, segment->end() - off, off, /*verify_crc=*/false, &s);
+      if (c.kind == RecordKind::kBlank) {
+        progress.publish(off);
+        off = segment->end();
+        progress.publish(off);
+        continue;
+      }
+      if (c.kind != RecordKind::kRecord) {
+        error =
+            Status::system("dispatcher cannot parse " +
+                           (c.reason.empty() ? "the record at commit-log offset " + std::to_string(off) : c.reason));
         break;
       }
-      segment = std::move(ref->file);
-    }
-    const char* data = segment->data() + (off - segment->base());
-    // (From `off` on: past a record longer than the window, its body needs no lines.)
-    prefetched = std::max(prefetched, off);
-    for (const int64_t to = std::min({off + kPrefetchAhead, end, segment->end()}); prefetched < to;
-         prefetched += kCacheLine)
-      __builtin_prefetch(segment->data() + (prefetched - segment->base()));
-    // Bytes below write_pos() were CRC-checked at recovery or written by this process.
-    RecordSummary s;
-    RecordCheck c = check_record(data, segment->end() - off, off, /*verify_crc=*/false, &s);
-    if (c.kind == RecordKind::kBlank) {
-      progress.publish(off);
-      off = segment->end();
-      progress.publish(off);
-      continue;
-    }
-    if (c.kind != RecordKind::kRecord) {
-      error = Status::system("dispatcher cannot parse " +
-                             (c.reason.empty() ? "the record at commit-log offset " + std::to_string(off) : c.reason));
-      break;
+      size = c.size;
     }
     bool arrived = false;
     if (consumes_queue_offset(s.sys_flag)) {
@@ -129,14 +139,14 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         logger_->warn("consume queue gap topic={} queue={} max={} record_queue_offset={} commit_log_offset={}",
                       cq_topic, s.queue_id, before, s.queue_offset, off);
       }
-      if (Status st = cq->put_unit(s.queue_offset, CqUnit{off, c.size, s.tag_hash}); !st) {
+      if (Status st = cq->put_unit(s.queue_offset, CqUnit{off, size, s.tag_hash}); !st) {
         error = st;
         break;
       }
       arrived = s.queue_offset >= before;
     }
     if (index_) {
-      if (Status st = index_->index_record(off, c.size, s); !st) {
+      if (Status st = index_->index_record(off, size, s); !st) {
         // The key index is secondary: consume queues go on; the index is rebuilt at the
         // next start (marked here, since dispatched() moves past the record).
         if (!index_failing_) {
@@ -149,9 +159,9 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         index_failing_ = false;
       }
     }
-    progress.record_done(off, off + c.size, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
+    progress.record_done(off, off + size, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
                          s.queue_offset + 1, s.tag_hash);
-    off += c.size;
+    off += size;
     ++count;
   }
   progress.publish(off);
@@ -159,6 +169,16 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   progress_cv_.notify_all();
   if (!error.is_ok()) return error;
   return count;
+}
+
+ptrdiff_t Dispatcher::note_at(int64_t off) {
+  for (;;) {
+    while (next_note_ < notes_.size() && notes_.offset(next_note_) < off) ++next_note_;
+    if (next_note_ < notes_.size()) return notes_.offset(next_note_) == off ? static_cast<ptrdiff_t>(next_note_) : -1;
+    notes_.clear();
+    next_note_ = 0;
+    if (!log_.dispatch_notes().take(notes_)) return -1;
+  }
 }
 
 void Dispatcher::start() {
@@ -174,6 +194,9 @@ void Dispatcher::stop() {
   }
   idle_cv_.notify_all();
   thread_.join();
+  // Notes taken and not used may describe bytes a truncation replaces before the restart.
+  notes_.clear();
+  next_note_ = 0;
 }
 
 void Dispatcher::run() {

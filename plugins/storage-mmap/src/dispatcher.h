@@ -1,5 +1,7 @@
-// The dispatcher (RocketMQ's ReputMessageService): reads the commit log forward from the
-// dispatched offset, appends consume-queue units, then tells arrival listeners.
+// The dispatcher (RocketMQ's ReputMessageService): goes forward through the commit log from
+// the dispatched offset, appends consume-queue units and key-index entries, then tells
+// arrival listeners. A record the appender left a dispatch note for is not read; any other
+// (recovery, replication, notes dropped) is parsed from the mapping.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,7 @@
 
 #include "commit_log.h"
 #include "consume_queue_store.h"
+#include "dispatch_notes.h"
 #include "index_service.h"
 #include "mq/message_store.h"
 
@@ -56,11 +59,16 @@ class Dispatcher {
 
  private:
   void run();
+  // The index in notes_ of the note for the record at `off`, or -1. Skips the notes of
+  // records dispatched by parsing; takes the published notes when notes_ runs out.
+  ptrdiff_t note_at(int64_t off);
 
   CommitLog& log_;
   ConsumeQueueStore& queues_;
   IndexService* index_;
   bool index_failing_ = false;  // dispatching thread only: log an index error once
+  DispatchNoteBatch notes_;     // dispatching thread only: taken from log_.dispatch_notes()
+  size_t next_note_ = 0;        // the first note of notes_ not passed yet
   std::shared_ptr<spdlog::logger> logger_;
   std::atomic<int64_t> dispatched_{0};
   std::atomic<uint32_t> wake_seq_{0};

@@ -48,6 +48,7 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
   const std::string& root = options_.store_root;
   log_ = std::make_unique<CommitLog>(root + "/commitlog", options_.commit_log_segment_size);
   log_->set_append_with_pwrite(options_.append_with_pwrite, options_.append_with_pwrite_min_bytes);
+  log_->enable_dispatch_notes();
   queues_ = std::make_unique<ConsumeQueueStore>(root + "/consumequeue", options_.consume_queue_file_size);
   index_ = std::make_unique<IndexService>(root + "/index", static_cast<int32_t>(options_.max_hash_slot_num),
                                           static_cast<int32_t>(options_.max_index_num), options_.message_index_enable);

@@ -114,6 +114,19 @@ void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::s
   plan_record(view_of(msg, *props_buf), store_host, out);
 }
 
+std::string scan_property_facts(std::string_view encoded_properties, PropertyFacts* out) {
+  // Finds TAGS, KEYS and UNIQ_KEY without building the property map.
+  return record::for_each_encoded_property(encoded_properties, [out](std::string_view name, std::string_view value) {
+    if (name == prop::kTags) {
+      out->tag_hash = tag_hash(value);
+    } else if (name == prop::kKeys) {
+      out->keys = value;
+    } else if (name == prop::kUniqKey) {
+      out->uniq_key = value;
+    }
+  });
+}
+
 void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out) {
   const std::string_view props = msg.properties;
   const size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
@@ -137,6 +150,9 @@ void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPl
   out->topic = msg.topic;
   out->props = props;
   out->size = static_cast<int32_t>(size);
+  out->sys_flag = msg.sys_flag;
+  out->facts = PropertyFacts{};
+  (void)scan_property_facts(props, &out->facts);  // validated by the caller (validate_view)
 }
 
 namespace {
@@ -215,17 +231,11 @@ RecordSummary summary_of(const record::RecordView& v) {
   s.queue_offset = v.queue_offset;
   s.sys_flag = v.sys_flag;
   s.store_timestamp_ms = v.store_timestamp_ms;
-  // Find TAGS, KEYS and UNIQ_KEY without building the property map.
-  s.properties_error =
-      record::for_each_encoded_property(v.properties, [&s](std::string_view name, std::string_view value) {
-        if (name == prop::kTags) {
-          s.tag_hash = tag_hash(value);
-        } else if (name == prop::kKeys) {
-          s.keys = value;
-        } else if (name == prop::kUniqKey) {
-          s.uniq_key = value;
-        }
-      });
+  PropertyFacts facts;
+  s.properties_error = scan_property_facts(v.properties, &facts);
+  s.tag_hash = facts.tag_hash;
+  s.keys = facts.keys;
+  s.uniq_key = facts.uniq_key;
   return s;
 }
 

@@ -45,6 +45,16 @@ Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_s
 // to check (once per batch).
 Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size);
 
+// The properties the dispatcher indexes by, as views into encoded properties.
+struct PropertyFacts {
+  int64_t tag_hash = 0;       // tag_hash(TAGS property), 0 without tags
+  std::string_view keys;      // KEYS property (space separated), empty without
+  std::string_view uniq_key;  // UNIQ_KEY property, empty without
+};
+// Fills `out` from encoded properties; returns empty, or what is malformed (the facts then
+// come from the entries before it).
+std::string scan_property_facts(std::string_view encoded_properties, PropertyFacts* out);
+
 // A record planned outside the put lock: its fixed 88-byte header (all but queue offset,
 // physical offset, store timestamp and CRC), views of body, topic and encoded properties
 // (owned by the caller: the message and a properties buffer, which must outlive the
@@ -56,6 +66,8 @@ struct RecordPlan {
   std::string_view topic;
   std::string_view props;
   int32_t size = 0;
+  int32_t sys_flag = 0;
+  PropertyFacts facts;  // of props: what the dispatcher needs besides the header fields
 };
 // Precondition: validate_message(msg) succeeded. `props_buf` receives the encoded
 // properties (reused: no allocation once it has grown); `out->props` views it.
@@ -105,9 +117,9 @@ struct RecordSummary {
   int64_t queue_offset = 0;
   int32_t sys_flag = 0;
   int64_t store_timestamp_ms = 0;
-  int64_t tag_hash = 0;       // tag_hash(TAGS property), 0 without tags
-  std::string_view keys;      // KEYS property (space separated), empty without
-  std::string_view uniq_key;  // UNIQ_KEY property, empty without
+  int64_t tag_hash = 0;       // PropertyFacts
+  std::string_view keys;      // PropertyFacts
+  std::string_view uniq_key;  // PropertyFacts
   // Empty, or what is malformed in the properties (the fields above then come from the
   // entries before it). Puts validate properties; replicated bytes are checked with this.
   std::string properties_error;

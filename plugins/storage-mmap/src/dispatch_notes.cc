@@ -1,0 +1,71 @@
+// Dispatch notes: building them on the append path, handing them to the dispatcher.
+#include "dispatch_notes.h"
+
+namespace mq::storage_mmap {
+
+void DispatchNoteBatch::add(int64_t offset, int32_t size, const RecordPlan& plan, QueueId queue_id,
+                            int64_t queue_offset, int64_t store_timestamp_ms) {
+  // Lengths fit their fields: topics are at most 127 bytes (one length byte in the record),
+  // properties at most kMaxPropertiesLength.
+  const PropertyFacts& f = plan.facts;
+  notes_.push_back(Note{offset, queue_offset, store_timestamp_ms, f.tag_hash, size, queue_id, plan.sys_flag,
+                        static_cast<uint32_t>(text_.size()), static_cast<uint32_t>(f.keys.size()),
+                        static_cast<uint16_t>(f.uniq_key.size()), static_cast<uint8_t>(plan.topic.size())});
+  text_.append(plan.topic).append(f.keys).append(f.uniq_key);
+}
+
+RecordSummary DispatchNoteBatch::summary(size_t i) const {
+  const Note& n = notes_[i];
+  const char* text = text_.data() + n.text_at;
+  RecordSummary s;
+  s.topic = std::string_view(text, n.topic_len);
+  s.keys = std::string_view(text + n.topic_len, n.keys_len);
+  s.uniq_key = std::string_view(text + n.topic_len + n.keys_len, n.uniq_len);
+  s.queue_id = n.queue_id;
+  s.queue_offset = n.queue_offset;
+  s.sys_flag = n.sys_flag;
+  s.store_timestamp_ms = n.store_timestamp_ms;
+  s.tag_hash = n.tag_hash;
+  return s;
+}
+
+void DispatchNoteBatch::append(const DispatchNoteBatch& other) {
+  const auto shift = static_cast<uint32_t>(text_.size());
+  const size_t first = notes_.size();
+  notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
+  for (size_t i = first; i < notes_.size(); ++i) notes_[i].text_at += shift;
+  text_.append(other.text_);
+}
+
+void DispatchNotes::publish(DispatchNoteBatch& batch) {
+  if (batch.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    if (published_notes_.empty()) {
+      published_notes_.swap(batch);  // the common case: the dispatcher took the last ones
+    } else if (published_notes_.size() + batch.size() <= kMaxNotes &&
+               published_notes_.text_bytes() + batch.text_bytes() <= kMaxTextBytes) {
+      published_notes_.append(batch);
+    } else {
+      dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
+    }
+    published_.store(true, std::memory_order_release);
+  }
+  batch.clear();
+}
+
+bool DispatchNotes::take(DispatchNoteBatch& into) {
+  if (!has_notes()) return false;
+  std::lock_guard lock(mu_);
+  into.swap(published_notes_);
+  published_.store(false, std::memory_order_release);
+  return !into.empty();
+}
+
+void DispatchNotes::clear() {
+  std::lock_guard lock(mu_);
+  published_notes_.clear();
+  published_.store(false, std::memory_order_release);
+}
+
+}  // namespace mq::storage_mmap
