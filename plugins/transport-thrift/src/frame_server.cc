@@ -62,8 +62,11 @@ constexpr auto kLinger = std::chrono::seconds(2);
 // without a word, so a connection flood cannot pin sockets through refusals.
 constexpr size_t kMaxRefusing = 64;
 // Per-connection read buffer: one read takes every frame the socket holds up to this size.
-// It grows to hold a larger frame (up to maxFrameSize + 4) and shrinks back once empty.
+// It grows to hold a larger frame (up to maxFrameSize + 4). Grown up to kKeptReadBufferBytes
+// it stays so (batches keep coming at about one size: growing again for each would copy
+// each one's first part into the new buffer); larger, it shrinks back once empty.
 constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr size_t kKeptReadBufferBytes = 512 * 1024;
 // Reply frames gathered into one write.
 constexpr size_t kMaxGather = 16;
 // Reply bytes a parse pass (or an inbox drain) may queue before it writes them out mid-pass:
@@ -437,18 +440,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Makes room after the buffered bytes: drops consumed bytes, grows the buffer to hold the
-  // first frame whole, shrinks it back to kReadBufferBytes once the large frame is gone (the
-  // few bytes of a next frame already read move along). Returns how many bytes the next read
-  // may take: up to the end of the first frame when it is large, so one pass never holds
-  // more than kReadBufferBytes of small frames.
+  // first frame whole, shrinks it back to kReadBufferBytes once a frame over
+  // kKeptReadBufferBytes is gone (the few bytes of a next frame already read move along).
+  // Returns how many bytes the next read may take: up to the end of the first frame when it
+  // is large, else the buffer's capacity (at most kKeptReadBufferBytes), so one pass never
+  // holds more of small frames than that.
   size_t prepare_buffer() {
     const size_t buffered = end_ - begin_;
     size_t want = kReadBufferBytes;
     if (auto length = first_length(); length && *length > 0) {
       want = std::max(want, kHeaderBytes + static_cast<size_t>(*length));
+    } else if (capacity_ <= kKeptReadBufferBytes) {
+      want = std::max(want, capacity_);  // a kept larger buffer: a whole batch frame in one read
     }
     if (!buffer_ || want > capacity_ ||
-        (capacity_ > kReadBufferBytes && want == kReadBufferBytes && buffered <= kReadBufferBytes)) {
+        (capacity_ > kKeptReadBufferBytes && want == kReadBufferBytes && buffered <= kReadBufferBytes)) {
       auto fresh = std::make_unique_for_overwrite<uint8_t[]>(want);
       if (buffered > 0) std::memcpy(fresh.get(), buffer_.get() + begin_, buffered);
       buffer_ = std::move(fresh);

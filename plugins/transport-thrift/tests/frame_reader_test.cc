@@ -169,6 +169,22 @@ TEST_F(FrameReader, FramesLargerThanTheReadBufferAreAnsweredWithTheirNeighbours)
   expect_reply(socket, "getTopicList", 7);
 }
 
+TEST_F(FrameReader, BatchSizedFramesOfVaryingSizesReuseTheGrownBufferInOrder) {
+  TransportHarness harness;
+  harness.serve_broker(api_);
+  RawSocket socket(harness.broker_port());
+  // Frames over 64 KiB keep the grown buffer, whose reads then end inside the next frame
+  // (smaller or larger than the buffer, or a small one): every frame still answered in order.
+  const size_t sizes[] = {70 * 1024, 72 * 1024, 0, 69 * 1024, 100 * 1024, 0, 0, 71 * 1024, 500 * 1024, 65 * 1024};
+  std::string all;
+  int32_t seqid = 0;
+  for (int round = 0; round < 5; ++round)
+    for (size_t padding : sizes) all += topic_list_frame(++seqid, padding);
+  std::thread writer([&] { socket.send_bytes(all); });
+  for (int32_t i = 1; i <= seqid; ++i) expect_reply(socket, "getTopicList", i);
+  writer.join();
+}
+
 TEST_F(FrameReader, HeldReplyCompletedFromAnotherThreadArrivesAfterLaterRequests) {
   std::mutex mu;
   std::condition_variable cv;
