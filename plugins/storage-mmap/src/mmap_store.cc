@@ -387,11 +387,12 @@ void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback do
                                 "a batch must target one topic and queue; message " + std::to_string(i) + " is for " +
                                     std::string(m.topic) + "/" + std::to_string(m.queue_id) + ", the first for " +
                                     std::string(first.topic) + "/" + std::to_string(first.queue_id)));
-    if (auto size = validate_view(m, options_.max_message_size, log_->max_record_size()); !size)
+    PropertyFacts facts;
+    if (auto size = validate_view(m, options_.max_message_size, log_->max_record_size(), &facts); !size)
       return fail(Status::error(size.status().code(),
                                 (msgs.size() > 1 ? "message " + std::to_string(i) + " of the batch: " : std::string()) +
                                     size.status().message()));
-    plan_record(m, store_host_, &plans[i]);
+    plan_record(m, store_host_, &plans[i], &facts);
     items[i] = AppendItem{nullptr, m.topic, m.queue_id, consumes_queue_offset(m.sys_flag), key, &plans[i]};
   }
   const bool wait = waits_for_flush(find_encoded_property(first.properties, prop::kWaitStoreMsgOk));

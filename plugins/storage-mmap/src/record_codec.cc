@@ -62,14 +62,28 @@ constexpr bool has_byte_below_3(uint64_t w) {
   return ((w - 0x0303030303030303ULL) & ~w & 0x8080808080808080ULL) != 0;
 }
 
+// The fact entry `name` = `value` gives, if any (the last of repeated names wins, as when
+// decoding).
+void note_fact(std::string_view name, std::string_view value, PropertyFacts* out) {
+  if (name == prop::kTags) {
+    out->tag_hash = tag_hash(value);
+  } else if (name == prop::kKeys) {
+    out->keys = value;
+  } else if (name == prop::kUniqKey) {
+    out->uniq_key = value;
+  }
+}
+
 }  // namespace
 
-Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size) {
+Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size,
+                              PropertyFacts* facts) {
   // One pass: each entry is a non-empty name, one \x01, a value without separators, \x02.
   // Eight bytes at a time while they hold no byte below 3 (names and values are mostly
   // text), one at a time around the separators.
   const std::string_view p = msg.properties;
   size_t entry = 0;
+  size_t value = 0;  // where the current entry's value starts, once in_value
   bool in_value = false;
   for (size_t i = 0; i < p.size(); ++i) {
     if (p.size() - i >= 8) {
@@ -87,10 +101,12 @@ Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, 
                              "encoded properties: the entry at byte " + std::to_string(entry) +
                                  (in_value ? " has two \\x01 separators" : " has an empty name"));
       in_value = true;
+      value = i + 1;
     } else if (c == kPropertySep) {
       if (!in_value)
         return Status::error(Code::kMessageIllegal, "encoded properties: the entry at byte " + std::to_string(entry) +
                                                         " has no \\x01 between name and value");
+      if (facts) note_fact(p.substr(entry, value - 1 - entry), p.substr(value, i - value), facts);
       in_value = false;
       entry = i + 1;
     }
@@ -116,18 +132,11 @@ void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::s
 
 std::string scan_property_facts(std::string_view encoded_properties, PropertyFacts* out) {
   // Finds TAGS, KEYS and UNIQ_KEY without building the property map.
-  return record::for_each_encoded_property(encoded_properties, [out](std::string_view name, std::string_view value) {
-    if (name == prop::kTags) {
-      out->tag_hash = tag_hash(value);
-    } else if (name == prop::kKeys) {
-      out->keys = value;
-    } else if (name == prop::kUniqKey) {
-      out->uniq_key = value;
-    }
-  });
+  return record::for_each_encoded_property(
+      encoded_properties, [out](std::string_view name, std::string_view value) { note_fact(name, value, out); });
 }
 
-void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out) {
+void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out, const PropertyFacts* facts) {
   const std::string_view props = msg.properties;
   const size_t size = kFixedOverhead + msg.body.size() + msg.topic.size() + props.size();
   char* p = out->header;
@@ -151,8 +160,12 @@ void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPl
   out->props = props;
   out->size = static_cast<int32_t>(size);
   out->sys_flag = msg.sys_flag;
-  out->facts = PropertyFacts{};
-  (void)scan_property_facts(props, &out->facts);  // validated by the caller (validate_view)
+  if (facts) {
+    out->facts = *facts;
+  } else {
+    out->facts = PropertyFacts{};
+    (void)scan_property_facts(props, &out->facts);  // validated by the caller (validate_view)
+  }
 }
 
 namespace {

@@ -36,15 +36,6 @@ inline bool consumes_queue_offset(int32_t sys_flag) {
   return t != kTransactionPreparedType && t != kTransactionRollbackType;
 }
 
-// Returns the record size for `msg`, or MESSAGE_ILLEGAL naming what is wrong (topic,
-// queue id, property characters or length, body over max_message_size, record over
-// max_record_size).
-Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size);
-// The same for a view with pre-encoded properties (their syntax is checked: every entry
-// "name\x01value\x02" with a non-empty name and one \x01). The topic name is the caller's
-// to check (once per batch).
-Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size);
-
 // The properties the dispatcher indexes by, as views into encoded properties.
 struct PropertyFacts {
   int64_t tag_hash = 0;       // tag_hash(TAGS property), 0 without tags
@@ -54,6 +45,17 @@ struct PropertyFacts {
 // Fills `out` from encoded properties; returns empty, or what is malformed (the facts then
 // come from the entries before it).
 std::string scan_property_facts(std::string_view encoded_properties, PropertyFacts* out);
+
+// Returns the record size for `msg`, or MESSAGE_ILLEGAL naming what is wrong (topic,
+// queue id, property characters or length, body over max_message_size, record over
+// max_record_size).
+Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_size, int64_t max_record_size);
+// The same for a view with pre-encoded properties (their syntax is checked: every entry
+// "name\x01value\x02" with a non-empty name and one \x01). The topic name is the caller's
+// to check (once per batch).
+// With `facts`, also fills them (scan_property_facts) in the same pass.
+Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size,
+                              PropertyFacts* facts = nullptr);
 
 // A record planned outside the put lock: its fixed 88-byte header (all but queue offset,
 // physical offset, store timestamp and CRC), views of body, topic and encoded properties
@@ -73,7 +75,8 @@ struct RecordPlan {
 // properties (reused: no allocation once it has grown); `out->props` views it.
 void plan_record(const StoredMessage& msg, const HostAddress& store_host, std::string* props_buf, RecordPlan* out);
 // Precondition: validate_view(msg) succeeded. `out` views msg's bytes.
-void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out);
+void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPlan* out,
+                 const PropertyFacts* facts = nullptr);
 // Writes the whole record (plan.size bytes) to `dst` with the three late fields and its
 // CRC, computed over `dst` (a large body is checksummed while it is copied).
 void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,

@@ -142,8 +142,24 @@ TEST(RecordCodecTest, ValidationRefusesBadMessages) {
   EXPECT_NE(too_big_for_segment.status().message().find("150"), std::string::npos);
 }
 
+TEST(RecordCodecTest, ViewValidationFindsTheFactsTheDispatcherIndexesBy) {
+  // Repeated names: the last wins, as when the record's properties are decoded.
+  const std::string props = std::string(
+                                "TAGS\x01old\x02KEYS\x01"
+                                "a b\x02X\x01TAGS\x02UNIQ_KEY\x01") +
+                            "0A000001" + "\x02TAGS\x01new\x02";
+  MessageView v;
+  v.topic = "T";
+  v.properties = props;
+  PropertyFacts facts;
+  ASSERT_TRUE(validate_view(v, 1 << 20, 1 << 22, &facts));
+  EXPECT_EQ(facts.tag_hash, tag_hash("new"));
+  EXPECT_EQ(facts.keys, "a b");
+  EXPECT_EQ(facts.uniq_key, "0A000001");
+}
+
 // validate_view skips eight bytes at a time; whatever the shape, it must accept and refuse
-// exactly what the property decoder does, naming the same entry.
+// exactly what the property decoder does, naming the same entry, and find the same facts.
 TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
   const char alphabet[] = {'a', '\0', '\x01', '\x02', '\x03', '\x7f', '\x80', '\xff'};
   std::mt19937 rng(7);
@@ -156,14 +172,28 @@ TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
     const size_t len = rng() % 41;
     for (size_t i = 0; i < len; ++i) {
       // Mostly text, so that long runs without separators take the eight-byte path.
+      // Now and then a name the facts come from.
+      if (rng() % 8 == 0) {
+        const std::string_view names[] = {prop::kTags, prop::kKeys, prop::kUniqKey};
+        props.append(names[rng() % 3]);
+        continue;
+      }
       props.push_back(rng() % 4 == 0 ? alphabet[rng() % sizeof(alphabet)] : static_cast<char>('c' + rng() % 20));
     }
     MessageView v;
     v.topic = "T";
     v.properties = props;
-    auto checked = validate_view(v, 1 << 20, 1 << 22);
+    PropertyFacts facts;
+    auto checked = validate_view(v, 1 << 20, 1 << 22, &facts);
     const std::string decoded = record::for_each_encoded_property(props, [](std::string_view, std::string_view) {});
     ASSERT_EQ(checked.is_ok(), decoded.empty()) << ::testing::PrintToString(props) << ": " << decoded;
+    if (checked.is_ok()) {
+      PropertyFacts scanned;
+      EXPECT_EQ(scan_property_facts(props, &scanned), "");
+      EXPECT_EQ(facts.tag_hash, scanned.tag_hash) << ::testing::PrintToString(props);
+      EXPECT_EQ(facts.keys, scanned.keys) << ::testing::PrintToString(props);
+      EXPECT_EQ(facts.uniq_key, scanned.uniq_key) << ::testing::PrintToString(props);
+    }
     if (!checked.is_ok()) {
       EXPECT_EQ(checked.status().code(), Code::kMessageIllegal);
       EXPECT_EQ(entry_byte(checked.status().message()), entry_byte(decoded)) << ::testing::PrintToString(props);

@@ -64,7 +64,8 @@ constexpr size_t kMaxRefusing = 64;
 // Per-connection read buffer: one read takes every frame the socket holds up to this size.
 // It grows to hold a larger frame (up to maxFrameSize + 4). Grown up to kKeptReadBufferBytes
 // it stays so (batches keep coming at about one size: growing again for each would copy
-// each one's first part into the new buffer); larger, it shrinks back once empty.
+// each one's first part into the new buffer); larger, it shrinks back once empty
+// (prepare_buffer()).
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr size_t kKeptReadBufferBytes = 512 * 1024;
 // Reply frames gathered into one write.
@@ -439,32 +440,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Makes room after the buffered bytes: drops consumed bytes, grows the buffer to hold the
-  // first frame whole, shrinks it back to kReadBufferBytes once a frame over
-  // kKeptReadBufferBytes is gone (the few bytes of a next frame already read move along).
-  // Returns how many bytes the next read may take: up to the end of the first frame when it
-  // is large, else the buffer's capacity (at most kKeptReadBufferBytes), so one pass never
-  // holds more of small frames than that.
+  // Makes room after the buffered bytes and returns how many bytes the next read may take.
+  // The buffer grows to hold the first frame whole. For a batch frame (over kReadBufferBytes,
+  // up to kKeptReadBufferBytes) it grows to hold about four such frames (at most
+  // kKeptReadBufferBytes) and stays so: one read then takes several batch frames, whose
+  // replies go out in one write. Such a buffer is filled up to its end, and the bytes still
+  // buffered move to its start only when the first frame would not fit after them or little
+  // room is left (not after every frame). A buffer grown past kKeptReadBufferBytes takes
+  // reads up to the end of the first frame only, and shrinks back to kReadBufferBytes once
+  // that frame is gone.
   size_t prepare_buffer() {
     const size_t buffered = end_ - begin_;
-    size_t want = kReadBufferBytes;
+    size_t need = kReadBufferBytes;  // bytes the buffer must hold from the first frame's start
     if (auto length = first_length(); length && *length > 0) {
-      want = std::max(want, kHeaderBytes + static_cast<size_t>(*length));
-    } else if (capacity_ <= kKeptReadBufferBytes) {
-      want = std::max(want, capacity_);  // a kept larger buffer: a whole batch frame in one read
+      need = std::max(need, kHeaderBytes + static_cast<size_t>(*length));
     }
-    if (!buffer_ || want > capacity_ ||
-        (capacity_ > kKeptReadBufferBytes && want == kReadBufferBytes && buffered <= kReadBufferBytes)) {
-      auto fresh = std::make_unique_for_overwrite<uint8_t[]>(want);
+    auto reallocate = [&](size_t capacity) {
+      auto fresh = std::make_unique_for_overwrite<uint8_t[]>(capacity);
       if (buffered > 0) std::memcpy(fresh.get(), buffer_.get() + begin_, buffered);
       buffer_ = std::move(fresh);
-      capacity_ = want;
-    } else if (begin_ > 0 && buffered > 0) {
+      capacity_ = capacity;
+      begin_ = 0;
+      end_ = buffered;
+    };
+    if (!buffer_ || need > capacity_) {
+      const bool batch_frame = need > kReadBufferBytes && need <= kKeptReadBufferBytes;
+      reallocate(batch_frame ? std::max(need, std::min(4 * need, kKeptReadBufferBytes)) : need);
+    } else if (capacity_ > kKeptReadBufferBytes && need == kReadBufferBytes && buffered <= kReadBufferBytes) {
+      reallocate(kReadBufferBytes);
+    } else if (buffered == 0) {
+      begin_ = end_ = 0;
+    } else if (begin_ > 0 && (begin_ + need > capacity_ || capacity_ - end_ < capacity_ / 4)) {
       std::memmove(buffer_.get(), buffer_.get() + begin_, buffered);
+      begin_ = 0;
+      end_ = buffered;
     }
-    begin_ = 0;
-    end_ = buffered;
-    return std::min(capacity_, want) - end_;
+    const size_t limit = capacity_ > kKeptReadBufferBytes ? begin_ + need : capacity_;
+    return limit - end_;
   }
 
   void read_more() {
