@@ -64,7 +64,9 @@ constexpr bool has_byte_below_3(uint64_t w) {
 
 // The fact entry `name` = `value` gives, if any (the last of repeated names wins, as when
 // decoding).
-void note_fact(std::string_view name, std::string_view value, PropertyFacts* out) {
+static_assert(prop::kTags.size() == 4 && prop::kKeys.size() == 4 && prop::kUniqKey.size() == 8);
+[[gnu::always_inline]] inline void note_fact(std::string_view name, std::string_view value, PropertyFacts* out) {
+  if (name.size() != 4 && name.size() != 8) return;  // every fact's name has 4 or 8 bytes
   if (name == prop::kTags) {
     out->tag_hash = tag_hash(value);
   } else if (name == prop::kKeys) {
