@@ -1,8 +1,6 @@
 // Dispatch notes: building them on the append path, handing them to the dispatcher.
 #include "dispatch_notes.h"
 
-#include <algorithm>
-
 namespace mq::storage_mmap {
 
 void DispatchNoteBatch::add(int64_t offset, int32_t size, const RecordPlan& plan, QueueId queue_id,
@@ -13,12 +11,7 @@ void DispatchNoteBatch::add(int64_t offset, int32_t size, const RecordPlan& plan
   notes_.push_back(Note{offset, queue_offset, store_timestamp_ms, f.tag_hash, size, queue_id, plan.sys_flag,
                         static_cast<uint32_t>(text_.size()), static_cast<uint32_t>(f.keys.size()),
                         static_cast<uint16_t>(f.uniq_key.size()), static_cast<uint8_t>(plan.topic.size())});
-  const size_t at = text_.size();
-  text_.resize(at + plan.topic.size() + f.keys.size() + f.uniq_key.size());
-  char* out = text_.data() + at;
-  out = std::copy(plan.topic.begin(), plan.topic.end(), out);
-  out = std::copy(f.keys.begin(), f.keys.end(), out);
-  std::copy(f.uniq_key.begin(), f.uniq_key.end(), out);
+  text_.append(plan.topic).append(f.keys).append(f.uniq_key);
 }
 
 RecordSummary DispatchNoteBatch::summary(size_t i) const {
