@@ -1,5 +1,6 @@
 // CRC-32C: tables (built once, thread-safe static init), the SSE4.2 streams, the VPCLMULQDQ fold
-// (also as a copy that checksums what it stores) and the GF(2) combine.
+// on 512- or 256-bit registers (also as a copy that checksums what it stores) and the GF(2)
+// combine.
 #include "crc32c.h"
 
 #include <array>
@@ -167,7 +168,7 @@ uint32_t x_pow(uint64_t n) noexcept {
 // which is congruent to every byte consumed: the crc32 instruction over its 16 bytes from
 // a zero register, then over the tail, gives the CRC.
 struct FoldConstants {
-  uint64_t k2048[2], k1536[2], k1024[2], k512[2], k384[2], k256[2], k128[2];
+  uint64_t k2048[2], k1536[2], k1024[2], k768[2], k512[2], k384[2], k256[2], k128[2];
   FoldConstants() noexcept {
     auto set = [](uint64_t* k, uint64_t d) {
       k[0] = x_pow(d + 31);
@@ -176,6 +177,7 @@ struct FoldConstants {
     set(k2048, 2048);
     set(k1536, 1536);
     set(k1024, 1024);
+    set(k768, 768);
     set(k512, 512);
     set(k384, 384);
     set(k256, 256);
@@ -188,7 +190,7 @@ const FoldConstants& fold_constants() {
   return kConstants;
 }
 
-constexpr size_t kFoldMin = 64;  // below one 512-bit block the crc32 streams are cheaper
+constexpr size_t kFoldMin = 64;  // below that the crc32 streams are cheaper
 
 __attribute__((target("avx512f,vpclmulqdq"))) inline __m512i fold512(__m512i acc, __m512i k, __m512i next) noexcept {
   return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(acc, k, 0x00), _mm512_clmulepi64_epi128(acc, k, 0x11), next,
@@ -206,6 +208,9 @@ __attribute__((target("avx512f"))) inline __m512i broadcast_k(const uint64_t* k)
 struct Read {
   const unsigned char* p;
   __attribute__((target("avx512f"))) __m512i load512(size_t at) const noexcept { return _mm512_loadu_si512(p + at); }
+  __attribute__((target("avx"))) __m256i load256(size_t at) const noexcept {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+  }
   __attribute__((target("sse2"))) __m128i load128() const noexcept {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   }
@@ -218,6 +223,11 @@ struct Copy {
   __attribute__((target("avx512f"))) __m512i load512(size_t at) const noexcept {
     const __m512i v = _mm512_loadu_si512(p + at);
     _mm512_storeu_si512(d + at, v);
+    return v;
+  }
+  __attribute__((target("avx"))) __m256i load256(size_t at) const noexcept {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + at), v);
     return v;
   }
   __attribute__((target("sse2"))) __m128i load128() const noexcept {
@@ -243,6 +253,21 @@ __attribute__((target("pclmul,sse4.2"))) inline __m128i fold128(__m128i acc, __m
   return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00), _mm_clmulepi64_si128(acc, k, 0x11)), next);
 }
 
+// The end shared by both fold widths: `x` is congruent to everything consumed before the
+// `len` (< one vector) bytes left in `in`; folds their 16-byte blocks, reduces, adds the tail.
+template <class Blocks>
+__attribute__((target("pclmul,sse4.2"))) inline uint32_t finish(__m128i x, Blocks& in, size_t len) noexcept {
+  const __m128i k1 = load_k(fold_constants().k128);
+  while (len >= 16) {
+    x = fold128(x, k1, in.load128());
+    in.advance(16);
+    len -= 16;
+  }
+  uint64_t c = __builtin_ia32_crc32di(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
+  c = __builtin_ia32_crc32di(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
+  return crc_tail(c, in.tail(len), len);  // under 16 bytes left
+}
+
 // Precondition: len >= kFoldMin.
 template <class Blocks>
 __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline uint32_t fold(uint32_t crc, Blocks in,
@@ -252,8 +277,7 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline uint32_t fold
   const __m512i init = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(~crc)));
   __m512i z;
   if (len >= 256) {
-    __m512i a0 = _mm512_xor_si512(in.load512(0), init), a1 = in.load512(64), a2 = in.load512(128),
-            a3 = in.load512(192);
+    __m512i a0 = _mm512_xor_si512(in.load512(0), init), a1 = in.load512(64), a2 = in.load512(128), a3 = in.load512(192);
     in.advance(256);
     len -= 256;
     const __m512i k2048 = broadcast_k(k.k2048);
@@ -281,15 +305,7 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) inline uint32_t fold
                       fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 1), load_k(k.k256),
                               fold128(_mm512_maskz_extracti32x4_epi32(0xF, z, 2), load_k(k.k128),
                                       _mm512_maskz_extracti32x4_epi32(0xF, z, 3))));
-  const __m128i k1 = load_k(k.k128);
-  while (len >= 16) {
-    x = fold128(x, k1, in.load128());
-    in.advance(16);
-    len -= 16;
-  }
-  uint64_t c = __builtin_ia32_crc32di(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
-  c = __builtin_ia32_crc32di(c, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
-  return crc_tail(c, in.tail(len), len);  // under 16 bytes left
+  return finish(x, in, len);
 }
 
 __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold(uint32_t crc, const void* data,
@@ -305,6 +321,74 @@ __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold
   return fold(crc, Copy{static_cast<const unsigned char*>(src), static_cast<unsigned char*>(dst)}, len);
 }
 
+// The same fold on 256-bit registers (two 128-bit lanes), for CPUs with VPCLMULQDQ but
+// without AVX-512 (AMD Zen 3, Intel Alder Lake): four 32-byte accumulators.
+__attribute__((target("avx2,vpclmulqdq"))) inline __m256i fold256(__m256i acc, __m256i k, __m256i next) noexcept {
+  return _mm256_xor_si256(
+      _mm256_xor_si256(_mm256_clmulepi64_epi128(acc, k, 0x00), _mm256_clmulepi64_epi128(acc, k, 0x11)), next);
+}
+
+__attribute__((target("avx"))) inline __m256i broadcast_k256(const uint64_t* k) noexcept {
+  const auto lo = static_cast<long long>(k[0]), hi = static_cast<long long>(k[1]);
+  return _mm256_set_epi64x(hi, lo, hi, lo);
+}
+
+// Precondition: len >= kFoldMin.
+template <class Blocks>
+__attribute__((target("avx2,vpclmulqdq,pclmul,sse4.2"))) inline uint32_t fold_avx2(uint32_t crc, Blocks in,
+                                                                                   size_t len) noexcept {
+  const FoldConstants& k = fold_constants();
+  const __m256i init = _mm256_zextsi128_si256(_mm_cvtsi32_si128(static_cast<int>(~crc)));
+  __m256i z;
+  if (len >= 128) {
+    __m256i a0 = _mm256_xor_si256(in.load256(0), init), a1 = in.load256(32), a2 = in.load256(64), a3 = in.load256(96);
+    in.advance(128);
+    len -= 128;
+    const __m256i k1024 = broadcast_k256(k.k1024);
+    while (len >= 128) {
+      a0 = fold256(a0, k1024, in.load256(0));
+      a1 = fold256(a1, k1024, in.load256(32));
+      a2 = fold256(a2, k1024, in.load256(64));
+      a3 = fold256(a3, k1024, in.load256(96));
+      in.advance(128);
+      len -= 128;
+    }
+    z = fold256(a0, broadcast_k256(k.k768),
+                fold256(a1, broadcast_k256(k.k512), fold256(a2, broadcast_k256(k.k256), a3)));
+  } else {
+    z = _mm256_xor_si256(in.load256(0), init);
+    in.advance(32);
+    len -= 32;
+  }
+  const __m256i k256 = broadcast_k256(k.k256);
+  while (len >= 32) {
+    z = fold256(z, k256, in.load256(0));
+    in.advance(32);
+    len -= 32;
+  }
+  const __m128i x = fold128(_mm256_castsi256_si128(z), load_k(k.k128), _mm256_extracti128_si256(z, 1));
+  return finish(x, in, len);
+}
+
+__attribute__((target("avx2,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold_avx2(uint32_t crc, const void* data,
+                                                                                   size_t len) noexcept {
+  if (len < kFoldMin) return crc32c_hw(crc, data, len);
+  return fold_avx2(crc, Read{static_cast<const unsigned char*>(data)}, len);
+}
+
+// Precondition: len >= kFoldMin.
+__attribute__((target("avx2,vpclmulqdq,pclmul,sse4.2"))) uint32_t crc32c_fold_avx2_copy(uint32_t crc, void* dst,
+                                                                                        const void* src,
+                                                                                        size_t len) noexcept {
+  return fold_avx2(crc, Copy{static_cast<const unsigned char*>(src), static_cast<unsigned char*>(dst)}, len);
+}
+
+bool cpu_has_fold_avx2() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("vpclmulqdq");
+}
+
 bool cpu_has_fold() noexcept {
   __builtin_cpu_init();
   return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx512f") &&
@@ -315,6 +399,7 @@ using CrcFn = uint32_t (*)(uint32_t, const void*, size_t) noexcept;
 CrcFn pick_crc() noexcept {
   __builtin_cpu_init();
   if (cpu_has_fold()) return &crc32c_fold;
+  if (cpu_has_fold_avx2()) return &crc32c_fold_avx2;
   return __builtin_cpu_supports("sse4.2") ? &crc32c_hw : &crc32c_sw;
 }
 #endif
@@ -333,7 +418,9 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept {
 uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept {
 #if defined(__x86_64__)
   static const bool kFold = cpu_has_fold();
+  static const bool kFoldAvx2 = !kFold && cpu_has_fold_avx2();
   if (kFold && len >= kFoldMin) return crc32c_fold_copy(crc, dst, src, len);
+  if (kFoldAvx2 && len >= kFoldMin) return crc32c_fold_avx2_copy(crc, dst, src, len);
 #endif
   std::memcpy(dst, src, len);
   return crc32c_extend(crc, dst, len);
@@ -352,10 +439,28 @@ uint32_t crc32c_streams(uint32_t crc, const void* data, size_t len) noexcept {
 
 bool crc32c_folding_available() noexcept {
 #if defined(__x86_64__)
-  return cpu_has_fold();
+  return cpu_has_fold() || cpu_has_fold_avx2();
 #else
   return false;
 #endif
+}
+
+bool crc32c_fold_avx2_available() noexcept {
+#if defined(__x86_64__)
+  return cpu_has_fold_avx2();
+#else
+  return false;
+#endif
+}
+
+uint32_t crc32c_fold_avx2_for_testing(uint32_t crc, void* copy_to, const void* data, size_t len) noexcept {
+#if defined(__x86_64__)
+  if (cpu_has_fold_avx2() && len >= kFoldMin) {
+    return copy_to ? crc32c_fold_avx2_copy(crc, copy_to, data, len) : crc32c_fold_avx2(crc, data, len);
+  }
+#endif
+  if (copy_to) std::memcpy(copy_to, data, len);
+  return crc32c_portable(crc, data, len);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): carry-less-multiply folding with
-// VPCLMULQDQ where the CPU has it, else SSE4.2 crc32q in three interleaved streams (else
+// VPCLMULQDQ where the CPU has it (on AVX-512 registers, else on AVX2 ones), else SSE4.2
+// crc32q in three interleaved streams (else
 // slice-by-8 tables); a copy that checksums what it copies; crc32c_combine so an encoded
 // record's bulk can be checksummed before its offsets are known.
 #pragma once
@@ -34,7 +35,11 @@ uint32_t crc32c_portable(uint32_t crc, const void* data, size_t len) noexcept;
 // The three-stream SSE4.2 implementation (tables without SSE4.2), whatever the CPU has
 // beyond it (tests: crc32c_extend prefers folding when available).
 uint32_t crc32c_streams(uint32_t crc, const void* data, size_t len) noexcept;
-// True when crc32c_extend folds with VPCLMULQDQ (AVX-512) for buffers of 64 bytes and more.
+// True when crc32c_extend folds with VPCLMULQDQ (AVX-512 or AVX2) for buffers of 64 bytes and more.
 bool crc32c_folding_available() noexcept;
+// Tests: the AVX2 fold whatever else the CPU has (crc32c_extend prefers AVX-512), as a plain
+// CRC (`copy_to` null) or a copy to `copy_to`; the portable path where the CPU lacks it.
+bool crc32c_fold_avx2_available() noexcept;
+uint32_t crc32c_fold_avx2_for_testing(uint32_t crc, void* copy_to, const void* data, size_t len) noexcept;
 
 }  // namespace mq::storage_mmap

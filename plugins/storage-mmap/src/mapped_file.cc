@@ -189,6 +189,17 @@ void MappedFile::warm_range(int64_t from, int64_t to) const {
   }
 }
 
+void MappedFile::drop_cache(int64_t from, int64_t to) const {
+  const int64_t page = page_size();
+  from = (std::max<int64_t>(0, from) + page - 1) / page * page;
+  to = std::min(to, size_) / page * page;
+  if (from >= to) return;
+  const auto len = static_cast<size_t>(to - from);
+  // Both are hints: on failure the pages simply stay cached.
+  (void)::madvise(data_ + from, len, MADV_DONTNEED);  // a shared file mapping: only the PTEs go
+  (void)::posix_fadvise(fd_, from, static_cast<off_t>(len), POSIX_FADV_DONTNEED);
+}
+
 Status MappedFile::unlink() const {
   if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
     int err = errno;

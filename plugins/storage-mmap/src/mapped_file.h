@@ -64,6 +64,10 @@ class MappedFile {
   // A page fault maps only the page touched (MADV_RANDOM): no read-ahead of pages around
   // it, which for a file's unwritten part means zeroing pages long before they are used.
   void advise_no_readahead() const;
+  // Lets the kernel free the page-cache pages wholly inside [from, to) (file-relative): unmaps
+  // them from this mapping and drops the clean ones (dirty pages stay). Never changes a byte;
+  // a later read faults them back in from the disk. Safe while readers use the range.
+  void drop_cache(int64_t from, int64_t to) const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
 

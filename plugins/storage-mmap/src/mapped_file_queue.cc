@@ -186,4 +186,11 @@ Status MappedFileQueue::flush(int64_t from, int64_t to) const {
   return Status::ok();
 }
 
+void MappedFileQueue::drop_cache(int64_t from, int64_t to) const {
+  for (const auto& f : files()) {
+    if (f->end() <= from || f->base() >= to) continue;
+    f->drop_cache(std::max(from, f->base()) - f->base(), std::min(to, f->end()) - f->base());
+  }
+}
+
 }  // namespace mq::storage_mmap

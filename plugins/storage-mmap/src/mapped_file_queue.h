@@ -62,6 +62,8 @@ class MappedFileQueue {
 
   // msync of the global range [from, to).
   Status flush(int64_t from, int64_t to) const;
+  // MappedFile::drop_cache over the global range [from, to).
+  void drop_cache(int64_t from, int64_t to) const;
 
  private:
   std::string dir_;

@@ -58,7 +58,10 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
                                           root + "/queues.catalog", logger_);
   allocator_ = std::make_unique<SegmentAllocator>(
       log_->segments(), [log = log_.get()] { return log->write_pos(); },
-      options_.warm_maped_file_enable && !options_.append_with_pwrite, logger_);
+      [log = log_.get()] { return log->flushed_pos(); },
+      SegmentAllocator::Windows{options_.warm_maped_file_enable && !options_.append_with_pwrite,
+                                options_.commit_log_cache_mib << 20},
+      logger_);
   log_->set_roll_listener([a = allocator_.get()] { a->request(); });
   log_->set_write_requester([f = flush_.get()] { f->request_write(); });
   if (options_.warm_maped_file_enable && options_.append_with_pwrite)

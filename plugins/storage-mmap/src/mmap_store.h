@@ -69,6 +69,8 @@ class MmapStore final : public MessageStore {
 
   // With warmMapedFileEnable: the commit-log offset pages are pre-faulted up to (benchmark).
   int64_t warmed_to() const noexcept { return allocator_->warmed_to(); }
+  // With commitLogPageCacheMiB: the commit-log offset the page cache was dropped below (tests).
+  int64_t cache_dropped_to() const noexcept { return allocator_->cache_dropped_to(); }
 
   // Group-commit figures (benchmark, tools): commit-log flushes, their time, acknowledged puts.
   FlushService::Stats flush_stats() const noexcept { return flush_->stats(); }

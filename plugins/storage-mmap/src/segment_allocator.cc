@@ -1,4 +1,4 @@
-// SegmentAllocator: the pre-allocation loop.
+// SegmentAllocator: the pre-allocation loop, the warm window ahead and the page cache behind.
 #include "segment_allocator.h"
 
 #include <algorithm>
@@ -63,11 +63,33 @@ void SegmentAllocator::warm_ahead() {
   }
 }
 
+int64_t SegmentAllocator::cache_step() const noexcept {
+  constexpr int64_t kMaxStep = int64_t{64} << 20;  // few calls, yet reused before it is reported
+  constexpr int64_t kMinStep = int64_t{64} << 10;
+  return std::clamp(windows_.cache_behind / 4, kMinStep, kMaxStep);
+}
+
+void SegmentAllocator::drop_behind() {
+  const int64_t step = cache_step();
+  const int64_t below = (flushed_pos_() - windows_.cache_behind) / step * step;
+  int64_t dropped = dropped_to_.load(std::memory_order_relaxed);
+  if (below < dropped) {  // the log was truncated back: what is written again is dropped again
+    dropped_to_.store(std::max<int64_t>(below, 0), std::memory_order_release);
+    return;
+  }
+  if (below == dropped) return;
+  segments_.drop_cache(std::max(dropped, segments_.min_offset(0)), below);
+  dropped_to_.store(below, std::memory_order_release);
+}
+
 void SegmentAllocator::run() {
   bool failing = false;
   // With warm pages the window must move with the writes: look every few milliseconds (a
-  // 256 MiB window lasts ~250 ms at 1 GB/s); otherwise only on request.
-  const auto period = warm_ ? std::chrono::milliseconds(5) : std::chrono::milliseconds(1000);
+  // 256 MiB window lasts ~250 ms at 1 GB/s); the page cache behind is looked at ten times a
+  // second (freed memory is reported to a VM's host after 2 s); otherwise only on request.
+  const auto period = windows_.warm_ahead     ? std::chrono::milliseconds(5)
+                      : windows_.cache_behind ? std::chrono::milliseconds(100)
+                                              : std::chrono::milliseconds(1000);
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -81,7 +103,8 @@ void SegmentAllocator::run() {
     } else {
       failing = false;
     }
-    if (warm_) warm_ahead();
+    if (windows_.warm_ahead) warm_ahead();
+    if (windows_.cache_behind > 0) drop_behind();
   }
 }
 

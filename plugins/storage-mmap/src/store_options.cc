@@ -49,8 +49,11 @@ void declare_store_options(po::options_description& out) {
       "ASYNC_FLUSH: milliseconds between commit-log flushes")(
       kOptions.key("flushCommitLogLeastPages").c_str(), po::value<int64_t>()->default_value(d.flush_least_pages),
       "ASYNC_FLUSH: flush only when at least this many pages are dirty (a full flush runs every 10 s)")(
-      kOptions.key("syncFlushTimeout").c_str(), po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
-      "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")(
+      kOptions.key("commitLogPageCacheMiB").c_str(), po::value<int64_t>()->default_value(d.commit_log_cache_mib),
+      "MiB of the newest commit log kept in the page cache; older flushed bytes are dropped from it (0: left "
+      "to the kernel)")(kOptions.key("syncFlushTimeout").c_str(),
+                        po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
+                        "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")(
       kOptions.key("maxMessageSize").c_str(), po::value<int64_t>()->default_value(d.max_message_size),
       "largest accepted message body in bytes")(kOptions.key("messageIndexEnable").c_str(),
                                                 po::value<bool>()->default_value(d.message_index_enable),
@@ -101,6 +104,7 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
                    {"mapedFileSizeConsumeQueue", &o.consume_queue_file_size},
                    {"flushIntervalCommitLog", &o.flush_interval_ms},
                    {"flushCommitLogLeastPages", &o.flush_least_pages},
+                   {"commitLogPageCacheMiB", &o.commit_log_cache_mib},
                    {"syncFlushTimeout", &o.sync_flush_timeout_ms},
                    {"maxMessageSize", &o.max_message_size},
                    {"maxHashSlotNum", &o.max_hash_slot_num},
@@ -157,6 +161,9 @@ Status validate_store_options(const StoreOptions& o) {
     return kOptions.bad("flushIntervalCommitLog", std::to_string(o.flush_interval_ms), "1 to 60000 ms (default 500)");
   if (o.flush_least_pages < 0)
     return kOptions.bad("flushCommitLogLeastPages", std::to_string(o.flush_least_pages), "0 or more pages (default 4)");
+  if (o.commit_log_cache_mib < 0 || o.commit_log_cache_mib > (int64_t{1} << 30))
+    return kOptions.bad("commitLogPageCacheMiB", std::to_string(o.commit_log_cache_mib),
+                        "0 (off) to 1073741824 MiB (default 1024)");
   if (o.sync_flush_timeout_ms <= 0)
     return kOptions.bad("syncFlushTimeout", std::to_string(o.sync_flush_timeout_ms),
                         "a positive number of ms (default 5000)");

@@ -21,9 +21,13 @@ struct StoreOptions {
   int64_t commit_log_segment_size = int64_t{1} << 30;  // mapedFileSizeCommitLog
   int64_t consume_queue_file_size = 300000 * 20;       // mapedFileSizeConsumeQueue
   FlushDiskType flush_disk_type = FlushDiskType::kAsync;
-  int64_t flush_interval_ms = 500;                 // flushIntervalCommitLog
-  int64_t flush_least_pages = 4;                   // flushCommitLogLeastPages
-  int64_t flush_thorough_interval_ms = 10000;      // not an option (RocketMQ default)
+  int64_t flush_interval_ms = 500;             // flushIntervalCommitLog
+  int64_t flush_least_pages = 4;               // flushCommitLogLeastPages
+  int64_t flush_thorough_interval_ms = 10000;  // not an option (RocketMQ default)
+  // The newest commit-log bytes kept in the page cache on purpose: once flushed, older bytes
+  // are dropped from it by the segment allocator (SegmentAllocator::drop_behind says why);
+  // 0: the kernel alone decides what stays. A reader further behind reads from the disk.
+  int64_t commit_log_cache_mib = 1024;             // commitLogPageCacheMiB
   int64_t flush_consume_queue_interval_ms = 1000;  // not an option (RocketMQ default)
   // Not an option. The key index's slots are written at random, so every flush msyncs
   // (and write-protects, one TLB shoot-down each) nearly all its slot pages however few

@@ -85,6 +85,27 @@ TEST(Crc32cTest, CopyWritesTheSourceAndReturnsItsCrcAtEveryLengthUpTo2KiB) {
   }
 }
 
+TEST(Crc32cTest, Avx2FoldAndItsCopyMatchPortableAtEveryLengthUpTo2KiB) {
+  // The 256-bit fold is what CPUs without AVX-512 use; checked here even where crc32c_extend
+  // picks the 512-bit one. Every length crosses its 128-, 32- and 16-byte steps and its tail.
+  if (!crc32c_fold_avx2_available()) GTEST_SKIP() << "this CPU has no AVX2 VPCLMULQDQ";
+  std::mt19937 rng(17);
+  std::string src(2200 + 64, '\0');
+  for (auto& c : src) c = static_cast<char>(rng());
+  for (size_t off : {0, 1, 7, 32}) {
+    for (size_t len = 0; len <= 2200; ++len) {
+      const uint32_t want = crc32c_portable(0x9E3779B9u, src.data() + off, len);
+      ASSERT_EQ(crc32c_fold_avx2_for_testing(0x9E3779B9u, nullptr, src.data() + off, len), want) << off << "/" << len;
+      std::string dst(len + 16, '\x5A');
+      ASSERT_EQ(crc32c_fold_avx2_for_testing(0x9E3779B9u, dst.data() + 3, src.data() + off, len), want)
+          << off << "/" << len;
+      ASSERT_EQ(dst.compare(3, len, src, off, len), 0) << off << "/" << len;
+      ASSERT_EQ(dst[3 + len], '\x5A') << off << "/" << len;
+      ASSERT_EQ(dst[2], '\x5A') << off << "/" << len;
+    }
+  }
+}
+
 TEST(Crc32cTest, ShiftOperatorIsRightPastTwoToThe29Bytes) {
   // x has order 2^31 - 1 modulo the Castagnoli polynomial, so shifting by 2^29 bytes
   // (x^(2^32)) is multiplying by x^2, and by 2^29 + 5 bytes the same as by 5 bytes then x^2.

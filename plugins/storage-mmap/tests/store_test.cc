@@ -2,16 +2,24 @@
 // read_at, listeners, batches, refusals, SYNC_FLUSH group commit.
 #include "mmap_store.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "fake_host.h"
+#include "mapped_file.h"
 
 namespace mq::storage_mmap {
 namespace {
@@ -525,6 +533,66 @@ TEST(StoreTest, WarmPagesAheadOfTheWriterLeaveEveryRecordIntact) {
   ASSERT_TRUE(again->start());
   EXPECT_EQ(again->stats().max_commit_log_offset.value(),
             puts.back().commit_log_offset.value() + puts.back().wrote_bytes);
+}
+
+// Pages of [from, to) of `path` in the page cache, by mincore() on a mapping of the file.
+size_t resident_pages(const std::string& path, size_t from, size_t to) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return SIZE_MAX;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* map = ::mmap(nullptr, to, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return SIZE_MAX;
+  std::vector<unsigned char> in((to + page - 1) / page);
+  size_t n = SIZE_MAX;
+  if (::mincore(map, to, in.data()) == 0) {
+    n = 0;
+    for (size_t i = from / page; i < in.size(); ++i) n += in[i] & 1;
+  }
+  ::munmap(map, to);
+  return n;
+}
+
+TEST(StoreTest, PageCacheFarBehindTheFlushedPositionIsDroppedAndReadsBackFromDisk) {
+  // commitLogPageCacheMiB=1: once flushed, what lies more than 1 MiB behind leaves the page
+  // cache (in steps of 256 KiB); those records still read back exactly, from the disk.
+  TempDir dir;
+  StoreOptions o = small_options(dir.path());
+  o.commit_log_segment_size = 1 << 20;
+  o.commit_log_cache_mib = 1;
+  o.flush_least_pages = 0;  // every flush interval flushes up to the end
+  auto store = make_store(o);
+  ASSERT_TRUE(store->start());
+  std::vector<PutResult> puts;
+  for (int i = 0; i < 4000; ++i) {  // ~4.4 MiB
+    std::string body = std::to_string(i);
+    body.append(static_cast<size_t>(900 + i % 200), static_cast<char>('a' + i % 26));
+    PutResult r = put_wait(*store, make_message("Behind", i % 4, body));
+    ASSERT_TRUE(r.status) << r.status.to_string();
+    puts.push_back(r);
+  }
+  const int64_t end = puts.back().commit_log_offset.value() + puts.back().wrote_bytes;
+  const int64_t expect_below = (end - (int64_t{1} << 20)) / (256 << 10) * (256 << 10);
+  for (int i = 0; i < 500 && store->cache_dropped_to() < expect_below; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(store->cache_dropped_to(), expect_below);
+  // The first two segments lie wholly below it: none of their pages is cached.
+  ASSERT_GE(expect_below, int64_t{2} << 20);
+  for (const char* seg : {"00000000000000000000", "00000000000001048576"}) {
+    const std::string path = dir.path() + "/commitlog/" + seg;
+    EXPECT_EQ(resident_pages(path, 0, 1 << 20), 0u) << path;
+  }
+  // The newest MiB stays cached.
+  const std::string last = dir.path() + "/commitlog/" + offset_to_file_name(end / (1 << 20) * (1 << 20));
+  EXPECT_GT(resident_pages(last, 0, static_cast<size_t>(end % (1 << 20))), 0u) << last;
+  for (int i = 0; i < 4000; i += 13) {
+    auto back = store->read_at(puts[static_cast<size_t>(i)].commit_log_offset);
+    ASSERT_TRUE(back) << back.status().to_string();
+    std::string body = std::to_string(i);
+    body.append(static_cast<size_t>(900 + i % 200), static_cast<char>('a' + i % 26));
+    EXPECT_EQ(back->body, body);
+  }
+  store->stop();
 }
 
 TEST(StoreTest, RefusesIllegalMessagesAndPutsWhenStopped) {
