@@ -1,8 +1,8 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): carry-less-multiply folding with
 // VPCLMULQDQ where the CPU has it (on AVX-512 registers, else on AVX2 ones), else SSE4.2
-// crc32q in three interleaved streams (else
-// slice-by-8 tables); a copy that checksums what it copies; crc32c_combine so an encoded
-// record's bulk can be checksummed before its offsets are known.
+// crc32q in three interleaved streams (else slice-by-8 tables); a copy that checksums what
+// it copies; crc32c_combine so an encoded record's bulk can be checksummed before its
+// offsets are known.
 #pragma once
 
 #include <cstddef>
