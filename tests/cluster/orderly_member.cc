@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -16,6 +17,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::chrono::milliseconds sleep_per_message(std::atol(argv[5]));
+  // The listener runs on several consume threads at once (one per queue): each line is built
+  // whole and written under this lock, or the threads' pieces interleave into lines the test
+  // cannot parse (it then misses those deliveries). Declared first: it outlives the consumer.
+  std::mutex out_mu;
   mq::client::PushConsumer consumer(argv[2]);
   consumer.set_namesrv_addr(argv[1]);
   consumer.set_instance_name(argv[4]);
@@ -28,10 +33,15 @@ int main(int argc, char** argv) {
   consumer.register_message_listener_orderly([&](const std::vector<mq::client::MessageExt>& messages) {
     for (const auto& m : messages) {
       // CLOCK_MONOTONIC is system-wide: the test orders these against its own members' records.
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch()).count();
-      std::cout << "DELIVERED " << ns << ' ' << m.store_host() << '#' << m.queue_id() << ' ' << m.body()
-                << std::endl;  // endl flushes: the line survives a SIGKILL right after
+      const auto ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
+      const std::string line = "DELIVERED " + std::to_string(ns) + ' ' + m.store_host() + '#' +
+                               std::to_string(m.queue_id()) + ' ' + m.body() + '\n';
+      {
+        std::lock_guard lock(out_mu);
+        std::cout << line << std::flush;  // flushed: the line survives a SIGKILL right after
+      }
       std::this_thread::sleep_for(sleep_per_message);
     }
     return mq::client::ConsumeOrderlyStatus::kSuccess;
@@ -40,7 +50,10 @@ int main(int argc, char** argv) {
     std::cerr << "start failed: " << s.to_string() << std::endl;
     return 1;
   }
-  std::cout << "READY" << std::endl;
+  {
+    std::lock_guard lock(out_mu);
+    std::cout << "READY" << std::endl;
+  }
   // The test kills this process; the bound only keeps an orphan from living on.
   std::this_thread::sleep_for(std::chrono::minutes(2));
   (void)consumer.shutdown();
