@@ -402,6 +402,14 @@ CrcFn pick_crc() noexcept {
   if (cpu_has_fold_avx2()) return &crc32c_fold_avx2;
   return __builtin_cpu_supports("sse4.2") ? &crc32c_hw : &crc32c_sw;
 }
+
+// The folding copy of the widest registers the CPU has (for len >= kFoldMin), or null.
+using CopyFn = uint32_t (*)(uint32_t, void*, const void*, size_t) noexcept;
+CopyFn pick_copy() noexcept {
+  if (cpu_has_fold()) return &crc32c_fold_copy;
+  if (cpu_has_fold_avx2()) return &crc32c_fold_avx2_copy;
+  return nullptr;
+}
 #endif
 
 }  // namespace
@@ -417,10 +425,8 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept {
 
 uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept {
 #if defined(__x86_64__)
-  static const bool kFold = cpu_has_fold();
-  static const bool kFoldAvx2 = !kFold && cpu_has_fold_avx2();
-  if (kFold && len >= kFoldMin) return crc32c_fold_copy(crc, dst, src, len);
-  if (kFoldAvx2 && len >= kFoldMin) return crc32c_fold_avx2_copy(crc, dst, src, len);
+  static const CopyFn kFoldCopy = pick_copy();
+  if (kFoldCopy && len >= kFoldMin) return kFoldCopy(crc, dst, src, len);
 #endif
   std::memcpy(dst, src, len);
   return crc32c_extend(crc, dst, len);
