@@ -30,32 +30,48 @@ Status ConsumeQueue::load() {
   return Status::ok();
 }
 
-Status ConsumeQueue::write_unit(int64_t queue_offset, const CqUnit& unit) {
-  int64_t byte = queue_offset * kCqUnitSize;
+Result<MappedFile*> ConsumeQueue::file_for_write(int64_t byte) {
   if (!write_file_ || byte < write_file_->base() || byte >= write_file_->end()) {
     auto file = files_.get_or_create(byte / files_.file_size() * files_.file_size());
     if (!file) return file.status();
     write_file_ = std::move(file).value();
   }
-  char* p = write_file_->data() + (byte - write_file_->base());
-  put_be64(p, static_cast<uint64_t>(unit.commit_log_offset));
-  put_be32(p + 8, static_cast<uint32_t>(unit.size));
-  put_be64(p + 12, static_cast<uint64_t>(unit.tag_hash));
-  return Status::ok();
+  return write_file_.get();
 }
 
 Status ConsumeQueue::put_unit(int64_t queue_offset, const CqUnit& unit) {
-  int64_t max = max_offset();
-  if (queue_offset < max) return Status::ok();
-  if (files_.empty() && max == 0 && queue_offset > 0) {
+  const int64_t end = write_end();
+  if (queue_offset < end) return Status::ok();
+  if (files_.empty() && end == 0 && queue_offset > 0) {
     // A queue first seen in the middle (its older files are gone): start at its file.
     int64_t base = queue_offset * kCqUnitSize / files_.file_size() * files_.file_size();
     min_offset_.store(base / kCqUnitSize, std::memory_order_release);
-    max = base / kCqUnitSize;
+    max_offset_.store(base / kCqUnitSize, std::memory_order_release);
   }
-  // Units between max and queue_offset stay zero (holes), already zero in fresh files.
-  if (Status st = write_unit(queue_offset, unit); !st) return st;
-  max_offset_.store(queue_offset + 1, std::memory_order_release);
+  // A stage is one contiguous run inside one file: units between the end and queue_offset
+  // stay zero (holes), already zero in fresh files.
+  const int64_t file_size = files_.file_size();
+  if (!staged_.empty() && (queue_offset != end || staged_.size() >= kMaxStagedBytes ||
+                           queue_offset * kCqUnitSize / file_size != staged_first_ * kCqUnitSize / file_size)) {
+    if (Status st = commit(); !st) return st;
+  }
+  if (staged_.empty()) staged_first_ = queue_offset;
+  char u[kCqUnitSize];
+  put_be64(u, static_cast<uint64_t>(unit.commit_log_offset));
+  put_be32(u + 8, static_cast<uint32_t>(unit.size));
+  put_be64(u + 12, static_cast<uint64_t>(unit.tag_hash));
+  staged_.append(u, sizeof u);
+  return Status::ok();
+}
+
+Status ConsumeQueue::commit() {
+  if (staged_.empty()) return Status::ok();
+  const int64_t byte = staged_first_ * kCqUnitSize;
+  auto file = file_for_write(byte);
+  if (!file) return file.status();
+  if (Status st = (*file)->write_at(byte - (*file)->base(), staged_.data(), staged_.size()); !st) return st;
+  max_offset_.store(write_end(), std::memory_order_release);
+  staged_.clear();
   return Status::ok();
 }
 
@@ -70,6 +86,8 @@ Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
     --new_max;
   }
   // Zero the dropped units (and anything stale after them) so a restart does not see them.
+  // Units still staged were never published: they go too.
+  staged_.clear();
   write_file_.reset();
   if (Status st = files_.truncate(new_max * kCqUnitSize); !st) return st;
   max_offset_.store(new_max, std::memory_order_release);
@@ -94,6 +112,7 @@ int ConsumeQueue::delete_below(int64_t commit_log_min, Status* error) {
 }
 
 void ConsumeQueue::reset() {
+  staged_.clear();
   write_file_.reset();
   files_.delete_front([](const MappedFile&) { return true; }, 0, SIZE_MAX);
   min_offset_.store(0, std::memory_order_release);

@@ -23,12 +23,18 @@ struct CqUnit {
 };
 
 // Threading: one writer (the dispatcher thread, or recovery before start) calls put_unit /
-// truncate / flush; readers on any thread call read_unit / min / max. Units below
-// max_offset() are immutable and published with release/acquire.
+// commit / truncate; the flush thread calls flush; readers on any thread call read_unit /
+// min / max. Units below max_offset() are immutable and published with release/acquire.
+//
+// Units are staged in memory by put_unit and written with one pwrite per run by commit(),
+// which then publishes max_offset(). Not through the mapping: a page dirtied through a
+// mapping is write-protected again by its write-back (msync), and on a machine with more
+// than one CPU running the process each such page costs a TLB-shootdown interrupt (on a
+// virtual machine, exits to the host): 4-5 % of the broker's CPU at a million messages/s.
 class ConsumeQueue {
  public:
-  // Units are written 20 bytes at a time into many queues at once: each file faults in only
-  // the pages written (read-ahead would zero up to a large folio per queue at its first unit).
+  // Readers fault in only the pages they read (read-ahead would zero up to a large folio of
+  // the file's unwritten part).
   ConsumeQueue(std::string topic, QueueId queue_id, std::string dir, int64_t file_size)
       : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {
     files_.set_no_readahead();
@@ -41,10 +47,19 @@ class ConsumeQueue {
   const std::string& topic() const noexcept { return topic_; }
   QueueId queue_id() const noexcept { return queue_id_; }
 
-  // Writes unit `queue_offset`. Idempotent: a unit below max_offset() is left as is (the
-  // dispatcher re-runs over already indexed records after a crash). A gap (offset above
-  // max) is logged by the caller and filled with zero units, which readers skip.
+  // Stages unit `queue_offset` (readers see it after commit()). Idempotent: a unit below
+  // the staged end is left as is (the dispatcher re-runs over already indexed records after
+  // a crash). A gap (offset above the end) is logged by the caller and left as zero units,
+  // which readers skip. May commit what was staged before (a gap, another file, a full stage).
   Status put_unit(int64_t queue_offset, const CqUnit& unit);
+  // Writes the staged units and publishes max_offset() past them. On error they stay staged
+  // (a later commit retries) and max_offset() does not move.
+  Status commit();
+  bool has_staged() const noexcept { return !staged_.empty(); }
+  // Writer thread only: max_offset() plus the units staged after it.
+  int64_t write_end() const noexcept {
+    return staged_.empty() ? max_offset() : staged_first_ + static_cast<int64_t>(staged_.size()) / kCqUnitSize;
+  }
   // Drops units that reference bytes at or beyond `commit_log_end`. Returns how many.
   Result<int64_t> truncate_beyond(int64_t commit_log_end);
   // Deletes whole files whose units all point below `commit_log_min` (never the last
@@ -70,7 +85,8 @@ class ConsumeQueue {
   int64_t max_commit_log_end() const;
 
  private:
-  Status write_unit(int64_t queue_offset, const CqUnit& unit);
+  // The file holding byte `byte` of the queue, for writing.
+  Result<MappedFile*> file_for_write(int64_t byte);
   // read_unit without the [min, max) check (the file must be mapped).
   bool read_unit_raw(int64_t queue_offset, CqUnit* out) const;
   static constexpr int32_t kFixedOverheadForCq = 91;  // smallest commit-log record
@@ -81,7 +97,12 @@ class ConsumeQueue {
   std::atomic<int64_t> min_offset_{0};
   std::atomic<int64_t> max_offset_{0};
   int64_t flushed_bytes_ = 0;  // writer thread only
-  // Writer thread only: the file write_unit wrote into last (the last file, which
+  // Writer thread only: encoded units staged from queue offset staged_first_ on, all in
+  // one file; at most kMaxStagedBytes.
+  std::string staged_;
+  int64_t staged_first_ = 0;
+  static constexpr size_t kMaxStagedBytes = 64 * 1024;
+  // Writer thread only: the file commit() wrote into last (the last file, which
   // delete_below never deletes); dropped by truncate_beyond and reset.
   std::shared_ptr<MappedFile> write_file_;
 };

@@ -34,10 +34,11 @@ class DispatchProgress {
 
   // The record at [at, end) was dispatched; it added consume-queue unit next_offset - 1
   // when `topic` is set (else nothing to tell).
-  void record_done(int64_t at, int64_t end, std::optional<std::string_view> topic, QueueId queue_id,
-                   int64_t next_offset, int64_t tag_hash) {
+  Status record_done(int64_t at, int64_t end, std::optional<std::string_view> topic, QueueId queue_id,
+                     int64_t next_offset, int64_t tag_hash) {
     if (topic && !listeners_.empty()) {
-      if (pending_ && (queue_id != queue_id_ || tag_hash != tag_hash_ || *topic != topic_)) publish(at);
+      if (pending_ && (queue_id != queue_id_ || tag_hash != tag_hash_ || *topic != topic_))
+        if (Status st = publish(at); !st) return st;
       if (!pending_) {
         topic_.assign(*topic);
         queue_id_ = queue_id;
@@ -46,17 +47,21 @@ class DispatchProgress {
       }
       next_offset_ = next_offset;
     }
-    if (++records_ >= kMaxRecords) publish(end);
+    if (++records_ >= kMaxRecords) return publish(end);
+    return Status::ok();
   }
 
-  // Tells the listeners what is pending, then publishes dispatched() = upto.
-  void publish(int64_t upto) {
+  // Writes the staged consume-queue units, tells the listeners what is pending, then
+  // publishes dispatched() = upto. On a write error nothing is told or published.
+  Status publish(int64_t upto) {
+    if (Status st = dispatcher_.commit_staged(); !st) return st;
     if (pending_) {
       pending_ = false;
       for (const auto& l : listeners_) l(topic_, queue_id_, QueueOffset(next_offset_), tag_hash_);
     }
     records_ = 0;
     dispatcher_.set_dispatched(upto);
+    return Status::ok();
   }
 
  private:
@@ -115,9 +120,9 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
       // Bytes below write_pos() were CRC-checked at recovery or written by this process.
       RecordCheck c = check_record(data, segment->end() - off, off, /*verify_crc=*/false, &s);
       if (c.kind == RecordKind::kBlank) {
-        progress.publish(off);
+        if (error = progress.publish(off); !error) break;
         off = segment->end();
-        progress.publish(off);
+        if (error = progress.publish(off); !error) break;
         continue;
       }
       if (c.kind != RecordKind::kRecord) {
@@ -134,15 +139,17 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         cq_topic.assign(s.topic);
         cq = queues_.find_or_create(cq_topic, s.queue_id);
       }
-      int64_t before = cq->max_offset();
+      const int64_t before = cq->write_end();
       if (s.queue_offset > before && before > cq->min_offset()) {
         logger_->warn("consume queue gap topic={} queue={} max={} record_queue_offset={} commit_log_offset={}",
                       cq_topic, s.queue_id, before, s.queue_offset, off);
       }
+      const bool was_staged = cq->has_staged();
       if (Status st = cq->put_unit(s.queue_offset, CqUnit{off, size, s.tag_hash}); !st) {
         error = st;
         break;
       }
+      if (!was_staged && cq->has_staged()) staged_queues_.push_back(cq);
       arrived = s.queue_offset >= before;
     }
     if (index_) {
@@ -159,12 +166,16 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         index_failing_ = false;
       }
     }
-    progress.record_done(off, off + size, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
-                         s.queue_offset + 1, s.tag_hash);
+    // The record is dispatched (its unit staged) whatever the notice's fate.
+    const int64_t at = off;
     off += size;
     ++count;
+    if (error = progress.record_done(at, off, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
+                                     s.queue_offset + 1, s.tag_hash);
+        !error)
+      break;
   }
-  progress.publish(off);
+  if (Status st = progress.publish(off); !st && error) error = st;
   { std::lock_guard lock(progress_mu_); }  // pairs with the predicate check in wait_dispatched()
   progress_cv_.notify_all();
   if (!error.is_ok()) return error;
@@ -179,6 +190,14 @@ ptrdiff_t Dispatcher::note_at(int64_t off) {
     next_note_ = 0;
     if (!log_.dispatch_notes().take(notes_)) return -1;
   }
+}
+
+Status Dispatcher::commit_staged() {
+  while (!staged_queues_.empty()) {
+    if (Status st = staged_queues_.back()->commit(); !st) return st;
+    staged_queues_.pop_back();
+  }
+  return Status::ok();
 }
 
 void Dispatcher::start() {

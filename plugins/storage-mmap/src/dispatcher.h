@@ -56,6 +56,9 @@ class Dispatcher {
   static constexpr std::chrono::microseconds kIdlePoll{1000};
   // Blocks until dispatched() >= offset or the timeout passes; true if reached.
   bool wait_dispatched(int64_t offset, std::chrono::milliseconds timeout);
+  // Dispatching thread: writes the consume-queue units staged since the last call (each
+  // queue's max_offset() moves past them). Stops at the first error, keeping the rest.
+  Status commit_staged();
 
  private:
   void run();
@@ -69,6 +72,8 @@ class Dispatcher {
   bool index_failing_ = false;  // dispatching thread only: log an index error once
   DispatchNoteBatch notes_;     // dispatching thread only: taken from log_.dispatch_notes()
   size_t next_note_ = 0;        // the first note of notes_ not passed yet
+  // Dispatching thread only: queues holding staged units, written by commit_staged().
+  std::vector<std::shared_ptr<ConsumeQueue>> staged_queues_;
   std::shared_ptr<spdlog::logger> logger_;
   std::atomic<int64_t> dispatched_{0};
   std::atomic<uint32_t> wake_seq_{0};
