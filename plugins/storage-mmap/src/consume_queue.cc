@@ -42,7 +42,7 @@ Result<MappedFile*> ConsumeQueue::file_for_write(int64_t byte) {
 Status ConsumeQueue::put_unit(int64_t queue_offset, const CqUnit& unit) {
   const int64_t end = write_end();
   if (queue_offset < end) return Status::ok();
-  if (files_.empty() && end == 0 && queue_offset > 0) {
+  if (end == 0 && queue_offset > 0 && files_.empty()) {  // (empty() takes a lock: last)
     // A queue first seen in the middle (its older files are gone): start at its file.
     int64_t base = queue_offset * kCqUnitSize / files_.file_size() * files_.file_size();
     min_offset_.store(base / kCqUnitSize, std::memory_order_release);

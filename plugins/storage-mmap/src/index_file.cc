@@ -16,18 +16,49 @@ constexpr int kHMagic = 0, kHVersion = 4, kHBeginTs = 8, kHEndTs = 16, kHBeginOf
               kHEntries = 44, kHUsed = 48, kHCrc = 52;
 }  // namespace
 
-int32_t index_key_hash(std::string_view key) {
-  // Java String.hashCode for ASCII keys: h = 31h + c over the bytes, in unsigned (wrapping)
-  // arithmetic. Four bytes per step (h·31⁴ + a·31³ + b·31² + c·31 + d) shorten the chain of
-  // dependent multiplies; the result is the same.
+namespace {
+
+// Java String.hashCode for ASCII keys: h = 31h + c over the bytes, in unsigned (wrapping)
+// arithmetic, from `h`. Four bytes per step (h·31⁴ + a·31³ + b·31² + c·31 + d) shorten the
+// chain of dependent multiplies; the result is the same.
+uint32_t java_hash_from(uint32_t h, std::string_view key) {
   constexpr uint32_t k1 = 31, k2 = k1 * k1, k3 = k2 * k1, k4 = k3 * k1;
   const auto* p = reinterpret_cast<const unsigned char*>(key.data());
   size_t n = key.size();
-  uint32_t h = 0;
   for (; n >= 4; n -= 4, p += 4) h = h * k4 + p[0] * k3 + p[1] * k2 + p[2] * k1 + p[3];
   for (; n > 0; --n, ++p) h = h * k1 + *p;
+  return h;
+}
+
+// RocketMQ's indexKeyHashMethod: the absolute value, Integer.MIN_VALUE as 0.
+int32_t fold(uint32_t h) {
   int32_t v = static_cast<int32_t>(h);
   return v < 0 ? (v == INT32_MIN ? 0 : -v) : v;
+}
+
+// 31^n modulo 2^32.
+uint32_t pow31(size_t n) {
+  uint32_t result = 1, base = 31;
+  for (; n > 0; n >>= 1, base *= base)
+    if (n & 1) result *= base;
+  return result;
+}
+
+}  // namespace
+
+int32_t index_key_hash(std::string_view key) {
+  return fold(java_hash_from(0, key));
+}
+
+IndexKeyHasher::IndexKeyHasher(std::string_view prefix) : prefix_(java_hash_from(0, prefix)) {}
+
+int32_t IndexKeyHasher::key(std::string_view key) const {
+  return fold(prefix_ * pow31(key.size()) + java_hash_from(0, key));
+}
+
+void IndexFile::set_slots(int32_t slots) {
+  slots_ = slots;
+  slot_divisor_ = SlotDivisor(slots > 0 ? static_cast<uint32_t>(slots) : 1);  // open() refuses slots <= 0
 }
 
 Result<std::unique_ptr<IndexFile>> IndexFile::create(const std::string& path, int32_t slots, int32_t entries) {
@@ -38,7 +69,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::create(const std::string& path, in
   if (!f) return f.status();
   (*f)->advise_no_readahead();  // see open()
   std::unique_ptr<IndexFile> out(new IndexFile(std::move(f).value()));
-  out->slots_ = slots;
+  out->set_slots(slots);
   out->entries_ = entries;
   out->write_header();
   // Durable now, not at the next index flush: after a crash a file with no valid header
@@ -60,7 +91,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::open(const std::string& path) {
   // are used (~4 % of a busy broker's CPU in page_cache_ra_order -> zero_user_segments).
   (*f)->advise_no_readahead();
   std::unique_ptr<IndexFile> out(new IndexFile(std::move(f).value()));
-  out->slots_ = static_cast<int32_t>(get_be32(h + kHSlots));
+  out->set_slots(static_cast<int32_t>(get_be32(h + kHSlots)));
   out->entries_ = static_cast<int32_t>(get_be32(h + kHEntries));
   out->used_ = static_cast<int32_t>(get_be32(h + kHUsed));
   out->begin_ts_ = static_cast<int64_t>(get_be64(h + kHBeginTs));
@@ -106,10 +137,9 @@ void IndexFile::write_header() {
   put_be32(h + kHCrc, crc32c(h, kHCrc));
 }
 
-void IndexFile::put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
-  const int32_t hash = index_key_hash(key);
+void IndexFile::put_hashed(int32_t hash, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
   char* base = file_->data();
-  char* slot = base + kIndexHeaderSize + int64_t{hash % slots_} * kIndexSlotSize;
+  char* slot = base + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize;
   int32_t prev = static_cast<int32_t>(get_be32(slot));
   if (prev < 1 || prev >= used_) prev = 0;  // garbage: start a new chain
   if (begin_off_ < 0) {
@@ -134,7 +164,7 @@ void IndexFile::lookup(std::string_view key, int64_t begin_ms, int64_t end_ms, s
   const int32_t hash = index_key_hash(key);
   const char* base = file_->data();
   const char* entries = base + kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize;
-  int32_t i = static_cast<int32_t>(get_be32(base + kIndexHeaderSize + int64_t{hash % slots_} * kIndexSlotSize));
+  int32_t i = static_cast<int32_t>(get_be32(base + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize));
   // Chains go strictly backwards; anything else is damage and ends the walk.
   int32_t limit = used_;
   while (i >= 1 && i < limit && out->size() < max) {

@@ -77,7 +77,7 @@ int64_t IndexService::end_offset() const {
   return files_.empty() ? 0 : files_.back()->end_offset();
 }
 
-Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, int64_t end) {
+Status IndexService::put_key(int32_t hash, int64_t offset, int64_t ts, int64_t end) {
   if (files_.empty() || files_.back()->full()) {
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
@@ -89,23 +89,20 @@ Status IndexService::put_key(std::string_view key, int64_t offset, int64_t ts, i
     }
     files_.push_back(std::move(f).value());
   }
-  files_.back()->put(key, offset, ts, end);
+  files_.back()->put_hashed(hash, offset, ts, end);
   return Status::ok();
 }
 
 Status IndexService::index_record(int64_t offset, int32_t size, const RecordSummary& s) {
   if (!enabled_ || offset < skip_below_) return Status::ok();
   if (s.keys.empty() && s.uniq_key.empty()) return Status::ok();
+  // Keys are "topic#key"; the hash of the topic's part is kept for the next record's topic.
+  if (!hasher_ || s.topic != hasher_topic_) {
+    hasher_topic_.assign(s.topic);
+    hasher_.emplace(hasher_topic_ + "#");
+  }
   std::unique_lock lock(mu_);
-  std::string& key = key_scratch_;
-  key.assign(s.topic);
-  key += '#';
-  const size_t prefix = key.size();
-  auto one = [&](std::string_view k) -> Status {
-    key.resize(prefix);
-    key += k;
-    return put_key(key, offset, s.store_timestamp_ms, offset + size);
-  };
+  auto one = [&](std::string_view k) { return put_key(hasher_->key(k), offset, s.store_timestamp_ms, offset + size); };
   std::string_view keys = s.keys;
   while (!keys.empty()) {
     size_t sp = keys.find(' ');

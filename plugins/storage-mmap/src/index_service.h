@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -15,8 +16,9 @@
 
 namespace mq::storage_mmap {
 
-// Threading: index_record/flush from the dispatcher or flush thread (a unique lock per
-// call), query from any thread (shared lock), load/reset only before the store starts.
+// Threading: index_record from the dispatching thread and flush from the flush thread (a
+// unique lock per call), query from any thread (shared lock), load/reset only before the
+// store starts.
 class IndexService {
  public:
   IndexService(std::string dir, int32_t slots, int32_t entries, bool enabled)
@@ -58,7 +60,8 @@ class IndexService {
 
  private:
   static constexpr const char* kRebuildMarker = "REBUILD";
-  Status put_key(std::string_view key, int64_t offset, int64_t ts, int64_t end);
+  // Adds an entry whose index_key_hash is `hash`, rolling to a new file when the last is full.
+  Status put_key(int32_t hash, int64_t offset, int64_t ts, int64_t end);
 
   std::string dir_;
   int32_t slots_;
@@ -69,7 +72,9 @@ class IndexService {
   std::vector<std::shared_ptr<MappedFile>> sealed_unflushed_;  // guarded by mu_: for the next flush()
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<IndexFile>> files_;  // guarded by mu_; ascending begin offset
-  std::string key_scratch_;                        // guarded by mu_: "topic#key" of index_record
+  // Dispatching thread only: the hasher of "<hasher_topic_>#" keys, kept across records.
+  std::string hasher_topic_;
+  std::optional<IndexKeyHasher> hasher_;
 };
 
 }  // namespace mq::storage_mmap

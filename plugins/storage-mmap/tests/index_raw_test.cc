@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -65,6 +66,52 @@ TEST(IndexTest, KeyHashIsJavaStringHashCodeMadeNonNegative) {
   EXPECT_EQ(index_key_hash("polygenelubricants"), 0);  // Integer.MIN_VALUE
   EXPECT_EQ(index_key_hash("abcd"), 2987074);
   EXPECT_EQ(index_key_hash("abcdefgh"), 1259673732);
+}
+
+TEST(IndexTest, KeyHasherEqualsTheHashOfTheJoinedKey) {
+  std::mt19937 rng(7);
+  auto random_text = [&](size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng() & 0xFF);  // high bytes too
+    return s;
+  };
+  EXPECT_EQ(IndexKeyHasher("TopicTest#").key("C0A8010A12C418B4AAC2164A0F590000"), 270778274);
+  EXPECT_EQ(IndexKeyHasher("").key("polygenelubricants"), 0);
+  EXPECT_EQ(IndexKeyHasher("polygenelubricants").key(""), 0);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string prefix = random_text(rng() % 40), key = random_text(rng() % 100);
+    ASSERT_EQ(IndexKeyHasher(prefix).key(key), index_key_hash(prefix + key))
+        << "prefix " << prefix.size() << " key " << key.size();
+  }
+}
+
+// FORMAT.md §5: an entry's slot is hash % slots. Checked in the file's bytes for hashes
+// around every boundary and at random, with slot counts from 1 to INT32_MAX.
+TEST(IndexTest, EntrySlotIsTheHashModuloTheSlotCount) {
+  TempDir dir;
+  std::mt19937 rng(11);
+  int n = 0;
+  for (int32_t slots : {1, 2, 3, 7, 64, 1000, 4093, 65536}) {
+    auto file = IndexFile::create(dir.path() + "/" + std::to_string(n++), slots, 400);
+    ASSERT_TRUE(file) << file.status().to_string();
+    std::vector<int32_t> hashes = {0, 1, slots - 1, slots, slots + 1, INT32_MAX, INT32_MAX - 1, INT32_MAX - slots};
+    while (hashes.size() < 399) hashes.push_back(static_cast<int32_t>(rng() & 0x7FFFFFFF));
+    for (int32_t h : hashes) {
+      if (h < 0) continue;
+      (*file)->put_hashed(h, 100, 1700000000000, 190);
+      const char* slot = (*file)->mapped()->data() + kIndexHeaderSize + int64_t{h % slots} * kIndexSlotSize;
+      ASSERT_EQ(static_cast<int32_t>(get_be32(slot)), (*file)->used() - 1) << "hash " << h << " slots " << slots;
+    }
+  }
+  // The largest slot counts through the divisor alone (the files would be gigabytes).
+  for (uint32_t slots : {0x7FFFFFFFu, 0x7FFFFFFEu, 5000000u, 4999999u, 1u}) {
+    const SlotDivisor divisor(slots);
+    for (uint32_t h : {0u, slots - 1, slots, 0x7FFFFFFFu, 0xFFFFFFFFu}) ASSERT_EQ(divisor.mod(h), h % slots) << h;
+    for (int i = 0; i < 100000; ++i) {
+      const uint32_t h = static_cast<uint32_t>(rng());
+      ASSERT_EQ(divisor.mod(h), h % slots) << "hash " << h << " slots " << slots;
+    }
+  }
 }
 
 TEST(IndexTest, HeaderIsWrittenByFlushNotByEachPut) {
