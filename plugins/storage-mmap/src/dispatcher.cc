@@ -23,29 +23,31 @@ constexpr int64_t kCacheLine = 64;
 // Arrival notices and dispatched() of one dispatch pass. Notices are gathered per run of
 // records of one (topic, queue, tag hash): a listener told the run's last next-offset learns
 // what a call per record would have told it (it wakes what waits below an offset, for a
-// tag), with one call. dispatched() moves only right after the notices for the records
-// below it, so whoever sees it pass a record knows the listeners have been told. A run is
-// cut at kMaxRecords so a long backlog neither keeps held pulls waiting nor dispatched()
-// still until all of it is dispatched.
+// tag), with one call. They are told together every kMaxRecords records and at the end of
+// what is available, right after the consume-queue units staged meanwhile are written (one
+// pwrite per queue touched, not one per run: runs of single messages alternate between
+// queues), and dispatched() moves only right after, so whoever sees it pass a record knows
+// its unit is written and the listeners have been told. The cut at kMaxRecords keeps a long
+// backlog from holding pulls waiting or dispatched() still until all of it is dispatched.
 class DispatchProgress {
  public:
   DispatchProgress(Dispatcher& dispatcher, const std::vector<ArrivalListener>& listeners)
       : dispatcher_(dispatcher), listeners_(listeners) {}
 
-  // The record at [at, end) was dispatched; it added consume-queue unit next_offset - 1
+  // The record ending at `end` was dispatched; it added consume-queue unit next_offset - 1
   // when `topic` is set (else nothing to tell).
-  Status record_done(int64_t at, int64_t end, std::optional<std::string_view> topic, QueueId queue_id,
-                     int64_t next_offset, int64_t tag_hash) {
+  Status record_done(int64_t end, std::optional<std::string_view> topic, QueueId queue_id, int64_t next_offset,
+                     int64_t tag_hash) {
     if (topic && !listeners_.empty()) {
-      if (pending_ && (queue_id != queue_id_ || tag_hash != tag_hash_ || *topic != topic_))
-        if (Status st = publish(at); !st) return st;
-      if (!pending_) {
-        topic_.assign(*topic);
-        queue_id_ = queue_id;
-        tag_hash_ = tag_hash;
-        pending_ = true;
+      Notice* last = runs_ == 0 ? nullptr : &notices_[runs_ - 1];
+      if (!last || queue_id != last->queue_id || tag_hash != last->tag_hash || *topic != last->topic) {
+        if (runs_ == notices_.size()) notices_.emplace_back();
+        last = &notices_[runs_++];
+        last->topic.assign(*topic);
+        last->queue_id = queue_id;
+        last->tag_hash = tag_hash;
       }
-      next_offset_ = next_offset;
+      last->next_offset = next_offset;
     }
     if (++records_ >= kMaxRecords) return publish(end);
     return Status::ok();
@@ -55,25 +57,29 @@ class DispatchProgress {
   // publishes dispatched() = upto. On a write error nothing is told or published.
   Status publish(int64_t upto) {
     if (Status st = dispatcher_.commit_staged(); !st) return st;
-    if (pending_) {
-      pending_ = false;
-      for (const auto& l : listeners_) l(topic_, queue_id_, QueueOffset(next_offset_), tag_hash_);
+    for (size_t i = 0; i < runs_; ++i) {
+      const Notice& n = notices_[i];
+      for (const auto& l : listeners_) l(n.topic, n.queue_id, QueueOffset(n.next_offset), n.tag_hash);
     }
+    runs_ = 0;
     records_ = 0;
     dispatcher_.set_dispatched(upto);
     return Status::ok();
   }
 
  private:
+  struct Notice {
+    std::string topic;
+    QueueId queue_id = 0;
+    int64_t tag_hash = 0;
+    int64_t next_offset = 0;
+  };
   static constexpr int kMaxRecords = 256;
   Dispatcher& dispatcher_;
   const std::vector<ArrivalListener>& listeners_;
-  int records_ = 0;  // since the last publish
-  bool pending_ = false;
-  std::string topic_;
-  QueueId queue_id_ = 0;
-  int64_t tag_hash_ = 0;
-  int64_t next_offset_ = 0;
+  int records_ = 0;              // since the last publish
+  std::vector<Notice> notices_;  // [0, runs_) pending; later entries kept for their strings
+  size_t runs_ = 0;
 };
 
 }  // namespace
@@ -166,11 +172,9 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
         index_failing_ = false;
       }
     }
-    // The record is dispatched (its unit staged) whatever the notice's fate.
-    const int64_t at = off;
     off += size;
     ++count;
-    if (error = progress.record_done(at, off, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
+    if (error = progress.record_done(off, arrived ? std::optional(s.topic) : std::nullopt, s.queue_id,
                                      s.queue_offset + 1, s.tag_hash);
         !error)
       break;
