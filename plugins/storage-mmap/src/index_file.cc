@@ -94,6 +94,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::open(const std::string& path) {
   out->set_slots(static_cast<int32_t>(get_be32(h + kHSlots)));
   out->entries_ = static_cast<int32_t>(get_be32(h + kHEntries));
   out->used_ = static_cast<int32_t>(get_be32(h + kHUsed));
+  out->written_ = out->used_;
   out->begin_ts_ = static_cast<int64_t>(get_be64(h + kHBeginTs));
   out->end_ts_ = static_cast<int64_t>(get_be64(h + kHEndTs));
   out->begin_off_ = static_cast<int64_t>(get_be64(h + kHBeginOff));
@@ -118,7 +119,7 @@ bool IndexFile::repair_slots() {
   const char* entries = slots + int64_t{slots_} * kIndexSlotSize;
   for (int32_t i = 1; i < used_; ++i) {
     const auto hash = static_cast<int32_t>(get_be32(entries + int64_t{i} * kIndexEntrySize));
-    if (hash >= 0) put_be32(slots + int64_t{hash % slots_} * kIndexSlotSize, static_cast<uint32_t>(i));
+    if (hash >= 0) put_be32(slots + slot_of(hash) * kIndexSlotSize, static_cast<uint32_t>(i));
   }
   return true;
 }
@@ -137,9 +138,10 @@ void IndexFile::write_header() {
   put_be32(h + kHCrc, crc32c(h, kHCrc));
 }
 
-void IndexFile::put_hashed(int32_t hash, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
-  char* base = file_->data();
-  char* slot = base + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize;
+Status IndexFile::put_hashed(int32_t hash, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
+  if (staged_.size() >= kMaxStagedBytes)
+    if (Status st = commit(); !st) return st;
+  char* slot = file_->data() + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize;
   int32_t prev = static_cast<int32_t>(get_be32(slot));
   if (prev < 1 || prev >= used_) prev = 0;  // garbage: start a new chain
   if (begin_off_ < 0) {
@@ -147,28 +149,36 @@ void IndexFile::put_hashed(int32_t hash, int64_t commit_log_offset, int64_t stor
     begin_ts_ = store_timestamp_ms;
   }
   int64_t diff_s = (store_timestamp_ms - begin_ts_) / 1000;
-  char* e = base + kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize + int64_t{used_} * kIndexEntrySize;
+  char e[kIndexEntrySize];
   put_be32(e, static_cast<uint32_t>(hash));
   put_be64(e + 4, static_cast<uint64_t>(commit_log_offset));
   put_be32(e + 12, static_cast<uint32_t>(diff_s < 0 ? 0 : diff_s > INT32_MAX ? INT32_MAX : diff_s));
   put_be32(e + 16, static_cast<uint32_t>(prev));
+  staged_.append(e, sizeof e);
   put_be32(slot, static_cast<uint32_t>(used_));
   ++used_;
   if (store_timestamp_ms > end_ts_) end_ts_ = store_timestamp_ms;
   if (record_end > end_off_) end_off_ = record_end;
+  return Status::ok();
+}
+
+Status IndexFile::commit() {
+  if (staged_.empty()) return Status::ok();
+  if (Status st = file_->write_at(entry_offset(written_), staged_.data(), staged_.size()); !st) return st;
+  written_ = used_;
+  staged_.clear();
+  return Status::ok();
 }
 
 void IndexFile::lookup(std::string_view key, int64_t begin_ms, int64_t end_ms, size_t max,
                        std::vector<int64_t>* out) const {
   if (used_ <= 1 || end_ms < begin_ts_ - 1000 || begin_ms > end_ts_ + 1000) return;
   const int32_t hash = index_key_hash(key);
-  const char* base = file_->data();
-  const char* entries = base + kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize;
-  int32_t i = static_cast<int32_t>(get_be32(base + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize));
+  int32_t i = static_cast<int32_t>(get_be32(file_->data() + kIndexHeaderSize + slot_of(hash) * kIndexSlotSize));
   // Chains go strictly backwards; anything else is damage and ends the walk.
   int32_t limit = used_;
   while (i >= 1 && i < limit && out->size() < max) {
-    const char* e = entries + int64_t{i} * kIndexEntrySize;
+    const char* e = entry(i);
     int64_t ts = begin_ts_ + int64_t{static_cast<int32_t>(get_be32(e + 12))} * 1000;
     if (static_cast<int32_t>(get_be32(e)) == hash && ts + 1000 >= begin_ms && ts - 1000 <= end_ms)
       out->push_back(static_cast<int64_t>(get_be64(e + 4)));

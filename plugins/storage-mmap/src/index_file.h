@@ -60,14 +60,21 @@ class IndexFile {
   static Result<std::unique_ptr<IndexFile>> open(const std::string& path);
 
   bool full() const noexcept { return used_ >= entries_; }
-  // Adds one entry (`key` is "topic#key"). Precondition: !full(). The header in the file
-  // is not updated (a CRC per entry cost more than the entry): write_header() does that
-  // before each msync, so a flushed header never counts entries that were not flushed.
-  void put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
-    put_hashed(index_key_hash(key), commit_log_offset, store_timestamp_ms, record_end);
+  // Adds one entry (`key` is "topic#key"). Precondition: !full(). Its slot is written
+  // through the mapping; the entry itself is staged and written with the others by
+  // commit() (one pwrite for up to kMaxStagedBytes: entries are sequential, and a page
+  // dirtied through the mapping costs a TLB-shootdown interrupt when its write-back
+  // write-protects it). lookup() sees staged entries. The header in the file is not updated
+  // (a CRC per entry cost more than the entry): write_header() does that before each msync,
+  // after commit(), so a flushed header never counts entries that were not flushed. An
+  // error (the staged entries could not be written) adds nothing.
+  Status put(std::string_view key, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end) {
+    return put_hashed(index_key_hash(key), commit_log_offset, store_timestamp_ms, record_end);
   }
   // put() of a key whose index_key_hash is `hash`.
-  void put_hashed(int32_t hash, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end);
+  Status put_hashed(int32_t hash, int64_t commit_log_offset, int64_t store_timestamp_ms, int64_t record_end);
+  // Writes the staged entries into the file. On error they stay staged.
+  Status commit();
   // Offsets of entries whose hash matches `key` and whose time is in [begin_ms, end_ms]
   // (second precision, widened by a second each way; callers verify the record), newest
   // first, appended to *out until it holds `max`.
@@ -79,7 +86,8 @@ class IndexFile {
   int64_t end_offset() const noexcept { return end_off_; }  // end of the last indexed record
   int32_t used() const noexcept { return used_; }
   const std::string& path() const { return file_->path(); }
-  // Writes the header (used count, times, offsets, CRC) into the mapping.
+  // Writes the header (used count, times, offsets, CRC) into the mapping. Precondition:
+  // nothing staged (commit() first).
   void write_header();
   // After a crash, slot pages may have reached the disk pointing at entries the header does
   // not count (added after the last flush): such a slot would hide its whole chain, flushed
@@ -95,12 +103,22 @@ class IndexFile {
   void set_slots(int32_t slots);
   // The slot of a non-negative hash: hash % slots_.
   int64_t slot_of(int32_t hash) const noexcept { return slot_divisor_.mod(static_cast<uint32_t>(hash)); }
+  int64_t entry_offset(int32_t i) const noexcept {
+    return kIndexHeaderSize + int64_t{slots_} * kIndexSlotSize + int64_t{i} * kIndexEntrySize;
+  }
+  // Entry i < used_: in the file below written_, else staged.
+  const char* entry(int32_t i) const noexcept {
+    return i < written_ ? file_->data() + entry_offset(i) : staged_.data() + int64_t{i - written_} * kIndexEntrySize;
+  }
+  static constexpr size_t kMaxStagedBytes = 64 * 1024;
 
   std::shared_ptr<MappedFile> file_;
   int32_t slots_ = 0;
   SlotDivisor slot_divisor_;  // of slots_
   int32_t entries_ = 0;
-  int32_t used_ = 1;  // entry 0 is never used: a slot or prev value of 0 means "none"
+  int32_t used_ = 1;     // entry 0 is never used: a slot or prev value of 0 means "none"
+  int32_t written_ = 1;  // entries below it are in the file; [written_, used_) in staged_
+  std::string staged_;
   int64_t begin_ts_ = 0, end_ts_ = 0, begin_off_ = -1, end_off_ = 0;
 };
 

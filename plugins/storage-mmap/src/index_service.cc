@@ -82,15 +82,16 @@ Status IndexService::put_key(int32_t hash, int64_t offset, int64_t ts, int64_t e
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
     if (!files_.empty()) {
-      // Sealed: its final header now, its msync by the next flush() on the flush thread
-      // (the dispatcher, which holds this lock, never waits for a whole file's write-back).
+      // Sealed: its entries and final header now, its msync by the next flush() on the flush
+      // thread (the dispatcher, which holds this lock, never waits for a whole file's
+      // write-back).
+      if (Status st = files_.back()->commit(); !st) return st;
       files_.back()->write_header();
       sealed_unflushed_.push_back(files_.back()->mapped());
     }
     files_.push_back(std::move(f).value());
   }
-  files_.back()->put_hashed(hash, offset, ts, end);
-  return Status::ok();
+  return files_.back()->put_hashed(hash, offset, ts, end);
 }
 
 Status IndexService::index_record(int64_t offset, int32_t size, const RecordSummary& s) {
@@ -140,9 +141,13 @@ Status IndexService::flush() {
   {
     std::unique_lock lock(mu_);
     if (!sealed_flush_error_) return sealed_flush_error_;
+    // put() leaves the entries' write and the header to the flush.
+    if (!files_.empty())
+      if (Status st = files_.back()->commit(); !st)
+        return Status::error(st.code(), "key-index entries not written: " + st.message());
     sealed.swap(sealed_unflushed_);
     if (!files_.empty()) {
-      files_.back()->write_header();  // put() leaves it to the flush
+      files_.back()->write_header();
       last = files_.back()->mapped();
     }
   }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -12,6 +14,7 @@
 #include "byte_order.h"
 #include "fake_host.h"
 #include "index_file.h"
+#include "mapped_file.h"
 #include "mmap_store.h"
 #include "record_codec.h"
 
@@ -52,6 +55,7 @@ std::set<std::string> expected_for(int key_mod, int n) {
 
 // What IndexService::flush does to the newest file.
 Status flush_index_file(IndexFile& file) {
+  if (Status st = file.commit(); !st) return st;
   file.write_header();
   return file.mapped()->flush(0, file.mapped()->size());
 }
@@ -98,7 +102,7 @@ TEST(IndexTest, EntrySlotIsTheHashModuloTheSlotCount) {
     while (hashes.size() < 399) hashes.push_back(static_cast<int32_t>(rng() & 0x7FFFFFFF));
     for (int32_t h : hashes) {
       if (h < 0) continue;
-      (*file)->put_hashed(h, 100, 1700000000000, 190);
+      ASSERT_TRUE((*file)->put_hashed(h, 100, 1700000000000, 190));
       const char* slot = (*file)->mapped()->data() + kIndexHeaderSize + int64_t{h % slots} * kIndexSlotSize;
       ASSERT_EQ(static_cast<int32_t>(get_be32(slot)), (*file)->used() - 1) << "hash " << h << " slots " << slots;
     }
@@ -114,12 +118,97 @@ TEST(IndexTest, EntrySlotIsTheHashModuloTheSlotCount) {
   }
 }
 
+// Entries are staged and written together: lookups see them at once, the file holds them
+// once committed (by the flush, or when the stage fills), a failed write adds nothing.
+std::atomic<bool> g_fail_writes{false};
+ssize_t failing_pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  if (g_fail_writes.load()) {
+    errno = EIO;
+    return -1;
+  }
+  return ::pwrite(fd, buf, count, offset);
+}
+
+TEST(IndexTest, StagedEntriesAreFoundAndWrittenWhenCommittedOrWhenTheStageFills) {
+  TempDir dir;
+  const std::string path = dir.path() + "/00000000000000000000";
+  constexpr int32_t kSlots = 64;
+  constexpr int kKeys = 4000;  // more than one stage of 64 KiB (3,276 entries)
+  auto file = IndexFile::create(path, kSlots, kKeys + 1);
+  ASSERT_TRUE(file);
+  auto entry_on_disk = [&](int32_t i) {
+    char e[kIndexEntrySize] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::pread(fd, e, sizeof e, kIndexHeaderSize + kSlots * kIndexSlotSize + int64_t{i} * kIndexEntrySize),
+              static_cast<ssize_t>(sizeof e));
+    ::close(fd);
+    return static_cast<int64_t>(get_be64(e + 4));  // its commit-log offset
+  };
+  ASSERT_TRUE((*file)->put("T#first", 4242, 1700000000000, 4300));
+  std::vector<int64_t> found;
+  (*file)->lookup("T#first", 0, kAllTime, 10, &found);
+  EXPECT_EQ(found, std::vector<int64_t>{4242});  // staged, found
+  EXPECT_EQ(entry_on_disk(1), 0);                // not in the file yet
+  for (int i = 1; i < kKeys; ++i)
+    ASSERT_TRUE((*file)->put("T#k" + std::to_string(i % 50), 10000 + i, 1700000000000, 10090 + i));
+  EXPECT_EQ(entry_on_disk(1), 4242);  // the full stage was written
+  found.clear();
+  (*file)->lookup("T#k7", 0, kAllTime, 1000, &found);
+  EXPECT_EQ(found.size(), static_cast<size_t>(kKeys / 50));  // chains across written and staged entries
+  EXPECT_EQ(found.front(), 10000 + 3957);                    // newest first
+  EXPECT_EQ(entry_on_disk(kKeys), 0);
+
+  // A failed write keeps the stage; the put that needed it adds nothing.
+  {
+    IndexFile& f = **file;
+    g_fail_writes = true;
+    set_pwrite_for_testing(&failing_pwrite);
+    EXPECT_FALSE(f.commit());
+    const int32_t used = f.used();
+    g_fail_writes = false;
+    set_pwrite_for_testing(nullptr);
+    EXPECT_EQ(f.used(), used);
+  }
+  ASSERT_TRUE(flush_index_file(**file));
+  EXPECT_EQ(entry_on_disk(kKeys), 10000 + kKeys - 1);
+  auto seen = IndexFile::open(path);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ((*seen)->used(), kKeys + 1);
+  found.clear();
+  (*seen)->lookup("T#first", 0, kAllTime, 10, &found);
+  EXPECT_EQ(found, std::vector<int64_t>{4242});
+}
+
+TEST(IndexTest, AFullStageThatCannotBeWrittenRefusesThePut) {
+  TempDir dir;
+  auto file = IndexFile::create(dir.path() + "/00000000000000000000", 64, 8000);
+  ASSERT_TRUE(file);
+  int i = 0;
+  for (; i < 3277; ++i) ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), i, 1700000000000, i + 1));  // a full stage
+  g_fail_writes = true;
+  set_pwrite_for_testing(&failing_pwrite);
+  Status st = (*file)->put("T#one-too-many", 99999, 1700000000000, 100000);
+  g_fail_writes = false;
+  set_pwrite_for_testing(nullptr);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.message().find("00000000000000000000"), std::string::npos) << st.message();  // names the file
+  EXPECT_EQ((*file)->used(), 3278);
+  std::vector<int64_t> found;
+  (*file)->lookup("T#one-too-many", 0, kAllTime, 10, &found);
+  EXPECT_TRUE(found.empty());
+  ASSERT_TRUE((*file)->put("T#one-too-many", 99999, 1700000000000, 100000));  // the retry writes the stage
+  (*file)->lookup("T#one-too-many", 0, kAllTime, 10, &found);
+  EXPECT_EQ(found, std::vector<int64_t>{99999});
+}
+
 TEST(IndexTest, HeaderIsWrittenByFlushNotByEachPut) {
   TempDir dir;
   const std::string path = dir.path() + "/00000000000000000000";
   auto file = IndexFile::create(path, 64, 16);
   ASSERT_TRUE(file) << file.status().to_string();
-  for (int i = 0; i < 3; ++i) (*file)->put("T#k" + std::to_string(i), 100 * i, 1700000000000 + i, 100 * i + 90);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), 100 * i, 1700000000000 + i, 100 * i + 90));
   auto seen = IndexFile::open(path);  // what a restart after a crash would find
   ASSERT_TRUE(seen);
   EXPECT_EQ((*seen)->used(), 1);  // the header as created: the entries are re-indexed
@@ -138,11 +227,12 @@ TEST(IndexTest, SlotsWrittenBackAfterTheLastFlushAreRepairedOnOpen) {
   const std::string path = dir.path() + "/00000000000000000000";
   auto file = IndexFile::create(path, 64, 16);
   ASSERT_TRUE(file);
-  for (int i = 0; i < 3; ++i) (*file)->put("T#k" + std::to_string(i), 100 * i, 1700000000000, 100 * i + 90);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), 100 * i, 1700000000000, 100 * i + 90));
   ASSERT_TRUE(flush_index_file(**file));  // entries 1-3 counted on disk
   // A key added after the flush: its slot (on a page the kernel may write back at any
   // time) now points at entry 4, which the flushed header does not count.
-  (*file)->put("T#k0", 300, 1700000000000, 390);
+  ASSERT_TRUE((*file)->put("T#k0", 300, 1700000000000, 390));
   auto seen = IndexFile::open(path);  // what a restart after a crash finds
   ASSERT_TRUE(seen);
   ASSERT_EQ((*seen)->used(), 4);
