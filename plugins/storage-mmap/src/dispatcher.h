@@ -25,10 +25,11 @@ namespace mq::storage_mmap {
 
 // Threading: one dispatcher thread between start() and stop(); before start(),
 // dispatch_available() may be called on the recovering thread. wake() and the getters are
-// safe from any thread. Consumers see a message once its unit is written and max_offset
-// of its queue published; arrival listeners are told once per run of records of one
-// (topic, queue, tag hash), with the run's last next-offset; dispatched() is published
-// after both.
+// safe from any thread. Consume-queue units are staged and written together every 256
+// records and at the end of what is available (one pwrite per queue touched); consumers see
+// a message once its unit is written and max_offset of its queue published. Right after,
+// arrival listeners are told once per run of records of one (topic, queue, tag hash), with
+// the run's last next-offset; dispatched() is published after both.
 class Dispatcher {
  public:
   // `index` may be null (no key index).
