@@ -3,10 +3,6 @@
 // the dispatcher (and readers) back until it succeeds.
 #include "consume_queue.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -14,12 +10,12 @@
 #include <gtest/gtest.h>
 
 #include "fake_host.h"
-#include "mapped_file.h"
 
 namespace mq::storage_mmap {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FailingPwrites;
 using testing::get_all;
 using testing::make_message;
 using testing::make_store;
@@ -40,33 +36,6 @@ void expect_unit(const ConsumeQueue& cq, int64_t q) {
   EXPECT_EQ(u.size, unit(q).size) << "unit " << q;
   EXPECT_EQ(u.tag_hash, unit(q).tag_hash) << "unit " << q;
 }
-
-// A pwrite that fails with EIO for files of the consume queues while g_fail_cq is set.
-std::atomic<bool> g_fail_cq{false};
-std::atomic<int> g_cq_failures{0};
-
-ssize_t cq_failing_pwrite(int fd, const void* buf, size_t count, off_t offset) {
-  if (g_fail_cq.load()) {
-    char path[512];
-    const std::string link = "/proc/self/fd/" + std::to_string(fd);
-    const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
-    if (n > 0 && std::string(path, static_cast<size_t>(n)).find("/consumequeue/") != std::string::npos) {
-      ++g_cq_failures;
-      errno = EIO;
-      return -1;
-    }
-  }
-  return ::pwrite(fd, buf, count, offset);
-}
-
-struct FailingCqWrites {
-  FailingCqWrites() {
-    g_fail_cq = true;
-    g_cq_failures = 0;
-    set_pwrite_for_testing(&cq_failing_pwrite);
-  }
-  ~FailingCqWrites() { set_pwrite_for_testing(nullptr); }
-};
 
 TEST(ConsumeQueueTest, StagedUnitsAreInvisibleUntilCommitThenReadBackAndReload) {
   TempDir dir;
@@ -129,11 +98,11 @@ TEST(ConsumeQueueTest, AFailedWriteKeepsTheUnitsStagedAndUnpublishedUntilARetryS
   ASSERT_TRUE(cq.load());
   for (int64_t q = 0; q < 3; ++q) ASSERT_TRUE(cq.put_unit(q, unit(q)));
   {
-    FailingCqWrites failing;
+    FailingPwrites failing("/consumequeue/");
     Status st = cq.commit();
     ASSERT_FALSE(st);
     EXPECT_NE(st.message().find("consumequeue"), std::string::npos) << st.message();  // names the file
-    EXPECT_EQ(g_cq_failures.load(), 1);
+    EXPECT_EQ(FailingPwrites::count(), 1);
     EXPECT_EQ(cq.max_offset(), 0);
     EXPECT_TRUE(cq.has_staged());
   }
@@ -166,10 +135,10 @@ TEST(ConsumeQueueTest, TheDispatcherHoldsBackUntilAFailedUnitWriteSucceeds) {
   std::vector<StoredMessage> batch;
   for (int i = 0; i < 10; ++i) batch.push_back(make_message("CqFail", 0, "body-" + std::to_string(i)));
   {
-    FailingCqWrites failing;
+    FailingPwrites failing("/consumequeue/");
     for (const PutResult& r : put_batch_wait(*store, batch)) ASSERT_TRUE(r.status) << r.status.message();
-    for (int i = 0; i < 200 && g_cq_failures.load() < 2; ++i) std::this_thread::sleep_for(5ms);
-    EXPECT_GE(g_cq_failures.load(), 2);  // tried, failed, retried
+    for (int i = 0; i < 200 && FailingPwrites::count() < 2; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_GE(FailingPwrites::count(), 2);  // tried, failed, retried
     EXPECT_EQ(get_all(*store, "CqFail", 0, 0).messages.size(), 0u);
   }
   size_t seen = 0;

@@ -1,20 +1,25 @@
 // Test support: a minimal HostContext, a temp directory and synchronous put helpers for
-// the storage-mmap tests.
+// the storage-mmap tests, and a scoped pwrite failure.
 #pragma once
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "mapped_file.h"
 #include "mmap_store.h"
 #include "mq/host.h"
 #include "mq/message_store.h"
@@ -74,6 +79,44 @@ inline std::shared_ptr<MmapStore> make_store(const StoreOptions& o) {
   FakeHost host(o.store_root);
   return std::make_shared<MmapStore>(o, host.identity().broker_address, host.logger("storage-mmap"));
 }
+
+// While alive, MappedFile's pwrite fails with EIO for files whose path contains
+// `path_part` (every file when empty), and counts the failures. One at a time.
+class FailingPwrites {
+ public:
+  explicit FailingPwrites(std::string path_part = {}) {
+    part() = std::move(path_part);
+    failures() = 0;
+    set_pwrite_for_testing(&failing);
+  }
+  ~FailingPwrites() { set_pwrite_for_testing(nullptr); }
+  FailingPwrites(const FailingPwrites&) = delete;
+  FailingPwrites& operator=(const FailingPwrites&) = delete;
+  static int count() { return failures().load(); }
+
+ private:
+  static std::string& part() {
+    static std::string p;
+    return p;
+  }
+  static std::atomic<int>& failures() {
+    static std::atomic<int> n{0};
+    return n;
+  }
+  static ssize_t failing(int fd, const void* buf, size_t count, off_t offset) {
+    bool fail = part().empty();
+    if (!fail) {
+      char path[512];
+      const std::string link = "/proc/self/fd/" + std::to_string(fd);
+      const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
+      fail = n > 0 && std::string_view(path, static_cast<size_t>(n)).find(part()) != std::string_view::npos;
+    }
+    if (!fail) return ::pwrite(fd, buf, count, offset);
+    ++failures();
+    errno = EIO;
+    return -1;
+  }
+};
 
 inline StoredMessage make_message(const std::string& topic, QueueId queue, const std::string& body,
                                   const std::string& tags = "") {

@@ -27,6 +27,7 @@ namespace mq::storage_mmap {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FailingPwrites;
 using testing::get_all;
 using testing::make_message;
 using testing::make_store;
@@ -123,16 +124,6 @@ TEST(FaultTest, MsyncFailureUnderSyncFlushMakesStoreReadOnlyAndAcknowledgesNothi
   EXPECT_TRUE(fs::exists(dir.path() + "/abort"));
 }
 
-std::atomic<bool> g_fail_pwrite{false};
-
-ssize_t failing_pwrite(int fd, const void* buf, size_t count, off_t offset) {
-  if (g_fail_pwrite.load()) {
-    errno = EIO;
-    return -1;
-  }
-  return ::pwrite(fd, buf, count, offset);
-}
-
 // SYNC_FLUSH with appendWithPwrite: the flush thread writes the puts' records before its
 // msync. A failed write turns the store read-only and acknowledges none of them.
 TEST(FaultTest, WriteFailureOfDeferredPutsMakesStoreReadOnlyAndAcknowledgesNothing) {
@@ -144,21 +135,20 @@ TEST(FaultTest, WriteFailureOfDeferredPutsMakesStoreReadOnlyAndAcknowledgesNothi
   auto store = std::make_shared<MmapStore>(o, HostAddress{0x7F000001, 10911}, log.logger);
   ASSERT_TRUE(store->start());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(put_wait(*store, make_message("Durable", 0, "before")).status);
-  g_fail_pwrite = true;
-  set_pwrite_for_testing(&failing_pwrite);
-  std::vector<std::future<PutResult>> futures;
-  for (int t = 0; t < 8; ++t)
-    futures.push_back(std::async(std::launch::async, [&store, t] {
-      return put_wait(*store, make_message("Durable", 0, "x" + std::to_string(t)));
-    }));
-  for (auto& f : futures) {
-    PutResult r = f.get();
-    ASSERT_FALSE(r.status.is_ok()) << "a put was acknowledged although its write failed";
-    EXPECT_TRUE(r.status.code() == Code::kFlushDiskTimeout || r.status.code() == Code::kServiceNotAvailable)
-        << r.status.to_string();
+  {
+    FailingPwrites failing;
+    std::vector<std::future<PutResult>> futures;
+    for (int t = 0; t < 8; ++t)
+      futures.push_back(std::async(std::launch::async, [&store, t] {
+        return put_wait(*store, make_message("Durable", 0, "x" + std::to_string(t)));
+      }));
+    for (auto& f : futures) {
+      PutResult r = f.get();
+      ASSERT_FALSE(r.status.is_ok()) << "a put was acknowledged although its write failed";
+      EXPECT_TRUE(r.status.code() == Code::kFlushDiskTimeout || r.status.code() == Code::kServiceNotAvailable)
+          << r.status.to_string();
+    }
   }
-  set_pwrite_for_testing(nullptr);
-  g_fail_pwrite = false;
   StoreStats st = store->stats();
   EXPECT_TRUE(st.read_only);
   EXPECT_NE(st.read_only_reason.find("write of " + dir.path() + "/commitlog/"), std::string::npos)

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -14,7 +12,6 @@
 #include "byte_order.h"
 #include "fake_host.h"
 #include "index_file.h"
-#include "mapped_file.h"
 #include "mmap_store.h"
 #include "record_codec.h"
 
@@ -22,6 +19,7 @@ namespace mq::storage_mmap {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FailingPwrites;
 using testing::get_all;
 using testing::make_message;
 using testing::make_store;
@@ -120,15 +118,6 @@ TEST(IndexTest, EntrySlotIsTheHashModuloTheSlotCount) {
 
 // Entries are staged and written together: lookups see them at once, the file holds them
 // once committed (by the flush, or when the stage fills), a failed write adds nothing.
-std::atomic<bool> g_fail_writes{false};
-ssize_t failing_pwrite(int fd, const void* buf, size_t count, off_t offset) {
-  if (g_fail_writes.load()) {
-    errno = EIO;
-    return -1;
-  }
-  return ::pwrite(fd, buf, count, offset);
-}
-
 TEST(IndexTest, StagedEntriesAreFoundAndWrittenWhenCommittedOrWhenTheStageFills) {
   TempDir dir;
   const std::string path = dir.path() + "/00000000000000000000";
@@ -161,14 +150,10 @@ TEST(IndexTest, StagedEntriesAreFoundAndWrittenWhenCommittedOrWhenTheStageFills)
 
   // A failed write keeps the stage; the put that needed it adds nothing.
   {
-    IndexFile& f = **file;
-    g_fail_writes = true;
-    set_pwrite_for_testing(&failing_pwrite);
-    EXPECT_FALSE(f.commit());
-    const int32_t used = f.used();
-    g_fail_writes = false;
-    set_pwrite_for_testing(nullptr);
-    EXPECT_EQ(f.used(), used);
+    const int32_t used = (*file)->used();
+    FailingPwrites failing;
+    EXPECT_FALSE((*file)->commit());
+    EXPECT_EQ((*file)->used(), used);
   }
   ASSERT_TRUE(flush_index_file(**file));
   EXPECT_EQ(entry_on_disk(kKeys), 10000 + kKeys - 1);
@@ -186,11 +171,11 @@ TEST(IndexTest, AFullStageThatCannotBeWrittenRefusesThePut) {
   ASSERT_TRUE(file);
   int i = 0;
   for (; i < 3277; ++i) ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), i, 1700000000000, i + 1));  // a full stage
-  g_fail_writes = true;
-  set_pwrite_for_testing(&failing_pwrite);
-  Status st = (*file)->put("T#one-too-many", 99999, 1700000000000, 100000);
-  g_fail_writes = false;
-  set_pwrite_for_testing(nullptr);
+  Status st = Status::ok();
+  {
+    FailingPwrites failing;
+    st = (*file)->put("T#one-too-many", 99999, 1700000000000, 100000);
+  }
   ASSERT_FALSE(st);
   EXPECT_NE(st.message().find("00000000000000000000"), std::string::npos) << st.message();  // names the file
   EXPECT_EQ((*file)->used(), 3278);
