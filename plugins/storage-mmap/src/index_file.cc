@@ -36,14 +36,6 @@ int32_t fold(uint32_t h) {
   return v < 0 ? (v == INT32_MIN ? 0 : -v) : v;
 }
 
-// 31^n modulo 2^32.
-uint32_t pow31(size_t n) {
-  uint32_t result = 1, base = 31;
-  for (; n > 0; n >>= 1, base *= base)
-    if (n & 1) result *= base;
-  return result;
-}
-
 }  // namespace
 
 int32_t index_key_hash(std::string_view key) {
@@ -53,7 +45,7 @@ int32_t index_key_hash(std::string_view key) {
 IndexKeyHasher::IndexKeyHasher(std::string_view prefix) : prefix_(java_hash_from(0, prefix)) {}
 
 int32_t IndexKeyHasher::key(std::string_view key) const {
-  return fold(prefix_ * pow31(key.size()) + java_hash_from(0, key));
+  return fold(java_hash_from(prefix_, key));
 }
 
 void IndexFile::set_slots(int32_t slots) {

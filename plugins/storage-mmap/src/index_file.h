@@ -21,8 +21,8 @@ inline constexpr uint32_t kIndexMagic = 0x4D514958;  // "MQIX"
 // Java String.hashCode of `key`, made non-negative as RocketMQ's indexKeyHashMethod.
 int32_t index_key_hash(std::string_view key);
 
-// The same hash of "topic#key" without building the string: Java's hash is a polynomial
-// (h = 31h + c), so hash(prefix + key) = hash(prefix) * 31^|key| + hash(key) modulo 2^32.
+// The same hash of "topic#key" without building the string: Java's hash runs left to right
+// (h = 31h + c), so the topic's part is hashed once and each key continues from its state.
 class IndexKeyHasher {
  public:
   // key(k) hashes prefix + k.
@@ -30,7 +30,7 @@ class IndexKeyHasher {
   int32_t key(std::string_view key) const;
 
  private:
-  uint32_t prefix_;  // the prefix's raw (unsigned, not folded) hash
+  uint32_t prefix_;  // the prefix's hash state (unsigned, not folded)
 };
 
 // x % d for a fixed d > 0 by two multiplications (Lemire's fastmod: exact for every

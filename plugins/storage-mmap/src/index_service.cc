@@ -79,13 +79,14 @@ int64_t IndexService::end_offset() const {
 
 Status IndexService::put_key(int32_t hash, int64_t offset, int64_t ts, int64_t end) {
   if (files_.empty() || files_.back()->full()) {
+    // The full file's entries first: a failure leaves everything as it was.
+    if (!files_.empty())
+      if (Status st = files_.back()->commit(); !st) return st;
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
     if (!files_.empty()) {
-      // Sealed: its entries and final header now, its msync by the next flush() on the flush
-      // thread (the dispatcher, which holds this lock, never waits for a whole file's
-      // write-back).
-      if (Status st = files_.back()->commit(); !st) return st;
+      // Sealed: its final header now, its msync by the next flush() on the flush thread (the
+      // dispatcher, which holds this lock, never waits for a whole file's write-back).
       files_.back()->write_header();
       sealed_unflushed_.push_back(files_.back()->mapped());
     }
