@@ -169,8 +169,8 @@ TEST(IndexTest, AFullStageThatCannotBeWrittenRefusesThePut) {
   TempDir dir;
   auto file = IndexFile::create(dir.path() + "/00000000000000000000", 64, 8000);
   ASSERT_TRUE(file);
-  int i = 0;
-  for (; i < 3277; ++i) ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), i, 1700000000000, i + 1));  // a full stage
+  // 3,277 entries of 20 bytes fill the 64 KiB stage: the next put must write it first.
+  for (int i = 0; i < 3277; ++i) ASSERT_TRUE((*file)->put("T#k" + std::to_string(i), i, 1700000000000, i + 1));
   Status st = Status::ok();
   {
     FailingPwrites failing;
