@@ -147,6 +147,9 @@ Status ConsumeQueue::validate(int64_t log_min, int64_t log_end, const RecordIden
 }
 
 Status ConsumeQueue::flush() {
+  // Files made since the last flush first: msync covers neither their size and blocks nor
+  // their names (the caller then claims the units durable).
+  if (Status st = files_.sync_created(); !st) return st;
   int64_t to = max_offset() * kCqUnitSize;
   if (to <= flushed_bytes_) return Status::ok();
   if (Status st = files_.flush(flushed_bytes_, to); !st) return st;

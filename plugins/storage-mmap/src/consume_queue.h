@@ -38,6 +38,7 @@ class ConsumeQueue {
   ConsumeQueue(std::string topic, QueueId queue_id, std::string dir, int64_t file_size)
       : topic_(std::move(topic)), queue_id_(queue_id), files_(std::move(dir), file_size) {
     files_.set_no_readahead();
+    files_.set_deferred_create_sync();  // flush() makes new files durable first
   }
 
   // Maps the files and finds the end: after the last unit with a non-zero size, searching

@@ -18,11 +18,15 @@ namespace fs = std::filesystem;
 
 std::atomic<FsyncFn> g_fsync{nullptr};
 
-std::string errno_text(int err) { return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")"; }
+std::string errno_text(int err) {
+  return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
+}
 
 }  // namespace
 
-void set_fsync_for_testing(FsyncFn fn) noexcept { g_fsync.store(fn, std::memory_order_release); }
+void set_fsync_for_testing(FsyncFn fn) noexcept {
+  g_fsync.store(fn, std::memory_order_release);
+}
 
 Status fsync_fd(int fd, const std::string& path) {
   FsyncFn hook = g_fsync.load(std::memory_order_acquire);
@@ -45,9 +49,11 @@ Status fsync_dir(const std::string& dir) {
   return st;
 }
 
-Status fsync_parent_dir(const std::string& path) { return fsync_dir(fs::path(path).parent_path().string()); }
+Status fsync_parent_dir(const std::string& path) {
+  return fsync_dir(fs::path(path).parent_path().string());
+}
 
-Status create_directories_durably(const std::string& dir) {
+Status create_directories(const std::string& dir, std::vector<std::string>* created) {
   std::error_code ec;
   // The directories that do not exist yet, outermost first.
   std::vector<fs::path> missing;
@@ -57,8 +63,15 @@ Status create_directories_durably(const std::string& dir) {
   }
   fs::create_directories(dir, ec);
   if (ec) return Status::error(Code::kServiceNotAvailable, "cannot create directory " + dir + ": " + ec.message());
-  for (const auto& p : missing) {
-    if (Status st = fsync_parent_dir(p.string()); !st) return st;
+  for (const auto& p : missing) created->push_back(p.string());
+  return Status::ok();
+}
+
+Status create_directories_durably(const std::string& dir) {
+  std::vector<std::string> created;
+  if (Status st = create_directories(dir, &created); !st) return st;
+  for (const auto& p : created) {
+    if (Status st = fsync_parent_dir(p); !st) return st;
   }
   return Status::ok();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "mq/status.h"
 
@@ -22,5 +23,8 @@ Status fsync_parent_dir(const std::string& path);
 // create_directories, then fsyncs the parent of every directory it created, so the new
 // directories themselves survive a power loss.
 Status create_directories_durably(const std::string& dir);
+// create_directories, appending the directories it created to `created` (outermost first)
+// instead: the caller fsyncs their parents before it relies on them.
+Status create_directories(const std::string& dir, std::vector<std::string>* created);
 
 }  // namespace mq::storage_mmap

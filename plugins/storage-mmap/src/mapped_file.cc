@@ -46,7 +46,7 @@ std::string offset_to_file_name(int64_t offset) {
 }
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, int64_t base, int64_t size_if_new,
-                                                     int64_t grow_to) {
+                                                     int64_t grow_to, NewFileSync sync) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     int err = errno;
@@ -90,8 +90,11 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, in
     size = size_if_new;
     // A new file: its blocks and size, then its name in the directory, must be durable
     // before anything written to it is acknowledged as flushed (msync covers neither).
-    Status st = fsync_fd(fd, path);
-    if (st) st = fsync_parent_dir(path);
+    Status st;
+    if (sync == NewFileSync::kNow) {
+      st = fsync_fd(fd, path);
+      if (st) st = fsync_parent_dir(path);
+    }
     if (!st) {
       ::close(fd);
       ::unlink(path.c_str());  // not known durable: the next attempt creates it afresh
@@ -198,6 +201,11 @@ void MappedFile::drop_cache(int64_t from, int64_t to) const {
   // Both are hints: on failure the pages simply stay cached.
   (void)::madvise(data_ + from, len, MADV_DONTNEED);  // a shared file mapping: only the PTEs go
   (void)::posix_fadvise(fd_, from, static_cast<off_t>(len), POSIX_FADV_DONTNEED);
+}
+
+Status MappedFile::sync_created() const {
+  if (Status st = fsync_fd(fd_, path_); !st) return st;
+  return fsync_parent_dir(path_);
 }
 
 Status MappedFile::unlink() const {

@@ -23,6 +23,10 @@ void set_msync_for_testing(MsyncFn fn) noexcept;  // nullptr restores ::msync
 using PwriteFn = ssize_t (*)(int fd, const void* buf, size_t count, off_t offset);
 void set_pwrite_for_testing(PwriteFn fn) noexcept;  // nullptr restores ::pwrite
 
+// Whether MappedFile::open makes a file it creates durable before returning (an fsync of the
+// file, then of its directory) or leaves that to its caller (MappedFile::sync_created).
+enum class NewFileSync { kNow, kByCaller };
+
 // Ownership: owns the fd and the mapping; both are released by the destructor, so holders
 // of a shared_ptr may keep reading after the file is removed from its queue.
 // Threading: the object itself is immutable after open(); callers coordinate who writes
@@ -37,7 +41,7 @@ class MappedFile {
   // `grow_to` > 0: an existing file shorter than that is first extended with zeros (a
   // segment cut short by a crash or an operator, so the next segment stays contiguous).
   static Result<std::shared_ptr<MappedFile>> open(const std::string& path, int64_t base, int64_t size_if_new,
-                                                  int64_t grow_to = 0);
+                                                  int64_t grow_to = 0, NewFileSync sync = NewFileSync::kNow);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -68,6 +72,9 @@ class MappedFile {
   // them from this mapping and drops the clean ones (dirty pages stay). Never changes a byte;
   // a later read faults them back in from the disk. Safe while readers use the range.
   void drop_cache(int64_t from, int64_t to) const;
+  // fsync of the file, then of its directory: what open() leaves to a caller that passed
+  // NewFileSync::kByCaller. The error names the file or directory.
+  Status sync_created() const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
 

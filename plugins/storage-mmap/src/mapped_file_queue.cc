@@ -111,12 +111,22 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
                               ": the next file must start at " + std::to_string(next));
       }
       if (first) {
-        if (Status st = create_directories_durably(dir_); !st) return st;
+        std::vector<std::string> created;
+        if (Status st = deferred_create_sync_ ? create_directories(dir_, &created) : create_directories_durably(dir_);
+            !st)
+          return st;
+        std::lock_guard lock(unsynced_mu_);
+        unsynced_dirs_.insert(unsynced_dirs_.end(), created.begin(), created.end());
       }
       // Readers keep going meanwhile: the list lock is not held across the file creation.
-      auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_);
+      auto file = MappedFile::open(dir_ + "/" + offset_to_file_name(next), next, file_size_, 0,
+                                   deferred_create_sync_ ? NewFileSync::kByCaller : NewFileSync::kNow);
       if (!file) return file.status();
       if (no_readahead_) (*file)->advise_no_readahead();
+      if (deferred_create_sync_) {
+        std::lock_guard lock(unsynced_mu_);
+        unsynced_files_.push_back(*file);
+      }
       {
         std::unique_lock lock(mu_);
         files_.push_back(file.value());
@@ -131,6 +141,30 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
   // Published already; pre-faulting does not change bytes, so appends may run alongside.
   if (warm) made->warm();
   return made;
+}
+
+Status MappedFileQueue::sync_created() {
+  std::vector<std::string> dirs;
+  std::vector<std::shared_ptr<MappedFile>> files;
+  {
+    std::lock_guard lock(unsynced_mu_);
+    dirs.swap(unsynced_dirs_);
+    files.swap(unsynced_files_);
+  }
+  Status st;
+  for (const std::string& d : dirs) {
+    if (st = fsync_parent_dir(d); !st) break;
+  }
+  for (const auto& f : files) {
+    if (!st) break;
+    st = f->sync_created();
+  }
+  if (!st) {  // all of it again next time (an fsync repeated does no harm), before newer ones
+    std::lock_guard lock(unsynced_mu_);
+    unsynced_dirs_.insert(unsynced_dirs_.begin(), dirs.begin(), dirs.end());
+    unsynced_files_.insert(unsynced_files_.begin(), files.begin(), files.end());
+  }
+  return st;
 }
 
 int MappedFileQueue::delete_front(const std::function<bool(const MappedFile&)>& pred, size_t keep, size_t max,

@@ -1,6 +1,7 @@
-// Review fixes: fsync of new files, their directories and unlinks; consume-queue ends found
-// past holes; reads bounded by the flushed position once read-only; no segment creation
-// under the put lock; bounded get(); sealed key-index flush failures force a rebuild.
+// Review fixes: fsync of new files, their directories and unlinks (a consume queue's by its
+// flush); consume-queue ends found past holes; reads bounded by the flushed position once
+// read-only; no segment creation under the put lock; bounded get(); sealed key-index flush
+// failures force a rebuild.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "consume_queue.h"
 #include "durable_fs.h"
 #include "fake_host.h"
 #include "index_service.h"
@@ -179,13 +181,56 @@ TEST(DurabilityTest, StoreFsyncsNewConsumeQueueFilesAndDirectories) {
   ASSERT_TRUE(store->start());
   ASSERT_TRUE(put_wait(*store, make_message("Fresh", 3, "x")).status);
   ASSERT_TRUE(store->wait_dispatched(5s));
+  store->stop();  // its last flush, if no periodic one came first, makes the queue's files durable
   const std::string cq = dir.path() + "/consumequeue/Fresh/3";
   EXPECT_TRUE(FsyncSpy::saw(cq + "/" + offset_to_file_name(0)));
   EXPECT_TRUE(FsyncSpy::saw(cq));
   EXPECT_TRUE(FsyncSpy::saw(dir.path() + "/consumequeue/Fresh"));
   EXPECT_TRUE(FsyncSpy::saw(dir.path() + "/commitlog/" + offset_to_file_name(0)));
   EXPECT_TRUE(FsyncSpy::saw(dir.path() + "/commitlog"));
-  store->stop();
+}
+
+// The dispatcher makes a queue's files without an fsync (three per new queue held it for
+// seconds when a thousand queues appeared at once); the queue's flush, which comes before
+// any checkpoint claims its units, makes them durable first, and fails if it cannot.
+TEST(DurabilityTest, NewConsumeQueueFilesAreMadeDurableByTheirFlushNotByTheWriter) {
+  FsyncSpy spy;
+  TempDir dir;
+  const std::string d = dir.path() + "/T/0";
+  const std::string file = d + "/" + offset_to_file_name(0);
+  ConsumeQueue cq("T", 0, d, 8 * kCqUnitSize);
+  for (int64_t q = 0; q < 3; ++q) ASSERT_TRUE(cq.put_unit(q, CqUnit{100 * q, 90, 7}));
+  ASSERT_TRUE(cq.commit());
+  ASSERT_TRUE(fs::exists(file));
+  EXPECT_FALSE(FsyncSpy::saw(file)) << "the writer fsynced the new file";
+  EXPECT_FALSE(FsyncSpy::saw(d)) << "the writer fsynced the new file's directory";
+  EXPECT_FALSE(FsyncSpy::saw(dir.path() + "/T")) << "the writer fsynced a new directory's parent";
+
+  {
+    std::lock_guard lock(FsyncSpy::mu);
+    FsyncSpy::fail_if_contains = offset_to_file_name(0);
+  }
+  Status failed = cq.flush();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.message().find("fsync of " + file), std::string::npos) << failed.message();
+
+  {
+    std::lock_guard lock(FsyncSpy::mu);
+    FsyncSpy::fail_if_contains.clear();
+  }
+  FsyncSpy::clear();
+  ASSERT_TRUE(cq.flush());  // what failed is still pending
+  EXPECT_TRUE(FsyncSpy::saw(file));
+  EXPECT_TRUE(FsyncSpy::saw(d)) << "the new file's name not made durable";
+  EXPECT_TRUE(FsyncSpy::saw(dir.path() + "/T")) << "new directory 0 not made durable in its parent";
+  EXPECT_TRUE(FsyncSpy::saw(dir.path())) << "new directory T not made durable in its parent";
+
+  FsyncSpy::clear();
+  ASSERT_TRUE(cq.put_unit(3, CqUnit{300, 90, 7}));
+  ASSERT_TRUE(cq.commit());
+  ASSERT_TRUE(cq.flush());
+  EXPECT_FALSE(FsyncSpy::saw(file)) << "a file already made durable was fsynced again";
+  EXPECT_FALSE(FsyncSpy::saw(d));
 }
 
 // Raw records for `topic`/0 with queue offsets first_qoff.. at commit-log offset 0 on.
