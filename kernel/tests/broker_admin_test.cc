@@ -181,7 +181,12 @@ TEST_F(BrokerAdminTest, RuntimeInfoReportsIdentityAndStoreStats) {
   EXPECT_GT(std::stoll(info.at("maxCommitLogOffset")), 0);
   EXPECT_GT(std::stoll(info.at("bootTime")), 0);
   EXPECT_FALSE(info.at("version").empty());
-  EXPECT_TRUE(info.count("dispatchedOffset"));
+  EXPECT_EQ(info.at("dispatchedOffset"), info.at("maxCommitLogOffset"));
+  EXPECT_EQ(info.at("dispatchBehindBytes"), "0");
+  store_->set_dispatch_lag(7);
+  info = core_->runtime_info();
+  EXPECT_EQ(std::stoll(info.at("dispatchedOffset")), std::stoll(info.at("maxCommitLogOffset")) - 7);
+  EXPECT_EQ(info.at("dispatchBehindBytes"), "7");
 }
 
 TEST(TagFilterTest, ParsesAndMatches) {

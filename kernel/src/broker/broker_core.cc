@@ -130,8 +130,9 @@ struct BrokerCore::Impl {
     r.broker_id = settings.identity.broker_id;
     r.broker_addr = settings.identity.broker_address.to_string();
     r.topics = topics.all();
-    r.role = plugins.replication ? plugins.replication->role() : settings.identity.broker_id == 0 ? "ASYNC_MASTER"
-                                                                                                 : "SLAVE";
+    r.role = plugins.replication                ? plugins.replication->role()
+             : settings.identity.broker_id == 0 ? "ASYNC_MASTER"
+                                                : "SLAVE";
     return r;
   }
 
@@ -444,6 +445,10 @@ std::map<std::string, std::string> BrokerCore::runtime_info() {
   info["maxCommitLogOffset"] = std::to_string(stats.max_commit_log_offset.value());
   info["flushedCommitLogOffset"] = std::to_string(stats.flushed_commit_log_offset.value());
   info["dispatchedOffset"] = std::to_string(stats.dispatched_commit_log_offset.value());
+  // RocketMQ's name: how far consume queues lag the log (messages appended but not yet
+  // visible to consumers).
+  info["dispatchBehindBytes"] = std::to_string(
+      std::max<int64_t>(0, stats.max_commit_log_offset.value() - stats.dispatched_commit_log_offset.value()));
   info["storeReadOnly"] = stats.read_only ? "true" : "false";
   if (stats.read_only) info["storeReadOnlyReason"] = stats.read_only_reason;
   info["topicCount"] = std::to_string(d.topics.size());
@@ -688,8 +693,9 @@ Result<std::string> BrokerCore::export_metadata() {
     entry = nlohmann::json::object();
     for (const auto& [q, o] : queues) entry[std::to_string(q)] = o;
   }
-  nlohmann::json root = {
-      {"topicConfigTable", std::move(topics)}, {"subscriptionGroupTable", std::move(groups)}, {"offsetTable", std::move(offsets)}};
+  nlohmann::json root = {{"topicConfigTable", std::move(topics)},
+                         {"subscriptionGroupTable", std::move(groups)},
+                         {"offsetTable", std::move(offsets)}};
   return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

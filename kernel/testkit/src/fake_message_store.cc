@@ -242,10 +242,15 @@ StoreStats FakeMessageStore::stats() {
   StoreStats s;
   s.max_commit_log_offset = CommitLogOffset(next_commit_offset_);
   s.flushed_commit_log_offset = CommitLogOffset(next_commit_offset_);
-  s.dispatched_commit_log_offset = CommitLogOffset(next_commit_offset_);
+  s.dispatched_commit_log_offset = CommitLogOffset(std::max<int64_t>(0, next_commit_offset_ - dispatch_lag_));
   s.put_count = by_offset_.size();
   s.get_count = get_calls_;
   return s;
+}
+
+void FakeMessageStore::set_dispatch_lag(int64_t bytes) {
+  std::lock_guard lock(mu_);
+  dispatch_lag_ = bytes;
 }
 
 void FakeMessageStore::fail_puts_with(Status status) {

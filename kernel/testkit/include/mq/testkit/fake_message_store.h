@@ -46,6 +46,8 @@ class FakeMessageStore final : public MessageStore {
   // ---- test controls ----
   // Every later put fails (not appended) with `status`; Status::ok() restores normal puts.
   void fail_puts_with(Status status);
+  // stats() reports the consume queues this many bytes behind the end of the log.
+  void set_dispatch_lag(int64_t bytes);
   // Simulates retention: messages below `offset` are gone (min offset moves up).
   void truncate_below(const std::string& topic, QueueId queue_id, QueueOffset offset);
   // Blocks until every put issued so far has been applied and its listeners have run.
@@ -77,6 +79,7 @@ class FakeMessageStore final : public MessageStore {
   std::map<Key, Queue> queues_;                 // guarded by mu_
   std::map<int64_t, StoredMessage> by_offset_;  // commit-log offset -> message; mu_
   int64_t next_commit_offset_ = 0;              // guarded by mu_
+  int64_t dispatch_lag_ = 0;                    // guarded by mu_
   Status put_failure_;                          // guarded by mu_
   uint64_t put_calls_ = 0;                      // guarded by mu_
   uint64_t get_calls_ = 0;                      // guarded by mu_
