@@ -34,7 +34,7 @@ class MappedFileQueue {
   // sync_created() does it, and the owner calls it before it claims anything written to
   // them durable. For consume queues, made on the dispatcher's path, where three fsyncs per
   // new queue (~3 ms each under a write load) held it for seconds when 1,024 queues
-  // appeared at once, and it fell behind for good. Before use.
+  // appeared at once. Before use.
   void set_deferred_create_sync() noexcept { deferred_create_sync_ = true; }
   // fsyncs what get_or_create() made since the last call: each new directory's parent
   // (outermost first), then each new file and its directory. On error all of it stays
