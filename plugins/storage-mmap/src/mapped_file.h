@@ -36,8 +36,9 @@ class MappedFile {
   // Opens `path`, creating it with `size_if_new` bytes when absent (blocks reserved with
   // fallocate where the file system can, so a full disk fails here and not as SIGBUS on
   // a later write; sparse otherwise), then, with NewFileSync::kNow, fsyncs the file and its
-  // directory (on failure the new file is removed and the error names it). An existing file keeps its own size. `base`
-  // is the global offset of byte 0. `grow_to` > 0: an existing file shorter than that is first extended with zeros (a
+  // directory (on failure the new file is removed and the error names it). An existing
+  // file keeps its own size. `base` is the global offset of byte 0.
+  // `grow_to` > 0: an existing file shorter than that is first extended with zeros (a
   // segment cut short by a crash or an operator, so the next segment stays contiguous).
   static Result<std::shared_ptr<MappedFile>> open(const std::string& path, int64_t base, int64_t size_if_new,
                                                   int64_t grow_to = 0, NewFileSync sync = NewFileSync::kNow);
