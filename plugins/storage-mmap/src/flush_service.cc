@@ -1,4 +1,4 @@
-// FlushService: timed / group-commit msync loop, consume-queue flush, checkpoint.
+// FlushService: timed / group-commit msync loop; consume-queue flush and checkpoint loop.
 #include "flush_service.h"
 
 #include <unistd.h>
@@ -27,6 +27,7 @@ void FlushService::start() {
   }
   stopped_ = false;
   thread_ = std::thread([this] { run(); });
+  queues_thread_ = std::thread([this] { run_queues(); });
 }
 
 Status FlushService::stop() {
@@ -37,7 +38,9 @@ Status FlushService::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  queues_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (queues_thread_.joinable()) queues_thread_.join();
   Status st = flush_all_and_checkpoint();
   complete_requests(/*final_pass=*/true);
   return st;
@@ -86,10 +89,8 @@ Status FlushService::flush_commit_log() {
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()),
         std::memory_order_relaxed);
   }
-  if (!st && !read_only_logged_) {
-    read_only_logged_ = true;
+  if (!st && !read_only_logged_.exchange(true))
     logger_->error("commit-log flush failed; the store is now read-only and refuses puts: {}", st.message());
-  }
   return st;
 }
 
@@ -98,10 +99,8 @@ Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
   if (index_ && with_index) {
     if (Status st = index_->flush(); !st) {
       log_.set_read_only(st.message());
-      if (!read_only_logged_) {
-        read_only_logged_ = true;
+      if (!read_only_logged_.exchange(true))
         logger_->error("key-index flush failed; the store is now read-only and refuses puts: {}", st.message());
-      }
       return st;
     }
   }
@@ -110,10 +109,8 @@ Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
     catalog.push_back(CatalogEntry{cq->topic(), cq->queue_id(), max});
     if (Status st = cq->flush(); !st) {
       log_.set_read_only(st.message());
-      if (!read_only_logged_) {
-        read_only_logged_ = true;
+      if (!read_only_logged_.exchange(true))
         logger_->error("consume-queue flush failed; the store is now read-only and refuses puts: {}", st.message());
-      }
       return st;
     }
   }
@@ -190,8 +187,6 @@ void FlushService::run() {
   const bool sync = options_.flush_disk_type == FlushDiskType::kSync;
   const int64_t page = ::sysconf(_SC_PAGESIZE);
   auto last_thorough = Clock::now();
-  auto last_cq = Clock::now();
-  auto last_index = last_cq;
   const auto interval = sync ? std::chrono::milliseconds(10) : std::chrono::milliseconds(options_.flush_interval_ms);
   auto next_async_flush = Clock::now() + interval;
   while (true) {
@@ -223,13 +218,24 @@ void FlushService::run() {
       if (thorough) last_thorough = now;
     }
     if (sync) complete_requests(false);
-    if (now - last_cq >= std::chrono::milliseconds(options_.flush_consume_queue_interval_ms)) {
-      last_cq = now;
-      const bool with_index = now - last_index >= std::chrono::milliseconds(options_.flush_index_interval_ms);
-      if (with_index) last_index = now;
-      int64_t dispatched = dispatcher_.dispatched();
-      if (flush_consume_queues(dispatched, with_index).is_ok()) (void)write_checkpoint();
+  }
+}
+
+void FlushService::run_queues() {
+  using Clock = std::chrono::steady_clock;
+  auto last_index = Clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      queues_cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_consume_queue_interval_ms),
+                          [&] { return stopping_; });
+      if (stopping_) break;
     }
+    const auto now = Clock::now();
+    const bool with_index = now - last_index >= std::chrono::milliseconds(options_.flush_index_interval_ms);
+    if (with_index) last_index = now;
+    int64_t dispatched = dispatcher_.dispatched();
+    if (flush_consume_queues(dispatched, with_index).is_ok()) (void)write_checkpoint();
   }
 }
 

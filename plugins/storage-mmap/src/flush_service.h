@@ -1,5 +1,6 @@
-// The flush thread: msyncs the commit log (ASYNC_FLUSH on a timer, SYNC_FLUSH as group
-// commit completing waiting puts), flushes consume queues and writes the checkpoint.
+// The flush threads: one msyncs the commit log (ASYNC_FLUSH on a timer, SYNC_FLUSH as group
+// commit completing waiting puts); the other flushes consume queues and the key index and
+// writes the checkpoint.
 #pragma once
 
 #include <atomic>
@@ -25,8 +26,11 @@
 
 namespace mq::storage_mmap {
 
-// Threading: one flush thread between start() and stop(). submit() is safe from any
-// thread and never blocks on I/O; its callback runs on the flush thread (or in stop()).
+// Threading: two threads between start() and stop(). submit() is safe from any thread and
+// never blocks on I/O; its callback runs on the flush thread (or in stop()). The queue
+// thread flushes consume queues and the key index every flushIntervalConsumeQueue and then
+// writes the checkpoint: their msyncs (one per queue, 1,024 queues or more) and the fsyncs
+// that make new consume-queue files durable never hold up a group commit.
 // Group commit: each msync covers everything appended before it started; the flush thread
 // then completes every request it covers and, if requests are still waiting (writers that
 // arrived during the msync), starts the next msync at once: no sleep between flushes
@@ -82,6 +86,7 @@ class FlushService {
   };
 
   void run();
+  void run_queues();  // the queue thread
   Status flush_commit_log();
   // Flushes every consume queue, and the key index when `with_index`; on success records
   // `dispatched` as safe for what was flushed.
@@ -101,22 +106,25 @@ class FlushService {
 
   std::mutex mu_;  // guards requests_, stopping_, write_requested_; with cv_ wakes the flush thread
   std::condition_variable cv_;
+  std::condition_variable queues_cv_;  // with mu_: wakes the queue thread to stop
   std::vector<Request> requests_;
   bool stopping_ = false;
   bool write_requested_ = false;
   std::thread thread_;
+  std::thread queues_thread_;
   bool stopped_ = false;
 
   // Flush-thread (or stop()) state.
   std::vector<Request> waiting_;
   std::vector<Request> still_;  // complete_requests() scratch, reused
-  int64_t cq_safe_ = 0;         // every record below has its consume-queue unit msync'ed
-  int64_t index_safe_ = 0;      // every record below is in the msync'ed key index (or no index)
+  // Queue-thread (or stop()) state.
+  int64_t cq_safe_ = 0;     // every record below has its consume-queue unit msync'ed
+  int64_t index_safe_ = 0;  // every record below is in the msync'ed key index (or no index)
   CheckpointData last_written_{};
   std::vector<CatalogEntry> catalog_;          // as of the last consume-queue flush
   std::vector<CatalogEntry> catalog_written_;  // as last stored
   bool catalog_stored_ = false;
-  bool read_only_logged_ = false;
+  std::atomic<bool> read_only_logged_{false};  // both threads: the first failure is logged
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> flush_ns_{0};
   std::atomic<uint64_t> requests_done_{0};

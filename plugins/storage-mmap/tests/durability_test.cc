@@ -233,6 +233,35 @@ TEST(DurabilityTest, NewConsumeQueueFilesAreMadeDurableByTheirFlushNotByTheWrite
   EXPECT_FALSE(FsyncSpy::saw(d));
 }
 
+// Consume queues are flushed (and new queue files made durable) on their own thread: an
+// fsync hanging there holds up neither SYNC_FLUSH group commit nor other puts.
+TEST(DurabilityTest, AHangingConsumeQueueFsyncDoesNotHoldUpGroupCommit) {
+  FsyncSpy spy;
+  TempDir dir;
+  StoreOptions o = small_options(dir.path());
+  o.flush_disk_type = FlushDiskType::kSync;
+  o.flush_consume_queue_interval_ms = 20;
+  {
+    std::lock_guard lock(FsyncSpy::mu);
+    FsyncSpy::block_if_contains = dir.path() + "/consumequeue/Slow/";
+  }
+  auto store = testing::make_store(o);
+  ASSERT_TRUE(store->start());
+  ASSERT_TRUE(put_wait(*store, make_message("Slow", 0, "a")).status);
+  {
+    std::unique_lock lock(FsyncSpy::mu);  // the queue thread is in the new file's fsync
+    ASSERT_TRUE(FsyncSpy::cv.wait_for(lock, 10s, [] { return FsyncSpy::blocked_someone; }));
+  }
+  auto fast = std::async(std::launch::async, [&] { return put_wait(*store, make_message("Fast", 0, "b")); });
+  const bool fast_done = fast.wait_for(3s) == std::future_status::ready;
+  FsyncSpy::unblock();
+  ASSERT_TRUE(fast_done) << "a SYNC_FLUSH put waited for a consume queue's fsync";
+  PutResult r = fast.get();
+  EXPECT_TRUE(r.status) << r.status.to_string();
+  store->stop();
+  EXPECT_TRUE(FsyncSpy::saw(dir.path() + "/consumequeue/Slow/0/" + offset_to_file_name(0)));
+}
+
 // Raw records for `topic`/0 with queue offsets first_qoff.. at commit-log offset 0 on.
 std::string raw_records(const std::string& topic, int64_t first_qoff, int n) {
   std::string bytes;
