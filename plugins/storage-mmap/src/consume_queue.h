@@ -23,8 +23,9 @@ struct CqUnit {
 };
 
 // Threading: one writer (the dispatcher thread, or recovery before start) calls put_unit /
-// commit / truncate; the flush thread calls flush; readers on any thread call read_unit /
-// min / max. Units below max_offset() are immutable and published with release/acquire.
+// commit / truncate; the queue flush thread calls flush; readers on any thread call
+// read_unit / min / max. Units below max_offset() are immutable and published with
+// release/acquire.
 //
 // Units are staged in memory by put_unit and written with one pwrite per run by commit(),
 // which then publishes max_offset(). Not through the mapping: a page dirtied through a

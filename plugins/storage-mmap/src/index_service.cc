@@ -85,8 +85,8 @@ Status IndexService::put_key(int32_t hash, int64_t offset, int64_t ts, int64_t e
     auto f = IndexFile::create(dir_ + "/" + offset_to_file_name(offset), slots_, entries_);
     if (!f) return f.status();
     if (!files_.empty()) {
-      // Sealed: its final header now, its msync by the next flush() on the flush thread (the
-      // dispatcher, which holds this lock, never waits for a whole file's write-back).
+      // Sealed: its final header now, its msync by the next flush() on the queue flush thread
+      // (the dispatcher, which holds this lock, never waits for a whole file's write-back).
       files_.back()->write_header();
       sealed_unflushed_.push_back(files_.back()->mapped());
     }

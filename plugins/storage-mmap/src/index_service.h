@@ -16,8 +16,8 @@
 
 namespace mq::storage_mmap {
 
-// Threading: index_record from the dispatching thread and flush from the flush thread (a
-// unique lock per call), query from any thread (shared lock), load/reset only before the
+// Threading: index_record from the dispatching thread and flush from the queue flush thread
+// (a unique lock per call), query from any thread (shared lock), load/reset only before the
 // store starts.
 class IndexService {
  public:

@@ -110,11 +110,11 @@ Result<std::shared_ptr<MappedFile>> MappedFileQueue::get_or_create(int64_t base,
         return Status::system("cannot create a file at offset " + std::to_string(base) + " in " + dir_ +
                               ": the next file must start at " + std::to_string(next));
       }
-      if (first) {
+      if (first && !deferred_create_sync_) {
+        if (Status st = create_directories_durably(dir_); !st) return st;
+      } else if (first) {
         std::vector<std::string> created;
-        if (Status st = deferred_create_sync_ ? create_directories(dir_, &created) : create_directories_durably(dir_);
-            !st)
-          return st;
+        if (Status st = create_directories(dir_, &created); !st) return st;
         std::lock_guard lock(unsynced_mu_);
         unsynced_dirs_.insert(unsynced_dirs_.end(), created.begin(), created.end());
       }
