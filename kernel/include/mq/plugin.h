@@ -18,7 +18,7 @@ class HostContext;
 
 // Bump on ANY change to a header under kernel/include/mq/. The loader refuses a plugin
 // whose descriptor carries another value, before touching anything else in it.
-inline constexpr uint32_t kPluginApiVersion = 10;
+inline constexpr uint32_t kPluginApiVersion = 11;
 
 // Plugins and kernel must be built by the same compiler, standard library and Boost
 // (C++ objects cross the boundary). This string is compared verbatim at load time.

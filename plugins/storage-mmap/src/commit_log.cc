@@ -283,7 +283,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       if (item.consumes_queue_offset) {
         const std::string_view key = item.queue_key;
         // A batch targets one queue: compare with the previous item's key before hashing.
-        if (next_offsets.empty() || key != last_key) {
+        if (next_offsets.empty() || !same_text(key, last_key)) {
           auto t = queue_offsets_.find(key);
           if (t == queue_offsets_.end()) t = queue_offsets_.emplace(std::string(key), 0).first;
           auto it = std::find_if(next_offsets.begin(), next_offsets.end(),

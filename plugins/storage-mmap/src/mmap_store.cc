@@ -385,7 +385,7 @@ void MmapStore::put_views(std::span<const MessageView> msgs, PutViewsCallback do
   CommitLog::queue_key_into(first.topic, first.queue_id, &key);
   for (size_t i = 0; i < msgs.size(); ++i) {
     const MessageView& m = msgs[i];
-    if (m.queue_id != first.queue_id || m.topic != first.topic)
+    if (m.queue_id != first.queue_id || !same_text(m.topic, first.topic))
       return fail(Status::error(Code::kMessageIllegal,
                                 "a batch must target one topic and queue; message " + std::to_string(i) + " is for " +
                                     std::string(m.topic) + "/" + std::to_string(m.queue_id) + ", the first for " +

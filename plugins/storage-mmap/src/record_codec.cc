@@ -9,9 +9,6 @@
 namespace mq::storage_mmap {
 namespace {
 
-constexpr char kNameValueSep = kPropertyNameEnd;
-constexpr char kPropertySep = kPropertyEnd;
-
 size_t properties_length(const Message& msg) {
   size_t n = 0;
   for (const auto& [k, v] : msg.properties) n += k.size() + v.size() + 2;
@@ -56,12 +53,6 @@ Result<int32_t> validate_message(const StoredMessage& msg, int64_t max_message_s
 
 namespace {
 
-// True when a byte of `w` is below 3 (the separators are \x01 and \x02): the "has a byte
-// less than n" bit trick, exact for n <= 128.
-constexpr bool has_byte_below_3(uint64_t w) {
-  return ((w - 0x0303030303030303ULL) & ~w & 0x8080808080808080ULL) != 0;
-}
-
 // The fact entry `name` = `value` gives, if any (the last of repeated names wins, as when
 // decoding).
 static_assert(prop::kTags.size() == 4 && prop::kKeys.size() == 4 && prop::kUniqKey.size() == 8);
@@ -80,42 +71,13 @@ static_assert(prop::kTags.size() == 4 && prop::kKeys.size() == 4 && prop::kUniqK
 
 Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size,
                               PropertyFacts* facts) {
-  // One pass: each entry is a non-empty name, one \x01, a value without separators, \x02.
-  // Eight bytes at a time while they hold no byte below 3 (names and values are mostly
-  // text), one at a time around the separators.
+  // Each entry a non-empty name, one \x01, a value without separators, \x02 (the scan visits
+  // only the separators), noting the facts on the way.
   const std::string_view p = msg.properties;
-  size_t entry = 0;
-  size_t value = 0;  // where the current entry's value starts, once in_value
-  bool in_value = false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (p.size() - i >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p.data() + i, 8);
-      if (!has_byte_below_3(w)) {
-        i += 7;
-        continue;
-      }
-    }
-    const char c = p[i];
-    if (c == kNameValueSep) {
-      if (in_value || i == entry)
-        return Status::error(Code::kMessageIllegal,
-                             "encoded properties: the entry at byte " + std::to_string(entry) +
-                                 (in_value ? " has two \\x01 separators" : " has an empty name"));
-      in_value = true;
-      value = i + 1;
-    } else if (c == kPropertySep) {
-      if (!in_value)
-        return Status::error(Code::kMessageIllegal, "encoded properties: the entry at byte " + std::to_string(entry) +
-                                                        " has no \\x01 between name and value");
-      if (facts) note_fact(p.substr(entry, value - 1 - entry), p.substr(value, i - value), facts);
-      in_value = false;
-      entry = i + 1;
-    }
-  }
-  if (entry != p.size())
-    return Status::error(Code::kMessageIllegal, "encoded properties: the entry at byte " + std::to_string(entry) +
-                                                    " has no terminating \\x02");
+  std::string bad = record::for_each_encoded_property(p, [facts](std::string_view name, std::string_view value) {
+    if (facts) note_fact(name, value, facts);
+  });
+  if (!bad.empty()) return Status::error(Code::kMessageIllegal, "encoded properties: " + bad);
   return validate_sizes(msg.topic, msg.queue_id, msg.body.size(), p.size(), max_message_size, max_record_size);
 }
 

@@ -46,6 +46,12 @@ struct PropertyFacts {
 // come from the entries before it).
 std::string scan_property_facts(std::string_view encoded_properties, PropertyFacts* out);
 
+// a == b, without reading the bytes when both view the same ones: a batch's messages all
+// view one topic and one queue key.
+inline bool same_text(std::string_view a, std::string_view b) noexcept {
+  return (a.data() == b.data() && a.size() == b.size()) || a == b;
+}
+
 // Returns the record size for `msg`, or MESSAGE_ILLEGAL naming what is wrong (topic,
 // queue id, property characters or length, body over max_message_size, record over
 // max_record_size).
