@@ -7,6 +7,7 @@
 #include "broker/broker_core.h"
 #include "mq/encoded_batch.h"
 #include "mq/schedule_service.h"
+#include "mq/transaction_service.h"
 #include "support/broker_test_util.h"
 #include "support/fake_message_store.h"
 
@@ -203,6 +204,39 @@ TEST_F(BrokerSendTest, SingleSendFillsStoredFieldsAndIds) {
   EXPECT_EQ(offset, m.commit_log_offset);
 }
 
+// Stands in for the transaction plugin, so PREPARED sends pass check_plugins.
+class NoTransactions final : public TransactionService {
+ public:
+  void end_transaction(EndTransaction, Reply<Status> reply) override { reply(Status::ok()); }
+  void poll_checks(TransactionCheckPoll, Reply<TransactionChecks> reply) override { reply(TransactionChecks{}); }
+};
+
+// RocketMQ's producers set PGROUP on transactional messages only; the broker adds it from the
+// request's producer group to a PREPARED message without one (its check-backs go to that
+// group), on both send paths, and to no other message.
+TEST_F(BrokerSendTest, OnlyPreparedMessagesGetTheProducerGroup) {
+  kernel::BrokerPlugins plugins;
+  plugins.transaction = std::make_shared<NoTransactions>();
+  start(test_settings(dir_.path()), std::move(plugins));
+  for (const bool encoded : {false, true}) {
+    for (const int32_t sys_flag : {0, 0x2, kTransactionPreparedType}) {
+      SendRequest req = make_send("T", {make_message("m")}, 0);
+      req.producer_group = "PG";
+      req.sys_flag = sys_flag;
+      if (encoded) {
+        std::string props;
+        append_encoded_properties(req.messages[0], &props);
+        batch::append_encoded_message(0, req.messages[0].body, props, &req.encoded_messages);
+        req.messages.clear();
+      }
+      ASSERT_TRUE(send_sync(*core_, req).status.is_ok()) << encoded << " " << sys_flag;
+      const StoredMessage got = store_->messages("T", 0).back();
+      EXPECT_EQ(got.property(prop::kProducerGroup), sys_flag == kTransactionPreparedType ? "PG" : "")
+          << "encoded " << encoded << ", sysFlag " << sys_flag;
+    }
+  }
+}
+
 TEST_F(BrokerSendTest, KeepsClientUniqKeyAndGeneratesDistinctOnes) {
   start();
   Message mine = make_message("a");
@@ -363,7 +397,7 @@ TEST_P(BrokerSendEncodedTest, StoresWhatTheMessagePathStoresAndAnswersInBatchFor
     EXPECT_EQ(got.born_timestamp_ms, 4321);
     EXPECT_EQ(got.born_host, want.born_host);
     EXPECT_EQ(got.store_host, want.store_host);
-    EXPECT_EQ(got.property(prop::kProducerGroup), "PG");
+    EXPECT_EQ(got.property(prop::kProducerGroup), "");  // added to PREPARED messages only
     EXPECT_EQ(got.property("HOOKED"), GetParam() ? "yes" : "");
     auto without_id = [](std::map<std::string, std::string, std::less<>> p) {
       p.erase(std::string(prop::kUniqKey));
@@ -454,7 +488,6 @@ TEST_P(BrokerSendEncodedTest, MessagesAreCheckedAsStrictlyAsOnTheMessagePath) {
   // At the limit is accepted.
   Message at_limit = make_message(std::string(1000, 'c'));
   SendRequest req = encoded_send("T", {at_limit}, 0);
-  req.producer_group.clear();  // PGROUP is added after the size check, as on the message path
   EXPECT_TRUE(send_sync(*core_, req).status.is_ok());
 }
 

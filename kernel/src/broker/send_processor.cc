@@ -60,6 +60,8 @@ struct PropertyFacts {
   }
 
   bool wants_delay() const {
+    if (delay_level.empty() && timer_deliver_ms.empty() && timer_delay_ms.empty() && timer_delay_sec.empty())
+      return false;  // the common case, without asking for each name
     return wants_scheduled_delivery_by([this](std::string_view name) {
       if (name == prop::kDelayLevel) return delay_level;
       if (name == prop::kTimerDeliverMs) return timer_deliver_ms;
@@ -68,6 +70,15 @@ struct PropertyFacts {
     });
   }
 };
+
+// The producer group the broker adds as PGROUP to each message of `request` when the message
+// has none: a PREPARED (transactional) message's check-backs go to that group. Other messages
+// carry no PGROUP unless sent with one, as with RocketMQ's producers, which set it only on
+// transactional messages. Empty: nothing to add.
+std::string_view group_to_add(const SendRequest& request) {
+  return (request.sys_flag & kTransactionTypeMask) == kTransactionPreparedType ? request.producer_group
+                                                                               : std::string_view();
+}
 
 }  // namespace
 
@@ -267,6 +278,7 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
   const int64_t born = request.born_timestamp_ms > 0 ? request.born_timestamp_ms : now_ms();
   std::vector<StoredMessage> msgs(request.messages.size());
   std::vector<std::pair<int32_t, std::string>> assigned;  // UNIQ_KEYs given here (batch form only)
+  const std::string_view group = group_to_add(request);
   for (size_t i = 0; i < msgs.size(); ++i) {
     StoredMessage& s = msgs[i];
     static_cast<Message&>(s) = std::move(request.messages[i]);
@@ -275,8 +287,8 @@ void SendProcessor::process(SendRequest request, Reply<SendResponse> reply) {
       s.set_property(prop::kUniqKey, make_unique_message_id(store_host));
       if (encoded) assigned.emplace_back(static_cast<int32_t>(i), std::string(s.property(prop::kUniqKey)));
     }
-    if (!request.producer_group.empty() && s.property(prop::kProducerGroup).empty())
-      s.set_property(prop::kProducerGroup, request.producer_group);
+    if (!group.empty() && s.property(prop::kProducerGroup).empty())
+      s.set_property(prop::kProducerGroup, std::string(group));
     s.queue_id = queue_id;
     s.sys_flag = request.sys_flag;
     s.born_timestamp_ms = born;
@@ -354,7 +366,8 @@ void SendProcessor::process_encoded(const SendRequest& request, const std::vecto
   std::string props;
   size_t props_bytes = 0;
   for (const batch::EncodedMessage& m : parsed) props_bytes += m.properties.size();
-  const size_t added_per_message = 48 + (request.producer_group.empty() ? 0 : 16 + request.producer_group.size());
+  const std::string_view group = group_to_add(request);
+  const size_t added_per_message = 48 + (group.empty() ? 0 : 16 + group.size());
   props.reserve(props_bytes + parsed.size() * added_per_message);  // UNIQ_KEY (42 bytes), PGROUP
   std::vector<size_t> props_end(parsed.size());
   std::vector<std::pair<int32_t, std::string>> assigned;
@@ -365,8 +378,7 @@ void SendProcessor::process_encoded(const SendRequest& request, const std::vecto
       append_encoded_property(prop::kUniqKey, id, &props);
       assigned.emplace_back(static_cast<int32_t>(i), std::move(id));
     }
-    if (!request.producer_group.empty() && facts[i].producer_group.empty())
-      append_encoded_property(prop::kProducerGroup, request.producer_group, &props);
+    if (!group.empty() && facts[i].producer_group.empty()) append_encoded_property(prop::kProducerGroup, group, &props);
     props_end[i] = props.size();
   }
   const int64_t born = request.born_timestamp_ms > 0 ? request.born_timestamp_ms : now_ms();
