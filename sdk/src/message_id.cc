@@ -1,6 +1,7 @@
 // MessageIdGenerator: UNIQ_KEY values.
 #include "message_id.h"
 
+#include <cstring>
 #include <ctime>
 #include <random>
 
@@ -9,28 +10,31 @@
 namespace mq::client {
 namespace {
 
-void put_be(unsigned char* out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) {
-    out[i] = static_cast<unsigned char>(value & 0xFF);
-    value >>= 8;
-  }
-}
-
 // The coarse real-time clock: no clock-source read (a few ns against tens per id), precise
 // to a scheduler tick (1-4 ms) as Java's currentTimeMillis is on many systems. Ids stay
-// unique through the counter, which would have to pass 65,536 within one tick to repeat.
+// unique through take(), whatever the clock's step.
 int64_t now_ms() {
   std::timespec ts{};
   ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+constexpr char kHex[] = "0123456789ABCDEF";
+
+// `bytes` bytes of `value`, big-endian, as 2 * bytes hex chars at out.
+void put_hex(char* out, uint64_t value, int bytes) {
+  for (int i = 2 * bytes - 1; i >= 0; --i) {
+    out[i] = kHex[value & 0xF];
+    value >>= 4;
+  }
+}
+
 }  // namespace
 
 MessageIdGenerator::MessageIdGenerator(uint32_t ipv4, uint16_t pid, uint32_t instance_hash) {
-  put_be(prefix_, ipv4, 4);
-  put_be(prefix_ + 4, pid, 2);
-  put_be(prefix_ + 6, instance_hash, 4);
+  put_hex(prefix_hex_, ipv4, 4);
+  put_hex(prefix_hex_ + 8, pid, 2);
+  put_hex(prefix_hex_ + 12, instance_hash, 4);
 }
 
 MessageIdGenerator& MessageIdGenerator::instance() {
@@ -39,43 +43,59 @@ MessageIdGenerator& MessageIdGenerator::instance() {
   return generator;
 }
 
-void MessageIdGenerator::refresh_month(int64_t now) {
+uint64_t MessageIdGenerator::refresh_month(int64_t now) {
+  std::lock_guard lock(refresh_mu_);
   std::time_t secs = static_cast<std::time_t>(now / 1000);
   std::tm tm{};
   localtime_r(&secs, &tm);
   tm.tm_mday = 1;
   tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
   tm.tm_isdst = -1;
-  month_start_ms_ = static_cast<int64_t>(std::mktime(&tm)) * 1000;
+  const int64_t start = static_cast<int64_t>(std::mktime(&tm));
   tm.tm_mon += 1;
   tm.tm_isdst = -1;
-  next_month_start_ms_ = static_cast<int64_t>(std::mktime(&tm)) * 1000;
+  const int64_t length = static_cast<int64_t>(std::mktime(&tm)) - start;
+  const uint64_t month = (static_cast<uint64_t>(start) << 32) | static_cast<uint64_t>(length);
+  month_.store(month, std::memory_order_release);
+  return month;
+}
+
+std::pair<int64_t, uint16_t> MessageIdGenerator::take(int64_t now) {
+  const uint64_t at_now = static_cast<uint64_t>(now) << 16;
+  uint64_t last = last_.load(std::memory_order_relaxed);
+  uint64_t mine;
+  do {
+    mine = at_now > last ? at_now : last + 1;
+  } while (!last_.compare_exchange_weak(last, mine, std::memory_order_relaxed));
+  return {static_cast<int64_t>(mine >> 16), static_cast<uint16_t>(mine & 0xFFFF)};
+}
+
+void MessageIdGenerator::next_into(char* out) {
+  const auto [ms, counter] = take(now_ms());
+  uint64_t month = month_.load(std::memory_order_acquire);
+  int64_t start = static_cast<int64_t>(month >> 32) * 1000;
+  if (ms < start || ms >= start + static_cast<int64_t>(month & 0xFFFFFFFFu) * 1000) {
+    month = refresh_month(ms);
+    start = static_cast<int64_t>(month >> 32) * 1000;
+  }
+  write(out, ms - start, counter);
 }
 
 std::string MessageIdGenerator::next() {
-  int64_t now = now_ms();
-  uint16_t counter;
-  int64_t start;
-  {
-    std::lock_guard lock(mu_);
-    if (now >= next_month_start_ms_ || now < month_start_ms_) refresh_month(now);
-    counter = counter_++;
-    start = month_start_ms_;
-  }
-  return make(now - start, counter);
+  std::string out(kIdLength, '0');
+  next_into(out.data());
+  return out;
+}
+
+void MessageIdGenerator::write(char* out, int64_t ms_in_month, uint16_t counter) const {
+  std::memcpy(out, prefix_hex_, sizeof prefix_hex_);
+  put_hex(out + 20, static_cast<uint64_t>(ms_in_month) & 0xFFFFFFFFu, 4);
+  put_hex(out + 28, counter, 2);
 }
 
 std::string MessageIdGenerator::make(int64_t ms_in_month, uint16_t counter) const {
-  unsigned char raw[16];
-  for (int i = 0; i < 10; ++i) raw[i] = prefix_[i];
-  put_be(raw + 10, static_cast<uint64_t>(ms_in_month) & 0xFFFFFFFFu, 4);
-  put_be(raw + 14, counter, 2);
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[2 * i] = kHex[raw[i] >> 4];
-    out[2 * i + 1] = kHex[raw[i] & 0xF];
-  }
+  std::string out(kIdLength, '0');
+  write(out.data(), ms_in_month, counter);
   return out;
 }
 

@@ -95,6 +95,29 @@ TEST(MessageId, LayoutOfTimeAndCounter) {
   EXPECT_NE(MessageIdGenerator::instance().next(), MessageIdGenerator::instance().next());
 }
 
+// Ids never repeat, however coarse the clock: a clock stuck on one millisecond, or stepping
+// back, still gives strictly increasing (time, counter) pairs; past 65,536 ids within a
+// millisecond the time field moves on.
+TEST(MessageId, TimeAndCounterNeverRepeatWhateverTheClockDoes) {
+  MessageIdGenerator gen(0x7F000001, 1, 2);
+  std::pair<int64_t, uint16_t> last = gen.take(1000);
+  EXPECT_EQ(last, (std::pair<int64_t, uint16_t>{1000, 0}));
+  for (int i = 1; i < 70000; ++i) {
+    const auto next = gen.take(1000);  // the same clock reading every time
+    ASSERT_LT(last, next) << i;
+    last = next;
+  }
+  EXPECT_EQ(last, (std::pair<int64_t, uint16_t>{1001, 70000 - 65536 - 1}));
+  EXPECT_LT(last, gen.take(900));                                      // the clock stepped back
+  EXPECT_EQ(gen.take(5000), (std::pair<int64_t, uint16_t>{5000, 0}));  // it moved on: counter from 0
+  char id[MessageIdGenerator::kIdLength];
+  gen.next_into(id);
+  const std::string s(id, sizeof id);
+  EXPECT_EQ(s.substr(0, 20), "7F000001000100000002");
+  EXPECT_EQ(s.find_first_not_of("0123456789ABCDEF"), std::string::npos);
+  EXPECT_NE(s, gen.next());
+}
+
 TEST(NameServerList, ParsesSeparatorsAndFallsBackToEnvironment) {
   std::vector<std::string> out;
   ASSERT_TRUE(resolve_name_servers("a:9876;b:9877, c:1", &out));

@@ -65,9 +65,11 @@ wire::SendRequest make_request(const std::string& topic, int queue, const std::v
   for (const std::string& body : bodies) bytes += body.size() + batch::kMessageOverhead + kIdProperty;
   req.encodedMessages.reserve(bytes);
   std::string properties;
+  char id[client::MessageIdGenerator::kIdLength];
   for (const std::string& body : bodies) {
     properties.clear();
-    append_encoded_property(client::property::kUniqKey, ids.next(), &properties);
+    ids.next_into(id);
+    append_encoded_property(client::property::kUniqKey, std::string_view(id, sizeof id), &properties);
     batch::append_encoded_message(0, body, properties, &req.encodedMessages);
   }
   req.__isset.encodedMessages = true;
