@@ -71,12 +71,11 @@ static_assert(prop::kTags.size() == 4 && prop::kKeys.size() == 4 && prop::kUniqK
 
 Result<int32_t> validate_view(const MessageView& msg, int64_t max_message_size, int64_t max_record_size,
                               PropertyFacts* facts) {
-  // Each entry a non-empty name, one \x01, a value without separators, \x02 (the scan visits
-  // only the separators), noting the facts on the way.
+  // Each entry a non-empty name, one \x01, a value without separators, \x02: the walk that
+  // finds the facts checks that too.
   const std::string_view p = msg.properties;
-  std::string bad = record::for_each_encoded_property(p, [facts](std::string_view name, std::string_view value) {
-    if (facts) note_fact(name, value, facts);
-  });
+  PropertyFacts unused;
+  std::string bad = scan_property_facts(p, facts ? facts : &unused);
   if (!bad.empty()) return Status::error(Code::kMessageIllegal, "encoded properties: " + bad);
   return validate_sizes(msg.topic, msg.queue_id, msg.body.size(), p.size(), max_message_size, max_record_size);
 }
