@@ -26,6 +26,7 @@
 #include <boost/asio/write.hpp>
 
 #include "peer_scope.h"
+#include "read_buffer_policy.h"
 
 // Threading: every connection is bound at accept to one io_context of the pool, run by one
 // thread; its socket, buffers, queue and flags are touched only there. Frames are processed
@@ -61,13 +62,6 @@ constexpr auto kLinger = std::chrono::seconds(2);
 // Connections over maxConnections still open only to flush their refusal; more are closed
 // without a word, so a connection flood cannot pin sockets through refusals.
 constexpr size_t kMaxRefusing = 64;
-// Per-connection read buffer: one read takes every frame the socket holds up to this size.
-// It grows to hold a larger frame (up to maxFrameSize + 4). Grown up to kKeptReadBufferBytes
-// it stays so (batches keep coming at about one size: growing again for each would copy
-// each one's first part into the new buffer); larger, it shrinks back once empty
-// (prepare_buffer()).
-constexpr size_t kReadBufferBytes = 64 * 1024;
-constexpr size_t kKeptReadBufferBytes = 512 * 1024;
 // Reply frames gathered into one write.
 constexpr size_t kMaxGather = 16;
 // Reply bytes a parse pass (or an inbox drain) may queue before it writes them out mid-pass:
@@ -435,20 +429,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (end_ - begin_ - kHeaderBytes < size) break;
       const uint8_t* payload = buffer_.get() + begin_ + kHeaderBytes;
       begin_ += kHeaderBytes + size;
+      frame_bytes_ = kHeaderBytes + size;
       ++in_flight_;
       dispatch(payload, size);
     }
   }
 
   // Makes room after the buffered bytes and returns how many bytes the next read may take.
-  // The buffer grows to hold the first frame whole. For a batch frame (over kReadBufferBytes,
-  // up to kKeptReadBufferBytes) it grows to hold about four such frames (at most
-  // kKeptReadBufferBytes) and stays so: one read then takes several batch frames, whose
-  // replies go out in one write. Such a buffer is filled up to its end, and the bytes still
-  // buffered move to its start only when the first frame would not fit after them or little
-  // room is left (not after every frame). A buffer grown past kKeptReadBufferBytes takes
-  // reads up to the end of the first frame only, and shrinks back to kReadBufferBytes once
-  // that frame is gone.
+  // The capacity follows next_read_capacity() (read_buffer_policy.h). The buffer is filled up
+  // to its end, and the bytes still buffered move to its start only when the first frame
+  // would not fit after them or little room is left (not after every frame). A buffer grown
+  // past kKeptReadBufferBytes takes reads up to the end of the first frame only.
   size_t prepare_buffer() {
     const size_t buffered = end_ - begin_;
     size_t need = kReadBufferBytes;  // bytes the buffer must hold from the first frame's start
@@ -463,11 +454,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       begin_ = 0;
       end_ = buffered;
     };
-    if (!buffer_ || need > capacity_) {
-      const bool batch_frame = need > kReadBufferBytes && need <= kKeptReadBufferBytes;
-      reallocate(batch_frame ? std::max(need, std::min(4 * need, kKeptReadBufferBytes)) : need);
-    } else if (capacity_ > kKeptReadBufferBytes && need == kReadBufferBytes && buffered <= kReadBufferBytes) {
-      reallocate(kReadBufferBytes);
+    if (const size_t capacity =
+            next_read_capacity(buffer_ ? capacity_ : 0, buffered, need, filled_room_, frame_bytes_)) {
+      reallocate(capacity);
     } else if (buffered == 0) {
       begin_ = end_ = 0;
     } else if (begin_ > 0 && (begin_ + need > capacity_ || capacity_ - end_ < capacity_ / 4)) {
@@ -482,6 +471,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_more() {
     if (closed_ || closing_ || paused_ || parsing_ || reading_) return;
     const size_t room = prepare_buffer();
+    room_ = room;
     reading_ = true;
     socket_.async_read_some(
         asio::buffer(buffer_.get() + end_, room),
@@ -506,6 +496,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return close_now();
     }
     end_ += bytes;
+    filled_room_ = bytes == room_;
     process_buffer();
   }
 
@@ -618,6 +609,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t capacity_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;
+  size_t room_ = 0;           // what the read in progress may take
+  bool filled_room_ = false;  // the last read took all of its room (next_read_capacity)
+  size_t frame_bytes_ = 0;    // the last frame dispatched, header included (next_read_capacity)
   std::deque<OutFrame> queue_;
   std::array<asio::const_buffer, kMaxGather> gather_{};  // the frames of the write in flight
   size_t gathered_ = 0;                                  // how many of queue_'s front frames it writes

@@ -4,15 +4,16 @@
 //
 // Connections: each accepted connection is bound to one io_context of the IoPool
 // (round-robin) and served by that context's single thread for its whole life. One read
-// takes whatever the socket holds into a per-connection buffer (64 KiB, grown for a larger
-// frame); every complete frame in it is dispatched in arrival order on that thread, the
-// replies completed meanwhile are written with one gathered write, and only then is the
-// socket read again. Pipelined requests of one connection are therefore processed in order
-// on its thread, not spread over the io threads: a handler never blocks (held requests
-// complete later through their completion), so in-order processing costs no parallelism
-// across connections and saves the cross-thread hand-offs and wake-ups that dominated the
-// per-call cost; a single connection's requests use one core. Replies still go out in
-// completion order (a held request is answered after later ones; clients match by seqid).
+// takes whatever the socket holds into a per-connection buffer (64 KiB; 256 KiB once a read
+// filled it; grown for a larger frame: read_buffer_policy.h); every complete frame in it is
+// dispatched in arrival order on that thread, the replies completed meanwhile are written
+// with one gathered write, and only then is the socket read again. Pipelined requests of one
+// connection are therefore processed in order on its thread, not spread over the io threads:
+// a handler never blocks (held requests complete later through their completion), so
+// in-order processing costs no parallelism across connections and saves the cross-thread
+// hand-offs and wake-ups that dominated the per-call cost; a single connection's requests
+// use one core. Replies still go out in completion order (a held request is answered after
+// later ones; clients match by seqid).
 #pragma once
 
 #include <cstdint>
