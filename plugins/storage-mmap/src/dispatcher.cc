@@ -23,11 +23,11 @@ constexpr int64_t kCacheLine = 64;
 // Arrival notices and dispatched() of one dispatch pass. Notices are gathered per run of
 // records of one (topic, queue, tag hash): a listener told the run's last next-offset learns
 // what a call per record would have told it (it wakes what waits below an offset, for a
-// tag), with one call. They are told together every kMaxRecords records and at the end of
+// tag), with one call. They are told together every kPublishEvery records and at the end of
 // what is available, right after the consume-queue units staged meanwhile are written (one
 // pwrite per queue touched, not one per run: runs of single messages alternate between
 // queues), and dispatched() moves only right after, so whoever sees it pass a record knows
-// its unit is written and the listeners have been told. The cut at kMaxRecords keeps a long
+// its unit is written and the listeners have been told. The cut at kPublishEvery keeps a long
 // backlog from holding pulls waiting or dispatched() still until all of it is dispatched.
 class DispatchProgress {
  public:
@@ -49,7 +49,7 @@ class DispatchProgress {
       }
       last->next_offset = next_offset;
     }
-    if (++records_ >= kMaxRecords) return publish(end);
+    if (++records_ >= Dispatcher::kPublishEvery) return publish(end);
     return Status::ok();
   }
 
@@ -74,7 +74,6 @@ class DispatchProgress {
     int64_t tag_hash = 0;
     int64_t next_offset = 0;
   };
-  static constexpr int kMaxRecords = 256;
   Dispatcher& dispatcher_;
   const std::vector<ArrivalListener>& listeners_;
   int records_ = 0;              // since the last publish

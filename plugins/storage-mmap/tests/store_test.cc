@@ -353,7 +353,9 @@ TEST(StoreTest, ArrivalListenerCalledAfterUnitWritten) {
 
 TEST(StoreTest, ArrivalListenerToldOncePerRunOfOneQueueAndTag) {
   TempDir dir;
-  auto store = make_store(small_options(dir.path()));
+  StoreOptions o = small_options(dir.path());
+  o.commit_log_segment_size = 4 << 20;  // the long run's batch in one segment
+  auto store = make_store(o);
   ASSERT_TRUE(store->start());
   using Call = std::tuple<std::string, QueueId, int64_t, int64_t>;
   std::mutex mu;
@@ -375,13 +377,15 @@ TEST(StoreTest, ArrivalListenerToldOncePerRunOfOneQueueAndTag) {
       take_calls(),
       (std::vector<Call>{{"Runs", 2, 3, tag_hash("A")}, {"Runs", 2, 4, tag_hash("B")}, {"Runs", 2, 5, tag_hash("A")}}));
 
-  // A long run is told every 256 records, so held pulls do not wait for all of it.
+  // A long run is told every Dispatcher::kPublishEvery records, so held pulls do not wait
+  // for all of it.
+  constexpr int kEvery = Dispatcher::kPublishEvery;
   batch.clear();
-  for (int i = 0; i < 300; ++i) batch.push_back(make_message("Runs", 2, "m", "A"));
+  for (int i = 0; i < kEvery + 44; ++i) batch.push_back(make_message("Runs", 2, "m", "A"));
   for (const PutResult& r : put_batch_wait(*store, std::move(batch))) ASSERT_TRUE(r.status) << r.status.to_string();
   ASSERT_TRUE(store->wait_dispatched(5s));
   EXPECT_EQ(take_calls(),
-            (std::vector<Call>{{"Runs", 2, 5 + 256, tag_hash("A")}, {"Runs", 2, 5 + 300, tag_hash("A")}}));
+            (std::vector<Call>{{"Runs", 2, 5 + kEvery, tag_hash("A")}, {"Runs", 2, 5 + kEvery + 44, tag_hash("A")}}));
 
   // Another topic with the same queue id is another run.
   ASSERT_TRUE(put_wait(*store, make_message("Other", 2, "m", "A")).status);
