@@ -96,8 +96,6 @@ SCENARIOS=(
   "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
   "batch64_128B|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 8 --duration $SECS"
   "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
-  "batch64_128B_p2|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 2 --window 32 --queues 8 --duration $SECS"
-  "batch64_1KiB_p2|mb_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 1024 --producers 2 --window 32 --queues 8 --duration $SECS"
   "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
   "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
   "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
@@ -147,8 +145,7 @@ for r in rows:
     if key not in by: order.append(key)
     by[key].append(r)
 metric = {"async1_128B": "msgs_per_s", "async1_1KiB": "msgs_per_s", "batch64_128B": "msgs_per_s",
-          "batch64_1KiB": "mb_per_s", "batch64_128B_p2": "msgs_per_s", "batch64_1KiB_p2": "mb_per_s",
-          "batch64_128B_q1024": "msgs_per_s", "sync16_128B": "msgs_per_s",
+          "batch64_1KiB": "mb_per_s", "batch64_128B_q1024": "msgs_per_s", "sync16_128B": "msgs_per_s",
           "sync1_rtt_128B": "p50_us", "syncflush_1KiB_async64": "msgs_per_s", "syncflush_1KiB_batch64": "msgs_per_s",
           "e2e_10k_1KiB": "p99_us", "catchup_128B": "msgs_per_s", "catchup_1KiB": "msgs_per_s"}
 print(f"{'scenario':26} {'system':15} {'n':>2} {'msgs/s':>11} {'MB/s':>8} {'p50us':>8} {'p99us':>9} {'p999us':>9} {'cpu us/msg':>10} {'metric':>10}  ratio ours/peer")
