@@ -3,6 +3,8 @@
 #include "frame_server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -198,6 +200,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
  private:
   void on_accept(const boost::system::error_code& ec, Socket socket);
+  std::optional<std::pair<size_t, Socket>> place(Socket socket);
 
   IoPool& pool_;
   Acceptor acceptor_;  // on the pool's first context
@@ -223,9 +226,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 // Everything below runs on the connection's own io thread unless marked "any thread".
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `refused`: over the connection limit; refuse() is called instead of start().
-  Connection(Socket socket, std::shared_ptr<ServerCore> server, bool refused)
-      : socket_(std::move(socket)), server_(std::move(server)), linger_(socket_.get_executor()), refused_(refused) {
+  // `refused`: over the connection limit; refuse() is called instead of start(). `loop`: the
+  // pool's loop the socket is bound to (IoPool::place()).
+  Connection(Socket socket, std::shared_ptr<ServerCore> server, bool refused, size_t loop)
+      : socket_(std::move(socket)),
+        server_(std::move(server)),
+        linger_(socket_.get_executor()),
+        refused_(refused),
+        loop_(loop) {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -236,6 +244,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const std::string& peer() const { return peer_; }
   bool refused() const { return refused_; }
+  size_t loop() const { return loop_; }
 
   // Any thread. Answers the connection with one exception frame carrying `reason` (what the
   // client's next call throws), then closes it like any error reply: flush, FIN, drain or
@@ -629,6 +638,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;                        // no more requests are read; close after the queue is flushed
   bool closed_ = false;
   const bool refused_;
+  const size_t loop_;
 };
 
 Request::~Request() {
@@ -743,12 +753,35 @@ Status ServerCore::listen(const std::string& host, uint16_t port) {
 }
 
 void ServerCore::start_accept() {
-  // Each accepted socket is bound to the next io_context: connections spread round-robin
-  // over the io threads and stay on theirs.
-  acceptor_.async_accept(pool_.next_context().get_executor(),
+  // Accepted onto the first loop; on_accept() moves the socket to the loop that serves it.
+  acceptor_.async_accept(pool_.context().get_executor(),
                          [self = shared_from_this()](const boost::system::error_code& ec, Socket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
+}
+
+// The loop that serves `socket` for its whole life (IoPool::place(): with pinned io threads
+// the one on the CPU its packets arrive on, else the least loaded), and the socket bound to
+// it; nullopt if the socket could not be moved (it is closed).
+std::optional<std::pair<size_t, Socket>> ServerCore::place(Socket socket) {
+  int cpu = -1;
+  socklen_t len = sizeof cpu;
+  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) != 0) cpu = -1;
+  const size_t loop = pool_.place(cpu);
+  if (loop == 0) return std::make_pair(loop, std::move(socket));
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  int fd = ec ? -1 : socket.release(ec);
+  Socket moved(pool_.context_at(loop).get_executor());
+  if (!ec) moved.assign(protocol, fd, ec);
+  if (ec) {
+    logger_->warn("{} listener on port {}: could not hand an accepted connection to io thread {}: {}; closing it",
+                  kind_, port_, loop, ec.message());
+    if (fd >= 0 && !moved.is_open()) ::close(fd);
+    pool_.unplace(loop);
+    return std::nullopt;
+  }
+  return std::make_pair(loop, std::move(moved));
 }
 
 void ServerCore::on_accept(const boost::system::error_code& ec, Socket socket) {
@@ -762,15 +795,21 @@ void ServerCore::on_accept(const boost::system::error_code& ec, Socket socket) {
     });
     return;
   }
+  auto placed = place(std::move(socket));
+  if (!placed) return start_accept();
+  auto& [loop, bound] = *placed;
   std::shared_ptr<Connection> connection;
   std::string refusal;  // non-empty: the connection only gets this error, then closes
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;  // the socket closes as it goes out of scope
+    if (stopping_) {
+      pool_.unplace(loop);
+      return;  // the socket closes as it goes out of scope
+    }
     size_t serving = connections_.size() - refusing_;
     if (serving >= options_.max_connections) {
       boost::system::error_code ignored;
-      auto peer = socket.remote_endpoint(ignored);
+      auto peer = bound.remote_endpoint(ignored);
       refusal = kind_ + " on port " + std::to_string(port_) + " refuses the connection: " + std::to_string(serving) +
                 " connections are open, the limit is transport-thrift.maxConnections=" +
                 std::to_string(options_.max_connections) + "; close idle connections or raise the limit";
@@ -780,12 +819,14 @@ void ServerCore::on_accept(const boost::system::error_code& ec, Socket socket) {
           kind_, port_, peer.address().to_string(), peer.port(), serving);
       // Bounded: past kMaxRefusing lingering refusals the socket is just closed.
       if (refusing_ < kMaxRefusing) {
-        connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), true);
+        connection = std::make_shared<Connection>(std::move(bound), shared_from_this(), true, loop);
         connections_.emplace(connection.get(), connection);
         ++refusing_;
+      } else {
+        pool_.unplace(loop);
       }
     } else {
-      connection = std::make_shared<Connection>(std::move(socket), shared_from_this(), false);
+      connection = std::make_shared<Connection>(std::move(bound), shared_from_this(), false, loop);
       connections_.emplace(connection.get(), connection);
     }
   }
@@ -799,7 +840,10 @@ void ServerCore::on_accept(const boost::system::error_code& ec, Socket socket) {
 
 void ServerCore::remove(Connection* connection) {
   std::lock_guard lock(mu_);
-  if (connections_.erase(connection) > 0 && connection->refused()) --refusing_;
+  if (connections_.erase(connection) > 0) {
+    if (connection->refused()) --refusing_;
+    pool_.unplace(connection->loop());
+  }
   cv_.notify_all();
 }
 

@@ -1,7 +1,9 @@
-// IoPool: one io_context and one thread per loop; start/stop and thread identification.
+// IoPool: one io_context and one thread per loop; start/stop, pinning, placing connections
+// and thread identification.
 #include "io_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <string>
@@ -11,11 +13,35 @@ namespace mq::transport_thrift {
 
 namespace {
 thread_local const IoPool* current_pool = nullptr;  // the pool whose loop runs on this thread
+
+// The CPUs this process may run on, ascending (empty if the kernel does not say).
+std::vector<int> allowed_cpus() {
+  std::vector<int> out;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) out.push_back(cpu);
+  }
+  return out;
+}
+
+// Pins the calling thread to `cpu`; a failure (a cpuset that changed meanwhile) leaves it free.
+void pin_to(int cpu, const std::string& name, spdlog::logger& logger) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set); err != 0)
+    logger.warn("transport-thrift: could not pin {} to CPU {} (error {}); it runs unpinned", name, cpu, err);
+}
 }  // namespace
 
-IoPool::IoPool(int threads, std::chrono::microseconds busy_poll, std::shared_ptr<spdlog::logger> logger)
+IoPool::IoPool(int threads, std::chrono::microseconds busy_poll, IoThreadAffinity affinity,
+               std::shared_ptr<spdlog::logger> logger)
     : logger_(std::move(logger)), busy_poll_(busy_poll) {
   const int count = std::max(threads, 1);
+  cpus_ = io_thread_cpus(affinity, count, allowed_cpus());
+  loads_.assign(static_cast<size_t>(count), 0);
   loops_.reserve(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
     auto loop = std::make_unique<Loop>();
@@ -28,11 +54,18 @@ IoPool::IoPool(int threads, std::chrono::microseconds busy_poll, std::shared_ptr
 
 void IoPool::start() {
   if (running_.exchange(true)) return;
+  if (!cpus_.empty() && cpus_.front() >= 0) {
+    std::string list;
+    for (int cpu : cpus_) list += (list.empty() ? "" : ",") + std::to_string(cpu);
+    logger_->info("transport-thrift: io threads pinned to CPUs {} (ioThreadAffinity)", list);
+  }
   for (auto& loop : loops_) {
     loop->context->restart();
     loop->work.emplace(loop->context->get_executor());
-    loop->thread = std::thread([this, raw = loop.get(), name = "mq-io-" + std::to_string(&loop - loops_.data())] {
+    const size_t index = static_cast<size_t>(&loop - loops_.data());
+    loop->thread = std::thread([this, raw = loop.get(), cpu = cpus_[index], name = "mq-io-" + std::to_string(index)] {
       pthread_setname_np(pthread_self(), name.c_str());  // for top/perf; at most 15 characters
+      if (cpu >= 0) pin_to(cpu, name, *logger_);
       run(*raw);
     });
   }
@@ -91,8 +124,16 @@ bool IoPool::in_io_thread() const {
   return current_pool == this;
 }
 
-boost::asio::io_context& IoPool::next_context() {
-  return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->context;
+size_t IoPool::place(int incoming_cpu) {
+  std::lock_guard lock(placement_mu_);
+  const size_t loop = choose_io_thread(incoming_cpu, cpus_, loads_);
+  ++loads_[loop];
+  return loop;
+}
+
+void IoPool::unplace(size_t loop) {
+  std::lock_guard lock(placement_mu_);
+  if (loop < loads_.size() && loads_[loop] > 0) --loads_[loop];
 }
 
 }  // namespace mq::transport_thrift

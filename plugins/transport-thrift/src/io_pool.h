@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -14,18 +15,23 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "io_placement.h"
+
 namespace mq::transport_thrift {
 
-// Threading: start()/stop() from one controlling thread (the plugin's); next_context(),
-// context(), size(), running() and in_io_thread() anywhere. Every context is run by exactly
-// one thread, so handlers of objects bound to one context are serialized without a strand.
+// Threading: start()/stop() from one controlling thread (the plugin's); place(), unplace(),
+// context(), context_at(), size(), running() and in_io_thread() anywhere. Every context is run
+// by exactly one thread, so handlers of objects bound to one context are serialized without a
+// strand.
 // stop() lets pending handlers finish and joins the threads; it must not be called from an
 // io thread. Owners close every socket before stop() so that run() can return.
 class IoPool {
  public:
   // `threads` (at least 1) contexts, each with its own thread once started. After running
-  // handlers a thread keeps polling its context for `busy_poll` before it sleeps.
-  IoPool(int threads, std::chrono::microseconds busy_poll, std::shared_ptr<spdlog::logger> logger);
+  // handlers a thread keeps polling its context for `busy_poll` before it sleeps. `affinity`
+  // decides whether each thread is pinned to a CPU (io_thread_cpus()).
+  IoPool(int threads, std::chrono::microseconds busy_poll, IoThreadAffinity affinity,
+         std::shared_ptr<spdlog::logger> logger);
   // Stops, then destroys the contexts last to first: the first holds the acceptors, whose
   // owners may be released by handlers still queued on the others.
   ~IoPool() {
@@ -40,10 +46,13 @@ class IoPool {
   bool running() const { return running_.load(); }
   // True when called from one of this pool's threads.
   bool in_io_thread() const;
-  // The context for a new connection: round-robin over the contexts.
-  boost::asio::io_context& next_context();
+  // The loop for a new connection whose packets arrive on `incoming_cpu` (-1: unknown),
+  // counted as serving it until unplace() (choose_io_thread()).
+  size_t place(int incoming_cpu);
+  void unplace(size_t loop);
   // The first context: for objects with no affinity of their own (acceptors, timers).
   boost::asio::io_context& context() { return *loops_.front()->context; }
+  boost::asio::io_context& context_at(size_t loop) { return *loops_.at(loop)->context; }
   size_t size() const { return loops_.size(); }
 
  private:
@@ -59,7 +68,9 @@ class IoPool {
   std::shared_ptr<spdlog::logger> logger_;
   std::chrono::microseconds busy_poll_;
   std::vector<std::unique_ptr<Loop>> loops_;  // fixed at construction
-  std::atomic<size_t> next_{0};
+  std::vector<int> cpus_;                     // per loop; fixed at construction
+  std::mutex placement_mu_;
+  std::vector<uint32_t> loads_;  // per loop: connections placed and not unplaced; guarded by placement_mu_
   std::atomic<bool> running_{false};
 };
 

@@ -12,7 +12,8 @@ namespace mq::transport_thrift {
 ThriftTransport::ThriftTransport(const TransportOptions& options, std::shared_ptr<spdlog::logger> logger)
     : options_(options),
       logger_(std::move(logger)),
-      pool_(options.io_threads, std::chrono::microseconds(options.busy_poll_micros), logger_) {}
+      pool_(options.io_threads, std::chrono::microseconds(options.busy_poll_micros), options.io_thread_affinity,
+            logger_) {}
 
 ThriftTransport::~ThriftTransport() {
   stop();

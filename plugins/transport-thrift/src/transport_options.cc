@@ -30,6 +30,21 @@ Result<int64_t> read_int(const po::variables_map& options, const char* name, int
   return Status::invalid(key(name) + " has an unexpected type; declare it through transport-thrift's options");
 }
 
+// Reads a string option; absent keeps `fallback`.
+Result<std::string> read_string(const po::variables_map& options, const char* name, std::string fallback) {
+  auto it = options.find(key(name));
+  if (it == options.end() || it->second.empty()) return fallback;
+  if (const auto* v = boost::any_cast<std::string>(&it->second.value())) return *v;
+  return Status::invalid(key(name) + " has an unexpected type; declare it through transport-thrift's options");
+}
+
+Result<IoThreadAffinity> parse_affinity(const std::string& value) {
+  if (value == "auto") return IoThreadAffinity::kAuto;
+  if (value == "on") return IoThreadAffinity::kOn;
+  if (value == "off") return IoThreadAffinity::kOff;
+  return Status::invalid(key("ioThreadAffinity") + "='" + value + "' is not one of auto, on, off");
+}
+
 Status check_range(const char* name, int64_t value, int64_t lo, int64_t hi, const char* hint) {
   if (value >= lo && value <= hi) return Status::ok();
   return Status::invalid(key(name) + "=" + std::to_string(value) + " is out of range; allowed " +
@@ -55,7 +70,10 @@ void declare_options(po::options_description& out) {
        "transport-thrift: unwritten reply bytes allowed per connection; a slower reader is disconnected")
       (key("busyPollMicros").c_str(), po::value<int64_t>()->default_value(d.busy_poll_micros),
        "transport-thrift: microseconds an io thread keeps polling for new requests after its last one "
-       "before it sleeps (saves a thread wake-up per request at low load; 0 = never poll)");
+       "before it sleeps (saves a thread wake-up per request at low load; 0 = never poll)")
+      (key("ioThreadAffinity").c_str(), po::value<std::string>()->default_value("auto"),
+       "transport-thrift: auto | on | off: pin io threads to CPUs and serve each connection on the io thread "
+       "of the CPU its packets arrive on (auto: when ioThreads equals the CPUs the broker may use)");
   // clang-format on
 }
 
@@ -73,6 +91,10 @@ Result<TransportOptions> parse_options(const po::variables_map& options) {
   if (!pending) return pending.status();
   auto busy_poll = read_int(options, "busyPollMicros", out.busy_poll_micros);
   if (!busy_poll) return busy_poll.status();
+  auto affinity_text = read_string(options, "ioThreadAffinity", "auto");
+  if (!affinity_text) return affinity_text.status();
+  auto affinity = parse_affinity(*affinity_text);
+  if (!affinity) return affinity.status();
   if (Status st = check_range("ioThreads", *threads, 1, 256, "threads"); !st) return st;
   if (Status st = check_range("maxFrameSize", *frame, 1024, 1LL << 30, "bytes, 1 KiB to 1 GiB"); !st) return st;
   if (Status st = check_range("maxConnections", *connections, 1, 1000000, "connections"); !st) return st;
@@ -87,6 +109,7 @@ Result<TransportOptions> parse_options(const po::variables_map& options) {
   out.max_inflight_per_connection = static_cast<uint32_t>(*inflight);
   out.max_pending_reply_bytes = static_cast<uint64_t>(*pending);
   out.busy_poll_micros = static_cast<uint32_t>(*busy_poll);
+  out.io_thread_affinity = *affinity;
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include "io_placement.h"
 #include "mq/status.h"
 
 namespace mq::transport_thrift {
@@ -22,10 +23,13 @@ struct TransportOptions {
   // busyPollMicros: after its last handler ran, an io thread keeps polling its sockets this
   // long before it sleeps (0: sleep at once).
   uint32_t busy_poll_micros = 50;
+  // ioThreadAffinity (auto | on | off): pin io threads to CPUs and serve each connection on
+  // the io thread of the CPU its packets arrive on (io_placement.h).
+  IoThreadAffinity io_thread_affinity = IoThreadAffinity::kAuto;
 };
 
 // Adds transport-thrift.ioThreads, .maxFrameSize, .maxConnections, .maxInflightPerConnection,
-// .maxPendingReplyBytes and .busyPollMicros with their defaults.
+// .maxPendingReplyBytes, .busyPollMicros and .ioThreadAffinity with their defaults.
 void declare_options(boost::program_options::options_description& out);
 
 // Reads and validates the options; keys that are absent keep their defaults. An invalid

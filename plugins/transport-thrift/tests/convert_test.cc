@@ -55,19 +55,22 @@ TEST(Options, DefaultsAndOverrides) {
   EXPECT_EQ(defaults->max_inflight_per_connection, 256u);
   EXPECT_EQ(defaults->max_pending_reply_bytes, 64ull << 20);
   EXPECT_EQ(defaults->busy_poll_micros, 50u);
+  EXPECT_EQ(defaults->io_thread_affinity, IoThreadAffinity::kAuto);
 
   po::variables_map custom;
-  po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.ioThreads=4",
-                                                             "--transport-thrift.maxConnections=5",
-                                                             "--transport-thrift.busyPollMicros=0"})
-                .options(description)
-                .run(),
-            custom);
+  po::store(
+      po::command_line_parser(
+          std::vector<std::string>{"--transport-thrift.ioThreads=4", "--transport-thrift.maxConnections=5",
+                                   "--transport-thrift.busyPollMicros=0", "--transport-thrift.ioThreadAffinity=off"})
+          .options(description)
+          .run(),
+      custom);
   auto parsed = parse_options(custom);
   ASSERT_TRUE(parsed.is_ok());
   EXPECT_EQ(parsed->io_threads, 4);
   EXPECT_EQ(parsed->max_connections, 5u);
   EXPECT_EQ(parsed->busy_poll_micros, 0u);
+  EXPECT_EQ(parsed->io_thread_affinity, IoThreadAffinity::kOff);
 
   po::variables_map limits;
   po::store(po::command_line_parser(std::vector<std::string>{"--transport-thrift.maxInflightPerConnection=8",
@@ -79,8 +82,9 @@ TEST(Options, DefaultsAndOverrides) {
   ASSERT_TRUE(limited.is_ok()) << limited.status().to_string();
   EXPECT_EQ(limited->max_inflight_per_connection, 8u);
   EXPECT_EQ(limited->max_pending_reply_bytes, 1u << 20);
-  for (const char* bad : {"--transport-thrift.maxInflightPerConnection=0",
-                          "--transport-thrift.maxPendingReplyBytes=100", "--transport-thrift.busyPollMicros=-1"}) {
+  for (const char* bad :
+       {"--transport-thrift.maxInflightPerConnection=0", "--transport-thrift.maxPendingReplyBytes=100",
+        "--transport-thrift.busyPollMicros=-1", "--transport-thrift.ioThreadAffinity=yes"}) {
     po::variables_map vm_bad;
     po::store(po::command_line_parser(std::vector<std::string>{bad}).options(description).run(), vm_bad);
     auto refused = parse_options(vm_bad);

@@ -2,8 +2,12 @@
 // bytes or larger than the per-connection read buffer are all answered in order; pipelined
 // requests of one connection run in order on that connection's io thread; a held request's
 // reply, completed later from another thread, still arrives after the replies of the
-// requests pipelined behind it.
+// requests pipelined behind it; connections spread over the io threads, pinned or not.
+#include <sched.h>
+
 #include <condition_variable>
+#include <cstdlib>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -122,9 +126,58 @@ TEST_F(FrameReader, ManyLargeRepliesToOneReadDoNotTripTheUnreadReplyLimit) {
   for (int i = 1; i <= 40; ++i) expect_reply(socket, "getTopicList", i);
 }
 
+// ioThreadAffinity=on: each io thread stays on its CPU, and connections opened from one CPU
+// (this thread, pinned) still spread over the threads, one apart at most.
+TEST_F(FrameReader, PinnedIoThreadsStayOnTheirCpuAndConnectionsStillSpread) {
+  std::map<std::thread::id, std::set<int>> cpus;  // guarded by mu_: the CPUs each io thread ran on
+  std::map<std::thread::id, int> calls;           // guarded by mu_
+  api_.on_topics = [&] {
+    std::lock_guard lock(mu_);
+    cpus[std::this_thread::get_id()].insert(sched_getcpu());
+    ++calls[std::this_thread::get_id()];
+    return std::vector<TopicConfig>{};
+  };
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mine)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  {
+    TransportOptions options;
+    options.io_threads = 2;
+    options.io_thread_affinity = IoThreadAffinity::kOn;
+    TransportHarness harness(options);
+    harness.serve_broker(api_);
+    std::vector<std::unique_ptr<RawSocket>> sockets;
+    for (int i = 0; i < 7; ++i) sockets.push_back(std::make_unique<RawSocket>(harness.broker_port()));
+    for (int round = 0; round < 20; ++round) {
+      for (size_t i = 0; i < sockets.size(); ++i) {
+        const int32_t seqid = round * 10 + static_cast<int32_t>(i);
+        sockets[i]->send_bytes(topic_list_frame(seqid));
+        expect_reply(*sockets[i], "getTopicList", seqid);
+      }
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof mine, &mine), 0);
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(calls.size(), 2u) << "seven connections on one of two io threads";
+  std::vector<int> per_thread;
+  for (auto& [thread, n] : calls) per_thread.push_back(n);
+  EXPECT_EQ(std::abs(per_thread[0] - per_thread[1]), 20) << "connections split 4 / 3 (20 calls each)";
+  for (auto& [thread, seen] : cpus) EXPECT_EQ(seen.size(), 1u) << "a pinned io thread ran on several CPUs";
+}
+
 TEST_F(FrameReader, ConnectionsAreSpreadOverTheIoThreads) {
   TransportOptions options;
   options.io_threads = 2;
+  options.io_thread_affinity = IoThreadAffinity::kOff;  // least loaded first, whatever the CPU
   TransportHarness harness(options);
   harness.serve_broker(api_);
   RawSocket first(harness.broker_port());
