@@ -121,6 +121,12 @@ struct RequestScope {
   std::string kind;
 };
 
+// A pointer to `scope` with a control block of its own, which keeps `scope` alive.
+std::shared_ptr<RequestScope> connection_scope(const std::shared_ptr<RequestScope>& scope) {
+  auto holder = std::make_shared<std::shared_ptr<RequestScope>>(scope);
+  return std::shared_ptr<RequestScope>(holder, holder->get());
+}
+
 }  // namespace
 
 class Connection;
@@ -165,26 +171,28 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
             std::max<int>(+TConfiguration::DEFAULT_MAX_MESSAGE_SIZE, static_cast<int>(options.max_frame_size)),
             static_cast<int>(options.max_frame_size))),
         logger_(std::move(logger)),
-        kind_(std::move(kind)) {}
+        kind_(std::move(kind)),
+        dispatching_(std::make_unique<DispatchCount[]>(pool.size())) {}
 
   Status listen(const std::string& host, uint16_t port);
   void start_accept();
   void stop();
   uint16_t port() const { return port_; }
 
-  // Brackets a call into the processor; false once stop() has begun. Lock-free on the hot
-  // path: stop() publishes stopping_ and then waits for dispatching_ to reach 0; both are
-  // sequentially consistent, so either enter() sees stopping_ or stop() sees the count.
-  bool enter() {
-    dispatching_.fetch_add(1);
+  // Brackets a call into the processor from loop `loop`'s thread; false once stop() has
+  // begun. Lock-free on the hot path: stop() publishes stopping_ and then waits for every
+  // loop's count to reach 0; all are sequentially consistent, so either enter() sees
+  // stopping_ or stop() sees the count.
+  bool enter(size_t loop) {
+    dispatching_[loop].calls.fetch_add(1);
     if (stopping_.load()) {
-      leave();
+      leave(loop);
       return false;
     }
     return true;
   }
-  void leave() {
-    if (dispatching_.fetch_sub(1) == 1 && stopping_.load()) {
+  void leave(size_t loop) {
+    if (dispatching_[loop].calls.fetch_sub(1) == 1 && stopping_.load()) {
       std::lock_guard lock(mu_);
       cv_.notify_all();
     }
@@ -213,7 +221,19 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   uint16_t port_ = 0;
 
   std::atomic<bool> stopping_{false};  // set once, under mu_
-  std::atomic<int> dispatching_{0};    // calls into the processor in progress
+  // Calls into the processor in progress, counted per loop on a cache line of its own: an io
+  // thread's request never writes a line the other io threads write (which would move it
+  // between CPUs on every request).
+  struct alignas(64) DispatchCount {
+    std::atomic<int> calls{0};
+  };
+  std::unique_ptr<DispatchCount[]> dispatching_;  // pool_.size() entries
+  bool dispatch_idle() const {
+    for (size_t i = 0; i < pool_.size(); ++i) {
+      if (dispatching_[i].calls.load() != 0) return false;
+    }
+    return true;
+  }
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;  // guarded by mu_
@@ -233,7 +253,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         server_(std::move(server)),
         linger_(socket_.get_executor()),
         refused_(refused),
-        loop_(loop) {
+        loop_(loop),
+        config_(std::make_shared<TConfiguration>(*server_->config())),
+        scope_(connection_scope(server_->scope())) {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -639,6 +661,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   const bool refused_;
   const size_t loop_;
+  // The server's configuration and scope, with reference counts of this connection's own:
+  // every request copies both, and copies of the server's would write one cache line from
+  // all io threads (docs/benchmarks.md, round 17).
+  const std::shared_ptr<TConfiguration> config_;
+  const std::shared_ptr<RequestScope> scope_;
 };
 
 Request::~Request() {
@@ -669,14 +696,15 @@ void on_processed(const std::shared_ptr<Request>& request, bool ok) {
 }  // namespace
 
 void Connection::dispatch(const uint8_t* payload, uint32_t size) {
-  if (!server_->enter()) {
+  if (!server_->enter(loop_)) {
     --in_flight_;
     return;
   }
   struct Leave {
     ServerCore& server;
-    ~Leave() { server.leave(); }
-  } leave{*server_};
+    size_t loop;
+    ~Leave() { server.leave(loop); }
+  } leave{*server_, loop_};
 
   // Thrift's memory transport only reads from the buffer it observes.
   auto* bytes = const_cast<uint8_t*>(payload);
@@ -687,7 +715,7 @@ void Connection::dispatch(const uint8_t* payload, uint32_t size) {
   try {
     // Peek at the message header first so that failures can be answered with the right
     // name and seqid; the processor decodes it again (it is a few bytes).
-    TMemoryBuffer header(bytes, size, TMemoryBuffer::OBSERVE, server_->config());
+    TMemoryBuffer header(bytes, size, TMemoryBuffer::OBSERVE, config_);
     Protocol peek(borrow(header), static_cast<int32_t>(limit), kMaxContainerElements, true, true);
     peek.readMessageBegin(name, type, seqid);
     if (type != apache::thrift::protocol::T_CALL && type != apache::thrift::protocol::T_ONEWAY) {
@@ -705,13 +733,13 @@ void Connection::dispatch(const uint8_t* payload, uint32_t size) {
     return;
   }
 
-  auto request = std::make_shared<Request>(weak_from_this(), server_->scope(), server_->config());
+  auto request = std::make_shared<Request>(weak_from_this(), scope_, config_);
   request->name = std::move(name);
   request->seqid = seqid;
   request->type = type;
   // The arguments are decoded inside process() (the generated processor reads them before
   // calling the handler), so the input transport lives on this stack only.
-  TMemoryBuffer in(bytes, size, TMemoryBuffer::OBSERVE, server_->config());
+  TMemoryBuffer in(bytes, size, TMemoryBuffer::OBSERVE, config_);
   // Bound list/map claims by what this frame actually holds (reset again by readEnd()).
   in.updateKnownMessageSize(size);
   Protocol in_protocol(borrow(in), static_cast<int32_t>(limit), kMaxContainerElements, true, true);
@@ -880,7 +908,7 @@ void ServerCore::stop() {
     // Waiting here would deadlock the thread that must run the closes.
     logger_->error("{} listener on port {}: stop() called from an io thread; not waiting", kind_, port_);
   } else {
-    cv_.wait(lock, [this] { return acceptor_closed_ && connections_.empty() && dispatching_.load() == 0; });
+    cv_.wait(lock, [this] { return acceptor_closed_ && connections_.empty() && dispatch_idle(); });
   }
   stopped_ = true;
   cv_.notify_all();
