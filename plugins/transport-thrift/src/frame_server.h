@@ -2,8 +2,9 @@
 // frames, hands each to a generated asynchronous processor (TAsyncProcessor) and writes the
 // framed reply whenever the processor's completion fires, so a held request pins no thread.
 //
-// Connections: each accepted connection is bound to one io_context of the IoPool
-// (round-robin) and served by that context's single thread for its whole life. One read
+// Connections: each accepted connection is bound to one io_context of the IoPool (the io
+// thread of the CPU its packets arrive on when the threads are pinned, else the least loaded:
+// io_placement.h) and served by that context's single thread for its whole life. One read
 // takes whatever the socket holds into a per-connection buffer (64 KiB; 256 KiB once a read
 // filled it; grown for a larger frame: read_buffer_policy.h); every complete frame in it is
 // dispatched in arrival order on that thread, the replies completed meanwhile are written
