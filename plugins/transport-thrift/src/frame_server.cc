@@ -66,10 +66,32 @@ constexpr auto kLinger = std::chrono::seconds(2);
 constexpr size_t kMaxRefusing = 64;
 // Reply frames gathered into one write.
 constexpr size_t kMaxGather = 16;
+// A pinned server asks where a connection's packets arrive every this many reads
+// (Connection::follow_peer()).
+constexpr uint32_t kFollowCheckReads = 16;
 // Reply bytes a parse pass (or an inbox drain) may queue before it writes them out mid-pass:
 // replies are held back only to be gathered, so maxPendingReplyBytes still measures a peer
 // that does not read.
 constexpr uint64_t kWriteDuringPassBytes = 64 * 1024;
+
+// The CPU the socket's packets last arrived on (SO_INCOMING_CPU), -1 if unknown.
+int incoming_cpu(Socket& socket) {
+  int cpu = -1;
+  socklen_t len = sizeof cpu;
+  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) != 0) cpu = -1;
+  return cpu;
+}
+
+// The open socket `socket` (with no operation pending) rebound to loop `loop` of `pool`;
+// `socket` is left closed. On failure `ec` is set and the descriptor is closed.
+Socket move_to_loop(Socket& socket, IoPool& pool, size_t loop, boost::system::error_code& ec) {
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  const int fd = ec ? -1 : socket.release(ec);
+  Socket moved(pool.context_at(loop).get_executor());
+  if (!ec) moved.assign(protocol, fd, ec);
+  if (ec && fd >= 0 && !moved.is_open()) ::close(fd);
+  return moved;
+}
 
 // Bytes ready to be written; `owner` keeps them alive until the write completes.
 struct OutFrame {
@@ -200,6 +222,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void remove(Connection* connection);
 
   const FrameServerOptions& options() const { return options_; }
+  IoPool& pool() { return pool_; }
   const std::shared_ptr<TConfiguration>& config() const { return config_; }
   apache::thrift::async::TAsyncProcessor& processor() { return *scope_->processor; }
   const std::shared_ptr<RequestScope>& scope() const { return scope_; }
@@ -251,7 +274,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(Socket socket, std::shared_ptr<ServerCore> server, bool refused, size_t loop)
       : socket_(std::move(socket)),
         server_(std::move(server)),
-        linger_(socket_.get_executor()),
+        linger_(std::in_place, socket_.get_executor()),
         refused_(refused),
         loop_(loop),
         config_(std::make_shared<TConfiguration>(*server_->config())),
@@ -259,6 +282,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     boost::system::error_code ec;
     auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) peer_address_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (!ec) {
+      // A peer on this machine connects from the address it connects to (or loopback).
+      boost::system::error_code local_ec;
+      const auto local = socket_.local_endpoint(local_ec);
+      peer_on_this_machine_ = endpoint.address().is_loopback() || (!local_ec && local.address() == endpoint.address());
+    }
     peer_ = ec ? std::string("unknown peer") : peer_address_;
     socket_.set_option(tcp::no_delay(true), ec);
     socket_.non_blocking(true, ec);  // write_next() tries writes in place
@@ -266,28 +295,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const std::string& peer() const { return peer_; }
   bool refused() const { return refused_; }
-  size_t loop() const { return loop_; }
+  // Any thread: the loop serving the connection now (it changes only between requests:
+  // follow_peer()).
+  size_t loop() const { return loop_.load(std::memory_order_acquire); }
 
   // Any thread. Answers the connection with one exception frame carrying `reason` (what the
   // client's next call throws), then closes it like any error reply: flush, FIN, drain or
   // linger.
   void refuse(std::string reason) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
-      if (self->closed_) return;
-      self->enqueue(exception_frame("", 0, TApplicationException::INTERNAL_ERROR, reason));
-      self->begin_closing();
-      self->write_next();
+    post_own([reason = std::move(reason)](Connection& self) {
+      if (self.closed_) return;
+      self.enqueue(exception_frame("", 0, TApplicationException::INTERNAL_ERROR, reason));
+      self.begin_closing();
+      self.write_next();
     });
   }
 
   // Any thread.
   void start() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_more(); });
+    post_own([](Connection& self) { self.read_more(); });
   }
 
   // Any thread: closes the socket on the connection's thread.
   void post_close() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_now(); });
+    post_own([](Connection& self) { self.close_now(); });
   }
 
   // Own thread (or when no io thread runs). Idempotent.
@@ -297,7 +328,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    linger_.cancel();
+    linger_->cancel();
     queue_.clear();
     queued_bytes_ = 0;
     server_->remove(this);
@@ -314,7 +345,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // so the queue is charged before reading resumes after a pause.
   void finish_request(std::optional<OutFrame> frame) {
     // parsing_ is read only once we know this is the connection's own thread.
-    if (socket_.get_executor().running_in_this_thread() && parsing_) return on_finished(std::move(frame));
+    if (on_own_loop() && parsing_) return on_finished(std::move(frame));
     bool first = false;
     {
       std::lock_guard lock(inbox_mu_);
@@ -323,7 +354,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (!first) return;  // the drain posted for the first of the burst takes this one too
     try {
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+      post_own([](Connection& self) { self.drain_inbox(); });
     } catch (...) {
       // No drain is coming: drop what waits (those replies are lost, as the one whose post
       // failed was before) so that the next completion posts a drain again.
@@ -334,6 +365,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  // Any thread: whether this is the thread of the loop serving the connection.
+  bool on_own_loop() const { return server_->pool().runs_loop(loop()); }
+
+  // Any thread: runs fn(*this) on the connection's thread. A handler that finds the
+  // connection moved to another loop meanwhile (follow_peer()) posts itself on to that loop.
+  template <class Fn>
+  void post_own(Fn fn) {
+    asio::post(server_->pool().context_at(loop()), [self = shared_from_this(), fn = std::move(fn)]() mutable {
+      if (!self->on_own_loop()) return self->post_own(std::move(fn));
+      fn(*self);
+    });
+  }
+
   // Own thread: queues a reply; with close_after the connection reads no more requests and
   // closes once the frame is flushed (or after kLinger).
   void send(OutFrame frame, bool close_after) {
@@ -388,7 +432,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       paused_ = false;
       // Resumed from a handler of its own (never inside this completion): a completion may run
       // inside a kernel call that holds kernel locks, and resuming dispatches the next request.
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->resume(); });
+      post_own([](Connection& self) { self.resume(); });
     }
   }
 
@@ -528,7 +572,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     end_ += bytes;
     filled_room_ = bytes == room_;
+    if (follow_peer()) return;
     process_buffer();
+  }
+
+  // Own thread, in on_read() with the bytes read not yet processed. With pinned io threads
+  // and a peer on this machine, every kFollowCheckReads reads asks which CPU the peer sends
+  // from (SO_INCOMING_CPU); when two looks in a row name another CPU with an io thread of
+  // its own (IoPool::follow()), moves the connection there, between requests, and processes
+  // the bytes read on that thread. True when it moved (or closed): the caller is done.
+  // Why: the scheduler moves a peer's thread between CPUs after the connection was placed;
+  // served from the other CPU, every reply wakes the peer across CPUs (io_placement.h).
+  bool follow_peer() {
+    if (!peer_on_this_machine_ || !server_->pool().pinned() || ++reads_since_look_ < kFollowCheckReads) return false;
+    // Only with nothing in flight: no completion, posted handler or pending socket or timer
+    // operation may still refer to the old loop.
+    if (in_flight_ != 0 || writing_ || !queue_.empty() || paused_ || closing_) return false;
+    reads_since_look_ = 0;
+    const int cpu = incoming_cpu(socket_);
+    const bool again = cpu == last_incoming_cpu_;
+    last_incoming_cpu_ = cpu;
+    if (!again) return false;
+    const size_t from = loop();
+    const auto to = server_->pool().follow(from, cpu);
+    if (!to) return false;
+    boost::system::error_code ec;
+    Socket moved = move_to_loop(socket_, server_->pool(), *to, ec);
+    loop_.store(*to, std::memory_order_release);  // counted there already; remove() unplaces it there
+    if (ec) {
+      server_->log().warn("{} connection from {}: could not move it from io thread {} to {}: {}; closing",
+                          server_->kind(), peer_, from, *to, ec.message());
+      close_now();
+      return true;
+    }
+    socket_ = std::move(moved);
+    server_->log().debug("{} connection from {}: moved from io thread {} to {}, on the CPU its peer sends from ({})",
+                         server_->kind(), peer_, from, *to, cpu);
+    linger_.emplace(socket_.get_executor());
+    post_own([](Connection& self) { self.process_buffer(); });
+    return true;
   }
 
   // Writes the queue, up to kMaxGather frames per gathered write. The write is first tried
@@ -599,8 +681,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void begin_closing() {
     closing_ = true;
-    linger_.expires_after(kLinger);
-    linger_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    linger_->expires_after(kLinger);
+    linger_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->close_now();
     });
   }
@@ -631,9 +713,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const asio::const_buffer* end() const { return last; }
   };
 
-  Socket socket_;  // bound to this connection's io_context (one thread)
+  Socket socket_;  // bound to the io_context of loop_ (one thread)
   std::shared_ptr<ServerCore> server_;
-  Timer linger_;
+  std::optional<Timer> linger_;        // bound like socket_ (re-made when the connection moves)
   std::string peer_;                   // for log lines
   std::string peer_address_;           // "ip:port", empty if unknown; what handlers see as current_peer()
   std::unique_ptr<uint8_t[]> buffer_;  // read buffer: frames received, [begin_, end_) not yet dispatched
@@ -660,7 +742,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;                        // no more requests are read; close after the queue is flushed
   bool closed_ = false;
   const bool refused_;
-  const size_t loop_;
+  // Written only by the connection's own thread, between requests (follow_peer()); read
+  // anywhere to reach that thread.
+  std::atomic<size_t> loop_;
+  bool peer_on_this_machine_ = false;  // follow_peer() follows only such peers
+  uint32_t reads_since_look_ = 0;      // follow_peer()
+  int last_incoming_cpu_ = -1;         // what follow_peer()'s last look found
   // The server's configuration and scope, with reference counts of this connection's own:
   // every request copies both, and copies of the server's would write one cache line from
   // all io threads (docs/benchmarks.md, round 17).
@@ -696,7 +783,8 @@ void on_processed(const std::shared_ptr<Request>& request, bool ok) {
 }  // namespace
 
 void Connection::dispatch(const uint8_t* payload, uint32_t size) {
-  if (!server_->enter(loop_)) {
+  const size_t loop = loop_.load(std::memory_order_relaxed);  // own thread: the only writer
+  if (!server_->enter(loop)) {
     --in_flight_;
     return;
   }
@@ -704,7 +792,7 @@ void Connection::dispatch(const uint8_t* payload, uint32_t size) {
     ServerCore& server;
     size_t loop;
     ~Leave() { server.leave(loop); }
-  } leave{*server_, loop_};
+  } leave{*server_, loop};
 
   // Thrift's memory transport only reads from the buffer it observes.
   auto* bytes = const_cast<uint8_t*>(payload);
@@ -792,20 +880,13 @@ void ServerCore::start_accept() {
 // the one on the CPU its packets arrive on, else the least loaded), and the socket bound to
 // it; nullopt if the socket could not be moved (it is closed).
 std::optional<std::pair<size_t, Socket>> ServerCore::place(Socket socket) {
-  int cpu = -1;
-  socklen_t len = sizeof cpu;
-  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) != 0) cpu = -1;
-  const size_t loop = pool_.place(cpu);
+  const size_t loop = pool_.place(incoming_cpu(socket));
   if (loop == 0) return std::make_pair(loop, std::move(socket));
   boost::system::error_code ec;
-  const auto protocol = socket.local_endpoint(ec).protocol();
-  int fd = ec ? -1 : socket.release(ec);
-  Socket moved(pool_.context_at(loop).get_executor());
-  if (!ec) moved.assign(protocol, fd, ec);
+  Socket moved = move_to_loop(socket, pool_, loop, ec);
   if (ec) {
     logger_->warn("{} listener on port {}: could not hand an accepted connection to io thread {}: {}; closing it",
                   kind_, port_, loop, ec.message());
-    if (fd >= 0 && !moved.is_open()) ::close(fd);
     pool_.unplace(loop);
     return std::nullopt;
   }

@@ -8,10 +8,16 @@
 // thread sent from, for a remote peer the CPU handling the NIC queue), the scheduler keeps a
 // synchronous peer's thread on that CPU and its wake-ups stay local. 16 sync connections on
 // the 2-vCPU bench machine: docs/benchmarks.md, round 17.
+// The scheduler moves a peer's threads between CPUs afterwards (load balancing). A peer on
+// this machine is followed: once its packets keep arriving from another CPU, its connection
+// moves to that CPU's io thread (follow_io_thread(); round 18). A remote peer is not: its
+// packets arrive on the CPU of its NIC queue, which says nothing about where it runs, and
+// on a NIC with one queue following would put every connection on one io thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -53,6 +59,19 @@ inline size_t choose_io_thread(int incoming_cpu, std::span<const int> thread_cpu
     if (thread_cpus[i] == incoming_cpu && loads[i] + 1 <= loads[least] + kPlacementSlack) return i;
   }
   return least;
+}
+
+// The io thread a connection served by `current` moves to when its peer, a thread on this
+// machine, now sends from `incoming_cpu`: the first thread pinned to that CPU. No slack
+// against the other threads' loads: the kernel already balances the peers' threads over the
+// CPUs, with ours, and a connection served on its peer's CPU costs that CPU least. nullopt:
+// it stays (unknown CPU, already there, or no thread pinned to that CPU).
+inline std::optional<size_t> follow_io_thread(size_t current, int incoming_cpu, std::span<const int> thread_cpus) {
+  if (incoming_cpu < 0 || current >= thread_cpus.size() || thread_cpus[current] == incoming_cpu) return std::nullopt;
+  for (size_t i = 0; i < thread_cpus.size(); ++i) {
+    if (thread_cpus[i] == incoming_cpu) return i;
+  }
+  return std::nullopt;
 }
 
 }  // namespace mq::transport_thrift

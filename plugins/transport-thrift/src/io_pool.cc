@@ -13,6 +13,7 @@ namespace mq::transport_thrift {
 
 namespace {
 thread_local const IoPool* current_pool = nullptr;  // the pool whose loop runs on this thread
+thread_local size_t current_loop = 0;               // which of its loops (valid with current_pool)
 
 // The CPUs this process may run on, ascending (empty if the kernel does not say).
 std::vector<int> allowed_cpus() {
@@ -63,16 +64,18 @@ void IoPool::start() {
     loop->context->restart();
     loop->work.emplace(loop->context->get_executor());
     const size_t index = static_cast<size_t>(&loop - loops_.data());
-    loop->thread = std::thread([this, raw = loop.get(), cpu = cpus_[index], name = "mq-io-" + std::to_string(index)] {
-      pthread_setname_np(pthread_self(), name.c_str());  // for top/perf; at most 15 characters
-      if (cpu >= 0) pin_to(cpu, name, *logger_);
-      run(*raw);
-    });
+    loop->thread =
+        std::thread([this, raw = loop.get(), index, cpu = cpus_[index], name = "mq-io-" + std::to_string(index)] {
+          pthread_setname_np(pthread_self(), name.c_str());  // for top/perf; at most 15 characters
+          if (cpu >= 0) pin_to(cpu, name, *logger_);
+          run(*raw, index);
+        });
   }
 }
 
-void IoPool::run(Loop& loop) {
+void IoPool::run(Loop& loop, size_t index) {
   current_pool = this;
+  current_loop = index;
   // A handler that throws must not take the thread (and with it the process) down.
   for (;;) {
     try {
@@ -124,6 +127,10 @@ bool IoPool::in_io_thread() const {
   return current_pool == this;
 }
 
+bool IoPool::runs_loop(size_t loop) const {
+  return current_pool == this && current_loop == loop;
+}
+
 size_t IoPool::place(int incoming_cpu) {
   std::lock_guard lock(placement_mu_);
   const size_t loop = choose_io_thread(incoming_cpu, cpus_, loads_);
@@ -134,6 +141,15 @@ size_t IoPool::place(int incoming_cpu) {
 void IoPool::unplace(size_t loop) {
   std::lock_guard lock(placement_mu_);
   if (loop < loads_.size() && loads_[loop] > 0) --loads_[loop];
+}
+
+std::optional<size_t> IoPool::follow(size_t loop, int incoming_cpu) {
+  const auto to = follow_io_thread(loop, incoming_cpu, cpus_);  // cpus_ is fixed: no lock
+  if (!to) return std::nullopt;
+  std::lock_guard lock(placement_mu_);
+  if (loads_[loop] > 0) --loads_[loop];
+  ++loads_[*to];
+  return to;
 }
 
 }  // namespace mq::transport_thrift

@@ -20,9 +20,9 @@
 namespace mq::transport_thrift {
 
 // Threading: start()/stop() from one controlling thread (the plugin's); place(), unplace(),
-// context(), context_at(), size(), running() and in_io_thread() anywhere. Every context is run
-// by exactly one thread, so handlers of objects bound to one context are serialized without a
-// strand.
+// follow(), context(), context_at(), size(), pinned(), running(), in_io_thread() and
+// runs_loop() anywhere. Every context is run by exactly one thread, so handlers of objects
+// bound to one context are serialized without a strand.
 // stop() lets pending handlers finish and joins the threads; it must not be called from an
 // io thread. Owners close every socket before stop() so that run() can return.
 class IoPool {
@@ -46,10 +46,18 @@ class IoPool {
   bool running() const { return running_.load(); }
   // True when called from one of this pool's threads.
   bool in_io_thread() const;
+  // True when called from the thread that runs loop `loop`.
+  bool runs_loop(size_t loop) const;
+  // Whether the io threads are pinned to CPUs (ioThreadAffinity).
+  bool pinned() const { return !cpus_.empty() && cpus_.front() >= 0; }
   // The loop for a new connection whose packets arrive on `incoming_cpu` (-1: unknown),
   // counted as serving it until unplace() (choose_io_thread()).
   size_t place(int incoming_cpu);
   void unplace(size_t loop);
+  // For a connection served by `loop` whose peer on this machine now sends from
+  // `incoming_cpu`: the loop it moves to (follow_io_thread()), already counted there instead
+  // of on `loop`; nullopt if it stays.
+  std::optional<size_t> follow(size_t loop, int incoming_cpu);
   // The first context: for objects with no affinity of their own (acceptors, timers).
   boost::asio::io_context& context() { return *loops_.front()->context; }
   boost::asio::io_context& context_at(size_t loop) { return *loops_.at(loop)->context; }
@@ -61,7 +69,7 @@ class IoPool {
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::thread thread;
   };
-  void run(Loop& loop);
+  void run(Loop& loop, size_t index);
   // Like io_context::run(), but polls (no sleep) for busy_poll_ after the last handler ran.
   void run_polling(boost::asio::io_context& context) const;
 

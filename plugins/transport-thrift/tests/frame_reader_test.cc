@@ -2,7 +2,8 @@
 // bytes or larger than the per-connection read buffer are all answered in order; pipelined
 // requests of one connection run in order on that connection's io thread; a held request's
 // reply, completed later from another thread, still arrives after the replies of the
-// requests pipelined behind it; connections spread over the io threads, pinned or not.
+// requests pipelined behind it; connections spread over the io threads, pinned or not, and
+// with pinned threads a connection follows its peer's thread to another CPU.
 #include <sched.h>
 
 #include <condition_variable>
@@ -157,6 +158,8 @@ TEST_F(FrameReader, PinnedIoThreadsStayOnTheirCpuAndConnectionsStillSpread) {
     harness.serve_broker(api_);
     std::vector<std::unique_ptr<RawSocket>> sockets;
     for (int i = 0; i < 7; ++i) sockets.push_back(std::make_unique<RawSocket>(harness.broker_port()));
+    // 20 calls each: fewer than a connection takes to follow its peer (two looks, 16 reads
+    // apart), so this shows the placement at accept.
     for (int round = 0; round < 20; ++round) {
       for (size_t i = 0; i < sockets.size(); ++i) {
         const int32_t seqid = round * 10 + static_cast<int32_t>(i);
@@ -172,6 +175,76 @@ TEST_F(FrameReader, PinnedIoThreadsStayOnTheirCpuAndConnectionsStillSpread) {
   for (auto& [thread, n] : calls) per_thread.push_back(n);
   EXPECT_EQ(std::abs(per_thread[0] - per_thread[1]), 20) << "connections split 4 / 3 (20 calls each)";
   for (auto& [thread, seen] : cpus) EXPECT_EQ(seen.size(), 1u) << "a pinned io thread ran on several CPUs";
+}
+
+namespace {
+// The CPUs this thread may run on, and a guard that gives them back.
+struct CpuMask {
+  cpu_set_t set;
+  CpuMask() {
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) CPU_ZERO(&set);
+  }
+  std::vector<int> cpus() const {
+    std::vector<int> out;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) out.push_back(cpu);
+    }
+    return out;
+  }
+  static bool pin(int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~CpuMask() { sched_setaffinity(0, sizeof set, &set); }
+};
+}  // namespace
+
+// ioThreadAffinity=on: a connection placed on the io thread of its peer's CPU moves to the
+// io thread of the CPU its peer moved to, between requests, and every call is answered.
+TEST_F(FrameReader, AConnectionFollowsItsPeerToAnotherCpu) {
+  CpuMask mine;
+  const std::vector<int> cpus = mine.cpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs to move between";
+  std::vector<int> served_on;  // guarded by mu_: the CPU each call was served on
+  api_.on_topics = [&] {
+    std::lock_guard lock(mu_);
+    served_on.push_back(sched_getcpu());
+    return std::vector<TopicConfig>{};
+  };
+  auto served = [&](size_t from, size_t to) {
+    std::lock_guard lock(mu_);
+    return std::set<int>(served_on.begin() + static_cast<std::ptrdiff_t>(from),
+                         served_on.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  TransportOptions options;
+  options.io_threads = 2;
+  options.io_thread_affinity = IoThreadAffinity::kOn;  // thread i on cpus[i]
+  TransportHarness harness(options);
+  harness.serve_broker(api_);
+  ASSERT_TRUE(CpuMask::pin(cpus[0]));
+  RawSocket socket(harness.broker_port());
+  int32_t seqid = 0;
+  for (int i = 0; i < 60; ++i, ++seqid) {
+    socket.send_bytes(topic_list_frame(seqid));
+    expect_reply(socket, "getTopicList", seqid);
+  }
+  EXPECT_EQ(served(0, 60), std::set<int>{cpus[0]}) << "placed on the io thread of the peer's CPU";
+  ASSERT_TRUE(CpuMask::pin(cpus[1]));
+  for (int i = 0; i < 60; ++i, ++seqid) {
+    socket.send_bytes(topic_list_frame(seqid));
+    expect_reply(socket, "getTopicList", seqid);
+  }
+  // Two looks 16 reads apart find the new CPU within 32 calls.
+  EXPECT_EQ(served(100, 120), std::set<int>{cpus[1]}) << "the connection did not follow its peer";
+  ASSERT_TRUE(CpuMask::pin(cpus[0]));
+  for (int i = 0; i < 60; ++i, ++seqid) {
+    socket.send_bytes(topic_list_frame(seqid));
+    expect_reply(socket, "getTopicList", seqid);
+  }
+  EXPECT_EQ(served(160, 180), std::set<int>{cpus[0]}) << "the connection did not follow its peer back";
 }
 
 TEST_F(FrameReader, ConnectionsAreSpreadOverTheIoThreads) {

@@ -1,9 +1,10 @@
-// io_thread_cpus and choose_io_thread: which CPU each io thread is pinned to and which io
-// thread serves a new connection; plus a real server's placement of real connections.
+// io_thread_cpus, choose_io_thread and follow_io_thread: which CPU each io thread is pinned
+// to, which io thread serves a new connection and where a connection follows its peer.
 #include "io_placement.h"
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
 namespace mq::transport_thrift {
@@ -54,6 +55,22 @@ TEST(IoPlacement, UnknownCpusAndUnpinnedThreadsGoToTheLeastLoaded) {
   std::vector<uint32_t> loads{0, 0, 0};
   for (int i = 0; i < 9; ++i) ++loads[choose_io_thread(-1, unpinned, loads)];
   EXPECT_EQ(loads, (std::vector<uint32_t>{3, 3, 3}));
+}
+
+TEST(IoPlacement, AConnectionFollowsItsPeerToThePinnedThreadOfItsNewCpu) {
+  const std::vector<int> cpus{0, 1};
+  EXPECT_EQ(follow_io_thread(0, 1, cpus), std::optional<size_t>(1));
+  EXPECT_EQ(follow_io_thread(1, 0, cpus), std::optional<size_t>(0));
+  // Already there, unknown CPU, a CPU no thread is pinned to, unpinned threads: it stays.
+  EXPECT_EQ(follow_io_thread(1, 1, cpus), std::nullopt);
+  EXPECT_EQ(follow_io_thread(0, -1, cpus), std::nullopt);
+  EXPECT_EQ(follow_io_thread(0, 7, cpus), std::nullopt);
+  EXPECT_EQ(follow_io_thread(0, 1, std::vector<int>{-1, -1}), std::nullopt);
+  // Threads wrapped around two CPUs: the first thread of the new CPU; none of the same CPU.
+  const std::vector<int> wrapped{0, 1, 0, 1};
+  EXPECT_EQ(follow_io_thread(2, 1, wrapped), std::optional<size_t>(1));
+  EXPECT_EQ(follow_io_thread(2, 0, wrapped), std::nullopt);
+  EXPECT_EQ(follow_io_thread(9, 1, wrapped), std::nullopt);  // not a thread of the pool
 }
 
 }  // namespace
