@@ -8,13 +8,14 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "broker/json_file.h"
 #include "mq/status.h"
@@ -68,7 +69,7 @@ class JsonConfigTable {
   void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
   std::optional<Config> find(const std::string& name) const {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = entries_.find(name);
     if (it == entries_.end()) return std::nullopt;
     return it->second;
@@ -122,7 +123,7 @@ class JsonConfigTable {
   }
 
   std::vector<Config> all() const {  // sorted by name
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     std::vector<Config> out;
     out.reserve(entries_.size());
     for (const auto& [name, c] : entries_) out.push_back(c);
@@ -130,7 +131,7 @@ class JsonConfigTable {
   }
 
   size_t size() const {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     return entries_.size();
   }
 
@@ -142,7 +143,7 @@ class JsonConfigTable {
     std::error_code ec;
     const bool file_exists = std::filesystem::exists(file_, ec);
     {
-      std::lock_guard lock(mu_);
+      std::shared_lock lock(mu_);
       version = version_;
       const bool nothing_to_create = file_exists || (Traits::kSkipEmptyMissingFile && entries_.empty());
       if (version == persisted_version_ && nothing_to_create) return Status::ok();
@@ -165,7 +166,10 @@ class JsonConfigTable {
 
   const std::filesystem::path file_;
   spdlog::logger& log_;
-  mutable std::mutex mu_;
+  // Shared for readers: every send looks its topic up here, from every io thread at once,
+  // and with an exclusive lock those lookups queued behind each other (a futex sleep and a
+  // cross-CPU wake-up per collision).
+  mutable std::shared_mutex mu_;
   std::map<std::string, Config> entries_;  // guarded by mu_
   uint64_t version_ = 0;                   // guarded by mu_; bumped on every change
   std::function<void()> on_change_;        // set before start

@@ -114,7 +114,7 @@ void CommitLog::set_queue_offsets(std::unordered_map<std::string, int64_t> table
   for (auto& [k, v] : table) queue_offsets_.emplace(k, v);
 }
 
-Status CommitLog::create_segment_unlocked(std::unique_lock<std::mutex>& lock, int64_t missing, int attempt) {
+Status CommitLog::create_segment_unlocked(std::unique_lock<AdaptiveMutex>& lock, int64_t missing, int attempt) {
   if (attempt >= kMaxCreateAttempts)
     return Status::error(Code::kSystemBusy, "commit-log segment allocation is behind (segment at offset " +
                                                 std::to_string(missing) + " still missing); retry");

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adaptive_mutex.h"
 #include "dispatch_notes.h"
 #include "mapped_file_queue.h"
 #include "mq/status.h"
@@ -190,7 +191,7 @@ class CommitLog {
  private:
   MappedFileQueue segments_;
 
-  std::mutex put_mu_;  // the put lock: guards everything below up to the atomics
+  AdaptiveMutex put_mu_;  // the put lock: guards everything below up to the atomics
   bool closed_ = false;
   int64_t append_pos_ = 0;  // == write_pos_ outside append()
   bool append_with_pwrite_ = false;
@@ -262,7 +263,7 @@ class CommitLog {
   // Attempt `attempt` to create the segment starting at `missing` with `lock` (the put lock)
   // released, never held across file creation; retaken before returning. SYSTEM_BUSY after
   // kMaxCreateAttempts; the caller re-checks everything after it returns.
-  Status create_segment_unlocked(std::unique_lock<std::mutex>& lock, int64_t missing, int attempt);
+  Status create_segment_unlocked(std::unique_lock<AdaptiveMutex>& lock, int64_t missing, int attempt);
   // Put-path creations per append before giving up with SYSTEM_BUSY (the allocator or
   // retention racing ahead of us every time).
   static constexpr int kMaxCreateAttempts = 4;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "adaptive_mutex.h"
 #include "record_codec.h"
 
 namespace mq::storage_mmap {
@@ -75,7 +76,7 @@ class DispatchNotes {
   static constexpr size_t kMaxTextBytes = size_t{8} << 20;
 
  private:
-  std::mutex mu_;
+  AdaptiveMutex mu_;                    // held for a swap or an append: a waiter spins rather than sleeps
   DispatchNoteBatch published_notes_;   // guarded by mu_
   std::atomic<bool> published_{false};  // published_notes_ is not empty
   std::atomic<uint64_t> dropped_{0};

@@ -1,10 +1,12 @@
-// Concurrent writers and a reader: every message is seen exactly once, in per-queue order.
+// Concurrent writers and a reader: every message is seen exactly once, in per-queue order;
+// the put lock's AdaptiveMutex excludes.
 #include <atomic>
 #include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "adaptive_mutex.h"
 #include "fake_host.h"
 #include "mmap_store.h"
 
@@ -19,6 +21,33 @@ using testing::put_wait;
 using testing::small_options;
 using testing::TempDir;
 
+TEST(ConcurrencyTest, AdaptiveMutexExcludesAndTryLockFailsWhileHeld) {
+  AdaptiveMutex mu;
+  {
+    std::unique_lock held(mu);
+    std::thread other([&] { EXPECT_FALSE(mu.try_lock()) << "taken while held"; });
+    other.join();
+  }
+  ASSERT_TRUE(mu.try_lock());
+  mu.unlock();
+  // Unsynchronized read-modify-writes under the lock: any overlap loses increments.
+  constexpr int kThreads = 4;
+  constexpr int kEach = 200000;
+  int64_t counter = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        std::lock_guard lock(mu);
+        const int64_t seen = counter;
+        counter = seen + 1;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counter, int64_t{kThreads} * kEach);
+}
+
 TEST(ConcurrencyTest, FourWritersAndAReaderSeeEveryMessageOnceInOrder) {
   TempDir dir;
   auto store = make_store(small_options(dir.path()));
@@ -32,8 +61,8 @@ TEST(ConcurrencyTest, FourWritersAndAReaderSeeEveryMessageOnceInOrder) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < kPerWriter; ++i) {
         QueueId q = i % 2 == 0 ? w : kShared;
-        PutResult r = put_wait(*store, make_message("Conc", q, std::to_string(w) + ":" + std::to_string(i) +
-                                                                   std::string(i % 200, 'p')));
+        PutResult r = put_wait(
+            *store, make_message("Conc", q, std::to_string(w) + ":" + std::to_string(i) + std::string(i % 200, 'p')));
         if (!r.status) writers_failed = true;
       }
     });
