@@ -31,7 +31,9 @@
 #include "read_buffer_policy.h"
 
 // Threading: every connection is bound at accept to one io_context of the pool, run by one
-// thread; its socket, buffers, queue and flags are touched only there. Frames are processed
+// thread; its socket, buffers, queue and flags are touched only there. It moves to another
+// context only from its own thread with nothing in flight (Connection::follow_peer()), and
+// handlers posted to it find it wherever it went (Connection::post_own()). Frames are processed
 // in arrival order on that thread (see frame_server.h). A reply completed on that thread
 // (the common case: the handler answers inside process()) is queued and written inline; one
 // completed elsewhere (a held pull, a SYNC_FLUSH put) waits in the connection's inbox, which
@@ -876,7 +878,7 @@ void ServerCore::start_accept() {
                          });
 }
 
-// The loop that serves `socket` for its whole life (IoPool::place(): with pinned io threads
+// The loop that serves `socket` first (IoPool::place(): with pinned io threads
 // the one on the CPU its packets arrive on, else the least loaded), and the socket bound to
 // it; nullopt if the socket could not be moved (it is closed).
 std::optional<std::pair<size_t, Socket>> ServerCore::place(Socket socket) {

@@ -4,7 +4,8 @@
 //
 // Connections: each accepted connection is bound to one io_context of the IoPool (the io
 // thread of the CPU its packets arrive on when the threads are pinned, else the least loaded:
-// io_placement.h) and served by that context's single thread for its whole life. One read
+// io_placement.h) and served by that context's single thread; it moves to another context
+// only between two requests, to follow a peer on this machine to another CPU. One read
 // takes whatever the socket holds into a per-connection buffer (64 KiB; 256 KiB once a read
 // filled it; grown for a larger frame: read_buffer_policy.h); every complete frame in it is
 // dispatched in arrival order on that thread, the replies completed meanwhile are written
