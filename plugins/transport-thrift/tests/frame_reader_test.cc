@@ -127,56 +127,6 @@ TEST_F(FrameReader, ManyLargeRepliesToOneReadDoNotTripTheUnreadReplyLimit) {
   for (int i = 1; i <= 40; ++i) expect_reply(socket, "getTopicList", i);
 }
 
-// ioThreadAffinity=on: each io thread stays on its CPU, and connections opened from one CPU
-// (this thread, pinned) still spread over the threads, one apart at most.
-TEST_F(FrameReader, PinnedIoThreadsStayOnTheirCpuAndConnectionsStillSpread) {
-  std::map<std::thread::id, std::set<int>> cpus;  // guarded by mu_: the CPUs each io thread ran on
-  std::map<std::thread::id, int> calls;           // guarded by mu_
-  api_.on_topics = [&] {
-    std::lock_guard lock(mu_);
-    cpus[std::this_thread::get_id()].insert(sched_getcpu());
-    ++calls[std::this_thread::get_id()];
-    return std::vector<TopicConfig>{};
-  };
-  cpu_set_t mine;
-  CPU_ZERO(&mine);
-  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &mine)) {
-      CPU_SET(cpu, &one);
-      break;
-    }
-  }
-  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
-  {
-    TransportOptions options;
-    options.io_threads = 2;
-    options.io_thread_affinity = IoThreadAffinity::kOn;
-    TransportHarness harness(options);
-    harness.serve_broker(api_);
-    std::vector<std::unique_ptr<RawSocket>> sockets;
-    for (int i = 0; i < 7; ++i) sockets.push_back(std::make_unique<RawSocket>(harness.broker_port()));
-    // 20 calls each: fewer than a connection takes to follow its peer (two looks, 16 reads
-    // apart), so this shows the placement at accept.
-    for (int round = 0; round < 20; ++round) {
-      for (size_t i = 0; i < sockets.size(); ++i) {
-        const int32_t seqid = round * 10 + static_cast<int32_t>(i);
-        sockets[i]->send_bytes(topic_list_frame(seqid));
-        expect_reply(*sockets[i], "getTopicList", seqid);
-      }
-    }
-  }
-  ASSERT_EQ(sched_setaffinity(0, sizeof mine, &mine), 0);
-  std::lock_guard lock(mu_);
-  ASSERT_EQ(calls.size(), 2u) << "seven connections on one of two io threads";
-  std::vector<int> per_thread;
-  for (auto& [thread, n] : calls) per_thread.push_back(n);
-  EXPECT_EQ(std::abs(per_thread[0] - per_thread[1]), 20) << "connections split 4 / 3 (20 calls each)";
-  for (auto& [thread, seen] : cpus) EXPECT_EQ(seen.size(), 1u) << "a pinned io thread ran on several CPUs";
-}
-
 namespace {
 // The CPUs this thread may run on, and a guard that gives them back.
 struct CpuMask {
@@ -201,6 +151,47 @@ struct CpuMask {
   ~CpuMask() { sched_setaffinity(0, sizeof set, &set); }
 };
 }  // namespace
+
+// ioThreadAffinity=on: each io thread stays on its CPU, and connections opened from one CPU
+// (this thread, pinned) still spread over the threads, one apart at most.
+TEST_F(FrameReader, PinnedIoThreadsStayOnTheirCpuAndConnectionsStillSpread) {
+  std::map<std::thread::id, std::set<int>> cpus;  // guarded by mu_: the CPUs each io thread ran on
+  std::map<std::thread::id, int> calls;           // guarded by mu_
+  api_.on_topics = [&] {
+    std::lock_guard lock(mu_);
+    cpus[std::this_thread::get_id()].insert(sched_getcpu());
+    ++calls[std::this_thread::get_id()];
+    return std::vector<TopicConfig>{};
+  };
+  CpuMask mine;
+  const std::vector<int> allowed = mine.cpus();
+  ASSERT_FALSE(allowed.empty()) << "sched_getaffinity failed";
+  ASSERT_TRUE(CpuMask::pin(allowed[0]));
+  {
+    TransportOptions options;
+    options.io_threads = 2;
+    options.io_thread_affinity = IoThreadAffinity::kOn;
+    TransportHarness harness(options);
+    harness.serve_broker(api_);
+    std::vector<std::unique_ptr<RawSocket>> sockets;
+    for (int i = 0; i < 7; ++i) sockets.push_back(std::make_unique<RawSocket>(harness.broker_port()));
+    // 20 calls each: fewer than a connection takes to follow its peer (two looks, 16 reads
+    // apart), so this shows the placement at accept.
+    for (int round = 0; round < 20; ++round) {
+      for (size_t i = 0; i < sockets.size(); ++i) {
+        const int32_t seqid = round * 10 + static_cast<int32_t>(i);
+        sockets[i]->send_bytes(topic_list_frame(seqid));
+        expect_reply(*sockets[i], "getTopicList", seqid);
+      }
+    }
+  }
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(calls.size(), 2u) << "seven connections on one of two io threads";
+  std::vector<int> per_thread;
+  for (auto& [thread, n] : calls) per_thread.push_back(n);
+  EXPECT_EQ(std::abs(per_thread[0] - per_thread[1]), 20) << "connections split 4 / 3 (20 calls each)";
+  for (auto& [thread, seen] : cpus) EXPECT_EQ(seen.size(), 1u) << "a pinned io thread ran on several CPUs";
+}
 
 // ioThreadAffinity=on: a connection placed on the io thread of its peer's CPU moves to the
 // io thread of the CPU its peer moved to, between requests, and every call is answered.
