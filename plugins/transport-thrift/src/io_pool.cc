@@ -55,7 +55,7 @@ IoPool::IoPool(int threads, std::chrono::microseconds busy_poll, IoThreadAffinit
 
 void IoPool::start() {
   if (running_.exchange(true)) return;
-  if (!cpus_.empty() && cpus_.front() >= 0) {
+  if (pinned()) {
     std::string list;
     for (int cpu : cpus_) list += (list.empty() ? "" : ",") + std::to_string(cpu);
     logger_->info("transport-thrift: io threads pinned to CPUs {} (ioThreadAffinity)", list);
