@@ -114,6 +114,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, in
 MappedFile::~MappedFile() {
   ::munmap(data_, static_cast<size_t>(size_));
   ::close(fd_);
+  if (int direct = direct_fd_.load(std::memory_order_acquire); direct >= 0) ::close(direct);
 }
 
 Status MappedFile::write_at(int64_t at, const char* data, size_t size) const {
@@ -201,6 +202,42 @@ void MappedFile::drop_cache(int64_t from, int64_t to) const {
   // Both are hints: on failure the pages simply stay cached.
   (void)::madvise(data_ + from, len, MADV_DONTNEED);  // a shared file mapping: only the PTEs go
   (void)::posix_fadvise(fd_, from, static_cast<off_t>(len), POSIX_FADV_DONTNEED);
+}
+
+Result<int64_t> MappedFile::read_direct(int64_t at, char* buf, int64_t len) const {
+  int fd = direct_fd_.load(std::memory_order_acquire);
+  if (fd < 0) {
+    // Through /proc so an unlinked segment (retention) still opens while it is mapped.
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    fd = ::open(self.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(path_.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      return Status::error(err == EINVAL ? Code::kRequestCodeNotSupported : Code::kSystemError,
+                           "cannot open " + path_ + " for direct reads: " + errno_text(err));
+    }
+    int expected = -1;
+    if (!direct_fd_.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
+      ::close(fd);  // another reader opened it first
+      fd = expected;
+    }
+  }
+  int64_t done = 0;
+  while (done < len) {
+    const ssize_t n = ::pread(fd, buf + done, static_cast<size_t>(len - done), static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      return Status::error(err == EINVAL ? Code::kRequestCodeNotSupported : Code::kSystemError,
+                           "direct read of " + path_ + " bytes [" + std::to_string(at + done) + ", " +
+                               std::to_string(at + len) + ") failed: " + errno_text(err));
+    }
+    if (n == 0) break;  // end of file
+    done += n;
+    // A short read that is not a multiple of the alignment is the end of the file.
+    if (n % kDirectAlign != 0) break;
+  }
+  return done;
 }
 
 Status MappedFile::sync_created() const {

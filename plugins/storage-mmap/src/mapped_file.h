@@ -4,6 +4,7 @@
 
 #include <sys/types.h>  // ssize_t, off_t
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -77,6 +78,13 @@ class MappedFile {
   Status sync_created() const;
   // Unlinks the file; the mapping stays valid until the last holder drops it.
   Status unlink() const;
+  // Reads up to `len` bytes at file-relative `at` into `buf` with O_DIRECT: from the disk
+  // into the caller's memory, no page-cache page allocated or touched. `at`, `len` and `buf`
+  // must be multiples of kDirectAlign. Returns the bytes read (short only at the end of the
+  // file). kRequestCodeNotSupported when the file system refuses O_DIRECT; the caller reads
+  // through the mapping instead. Only bytes already flushed are current on the disk.
+  Result<int64_t> read_direct(int64_t at, char* buf, int64_t len) const;
+  static constexpr int64_t kDirectAlign = 4096;
 
  private:
   MappedFile(std::string path, int64_t base, int64_t size, int fd, char* data)
@@ -87,6 +95,9 @@ class MappedFile {
   int64_t size_;
   int fd_;
   char* data_;
+  // read_direct's O_DIRECT descriptor of the same file, opened on first use (-1: not yet);
+  // the one lazily set member, published by compare-exchange, closed by the destructor.
+  mutable std::atomic<int> direct_fd_{-1};
 };
 
 }  // namespace mq::storage_mmap

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <unordered_map>
 
@@ -69,6 +70,11 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
         "[storage-mmap] warmMapedFileEnable=true has no effect with appendWithPwrite=true (the default): pages "
         "written with pwrite need no pre-faulting; set appendWithPwrite=false to write through pre-faulted mappings");
   cleaner_ = std::make_unique<CleanService>(*log_, *queues_, index, *dispatcher_, options_, logger_);
+  if (options_.commit_log_cache_mib > 0 && options_.commit_log_cold_read_mib > 0) {
+    cold_ = std::make_unique<ColdLogReader>(
+        ColdLogReader::Options{.cache_bytes = options_.commit_log_cold_read_mib << 20},
+        [log = log_.get()](int64_t offset) { return log->segments().find(offset); }, logger_);
+  }
 }
 
 MmapStore::~MmapStore() {
@@ -250,6 +256,13 @@ void MmapStore::stop() {
   lock_.release();
   logger_->info("store stopped root={} write_pos={} flushed={} dispatched={}", options_.store_root, log_->write_pos(),
                 log_->flushed_pos(), dispatcher_->dispatched());
+  if (cold_) {
+    const ColdLogReader::Stats c = cold_->stats();
+    logger_->info(
+        "cold reads (below the page-cache window): chunks_read={} by_read_ahead={} bytes_served={} "
+        "left_to_the_mapping={}",
+        c.chunks_read, c.chunks_read_ahead, c.bytes_served, c.fell_back);
+  }
 }
 
 void MmapStore::finish_put(PutResult result, int64_t next_offset, bool wait_flush, PutCallback done) {
@@ -495,7 +508,7 @@ GetResult MmapStore::scan_queue(const GetRequest& req, Take&& take, Drop&& drop)
       if (count == 0) r.status = GetStatus::kMessageWasRemoving;
       continue;
     }
-    Result<bool> taken = take(unit.commit_log_offset);
+    Result<bool> taken = take(unit.commit_log_offset, unit.size, gen);
     if (!taken) {
       // Never serve or skip a bad record: stop before it so the consumer retries here.
       logger_->error("get topic={} queue={} queue_offset={} commit_log_offset={}: {}", req.topic, req.queue_id, q,
@@ -521,7 +534,7 @@ GetResult MmapStore::get(const GetRequest& req) {
   std::vector<StoredMessage> found;
   GetResult r = scan_queue(
       req,
-      [&](int64_t commit_log_offset) -> Result<bool> {
+      [&](int64_t commit_log_offset, int32_t, uint64_t) -> Result<bool> {
         auto msg = log_->read(commit_log_offset);
         if (!msg) return msg.status();
         if (req.filter && !req.filter->match_message(*msg)) return false;
@@ -533,12 +546,37 @@ GetResult MmapStore::get(const GetRequest& req) {
   return r;
 }
 
+namespace {
+bool is_whole_record(const RecordCheck& c, int32_t size) {
+  return c.kind == RecordKind::kRecord && c.size == size;
+}
+}  // namespace
+
 bool MmapStore::get_records(const GetRequest& req, GetRecordsResult* out) {
   out->records.clear();
   out->record_count = 0;
+  // Records wholly below the page-cache window come from the cold reader's chunks (flushed
+  // bytes only, so the disk holds what was written); anything it does not serve, and any
+  // record that does not check out there, is read through the mapping as before.
+  std::optional<ColdLogReader::Cursor> cold;
+  int64_t cold_limit = -1;  // read after scan_queue's truncation generation, on the first record
   out->get = scan_queue(
       req,
-      [&](int64_t commit_log_offset) -> Result<bool> {
+      [&](int64_t commit_log_offset, int32_t size, uint64_t gen) -> Result<bool> {
+        if (cold_ && cold_->enabled()) {
+          if (cold_limit < 0) cold_limit = std::min(allocator_->cache_dropped_to(), log_->flushed_pos());
+          if (commit_log_offset + size <= cold_limit) {
+            if (!cold) cold.emplace(*cold_);
+            const char* p = cold->bytes(commit_log_offset, size, cold_limit, gen);
+            if (p && is_whole_record(check_record(p, size, commit_log_offset, true), size)) {
+              if (req.filter && !req.filter->match_message(decode_record(p))) return false;
+              out->records.append(p, static_cast<size_t>(size));
+              out->end_of_last = CommitLogOffset(commit_log_offset + size);
+              ++out->record_count;
+              return true;
+            }
+          }
+        }
         auto ref = log_->locate_record(commit_log_offset);
         if (!ref) return ref.status();
         // A filter that passed the tag hash looks at the message itself (SQL92, or the tag

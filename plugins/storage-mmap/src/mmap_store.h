@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 
 #include "clean_service.h"
+#include "cold_log_reader.h"
 #include "commit_log.h"
 #include "consume_queue_store.h"
 #include "dispatcher.h"
@@ -72,6 +73,9 @@ class MmapStore final : public MessageStore {
   // With commitLogPageCacheMiB: the commit-log offset the page cache was dropped below (tests).
   int64_t cache_dropped_to() const noexcept { return allocator_->cache_dropped_to(); }
 
+  // With commitLogColdReadMiB: what the reads below the page-cache window did (tests, tools).
+  ColdLogReader::Stats cold_read_stats() const { return cold_ ? cold_->stats() : ColdLogReader::Stats{}; }
+
   // Group-commit figures (benchmark, tools): commit-log flushes, their time, acknowledged puts.
   FlushService::Stats flush_stats() const noexcept { return flush_->stats(); }
 
@@ -103,10 +107,10 @@ class MmapStore final : public MessageStore {
     log_->when_written(end, std::function<void(Status)>(std::forward<Then>(then)));
     if (log_->write_combined()) dispatcher_->wake();
   }
-  // The consume-queue walk of get() and get_records(): `take(commit_log_offset)` reads one
-  // unit's record and returns true (taken), false (the filter said no) or the reason the
-  // record is bad (the walk stops before it); `drop()` discards everything taken when a
-  // truncation overlapped the walk.
+  // The consume-queue walk of get() and get_records(): `take(commit_log_offset, size,
+  // truncation generation)` reads one unit's record and returns true (taken), false (the filter said no) or the reason
+  // the record is bad (the walk stops before it); `drop()` discards everything taken when a truncation overlapped the
+  // walk.
   template <class Take, class Drop>
   GetResult scan_queue(const GetRequest& req, Take&& take, Drop&& drop);
 
@@ -120,6 +124,7 @@ class MmapStore final : public MessageStore {
   std::unique_ptr<FlushService> flush_;
   std::unique_ptr<SegmentAllocator> allocator_;
   std::unique_ptr<CleanService> cleaner_;
+  std::unique_ptr<ColdLogReader> cold_;  // null unless both commitLogPageCacheMiB and commitLogColdReadMiB
   StoreLock lock_;
 
   std::mutex lifecycle_mu_;  // serializes start/stop

@@ -51,7 +51,10 @@ void declare_store_options(po::options_description& out) {
       "ASYNC_FLUSH: flush only when at least this many pages are dirty (a full flush runs every 10 s)")(
       kOptions.key("commitLogPageCacheMiB").c_str(), po::value<int64_t>()->default_value(d.commit_log_cache_mib),
       "MiB of the newest commit log kept in the page cache; older flushed bytes are dropped from it (0: left "
-      "to the kernel)")(kOptions.key("syncFlushTimeout").c_str(),
+      "to the kernel)")(kOptions.key("commitLogColdReadMiB").c_str(),
+                        po::value<int64_t>()->default_value(d.commit_log_cold_read_mib),
+                        "MiB of buffers serving reads below the page-cache window with direct reads (0: "
+                        "through the mapping)")(kOptions.key("syncFlushTimeout").c_str(),
                         po::value<int64_t>()->default_value(d.sync_flush_timeout_ms),
                         "SYNC_FLUSH: milliseconds a put waits for its msync before FLUSH_DISK_TIMEOUT")(
       kOptions.key("maxMessageSize").c_str(), po::value<int64_t>()->default_value(d.max_message_size),
@@ -105,6 +108,7 @@ Result<StoreOptions> parse_store_options(const po::variables_map& vm) {
                    {"flushIntervalCommitLog", &o.flush_interval_ms},
                    {"flushCommitLogLeastPages", &o.flush_least_pages},
                    {"commitLogPageCacheMiB", &o.commit_log_cache_mib},
+                   {"commitLogColdReadMiB", &o.commit_log_cold_read_mib},
                    {"syncFlushTimeout", &o.sync_flush_timeout_ms},
                    {"maxMessageSize", &o.max_message_size},
                    {"maxHashSlotNum", &o.max_hash_slot_num},
@@ -164,6 +168,9 @@ Status validate_store_options(const StoreOptions& o) {
   if (o.commit_log_cache_mib < 0 || o.commit_log_cache_mib > (int64_t{1} << 30))
     return kOptions.bad("commitLogPageCacheMiB", std::to_string(o.commit_log_cache_mib),
                         "0 (off) to 1073741824 MiB (default 1024)");
+  if (o.commit_log_cold_read_mib != 0 && (o.commit_log_cold_read_mib < 4 || o.commit_log_cold_read_mib > 65536))
+    return kOptions.bad("commitLogColdReadMiB", std::to_string(o.commit_log_cold_read_mib),
+                        "0 (off) or 4 to 65536 MiB (default 64; read in 2 MiB chunks)");
   if (o.sync_flush_timeout_ms <= 0)
     return kOptions.bad("syncFlushTimeout", std::to_string(o.sync_flush_timeout_ms),
                         "a positive number of ms (default 5000)");

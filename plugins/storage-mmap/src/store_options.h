@@ -27,7 +27,11 @@ struct StoreOptions {
   // The newest commit-log bytes kept in the page cache on purpose: once flushed, older bytes
   // are dropped from it by the segment allocator (SegmentAllocator::drop_behind says why);
   // 0: the kernel alone decides what stays. A reader further behind reads from the disk.
-  int64_t commit_log_cache_mib = 1024;             // commitLogPageCacheMiB
+  int64_t commit_log_cache_mib = 1024;  // commitLogPageCacheMiB
+  // With commitLogPageCacheMiB: MiB of reused buffers that reads of the log below that window
+  // are served from, read with O_DIRECT in 2 MiB chunks with read-ahead (ColdLogReader says
+  // why); 0: such reads fault the pages back in through the mapping.
+  int64_t commit_log_cold_read_mib = 64;           // commitLogColdReadMiB
   int64_t flush_consume_queue_interval_ms = 1000;  // not an option (RocketMQ default)
   // Not an option. The key index's slots are written at random, so every flush msyncs
   // (and write-protects, one TLB shoot-down each) nearly all its slot pages however few

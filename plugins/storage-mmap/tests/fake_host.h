@@ -2,12 +2,15 @@
 // the storage-mmap tests, and a scoped pwrite failure.
 #pragma once
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -25,6 +28,36 @@
 #include "mq/message_store.h"
 
 namespace mq::storage_mmap::testing {
+
+// Passes the messages tagged `tag`: by tag hash, then by the message's TAGS.
+class TagFilter : public MessageFilter {
+ public:
+  explicit TagFilter(std::string tag) : tag_(std::move(tag)), hash_(tag_hash(tag_)) {}
+  bool match_tag_hash(int64_t h) const override { return h == hash_; }
+  bool match_message(const StoredMessage& m) const override { return m.tags() == tag_; }
+
+ private:
+  std::string tag_;
+  int64_t hash_;
+};
+
+// Pages of [from, to) of `path` in the page cache, by mincore() on a mapping of the file.
+inline size_t resident_pages(const std::string& path, size_t from, size_t to) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return SIZE_MAX;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* map = ::mmap(nullptr, to, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return SIZE_MAX;
+  std::vector<unsigned char> in((to + page - 1) / page);
+  size_t n = SIZE_MAX;
+  if (::mincore(map, to, in.data()) == 0) {
+    n = 0;
+    for (size_t i = from / page; i < in.size(); ++i) n += in[i] & 1;
+  }
+  ::munmap(map, to);
+  return n;
+}
 
 class FakeHost : public HostContext {
  public:

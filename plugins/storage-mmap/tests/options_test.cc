@@ -57,17 +57,19 @@ TEST(OptionsTest, DefaultsAndGoodValues) {
   EXPECT_EQ(d->sync_flush_timeout_ms, 5000);
   EXPECT_EQ(d->max_message_size, 4 << 20);
   EXPECT_EQ(d->commit_log_cache_mib, 1024);
+  EXPECT_EQ(d->commit_log_cold_read_mib, 64);
   EXPECT_TRUE(d->store_root.empty());
 
   auto g = parse({"--storePathRootDir=/tmp/x", "--storage-mmap.mapedFileSizeCommitLog=65536",
                   "--storage-mmap.flushDiskType=SYNC_FLUSH", "--storage-mmap.syncFlushTimeout=100",
-                  "--storage-mmap.commitLogPageCacheMiB=0"});
+                  "--storage-mmap.commitLogPageCacheMiB=0", "--storage-mmap.commitLogColdReadMiB=0"});
   ASSERT_TRUE(g) << g.status().to_string();
   EXPECT_EQ(g->store_root, "/tmp/x");
   EXPECT_EQ(g->commit_log_segment_size, 65536);
   EXPECT_EQ(g->flush_disk_type, FlushDiskType::kSync);
   EXPECT_EQ(g->sync_flush_timeout_ms, 100);
   EXPECT_EQ(g->commit_log_cache_mib, 0);
+  EXPECT_EQ(g->commit_log_cold_read_mib, 0);
 }
 
 TEST(OptionsTest, RetentionIndexAndRecoveryOptions) {
@@ -111,6 +113,8 @@ TEST(OptionsTest, BadValuesAreRefusedNamingKeyAndValue) {
       {"--storage-mmap.flushCommitLogLeastPages=-1", "[storage-mmap] flushCommitLogLeastPages=-1"},
       {"--storage-mmap.syncFlushTimeout=0", "[storage-mmap] syncFlushTimeout=0"},
       {"--storage-mmap.commitLogPageCacheMiB=-1", "[storage-mmap] commitLogPageCacheMiB=-1"},
+      {"--storage-mmap.commitLogColdReadMiB=3", "[storage-mmap] commitLogColdReadMiB=3"},
+      {"--storage-mmap.commitLogColdReadMiB=70000", "[storage-mmap] commitLogColdReadMiB=70000"},
       {"--storage-mmap.maxMessageSize=0", "[storage-mmap] maxMessageSize=0"},
       {"--storage-mmap.deleteWhen=25", "[storage-mmap] deleteWhen=25"},
       {"--storage-mmap.deleteWhen=04;x", "[storage-mmap] deleteWhen=04;x"},

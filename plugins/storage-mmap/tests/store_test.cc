@@ -30,19 +30,10 @@ using testing::make_message;
 using testing::make_store;
 using testing::put_batch_wait;
 using testing::put_wait;
+using testing::resident_pages;
 using testing::small_options;
+using testing::TagFilter;
 using testing::TempDir;
-
-class TagFilter : public MessageFilter {
- public:
-  explicit TagFilter(std::string tag) : tag_(std::move(tag)), hash_(tag_hash(tag_)) {}
-  bool match_tag_hash(int64_t h) const override { return h == hash_; }
-  bool match_message(const StoredMessage& m) const override { return m.tags() == tag_; }
-
- private:
-  std::string tag_;
-  int64_t hash_;
-};
 
 // Passes every tag hash, then rejects by body: exercises the second filter stage.
 class BodyFilter : public MessageFilter {
@@ -537,24 +528,6 @@ TEST(StoreTest, WarmPagesAheadOfTheWriterLeaveEveryRecordIntact) {
   ASSERT_TRUE(again->start());
   EXPECT_EQ(again->stats().max_commit_log_offset.value(),
             puts.back().commit_log_offset.value() + puts.back().wrote_bytes);
-}
-
-// Pages of [from, to) of `path` in the page cache, by mincore() on a mapping of the file.
-size_t resident_pages(const std::string& path, size_t from, size_t to) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return SIZE_MAX;
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  void* map = ::mmap(nullptr, to, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return SIZE_MAX;
-  std::vector<unsigned char> in((to + page - 1) / page);
-  size_t n = SIZE_MAX;
-  if (::mincore(map, to, in.data()) == 0) {
-    n = 0;
-    for (size_t i = from / page; i < in.size(); ++i) n += in[i] & 1;
-  }
-  ::munmap(map, to);
-  return n;
 }
 
 TEST(StoreTest, PageCacheFarBehindTheFlushedPositionIsDroppedAndReadsBackFromDisk) {
