@@ -254,8 +254,9 @@ void MmapStore::stop() {
                    st.is_ok() ? log_->read_only_reason() : st.message());
   }
   lock_.release();
-  logger_->info("store stopped root={} write_pos={} flushed={} dispatched={}", options_.store_root, log_->write_pos(),
-                log_->flushed_pos(), dispatcher_->dispatched());
+  logger_->info("store stopped root={} write_pos={} flushed={} dispatched={} records_parsed_without_a_note={}",
+                options_.store_root, log_->write_pos(), log_->flushed_pos(), dispatcher_->dispatched(),
+                log_->dispatch_notes().dropped());
   if (cold_) {
     const ColdLogReader::Stats c = cold_->stats();
     logger_->info(
