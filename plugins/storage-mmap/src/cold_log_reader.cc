@@ -78,19 +78,23 @@ int ColdLogReader::acquire(const ChunkPlace& chunk, uint64_t generation) {
     fell_back_.fetch_add(1, std::memory_order_relaxed);
     return -1;
   }
+  claim_locked(s, chunk, generation);
+  ++slots_[static_cast<size_t>(s)].pins;
+  lock.unlock();
+  if (load(s, chunk, /*ahead=*/false)) return s;
+  unpin(s);
+  return -1;
+}
+
+void ColdLogReader::claim_locked(int s, const ChunkPlace& chunk, uint64_t generation) {
   Slot& slot = slots_[static_cast<size_t>(s)];
   if (auto it = by_start_.find(slot.start); it != by_start_.end() && it->second == s) by_start_.erase(it);
   slot.start = chunk.start;
   slot.len = chunk.len;
   slot.generation = generation;
   slot.loading = true;
-  slot.pins = 1;
   slot.last_use = ++clock_;
   by_start_[chunk.start] = s;
-  lock.unlock();
-  if (load(s, chunk, /*ahead=*/false)) return s;
-  unpin(s);
-  return -1;
 }
 
 bool ColdLogReader::load(int s, const ChunkPlace& chunk, bool ahead) {
@@ -178,14 +182,7 @@ void ColdLogReader::run_read_ahead() {
         lock.unlock();
         break;
       }
-      Slot& slot = slots_[static_cast<size_t>(s)];
-      if (auto it = by_start_.find(slot.start); it != by_start_.end() && it->second == s) by_start_.erase(it);
-      slot.start = chunk.start;
-      slot.len = chunk.len;
-      slot.generation = req.generation;
-      slot.loading = true;
-      slot.last_use = ++clock_;
-      by_start_[chunk.start] = s;
+      claim_locked(s, chunk, req.generation);
       lock.unlock();
       if (!load(s, chunk, /*ahead=*/true)) break;
     }

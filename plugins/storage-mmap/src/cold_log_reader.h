@@ -110,11 +110,13 @@ class ColdLogReader {
   int find_locked(int64_t start, uint64_t generation) const;
   // Under mu_: an unpinned slot to load into (an empty one, else the least recently used), or -1.
   int victim_locked() const;
+  // Under mu_: makes unpinned slot `s` the one loading `chunk` under `generation`.
+  void claim_locked(int s, const ChunkPlace& chunk, uint64_t generation);
   // Reads the chunk into slot `s` (claimed by the caller, loading=true) without the lock;
   // publishes it (or frees the slot on failure) and wakes waiters. True when loaded.
   bool load(int s, const ChunkPlace& chunk, bool ahead);
   void unpin(int s);
-  // Asks the read-ahead thread for the chunks after `start` not yet cached.
+  // Asks the read-ahead thread for the chunks after `chunk` not yet cached.
   void read_ahead_after(const ChunkPlace& chunk, int64_t limit, uint64_t generation);
   void run_read_ahead();
 

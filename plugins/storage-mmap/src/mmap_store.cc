@@ -561,6 +561,15 @@ bool MmapStore::get_records(const GetRequest& req, GetRecordsResult* out) {
   // record that does not check out there, is read through the mapping as before.
   std::optional<ColdLogReader::Cursor> cold;
   int64_t cold_limit = -1;  // read after scan_queue's truncation generation, on the first record
+  // A filter that passed the tag hash looks at the message itself (SQL92, or the tag string
+  // behind a hash collision); a record it passes is copied out.
+  auto keep = [&](const char* record, int32_t size, int64_t commit_log_offset) {
+    if (req.filter && !req.filter->match_message(decode_record(record))) return false;
+    out->records.append(record, static_cast<size_t>(size));
+    out->end_of_last = CommitLogOffset(commit_log_offset + size);
+    ++out->record_count;
+    return true;
+  };
   out->get = scan_queue(
       req,
       [&](int64_t commit_log_offset, int32_t size, uint64_t gen) -> Result<bool> {
@@ -569,24 +578,13 @@ bool MmapStore::get_records(const GetRequest& req, GetRecordsResult* out) {
           if (commit_log_offset + size <= cold_limit) {
             if (!cold) cold.emplace(*cold_);
             const char* p = cold->bytes(commit_log_offset, size, cold_limit, gen);
-            if (p && is_whole_record(check_record(p, size, commit_log_offset, true), size)) {
-              if (req.filter && !req.filter->match_message(decode_record(p))) return false;
-              out->records.append(p, static_cast<size_t>(size));
-              out->end_of_last = CommitLogOffset(commit_log_offset + size);
-              ++out->record_count;
-              return true;
-            }
+            if (p && is_whole_record(check_record(p, size, commit_log_offset, true), size))
+              return keep(p, size, commit_log_offset);
           }
         }
         auto ref = log_->locate_record(commit_log_offset);
         if (!ref) return ref.status();
-        // A filter that passed the tag hash looks at the message itself (SQL92, or the tag
-        // string behind a hash collision).
-        if (req.filter && !req.filter->match_message(decode_record(ref->data))) return false;
-        out->records.append(ref->data, static_cast<size_t>(ref->record_size));
-        out->end_of_last = CommitLogOffset(commit_log_offset + ref->record_size);
-        ++out->record_count;
-        return true;
+        return keep(ref->data, ref->record_size, commit_log_offset);
       },
       [&] {
         out->records.clear();
