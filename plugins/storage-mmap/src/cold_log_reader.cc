@@ -202,15 +202,16 @@ void ColdLogReader::Cursor::release(int* slot) {
   *slot = -1;
 }
 
-int ColdLogReader::Cursor::slot_for(int64_t offset, int64_t limit, uint64_t generation) {
+bool ColdLogReader::Cursor::holds(int s, int64_t offset, uint64_t generation) const {
+  if (s < 0) return false;
   // A pinned slot's start, len, generation and bytes do not change: read without the lock.
-  auto holds = [&](int s) {
-    if (s < 0) return false;
-    const Slot& slot = reader_.slots_[static_cast<size_t>(s)];
-    return slot.generation == generation && offset >= slot.start && offset < slot.start + slot.len;
-  };
-  if (holds(current_)) return current_;
-  if (holds(next_)) {
+  const Slot& slot = reader_.slots_[static_cast<size_t>(s)];
+  return slot.generation == generation && offset >= slot.start && offset < slot.start + slot.len;
+}
+
+int ColdLogReader::Cursor::slot_for(int64_t offset, int64_t limit, uint64_t generation) {
+  if (holds(current_, offset, generation)) return current_;
+  if (holds(next_, offset, generation)) {
     release(&current_);
     std::swap(current_, next_);
     reader_.read_ahead_after(ChunkPlace{nullptr, reader_.slots_[static_cast<size_t>(current_)].start,
@@ -243,8 +244,7 @@ const char* ColdLogReader::Cursor::bytes(int64_t offset, int32_t size, int64_t l
   const int64_t next_start = first.start + first.len;
   const int64_t rest = offset + size - next_start;
   if (rest > reader_.options_.chunk_bytes || next_start + rest > limit) return nullptr;  // bigger than a chunk
-  if (next_ < 0 || reader_.slots_[static_cast<size_t>(next_)].start != next_start ||
-      reader_.slots_[static_cast<size_t>(next_)].generation != generation) {
+  if (!holds(next_, next_start, generation)) {
     release(&next_);
     ChunkPlace chunk;
     if (!reader_.place(next_start, &chunk) || chunk.start != next_start || chunk.start + chunk.len > limit)

@@ -78,6 +78,8 @@ class ColdLogReader {
    private:
     // The pinned slot holding `offset` (loading or reading it ahead as needed), or -1.
     int slot_for(int64_t offset, int64_t limit, uint64_t generation);
+    // Whether pinned slot `s` (or -1) holds `offset` under `generation`.
+    bool holds(int s, int64_t offset, uint64_t generation) const;
     void release(int* slot);
 
     ColdLogReader& reader_;

@@ -3,7 +3,6 @@
 // chunks, filters, concurrent readers, and a truncation of the log never serving bytes read
 // before it.
 #include <chrono>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>

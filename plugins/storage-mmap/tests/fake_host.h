@@ -1,5 +1,6 @@
 // Test support: a minimal HostContext, a temp directory and synchronous put helpers for
-// the storage-mmap tests, and a scoped pwrite failure.
+// the storage-mmap tests, a tag filter, a page-cache residency count and a scoped pwrite
+// failure.
 #pragma once
 
 #include <fcntl.h>

@@ -2,10 +2,6 @@
 // read_at, listeners, batches, refusals, SYNC_FLUSH group commit.
 #include "mmap_store.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
