@@ -3,15 +3,18 @@
 # the do-nothing Thrift server, NATS JetStream and Redis (AOF everysec and always) on loopback
 # in a temp dir (all at once, or with FRESH=1 each alone), runs every scenario REPS times
 # alternating systems, prints medians and the ratio ours/peer per scenario, and stops everything.
-#   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 CATCHUP=1000000 ONLY="regex of scenario names"
+#   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 WARMUP=2 CATCHUP=1000000 ONLY="regex of scenario names"
+#                                        WARMUP: before each timed produce run, one message to every
+#                                        queue, then this many idle seconds (mqbench --warmup)
 #                                        FRESH=1: each system runs alone, started on empty data
-#                                        for each scenario and stopped after it (on this VM,
+#                                        for each scenario and stopped after it, then its data
+#                                        synced and SETTLE=3 seconds waited (on this VM,
 #                                        writing into page cache that was never touched costs a
 #                                        host fault per page: see docs/benchmarks.md)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$(cd "${1:-$root/build-bench}" && pwd)"
-REPS="${REPS:-3}"; SECS="${SECS:-5}"; CATCHUP="${CATCHUP:-1000000}"; ONLY="${ONLY:-.}"; FRESH="${FRESH:-0}"
+REPS="${REPS:-3}"; SECS="${SECS:-5}"; WARMUP="${WARMUP:-2}"; SETTLE="${SETTLE:-3}"; CATCHUP="${CATCHUP:-1000000}"; ONLY="${ONLY:-.}"; FRESH="${FRESH:-0}"
 bin="$build/bin"
 for tool in mqbroker mqbench mq_null_server mqbench_nats mqbench_redis; do
   [[ -x "$bin/$tool" ]] || { echo "missing $bin/$tool: build it (ninja -C $build $tool)" >&2; exit 1; }
@@ -88,19 +91,30 @@ stop_servers() {
   pids=()
   rm -rf "$tmp/run$RUN"
 }
+# Between systems with FRESH=1: what the last one wrote is on disk and the memory it freed has
+# settled, so no scenario starts in the wake of a bigger one (its write-back and freed page
+# cache slowed whichever system came next: docs/benchmarks.md, round 20).
+settle() {
+  sync
+  for _ in $(seq 1 60); do
+    (( $(awk '/^(Dirty|Writeback):/ {kb += $2} END {print kb}' /proc/meminfo) < 32768 )) && break
+    sleep 0.5
+  done
+  sleep "$SETTLE"
+}
 [[ "$FRESH" == 1 ]] || start_servers
 
 # scenario|metric|systems (first = ours)|mqbench arguments after the mode
 SCENARIOS=(
-  "async1_128B|msgs_per_s|ours-sdk ours nats redis-everysec|produce --send async --batch 1 --size 128 --producers 4 --window 1024 --queues 8 --duration $SECS"
-  "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
-  "batch64_128B|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 8 --duration $SECS"
-  "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
-  "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
-  "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
-  "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
-  "syncflush_1KiB_async64|msgs_per_s|ours-sdk-sync ours-sync redis-always|produce --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
-  "syncflush_1KiB_batch64|msgs_per_s|ours-sync redis-always|produce --send async --batch 64 --size 1024 --producers 4 --window 4 --queues 8 --duration $SECS"
+  "async1_128B|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 128 --producers 4 --window 1024 --queues 8 --duration $SECS"
+  "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
+  "batch64_128B|msgs_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 128 --producers 4 --window 16 --queues 8 --duration $SECS"
+  "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
+  "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
+  "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --warmup $WARMUP --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
+  "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --warmup $WARMUP --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
+  "syncflush_1KiB_async64|msgs_per_s|ours-sdk-sync ours-sync redis-always|produce --warmup $WARMUP --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
+  "syncflush_1KiB_batch64|msgs_per_s|ours-sync redis-always|produce --warmup $WARMUP --send async --batch 64 --size 1024 --producers 4 --window 4 --queues 8 --duration $SECS"
   "e2e_10k_1KiB|p99_us|ours-sdk nats redis-everysec|e2e --consume push --send async --batch 1 --size 1024 --producers 1 --window 64 --rate 10000 --queues 8 --duration $SECS"
   "catchup_128B|msgs_per_s|ours nats redis-everysec|CATCHUP 128"
   "catchup_1KiB|msgs_per_s|ours nats redis-everysec|CATCHUP 1024"
@@ -121,7 +135,7 @@ for rep in $(seq 1 "$REPS"); do
     [[ "$name" =~ $ONLY ]] || continue
     echo "-- $name" >&2
     for system in $systems; do
-      if [[ "$FRESH" == 1 ]]; then stop_servers; RUN=$((RUN + 1)); start_system "$system"; fi
+      if [[ "$FRESH" == 1 ]]; then stop_servers; settle; RUN=$((RUN + 1)); start_system "$system"; fi
       if [[ "$args" == CATCHUP* ]]; then
         size="${args#CATCHUP }"
         ${CMD[$system]} produce --send async --batch 64 --size "$size" --producers 2 --window 16 --queues 8 \

@@ -48,6 +48,7 @@ std::string usage(const std::string& program) {
          " produce|consume|e2e [--backend B] [--server host:port] [--namesrv host:port] [--topic T]\n"
          "  [--group G] [--queues N] [--send sync|async|oneway] [--batch N] [--size BYTES]\n"
          "  [--producers N] [--window N] [--rate MSGS_PER_S] [--duration S] [--messages N]\n"
+         "  [--warmup S] (produce, S < 60: one message to every queue, then S seconds idle, before timing)\n"
          "  [--consume pull|push] [--from first|last] [--broker-pid PID] [--progress 0|1] [--label TEXT]\n";
 }
 
@@ -94,6 +95,7 @@ bool parse_options(const std::vector<std::string>& args, BenchOptions* out, std:
       {"window", int_opt(&window, 1, 1 << 20)},
       {"rate", [&](const std::string& v) { return to_double(v, &o.rate) && o.rate >= 0; }},
       {"duration", [&](const std::string& v) { return to_double(v, &o.duration_s) && o.duration_s > 0; }},
+      {"warmup", [&](const std::string& v) { return to_double(v, &o.warmup_s) && o.warmup_s >= 0 && o.warmup_s < 60; }},
       {"messages", int_opt(&o.messages, 0, INT64_MAX)},
       {"consume", [&](const std::string& v) { o.consume = v; return v == "pull" || v == "push"; }},
       {"from",
@@ -136,6 +138,10 @@ bool parse_options(const std::vector<std::string>& args, BenchOptions* out, std:
   }
   if (!have_mode) {
     *error = "missing mode: produce, consume or e2e";
+    return false;
+  }
+  if (o.warmup_s > 0 && o.mode != Mode::kProduce) {
+    *error = "--warmup applies to produce mode only (a consume or e2e run would count its messages)";
     return false;
   }
   o.queues = static_cast<int>(queues);

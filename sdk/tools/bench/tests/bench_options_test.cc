@@ -9,9 +9,9 @@ namespace {
 TEST(BenchOptions, ParsesEveryKindOfValue) {
   BenchOptions o;
   std::string error;
-  ASSERT_TRUE(parse_options({"produce", "--send", "sync", "--batch=64", "--size", "1024", "--connections", "16",
-                             "--rate", "5000.5", "--messages", "1000", "--queues", "1024", "--broker-pid", "42",
-                             "--from", "last", "--consume", "push", "--label", "x y"},
+  ASSERT_TRUE(parse_options({"produce", "--send", "sync",       "--batch=64", "--size",   "1024", "--connections", "16",
+                             "--rate",  "5000.5", "--messages", "1000",       "--queues", "1024", "--broker-pid",  "42",
+                             "--from",  "last",   "--consume",  "push",       "--label",  "x y"},
                             &o, &error))
       << error;
   EXPECT_EQ(o.mode, Mode::kProduce);
@@ -54,6 +54,11 @@ TEST(BenchOptions, RejectsBadInput) {
   EXPECT_FALSE(parse_options({"produce", "stray"}, &o, &error));
   EXPECT_FALSE(parse_options({"--size", "100"}, &o, &error));
   EXPECT_NE(error.find("missing mode"), std::string::npos);
+  EXPECT_FALSE(parse_options({"produce", "--warmup", "-1"}, &o, &error));
+  EXPECT_FALSE(parse_options({"consume", "--warmup", "1"}, &o, &error));
+  EXPECT_NE(error.find("--warmup applies to produce mode only"), std::string::npos);
+  EXPECT_TRUE(parse_options({"produce", "--warmup", "1.5"}, &o, &error)) << error;
+  EXPECT_EQ(o.warmup_s, 1.5);
 }
 
 TEST(BenchOptions, ModeMayFollowOptions) {

@@ -18,6 +18,7 @@ namespace {
 struct Log {
   std::mutex mu;
   std::vector<std::string> bodies;
+  std::vector<int> queues;  // of each call
   int calls = 0;
   int fail_every = 0;
 };
@@ -25,8 +26,9 @@ struct Log {
 class MemSender final : public Sender {
  public:
   explicit MemSender(Log* log) : log_(log) {}
-  bool send_sync(int, const std::vector<std::string>& bodies, std::string* error) override {
+  bool send_sync(int queue, const std::vector<std::string>& bodies, std::string* error) override {
     std::lock_guard lock(log_->mu);
+    log_->queues.push_back(queue);
     if (log_->fail_every > 0 && ++log_->calls % log_->fail_every == 0) {
       *error = "rejected";
       return false;
@@ -97,9 +99,8 @@ TEST(Driver, BornTimeRoundTrips) {
 
 TEST(Driver, ProducesExactlyTheRequestedMessagesInBatches) {
   MemBackend b;
-  auto j = run({"produce", "--send", "sync", "--batch", "10", "--producers", "3", "--messages", "3000", "--size",
-                "100"},
-               b);
+  auto j =
+      run({"produce", "--send", "sync", "--batch", "10", "--producers", "3", "--messages", "3000", "--size", "100"}, b);
   EXPECT_EQ(j["msgs"], 3000);
   EXPECT_EQ(b.log.bodies.size(), 3000u);
   EXPECT_EQ(b.log.bodies[0].size(), 100u);
@@ -111,6 +112,18 @@ TEST(Driver, ProducesExactlyTheRequestedMessagesInBatches) {
   }
   EXPECT_LE(j["p50_us"].get<double>(), j["p99_us"].get<double>());
   EXPECT_FALSE(j.contains("broker_cpu_us_per_msg"));
+}
+
+TEST(Driver, WarmUpPrimesEveryQueueOnceAndIsNotCounted) {
+  MemBackend b;
+  auto j = run({"produce", "--send", "sync", "--queues", "5", "--messages", "100", "--warmup", "0.01"}, b);
+  EXPECT_EQ(j["msgs"], 100);
+  ASSERT_EQ(b.log.bodies.size(), 105u);
+  ASSERT_GE(b.log.queues.size(), 5u);
+  for (int q = 0; q < 5; ++q) {
+    EXPECT_EQ(b.log.queues[q], q);
+    EXPECT_EQ(b.log.bodies[q], std::string(128, 'w'));
+  }
 }
 
 TEST(Driver, CountsRejectedCallsAsErrors) {
