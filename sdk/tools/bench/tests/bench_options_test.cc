@@ -9,9 +9,9 @@ namespace {
 TEST(BenchOptions, ParsesEveryKindOfValue) {
   BenchOptions o;
   std::string error;
-  ASSERT_TRUE(parse_options({"produce", "--send", "sync",       "--batch=64", "--size",   "1024", "--connections", "16",
-                             "--rate",  "5000.5", "--messages", "1000",       "--queues", "1024", "--broker-pid",  "42",
-                             "--from",  "last",   "--consume",  "push",       "--label",  "x y"},
+  ASSERT_TRUE(parse_options({"produce", "--send", "sync", "--batch=64", "--size", "1024", "--connections", "16",
+                             "--rate", "5000.5", "--messages", "1000", "--queues", "1024", "--broker-pid", "42",
+                             "--from", "last", "--consume", "push", "--label", "x y"},
                             &o, &error))
       << error;
   EXPECT_EQ(o.mode, Mode::kProduce);
