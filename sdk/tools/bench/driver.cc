@@ -153,8 +153,8 @@ void run_producers(const BenchOptions& o, Backend& backend, Stats& stats, int64_
 }
 
 // Warm-up before a timed produce run: one synchronous message to every queue (the first message
-// to a queue is when a broker makes its files), then `o.warmup_s` idle seconds for the server
-// to finish with them. False (with *error) when a send fails.
+// to a queue is when a broker makes its files), a wait until every queue shows it (at most a
+// minute), then `o.warmup_s` idle seconds. False (with *error) when a send or the wait fails.
 bool prime_queues(const BenchOptions& o, Backend& backend, std::string* error) {
   auto sender = backend.make_sender(0, error);
   if (!sender) return false;
@@ -166,6 +166,10 @@ bool prime_queues(const BenchOptions& o, Backend& backend, std::string* error) {
     }
   }
   sender->drain();
+  if (!backend.wait_primed(now_ns() + 60'000'000'000, error)) {
+    *error = "warm-up: " + *error;
+    return false;
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_s));
   return true;
 }

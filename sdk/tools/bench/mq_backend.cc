@@ -456,6 +456,31 @@ class MqBackend final : public Backend {
     return true;
   }
 
+  bool wait_primed(int64_t deadline_ns, std::string* error) override {
+    auto channel = connect(o_.server, error, /*coalesce=*/false);
+    if (!channel) return false;
+    try {
+      for (int q = 0; q < std::max(o_.queues, 1); ++q) {
+        wire::QueueRef ref;
+        ref.topic = o_.topic;
+        ref.queueId = q;
+        for (wire::OffsetResponse r;; std::this_thread::sleep_for(std::chrono::milliseconds(10))) {
+          channel->broker().getMaxOffset(r, ref);
+          if (r.code == 0 && r.offset > 0) break;
+          if (now_ns() > deadline_ns) {
+            *error = "queue " + std::to_string(q) + " of " + o_.topic + " still shows no message (max offset " +
+                     std::to_string(r.offset) + ", code " + std::to_string(r.code) + " " + r.remark + ")";
+            return false;
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      *error = e.what();
+      return false;
+    }
+    return true;
+  }
+
   std::unique_ptr<Sender> make_sender(int index, std::string* error) override {
     if (o_.backend == "raw") {
       auto channel = connect(o_.server, error, /*coalesce=*/true);

@@ -76,7 +76,13 @@ class MemBackend final : public Backend {
     std::lock_guard lock(log.mu);
     return std::make_unique<MemReceiver>(&log, from_first ? 0 : log.bodies.size());
   }
+  bool wait_primed(int64_t, std::string*) override {
+    std::lock_guard lock(log.mu);
+    bodies_when_primed = static_cast<int>(log.bodies.size());
+    return true;
+  }
   Log log;
+  int bodies_when_primed = -1;  // bodies sent when the driver waited for the warm-up's
 };
 
 nlohmann::json run(const std::vector<std::string>& args, Backend& backend, int* rc = nullptr) {
@@ -118,6 +124,7 @@ TEST(Driver, WarmUpPrimesEveryQueueOnceAndIsNotCounted) {
   MemBackend b;
   auto j = run({"produce", "--send", "sync", "--queues", "5", "--messages", "100", "--warmup", "0.01"}, b);
   EXPECT_EQ(j["msgs"], 100);
+  EXPECT_EQ(b.bodies_when_primed, 5);  // after the warm-up's sends, before the timed ones
   ASSERT_EQ(b.log.bodies.size(), 105u);
   ASSERT_GE(b.log.queues.size(), 5u);
   for (int q = 0; q < 5; ++q) {
