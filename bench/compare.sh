@@ -68,7 +68,8 @@ start_system() {  # $1 = system name
     null-thrift)
       PORT=$(free_port); mkdir -p "$tmp/run$RUN"
       "$bin/mq_null_server" "$PORT" > "$tmp/run$RUN/null.log" 2>&1 & PID=$!; pids+=("$PID"); wait_port "$PORT"
-      CMD[null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$PORT --broker-pid $PID" ;;
+      # It stores nothing: the warm-up cannot wait for its queues to show a message.
+      CMD[null-thrift]="$bin/mqbench --backend raw --server 127.0.0.1:$PORT --broker-pid $PID --warmup-wait 0" ;;
     nats)
       PORT=$(free_port); mkdir -p "$tmp/run$RUN/nats"
       nats-server -js -sd "$tmp/run$RUN/nats" -a 127.0.0.1 -p "$PORT" > "$tmp/run$RUN/nats.log" 2>&1 & PID=$!

@@ -65,12 +65,12 @@ class Backend {
   virtual std::unique_ptr<Sender> make_sender(int index, std::string* error) = 0;
   // Positions the consumer (first or last offset) before returning.
   virtual std::unique_ptr<Receiver> make_receiver(bool from_first, std::string* error) = 0;
-  // After the warm-up sent one message to every queue: returns once every queue shows at
-  // least one message to readers (a broker that indexes after acknowledging has made the
+  // After the warm-up sent one message to each of queues [0, queues): returns once each shows
+  // at least one message to readers (a broker that indexes after acknowledging has made the
   // queue's files by then), false (with *error) at `deadline_ns` (steady clock). Systems that
   // index before acknowledging keep this default.
-  virtual bool wait_primed(int64_t deadline_ns, std::string* error) {
-    (void)deadline_ns, (void)error;
+  virtual bool wait_primed(int queues, int64_t deadline_ns, std::string* error) {
+    (void)queues, (void)deadline_ns, (void)error;
     return true;
   }
 };

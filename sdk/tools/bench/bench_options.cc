@@ -49,6 +49,7 @@ std::string usage(const std::string& program) {
          "  [--group G] [--queues N] [--send sync|async|oneway] [--batch N] [--size BYTES]\n"
          "  [--producers N] [--window N] [--rate MSGS_PER_S] [--duration S] [--messages N]\n"
          "  [--warmup S] (produce, S < 60: one message to every queue, then S seconds idle, before timing)\n"
+         "  [--warmup-wait 0|1] (1: before the idle seconds, wait until every queue shows its message)\n"
          "  [--consume pull|push] [--from first|last] [--broker-pid PID] [--progress 0|1] [--label TEXT]\n";
 }
 
@@ -72,7 +73,7 @@ bool parse_options(const std::vector<std::string>& args, BenchOptions* out, std:
     };
   };
   int64_t queues = o.queues, batch = o.batch, size = o.size, producers = o.producers, window = o.window;
-  int64_t progress = 1;
+  int64_t progress = 1, warmup_wait = 1;
   std::map<std::string, std::function<bool(const std::string&)>> setters = {
       {"backend", [&](const std::string& v) { o.backend = v; return !v.empty(); }},
       {"server", [&](const std::string& v) { o.server = v; return !v.empty(); }},
@@ -96,6 +97,7 @@ bool parse_options(const std::vector<std::string>& args, BenchOptions* out, std:
       {"rate", [&](const std::string& v) { return to_double(v, &o.rate) && o.rate >= 0; }},
       {"duration", [&](const std::string& v) { return to_double(v, &o.duration_s) && o.duration_s > 0; }},
       {"warmup", [&](const std::string& v) { return to_double(v, &o.warmup_s) && o.warmup_s >= 0 && o.warmup_s < 60; }},
+      {"warmup-wait", int_opt(&warmup_wait, 0, 1)},
       {"messages", int_opt(&o.messages, 0, INT64_MAX)},
       {"consume", [&](const std::string& v) { o.consume = v; return v == "pull" || v == "push"; }},
       {"from",
@@ -150,6 +152,7 @@ bool parse_options(const std::vector<std::string>& args, BenchOptions* out, std:
   o.producers = static_cast<int>(producers);
   o.window = static_cast<int>(window);
   o.progress = progress != 0;
+  o.warmup_wait = warmup_wait != 0;
   *out = std::move(o);
   return true;
 }

@@ -26,6 +26,7 @@ struct BenchOptions {
   double rate = 0;               // total msgs/s, 0 = as fast as possible
   double duration_s = 10;        // used when messages == 0
   double warmup_s = 0;           // produce: > 0 primes every queue, then waits this long untimed
+  bool warmup_wait = true;       // the warm-up waits until every queue shows its message
   int64_t messages = 0;          // stop after this many (produce: sent, consume: received)
   std::string consume = "pull";  // pull | push
   bool from_first = true;        // consume: catch-up from the first offset, else live

@@ -456,11 +456,11 @@ class MqBackend final : public Backend {
     return true;
   }
 
-  bool wait_primed(int64_t deadline_ns, std::string* error) override {
+  bool wait_primed(int queues, int64_t deadline_ns, std::string* error) override {
     auto channel = connect(o_.server, error, /*coalesce=*/false);
     if (!channel) return false;
     try {
-      for (int q = 0; q < std::max(o_.queues, 1); ++q) {
+      for (int q = 0; q < queues; ++q) {
         wire::QueueRef ref;
         ref.topic = o_.topic;
         ref.queueId = q;

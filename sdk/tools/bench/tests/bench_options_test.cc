@@ -57,8 +57,12 @@ TEST(BenchOptions, RejectsBadInput) {
   EXPECT_FALSE(parse_options({"produce", "--warmup", "-1"}, &o, &error));
   EXPECT_FALSE(parse_options({"consume", "--warmup", "1"}, &o, &error));
   EXPECT_NE(error.find("--warmup applies to produce mode only"), std::string::npos);
+  EXPECT_FALSE(parse_options({"produce", "--warmup-wait", "2"}, &o, &error));
   EXPECT_TRUE(parse_options({"produce", "--warmup", "1.5"}, &o, &error)) << error;
   EXPECT_EQ(o.warmup_s, 1.5);
+  EXPECT_TRUE(o.warmup_wait);
+  EXPECT_TRUE(parse_options({"produce", "--warmup", "1", "--warmup-wait", "0"}, &o, &error)) << error;
+  EXPECT_FALSE(o.warmup_wait);
 }
 
 TEST(BenchOptions, ModeMayFollowOptions) {

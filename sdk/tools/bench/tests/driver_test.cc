@@ -76,13 +76,15 @@ class MemBackend final : public Backend {
     std::lock_guard lock(log.mu);
     return std::make_unique<MemReceiver>(&log, from_first ? 0 : log.bodies.size());
   }
-  bool wait_primed(int64_t, std::string*) override {
+  bool wait_primed(int queues, int64_t, std::string*) override {
     std::lock_guard lock(log.mu);
+    primed_queues = queues;
     bodies_when_primed = static_cast<int>(log.bodies.size());
     return true;
   }
   Log log;
-  int bodies_when_primed = -1;  // bodies sent when the driver waited for the warm-up's
+  int primed_queues = -1;       // what the driver waited for after the warm-up's sends,
+  int bodies_when_primed = -1;  // and how many bodies had been sent then
 };
 
 nlohmann::json run(const std::vector<std::string>& args, Backend& backend, int* rc = nullptr) {
@@ -124,6 +126,7 @@ TEST(Driver, WarmUpPrimesEveryQueueOnceAndIsNotCounted) {
   MemBackend b;
   auto j = run({"produce", "--send", "sync", "--queues", "5", "--messages", "100", "--warmup", "0.01"}, b);
   EXPECT_EQ(j["msgs"], 100);
+  EXPECT_EQ(b.primed_queues, 5);
   EXPECT_EQ(b.bodies_when_primed, 5);  // after the warm-up's sends, before the timed ones
   ASSERT_EQ(b.log.bodies.size(), 105u);
   ASSERT_GE(b.log.queues.size(), 5u);
@@ -131,6 +134,14 @@ TEST(Driver, WarmUpPrimesEveryQueueOnceAndIsNotCounted) {
     EXPECT_EQ(b.log.queues[q], q);
     EXPECT_EQ(b.log.bodies[q], std::string(128, 'w'));
   }
+}
+
+TEST(Driver, WarmUpWithoutWaitDoesNotAskTheBackEnd) {
+  MemBackend b;
+  auto j = run({"produce", "--send=sync", "--queues=3", "--messages=10", "--warmup=0.01", "--warmup-wait=0"}, b);
+  EXPECT_EQ(j["msgs"], 10);
+  EXPECT_EQ(b.primed_queues, -1);
+  EXPECT_EQ(b.log.bodies.size(), 13u);
 }
 
 TEST(Driver, CountsRejectedCallsAsErrors) {
