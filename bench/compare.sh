@@ -5,7 +5,8 @@
 # alternating systems, prints medians and the ratio ours/peer per scenario, and stops everything.
 #   bench/compare.sh [BUILD_DIR]    env: REPS=3 SECS=5 WARMUP=2 CATCHUP=1000000 ONLY="regex of scenario names"
 #                                        WARMUP: before each timed produce run, one message to every
-#                                        queue, then this many idle seconds (mqbench --warmup)
+#                                        queue, a wait until each shows it, then this many idle
+#                                        seconds (mqbench --warmup)
 #                                        FRESH=1: each system runs alone, started on empty data
 #                                        for each scenario and stopped after it, then its data
 #                                        synced and SETTLE=3 seconds waited (on this VM,
