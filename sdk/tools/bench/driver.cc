@@ -87,6 +87,11 @@ void progress_loop(const char* what, const Stats& stats, int size, const std::at
   }
 }
 
+// The queues producers send to: 0, 1, ... (--queues 0, a topic that exists, sends to queue 0).
+int queues_sent_to(const BenchOptions& o) {
+  return std::max(o.queues, 1);
+}
+
 // Runs the producer threads until the deadline or until `messages` were started.
 void run_producers(const BenchOptions& o, Backend& backend, Stats& stats, int64_t deadline_ns, bool record_latency,
                    std::atomic<bool>& failed) {
@@ -110,7 +115,7 @@ void run_producers(const BenchOptions& o, Backend& backend, Stats& stats, int64_
         stats.msgs.fetch_add(count, std::memory_order_relaxed);
         if (record_latency) stats.latency.record(now_ns() - tag);
       };
-      int queues = std::max(o.queues, 1);
+      int queues = queues_sent_to(o);
       double per_thread_rate = o.rate / o.producers;
       int64_t interval_ns = per_thread_rate > 0 ? static_cast<int64_t>(1e9 * o.batch / per_thread_rate) : 0;
       int64_t next = now_ns();
@@ -160,7 +165,7 @@ bool prime_queues(const BenchOptions& o, Backend& backend, std::string* error) {
   auto sender = backend.make_sender(0, error);
   if (!sender) return false;
   const std::vector<std::string> body(1, std::string(o.size, 'w'));
-  const int queues = std::max(o.queues, 1);  // as run_producers sends
+  const int queues = queues_sent_to(o);
   for (int q = 0; q < queues; ++q) {
     if (!sender->send_sync(q, body, error)) {
       *error = "warm-up send to queue " + std::to_string(q) + ": " + *error;
