@@ -1,4 +1,4 @@
-// ConsumeQueue: unit append (idempotent), load, truncation, reads.
+// ConsumeQueue: unit append (idempotent), the write-behind tail, load, truncation, reads.
 #include "consume_queue.h"
 
 #include <algorithm>
@@ -7,6 +7,15 @@
 #include "byte_order.h"
 
 namespace mq::storage_mmap {
+
+namespace {
+
+CqUnit decode_unit(const char* p) {
+  return CqUnit{static_cast<int64_t>(get_be64(p)), static_cast<int32_t>(get_be32(p + 8)),
+                static_cast<int64_t>(get_be64(p + 12))};
+}
+
+}  // namespace
 
 Status ConsumeQueue::load() {
   if (Status st = files_.load(); !st) return st;
@@ -26,6 +35,7 @@ Status ConsumeQueue::load() {
   }
   min_offset_.store(min, std::memory_order_release);
   max_offset_.store(max, std::memory_order_release);
+  file_end_.store(max, std::memory_order_release);
   flushed_bytes_ = max * kCqUnitSize;
   return Status::ok();
 }
@@ -47,12 +57,15 @@ Status ConsumeQueue::put_unit(int64_t queue_offset, const CqUnit& unit) {
     int64_t base = queue_offset * kCqUnitSize / files_.file_size() * files_.file_size();
     min_offset_.store(base / kCqUnitSize, std::memory_order_release);
     max_offset_.store(base / kCqUnitSize, std::memory_order_release);
+    file_end_.store(base / kCqUnitSize, std::memory_order_release);
   }
-  // A stage is one contiguous run inside one file: units between the end and queue_offset
-  // stay zero (holes), already zero in fresh files.
-  const int64_t file_size = files_.file_size();
-  if (!staged_.empty() && (queue_offset != end || staged_.size() >= kMaxStagedBytes ||
-                           queue_offset * kCqUnitSize / file_size != staged_first_ * kCqUnitSize / file_size)) {
+  if (queue_offset > write_end() && (has_staged() || has_tail())) {
+    // A gap: the units before it go to the files, so the tail starts after the holes (which
+    // stay zero units in the files, already zero in fresh ones).
+    if (Status st = commit(); !st) return st;
+    if (Status st = write_out(); !st) return st;
+  }
+  if (staged_.size() >= kMaxStagedBytes) {
     if (Status st = commit(); !st) return st;
   }
   if (staged_.empty()) staged_first_ = queue_offset;
@@ -66,16 +79,52 @@ Status ConsumeQueue::put_unit(int64_t queue_offset, const CqUnit& unit) {
 
 Status ConsumeQueue::commit() {
   if (staged_.empty()) return Status::ok();
-  const int64_t byte = staged_first_ * kCqUnitSize;
-  auto file = file_for_write(byte);
-  if (!file) return file.status();
-  if (Status st = (*file)->write_at(byte - (*file)->base(), staged_.data(), staged_.size()); !st) return st;
-  max_offset_.store(write_end(), std::memory_order_release);
+  if (tail_.size() >= kWriteBehindBytes) {
+    if (Status st = write_out(); !st) return st;
+  }
+  const int64_t end = write_end();
+  {
+    std::lock_guard lock(tail_mu_);
+    // An empty tail starts at the staged units (past any holes); a non-empty one ends where
+    // they start (put_unit wrote it out at a gap).
+    if (tail_.empty()) file_end_.store(staged_first_, std::memory_order_release);
+    tail_.append(staged_);
+  }
+  max_offset_.store(end, std::memory_order_release);
   staged_.clear();
   return Status::ok();
 }
 
+Status ConsumeQueue::write_out(bool trim) {
+  if (tail_.empty()) return Status::ok();
+  // The writer alone changes tail_, so it is read here without the lock. One pwrite per file
+  // the tail reaches into.
+  const int64_t first = file_end_.load(std::memory_order_relaxed);
+  const int64_t begin = first * kCqUnitSize;
+  const int64_t stop = begin + static_cast<int64_t>(tail_.size());
+  for (int64_t byte = begin; byte < stop;) {
+    auto file = file_for_write(byte);
+    if (!file) return file.status();
+    const int64_t upto = std::min(stop, (*file)->end());
+    if (Status st =
+            (*file)->write_at(byte - (*file)->base(), tail_.data() + (byte - begin), static_cast<size_t>(upto - byte));
+        !st)
+      return st;
+    byte = upto;
+  }
+  std::lock_guard lock(tail_mu_);
+  file_end_.store(first + static_cast<int64_t>(tail_.size()) / kCqUnitSize, std::memory_order_release);
+  if (trim && tail_.size() < kWriteBehindBytes / 8) {
+    std::string().swap(tail_);
+  } else {
+    tail_.clear();
+  }
+  return Status::ok();
+}
+
 Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
+  // The tail's units go to the files first: those below the new end must stay.
+  if (Status st = write_out(); !st) return st;
   int64_t min = min_offset();
   int64_t max = max_offset();
   int64_t new_max = max;
@@ -91,6 +140,7 @@ Result<int64_t> ConsumeQueue::truncate_beyond(int64_t commit_log_end) {
   write_file_.reset();
   if (Status st = files_.truncate(new_max * kCqUnitSize); !st) return st;
   max_offset_.store(new_max, std::memory_order_release);
+  file_end_.store(new_max, std::memory_order_release);
   if (flushed_bytes_ > new_max * kCqUnitSize) flushed_bytes_ = new_max * kCqUnitSize;
   return max - new_max;
 }
@@ -113,6 +163,11 @@ int ConsumeQueue::delete_below(int64_t commit_log_min, Status* error) {
 
 void ConsumeQueue::reset() {
   staged_.clear();
+  {
+    std::lock_guard lock(tail_mu_);
+    std::string().swap(tail_);
+    file_end_.store(0, std::memory_order_release);
+  }
   write_file_.reset();
   files_.delete_front([](const MappedFile&) { return true; }, 0, SIZE_MAX);
   min_offset_.store(0, std::memory_order_release);
@@ -150,7 +205,7 @@ Status ConsumeQueue::flush() {
   // Files made since the last flush first: msync covers neither their size and blocks nor
   // their names (the caller then claims the units durable).
   if (Status st = files_.sync_created(); !st) return st;
-  int64_t to = max_offset() * kCqUnitSize;
+  int64_t to = file_end() * kCqUnitSize;
   if (to <= flushed_bytes_) return Status::ok();
   if (Status st = files_.flush(flushed_bytes_, to); !st) return st;
   flushed_bytes_ = to;
@@ -163,13 +218,23 @@ bool ConsumeQueue::read_unit(int64_t queue_offset, CqUnit* out) const {
 }
 
 bool ConsumeQueue::read_unit_raw(int64_t queue_offset, CqUnit* out) const {
+  if (queue_offset >= file_end() && read_tail_unit(queue_offset, out)) return true;
+  // Below file_end(): the files hold it (write_out wrote it before moving file_end()).
   int64_t byte = queue_offset * kCqUnitSize;
   auto file = files_.find(byte);
   if (!file) return false;
   const char* p = file->data() + (byte - file->base());
-  out->commit_log_offset = static_cast<int64_t>(get_be64(p));
-  out->size = static_cast<int32_t>(get_be32(p + 8));
-  out->tag_hash = static_cast<int64_t>(get_be64(p + 12));
+  *out = decode_unit(p);
+  return true;
+}
+
+bool ConsumeQueue::read_tail_unit(int64_t queue_offset, CqUnit* out) const {
+  std::lock_guard lock(tail_mu_);
+  const int64_t first = file_end_.load(std::memory_order_relaxed);
+  const int64_t at = (queue_offset - first) * kCqUnitSize;
+  if (queue_offset < first || at + kCqUnitSize > static_cast<int64_t>(tail_.size())) return false;
+  const char* p = tail_.data() + at;
+  *out = decode_unit(p);
   return true;
 }
 

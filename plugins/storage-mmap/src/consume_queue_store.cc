@@ -36,6 +36,7 @@ Status ConsumeQueueStore::load() {
   if (ec) return Status::error(Code::kServiceNotAvailable, "cannot list directory " + dir_ + ": " + ec.message());
   std::unique_lock lock(mu_);
   queues_ = std::move(queues);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return Status::ok();
 }
 

@@ -90,12 +90,21 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
     listeners = listeners_;
   }
   DispatchProgress progress(*this, listeners);
+  if (const uint64_t g = queues_.generation(); g != cache_generation_) {
+    // The store reloaded its queues (a restart): the old ones' unwritten units were never
+    // claimed by a checkpoint, so recovery dispatches their records again.
+    queue_cache_.clear();
+    staged_queues_.clear();
+    tail_queues_.clear();
+    cache_generation_ = g;
+  }
   uint64_t count = 0;
   int64_t off = dispatched();
   Status error;
   std::shared_ptr<MappedFile> segment;  // holds `off` while it is inside; kept mapped by this
   std::shared_ptr<ConsumeQueue> cq;     // the queue of the previous record, most often this one's
-  std::string cq_topic;
+  std::string cq_topic;                 // its topic
+  std::vector<std::shared_ptr<ConsumeQueue>>* topic_queues = nullptr;  // cq_topic's in queue_cache_
   int64_t prefetched = off;  // lines below this were requested ahead (kPrefetchAhead)
   // readable_end() per record: never index bytes that may not be on disk (it drops to the
   // flushed position when the log turns read-only) and take what is appended meanwhile.
@@ -141,8 +150,11 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
     bool arrived = false;
     if (consumes_queue_offset(s.sys_flag)) {
       if (!cq || cq->queue_id() != s.queue_id || cq_topic != s.topic) {
-        cq_topic.assign(s.topic);
-        cq = queues_.find_or_create(cq_topic, s.queue_id);
+        if (!topic_queues || cq_topic != s.topic) {
+          cq_topic.assign(s.topic);
+          topic_queues = &queue_cache_[cq_topic];
+        }
+        cq = queue_of(*topic_queues, cq_topic, s.queue_id);
       }
       const int64_t before = cq->write_end();
       if (s.queue_offset > before && before > cq->min_offset()) {
@@ -150,11 +162,13 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
                       cq_topic, s.queue_id, before, s.queue_offset, off);
       }
       const bool was_staged = cq->has_staged();
+      const bool had_tail = cq->has_tail();
       if (Status st = cq->put_unit(s.queue_offset, CqUnit{off, size, s.tag_hash}); !st) {
         error = st;
         break;
       }
       if (!was_staged && cq->has_staged()) staged_queues_.push_back(cq);
+      if (!had_tail && cq->has_tail()) tail_queues_.push_back(cq);
       arrived = s.queue_offset >= before;
     }
     if (index_) {
@@ -185,6 +199,15 @@ Result<uint64_t> Dispatcher::dispatch_available(bool notify_listeners) {
   return count;
 }
 
+std::shared_ptr<ConsumeQueue> Dispatcher::queue_of(std::vector<std::shared_ptr<ConsumeQueue>>& topic_queues,
+                                                   const std::string& topic, QueueId queue_id) {
+  if (queue_id < 0 || queue_id >= kCachedQueueIds) return queues_.find_or_create(topic, queue_id);
+  const auto at = static_cast<size_t>(queue_id);
+  if (topic_queues.size() <= at) topic_queues.resize(at + 1);
+  if (!topic_queues[at]) topic_queues[at] = queues_.find_or_create(topic, queue_id);
+  return topic_queues[at];
+}
+
 ptrdiff_t Dispatcher::note_at(int64_t off) {
   for (;;) {
     while (next_note_ < notes_.size() && notes_.offset(next_note_) < off) ++next_note_;
@@ -197,9 +220,26 @@ ptrdiff_t Dispatcher::note_at(int64_t off) {
 
 Status Dispatcher::commit_staged() {
   while (!staged_queues_.empty()) {
-    if (Status st = staged_queues_.back()->commit(); !st) return st;
+    ConsumeQueue& cq = *staged_queues_.back();
+    const bool had_tail = cq.has_tail();
+    if (Status st = cq.commit(); !st) return st;
+    if (!had_tail && cq.has_tail()) tail_queues_.push_back(staged_queues_.back());
     staged_queues_.pop_back();
   }
+  if (std::chrono::steady_clock::now() - last_write_out_ >= write_out_every_) return write_out_tails();
+  return Status::ok();
+}
+
+Status Dispatcher::write_out_tails() {
+  // (Set first: after a failed write the next attempt waits a whole period.)
+  last_write_out_ = std::chrono::steady_clock::now();
+  // Every record below dispatched() had its unit published before dispatched() moved.
+  const int64_t upto = dispatched();
+  while (!tail_queues_.empty()) {
+    if (Status st = tail_queues_.back()->write_out(/*trim=*/true); !st) return st;
+    tail_queues_.pop_back();
+  }
+  written_through_.store(upto, std::memory_order_release);
   return Status::ok();
 }
 

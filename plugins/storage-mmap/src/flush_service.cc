@@ -94,7 +94,7 @@ Status FlushService::flush_commit_log() {
   return st;
 }
 
-Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
+Status FlushService::flush_consume_queues(int64_t cq_written, int64_t dispatched, bool with_index) {
   std::vector<CatalogEntry> catalog;
   if (index_ && with_index) {
     if (Status st = index_->flush(); !st) {
@@ -105,8 +105,8 @@ Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
     }
   }
   for (const auto& cq : queues_.all()) {
-    const int64_t max = cq->max_offset();  // flush() covers at least this
-    catalog.push_back(CatalogEntry{cq->topic(), cq->queue_id(), max});
+    const int64_t end = cq->file_end();  // flush() covers at least this
+    catalog.push_back(CatalogEntry{cq->topic(), cq->queue_id(), end});
     if (Status st = cq->flush(); !st) {
       log_.set_read_only(st.message());
       if (!read_only_logged_.exchange(true))
@@ -114,7 +114,7 @@ Status FlushService::flush_consume_queues(int64_t dispatched, bool with_index) {
       return st;
     }
   }
-  cq_safe_ = dispatched;
+  cq_safe_ = cq_written;
   if (!index_ || with_index) index_safe_ = dispatched;
   catalog_ = std::move(catalog);
   return Status::ok();
@@ -147,8 +147,9 @@ Status FlushService::write_checkpoint() {
 
 Status FlushService::flush_all_and_checkpoint() {
   Status first = flush_commit_log();
-  int64_t dispatched = dispatcher_.dispatched();
-  Status cq = flush_consume_queues(dispatched, /*with_index=*/true);
+  Status cq = dispatcher_.write_out_tails();  // (the dispatcher thread is not running)
+  if (cq.is_ok())
+    cq = flush_consume_queues(dispatcher_.written_through(), dispatcher_.dispatched(), /*with_index=*/true);
   if (first.is_ok()) first = cq;
   if (first.is_ok()) first = write_checkpoint();
   return first;
@@ -234,8 +235,10 @@ void FlushService::run_queues() {
     const auto now = Clock::now();
     const bool with_index = now - last_index >= std::chrono::milliseconds(options_.flush_index_interval_ms);
     if (with_index) last_index = now;
-    int64_t dispatched = dispatcher_.dispatched();
-    if (flush_consume_queues(dispatched, with_index).is_ok()) (void)write_checkpoint();
+    // (Read before the flushes: they cover at least what these say.)
+    const int64_t cq_written = dispatcher_.written_through();
+    const int64_t dispatched = dispatcher_.dispatched();
+    if (flush_consume_queues(cq_written, dispatched, with_index).is_ok()) (void)write_checkpoint();
   }
 }
 

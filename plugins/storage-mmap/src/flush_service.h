@@ -73,9 +73,10 @@ class FlushService {
                  requests_done_.load(std::memory_order_relaxed)};
   }
 
-  // Flushes the commit log, every consume queue and the key index, then writes the
-  // checkpoint (consume queues and index safe up to the dispatched offset). For recovery
-  // and stop; not concurrent with the flush thread.
+  // Flushes the commit log, writes out the consume queues' tails, flushes every consume queue
+  // and the key index, then writes the checkpoint (consume queues and index safe up to the
+  // dispatched offset). For recovery and stop: not concurrent with the flush thread, nor
+  // with the dispatcher thread.
   Status flush_all_and_checkpoint();
 
  private:
@@ -89,8 +90,9 @@ class FlushService {
   void run_queues();  // the queue thread
   Status flush_commit_log();
   // Flushes every consume queue, and the key index when `with_index`; on success records
-  // `dispatched` as safe for what was flushed.
-  Status flush_consume_queues(int64_t dispatched, bool with_index);
+  // `cq_written` (Dispatcher::written_through) as safe for the queues and `dispatched` for
+  // the index.
+  Status flush_consume_queues(int64_t cq_written, int64_t dispatched, bool with_index);
   Status write_checkpoint();
   // Completes requests covered by the flushed position, failed ones and expired ones.
   void complete_requests(bool final_pass);

@@ -54,7 +54,8 @@ MmapStore::MmapStore(StoreOptions options, HostAddress store_host, std::shared_p
   index_ = std::make_unique<IndexService>(root + "/index", static_cast<int32_t>(options_.max_hash_slot_num),
                                           static_cast<int32_t>(options_.max_index_num), options_.message_index_enable);
   IndexService* index = options_.message_index_enable ? index_.get() : nullptr;
-  dispatcher_ = std::make_unique<Dispatcher>(*log_, *queues_, index, logger_);
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, *queues_, index,
+                                             std::chrono::milliseconds(options_.consume_queue_write_out_ms), logger_);
   flush_ = std::make_unique<FlushService>(*log_, *queues_, index, *dispatcher_, options_, root + "/checkpoint",
                                           root + "/queues.catalog", logger_);
   allocator_ = std::make_unique<SegmentAllocator>(

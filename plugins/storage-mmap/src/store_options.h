@@ -33,6 +33,11 @@ struct StoreOptions {
   // why); 0: such reads fault the pages back in through the mapping.
   int64_t commit_log_cold_read_mib = 64;           // commitLogColdReadMiB
   int64_t flush_consume_queue_interval_ms = 1000;  // not an option (RocketMQ default)
+  // Not an option. The dispatcher writes every consume queue's write-behind tail into its
+  // files at least this often (ConsumeQueue says why there is a tail). Longer lets a busy
+  // queue's tail fill to ConsumeQueue::kWriteBehindBytes between writes at 1,024 queues;
+  // shorter lets the checkpoint claim the queues sooner.
+  int64_t consume_queue_write_out_ms = 500;
   // Not an option. The key index's slots are written at random, so every flush msyncs
   // (and write-protects, one TLB shoot-down each) nearly all its slot pages however few
   // entries were added: ~5,000 per flush at the default size. RocketMQ flushes an index

@@ -122,7 +122,7 @@ struct NotedLog {
       : host(dir),
         log(dir + "/commitlog", 1 << 20),
         queues(dir + "/consumequeue", 6000 * 20),
-        dispatcher(log, queues, nullptr, host.logger("storage-mmap")) {
+        dispatcher(log, queues, nullptr, std::chrono::milliseconds(50), host.logger("storage-mmap")) {
     EXPECT_TRUE(log.load());
     EXPECT_TRUE(queues.load());
     log.enable_dispatch_notes();

@@ -201,6 +201,7 @@ TEST(DurabilityTest, NewConsumeQueueFilesAreMadeDurableByTheirFlushNotByTheWrite
   ConsumeQueue cq("T", 0, d, 8 * kCqUnitSize);
   for (int64_t q = 0; q < 3; ++q) ASSERT_TRUE(cq.put_unit(q, CqUnit{100 * q, 90, 7}));
   ASSERT_TRUE(cq.commit());
+  ASSERT_TRUE(cq.write_out());
   ASSERT_TRUE(fs::exists(file));
   EXPECT_FALSE(FsyncSpy::saw(file)) << "the writer fsynced the new file";
   EXPECT_FALSE(FsyncSpy::saw(d)) << "the writer fsynced the new file's directory";
@@ -228,6 +229,7 @@ TEST(DurabilityTest, NewConsumeQueueFilesAreMadeDurableByTheirFlushNotByTheWrite
   FsyncSpy::clear();
   ASSERT_TRUE(cq.put_unit(3, CqUnit{300, 90, 7}));
   ASSERT_TRUE(cq.commit());
+  ASSERT_TRUE(cq.write_out());
   ASSERT_TRUE(cq.flush());
   EXPECT_FALSE(FsyncSpy::saw(file)) << "a file already made durable was fsynced again";
   EXPECT_FALSE(FsyncSpy::saw(d));

@@ -103,6 +103,7 @@ inline StoreOptions small_options(const std::string& root) {
   o.commit_log_segment_size = 64 * 1024;
   o.consume_queue_file_size = 200 * 20;
   o.flush_interval_ms = 50;
+  o.consume_queue_write_out_ms = 50;
   o.max_hash_slot_num = 512;  // small key-index files (4 KiB of slots, 8000 entries)
   o.max_index_num = 8000;
   o.clean_resource_interval_ms = 3600000;  // tests drive retention through clean_now()

@@ -250,6 +250,10 @@ TEST(FaultTest, RetentionDeletesExpiredSegmentsAtDeleteWhenAndUnderDiskPressure)
   ASSERT_TRUE(store->wait_dispatched(5s));
   for (int i = 0; i < 500 && store->stats().flushed_commit_log_offset < store->stats().max_commit_log_offset; ++i)
     std::this_thread::sleep_for(10ms);
+  // Both queues' second files (350 units each, 200 per file) written out by the dispatcher.
+  for (const char* q : {"/consumequeue/Ret/0/", "/consumequeue/Ret/1/"})
+    for (int i = 0; i < 300 && !fs::exists(dir.path() + q + offset_to_file_name(200 * 20)); ++i)
+      std::this_thread::sleep_for(10ms);
   const size_t index_files_before = std::distance(fs::directory_iterator(dir.path() + "/index"), {});
   for (int i = 0; i < 3; ++i) age_file(seg_path(dir.path(), i), std::chrono::hours(100));
 

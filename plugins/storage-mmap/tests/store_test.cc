@@ -56,7 +56,10 @@ TEST(StoreTest, PutGetInOrderAcrossSegments) {
   ASSERT_TRUE(store->wait_dispatched(5s));
   EXPECT_EQ(store->max_offset("OrderTopic", 1).value(), kCount);
   EXPECT_EQ(store->min_offset("OrderTopic", 1).value(), 0);
-  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/consumequeue/OrderTopic/1/" + offset_to_file_name(4000)));
+  // The units reach the queue's files within consume_queue_write_out_ms (50 ms here).
+  const std::string second_cq_file = dir.path() + "/consumequeue/OrderTopic/1/" + offset_to_file_name(4000);
+  for (int i = 0; i < 300 && !std::filesystem::exists(second_cq_file); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(std::filesystem::exists(second_cq_file));
 
   int64_t next = 0;
   int seen = 0;

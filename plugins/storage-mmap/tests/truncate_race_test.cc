@@ -40,7 +40,8 @@ TEST(TruncateRaceTest, SyncFlushCompletionWhileStoppingIsNeverOk) {
   FakeHost host(dir.path());
   CommitLog log(dir.path() + "/commitlog", o.commit_log_segment_size);
   ConsumeQueueStore queues(dir.path() + "/consumequeue", o.consume_queue_file_size);
-  Dispatcher dispatcher(log, queues, nullptr, host.logger("storage-mmap"));
+  Dispatcher dispatcher(log, queues, nullptr, std::chrono::milliseconds(o.consume_queue_write_out_ms),
+                        host.logger("storage-mmap"));
   FlushService flush(log, queues, nullptr, dispatcher, o, dir.path() + "/checkpoint", dir.path() + "/catalog",
                      host.logger("storage-mmap"));
   flush.start();
