@@ -106,13 +106,15 @@ settle() {
 }
 [[ "$FRESH" == 1 ]] || start_servers
 
-# scenario|metric|systems (first = ours)|mqbench arguments after the mode
+# scenario|metric|systems (first = ours)|mqbench arguments after the mode. The 1,024-queue
+# scenario comes right after its 8-queue twin: their ratio is a target, and on a shared
+# machine the host's speed drifts by a quarter within minutes (docs/benchmarks.md, round 21).
 SCENARIOS=(
   "async1_128B|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 128 --producers 4 --window 1024 --queues 8 --duration $SECS"
   "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
   "batch64_128B|msgs_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 128 --producers 4 --window 16 --queues 8 --duration $SECS"
-  "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
   "batch64_128B_q1024|msgs_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 128 --producers 4 --window 16 --queues 1024 --duration $SECS"
+  "batch64_1KiB|mb_per_s|ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 64 --size 1024 --producers 4 --window 16 --queues 8 --duration $SECS"
   "sync16_128B|msgs_per_s|ours null-thrift nats redis-everysec|produce --warmup $WARMUP --send sync --batch 1 --size 128 --producers 16 --queues 8 --duration $SECS"
   "sync1_rtt_128B|p50_us|ours ours-sdk nats redis-everysec|produce --warmup $WARMUP --send sync --batch 1 --size 128 --producers 1 --queues 8 --duration $SECS"
   "syncflush_1KiB_async64|msgs_per_s|ours-sdk-sync ours-sync redis-always|produce --warmup $WARMUP --send async --batch 1 --size 1024 --producers 8 --window 64 --queues 8 --duration $SECS"
@@ -177,4 +179,16 @@ for (s, sysname) in order:
     if sysname == scen_first[s]: ratio = "-"
     else: ratio = (f"{ours/mine:.2f}" if mine > 0 else "?") + (" (lower=better)" if m.endswith("_us") else "")
     print(f"{s:26} {sysname:15} {len(rs):>2} {med('msgs_per_s'):>11,.0f} {med('mb_per_s'):>8.1f} {med('p50_us'):>8.1f} {med('p99_us'):>9.1f} {med('p999_us'):>9.1f} {med('broker_cpu_us_per_msg'):>10.2f} {m:>10}  {ratio}")
+# 8 -> 1,024 queues per system: the ratio of the medians, and each repetition's own ratio
+# (its two runs a few minutes apart) with their median.
+pairs = [(sysname, by[("batch64_128B", sysname)], by[("batch64_128B_q1024", sysname)])
+         for (s, sysname) in order if s == "batch64_128B" and ("batch64_128B_q1024", sysname) in by]
+if pairs:
+    print("8 -> 1,024 queues (batch64_128B_q1024 / batch64_128B, msgs/s):")
+for sysname, q8, q1024 in pairs:
+    a = statistics.median([r["msgs_per_s"] for r in q8])
+    b = statistics.median([r["msgs_per_s"] for r in q1024])
+    per_rep = [y["msgs_per_s"] / x["msgs_per_s"] for x, y in zip(q8, q1024) if x["msgs_per_s"] > 0]
+    reps = " ".join(f"{v:.2f}" for v in per_rep)
+    print(f"  {sysname:15} medians {b / a:.2f}; per repetition {reps}; their median {statistics.median(per_rep):.2f}")
 PY
