@@ -42,6 +42,15 @@ void expect_unit(const ConsumeQueue& cq, int64_t q) {
   EXPECT_EQ(u.tag_hash, unit(q).tag_hash) << "unit " << q;
 }
 
+// A fresh ConsumeQueue on the same files ends at `units` and reads every unit back.
+void expect_reloaded(const std::string& dir, QueueId queue_id, int64_t file_size, int64_t units) {
+  ConsumeQueue again("T", queue_id, dir, file_size);
+  ASSERT_TRUE(again.load());
+  EXPECT_EQ(again.max_offset(), units);
+  EXPECT_EQ(again.file_end(), units);
+  for (int64_t q = 0; q < units; ++q) expect_unit(again, q);
+}
+
 TEST(ConsumeQueueTest, StagedUnitsAreInvisibleUntilCommitThenReadFromTheTailThenFromTheFiles) {
   TempDir dir;
   {
@@ -67,11 +76,7 @@ TEST(ConsumeQueueTest, StagedUnitsAreInvisibleUntilCommitThenReadFromTheTailThen
     for (int64_t q = 0; q < 5; ++q) expect_unit(cq, q);
     ASSERT_TRUE(cq.flush());
   }
-  ConsumeQueue again("T", 0, dir.path(), kUnitsPerFile * kCqUnitSize);
-  ASSERT_TRUE(again.load());
-  EXPECT_EQ(again.max_offset(), 5);
-  EXPECT_EQ(again.file_end(), 5);
-  for (int64_t q = 0; q < 5; ++q) expect_unit(again, q);
+  expect_reloaded(dir.path(), 0, kUnitsPerFile * kCqUnitSize, 5);
 }
 
 TEST(ConsumeQueueTest, AGapWritesTheTailOutAndLeavesHolesInTheFiles) {
@@ -111,10 +116,7 @@ TEST(ConsumeQueueTest, AWriteOutSplitsAtFileBoundaries) {
     for (int64_t q = 0; q < 2 * kUnitsPerFile + 3; ++q) expect_unit(cq, q);
     ASSERT_TRUE(cq.flush());
   }
-  ConsumeQueue again("T", 2, dir.path(), kUnitsPerFile * kCqUnitSize);
-  ASSERT_TRUE(again.load());
-  EXPECT_EQ(again.max_offset(), 2 * kUnitsPerFile + 3);
-  for (int64_t q = 0; q < 2 * kUnitsPerFile + 3; ++q) expect_unit(again, q);
+  expect_reloaded(dir.path(), 2, kUnitsPerFile * kCqUnitSize, 2 * kUnitsPerFile + 3);
 }
 
 // A failed write-out keeps the tail (still readable) and a later one writes it whole; once
@@ -166,10 +168,7 @@ TEST(ConsumeQueueTest, TruncationKeepsTheTailsUnitsBelowTheCutAndDropsStagedOnes
     for (int64_t q = 0; q < 3; ++q) expect_unit(cq, q);
     ASSERT_TRUE(cq.flush());
   }
-  ConsumeQueue again("T", 4, dir.path(), kUnitsPerFile * kCqUnitSize);
-  ASSERT_TRUE(again.load());
-  EXPECT_EQ(again.max_offset(), 3);
-  for (int64_t q = 0; q < 3; ++q) expect_unit(again, q);
+  expect_reloaded(dir.path(), 4, kUnitsPerFile * kCqUnitSize, 3);
 }
 
 // Readers on another thread see every published unit whole while the writer publishes and
