@@ -31,15 +31,15 @@ struct CqUnit {
 // Units are staged in memory by put_unit; commit() publishes them (max_offset()) into the
 // write-behind tail, an in-memory copy readers read under tail_mu_, and write_out() writes
 // the tail with one pwrite per file, moving file_end() past it. commit() writes the tail
-// first once it holds kWriteBehindBytes, and the dispatcher writes every tail at least every
-// StoreOptions::consume_queue_write_out_ms. Why: at 1,024 queues a queue gets one batch of units every
-// few tens of milliseconds; written at each commit that was ~34,000 pwrites a second of
-// about 1.3 KiB each (a system call and the file's page-cache bookkeeping per write), the
-// dispatcher's largest cost there (docs/benchmarks.md, round 21). Not through the mapping: a
-// page dirtied through a mapping is write-protected again by its write-back (msync), and on
-// a machine with more than one CPU running the process each such page costs a TLB-shootdown
-// interrupt (on a virtual machine, exits to the host): 4-5 % of the broker's CPU at a
-// million messages/s.
+// first once it holds kWriteBehindBytes, and the dispatcher writes every tail at least
+// every StoreOptions::consume_queue_write_out_ms. Why: at 1,024 queues a queue gets one
+// batch of units every few tens of milliseconds; written at each commit that was ~34,000
+// pwrites a second of about 1.3 KiB each (a system call and the file's page-cache
+// bookkeeping per write), the dispatcher's largest cost there (docs/benchmarks.md, round
+// 21). Not through the mapping: a page dirtied through a mapping is write-protected again by
+// its write-back (msync), and on a machine with more than one CPU running the process each
+// such page costs a TLB-shootdown interrupt (on a virtual machine, exits to the host): 4-5 %
+// of the broker's CPU at a million messages/s.
 class ConsumeQueue {
  public:
   // Readers fault in only the pages they read (read-ahead would zero up to a large folio of
