@@ -24,10 +24,10 @@ constexpr int64_t kCacheLine = 64;
 // records of one (topic, queue, tag hash): a listener told the run's last next-offset learns
 // what a call per record would have told it (it wakes what waits below an offset, for a
 // tag), with one call. They are told together every kPublishEvery records and at the end of
-// what is available, right after the consume-queue units staged meanwhile are written (one
-// pwrite per queue touched, not one per run: runs of single messages alternate between
-// queues), and dispatched() moves only right after, so whoever sees it pass a record knows
-// its unit is written and the listeners have been told. The cut at kPublishEvery keeps a long
+// what is available, right after the consume-queue units staged meanwhile are published
+// (into each queue's tail, once per queue touched, not once per run: runs of single messages
+// alternate between queues), and dispatched() moves only right after, so whoever sees it
+// pass a record knows its unit is readable and the listeners have been told. The cut at kPublishEvery keeps a long
 // backlog from holding pulls waiting or dispatched() still until all of it is dispatched.
 class DispatchProgress {
  public:
@@ -53,7 +53,7 @@ class DispatchProgress {
     return Status::ok();
   }
 
-  // Writes the staged consume-queue units, tells the listeners what is pending, then
+  // Publishes the staged consume-queue units, tells the listeners what is pending, then
   // publishes dispatched() = upto. On a write error nothing is told or published.
   Status publish(int64_t upto) {
     if (Status st = dispatcher_.commit_staged(); !st) return st;
