@@ -41,15 +41,24 @@ void DispatchNotes::publish(DispatchNoteBatch& batch) {
   if (batch.empty()) return;
   {
     std::lock_guard lock(mu_);
-    if (published_notes_.empty()) {
-      published_notes_.swap(batch);  // the common case: the dispatcher took the last ones
-    } else if (published_notes_.size() + batch.size() <= kMaxNotes &&
-               published_notes_.text_bytes() + batch.text_bytes() <= kMaxTextBytes) {
-      published_notes_.append(batch);
-    } else {
+    if (queued_notes_ + batch.size() > kMaxNotes || queued_text_ + batch.text_bytes() > kMaxTextBytes) {
       dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
+    } else {
+      queued_notes_ += batch.size();
+      queued_text_ += batch.text_bytes();
+      if (batch.size() < kCopyBelow && !queued_.empty() && queued_.back().size() < kCopyInto) {
+        queued_.back().append(batch);
+      } else {
+        DispatchNoteBatch slot;
+        if (!spares_.empty()) {
+          slot.swap(spares_.back());
+          spares_.pop_back();
+        }
+        slot.swap(batch);  // `batch` gets the spare's capacity
+        queued_.push_back(std::move(slot));
+      }
+      published_.store(true, std::memory_order_release);
     }
-    published_.store(true, std::memory_order_release);
   }
   batch.clear();
 }
@@ -57,14 +66,21 @@ void DispatchNotes::publish(DispatchNoteBatch& batch) {
 bool DispatchNotes::take(DispatchNoteBatch& into) {
   if (!has_notes()) return false;
   std::lock_guard lock(mu_);
-  into.swap(published_notes_);
-  published_.store(false, std::memory_order_release);
+  if (queued_.empty()) return false;
+  into.swap(queued_.front());  // the front now holds `into`'s old, empty buffers
+  if (spares_.size() < kMaxSpares) spares_.push_back(std::move(queued_.front()));
+  queued_.pop_front();
+  queued_notes_ -= into.size();
+  queued_text_ -= into.text_bytes();
+  published_.store(!queued_.empty(), std::memory_order_release);
   return !into.empty();
 }
 
 void DispatchNotes::clear() {
   std::lock_guard lock(mu_);
-  published_notes_.clear();
+  queued_.clear();
+  queued_notes_ = 0;
+  queued_text_ = 0;
   published_.store(false, std::memory_order_release);
 }
 

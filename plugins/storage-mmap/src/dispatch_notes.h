@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -58,7 +59,12 @@ class DispatchNoteBatch {
 };
 
 // The hand-over: appenders publish the notes of each successful append (in log order: the
-// put lock orders them), the dispatcher takes everything published at once.
+// put lock orders them), the dispatcher takes them a batch at a time, oldest first. A
+// batch of kCopyBelow notes or more is queued by swapping buffers, never copied (a batched
+// put's notes cost the put lock no copy); smaller ones are appended to the newest queued
+// batch while it holds fewer than kCopyInto notes (single-message puts are not taken one
+// by one). Emptied buffers come back through take() and are reused: no allocation once
+// grown.
 // Threading: publish() under the caller's put lock; take() from the dispatching thread;
 // clear() before the dispatcher (re)starts. Bounded: while the dispatcher has not taken
 // kMaxNotes notes, newer ones are dropped (those records are parsed instead).
@@ -66,7 +72,8 @@ class DispatchNotes {
  public:
   // Moves `batch`'s notes in (leaves it empty).
   void publish(DispatchNoteBatch& batch);
-  // Swaps everything published into `into` (which must be empty); false when nothing was.
+  // Swaps the oldest batch published into `into` (which must be empty); false when there
+  // is none.
   bool take(DispatchNoteBatch& into);
   void clear();
   bool has_notes() const noexcept { return published_.load(std::memory_order_acquire); }
@@ -74,11 +81,17 @@ class DispatchNotes {
 
   static constexpr size_t kMaxNotes = size_t{1} << 16;
   static constexpr size_t kMaxTextBytes = size_t{8} << 20;
+  static constexpr size_t kCopyBelow = 16;
+  static constexpr size_t kCopyInto = 4096;
+  static constexpr size_t kMaxSpares = 64;
 
  private:
-  AdaptiveMutex mu_;                    // held for a swap or an append: a waiter spins rather than sleeps
-  DispatchNoteBatch published_notes_;   // guarded by mu_
-  std::atomic<bool> published_{false};  // published_notes_ is not empty
+  AdaptiveMutex mu_;                       // held for swaps, small appends: a waiter spins rather than sleeps
+  std::deque<DispatchNoteBatch> queued_;   // guarded by mu_; oldest first, none empty
+  std::vector<DispatchNoteBatch> spares_;  // guarded by mu_; empty, with their capacity
+  size_t queued_notes_ = 0;                // guarded by mu_; in queued_
+  size_t queued_text_ = 0;                 // guarded by mu_; text bytes in queued_
+  std::atomic<bool> published_{false};     // queued_ is not empty
   std::atomic<uint64_t> dropped_{0};
 };
 

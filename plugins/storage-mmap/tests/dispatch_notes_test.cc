@@ -115,6 +115,45 @@ TEST(DispatchNotesTest, TakeGetsEverythingPublishedInOrderAndOverTheBoundNotesAr
   EXPECT_FALSE(notes.take(taken));
 }
 
+TEST(DispatchNotesTest, BatchesOfManyNotesAreQueuedWholeAndTakenOldestFirst) {
+  DispatchNotes notes;
+  DispatchNoteBatch batch;
+  DispatchNoteBatch taken;
+  const size_t many = DispatchNotes::kCopyBelow;
+  add_notes(batch, 0, many);
+  notes.publish(batch);
+  add_notes(batch, 1000000, many);
+  notes.publish(batch);  // queued as a batch of its own
+  add_notes(batch, 2000000, 1);
+  notes.publish(batch);  // a small one joins the newest batch
+  ASSERT_TRUE(notes.take(taken));
+  ASSERT_EQ(taken.size(), many);
+  EXPECT_EQ(taken.offset(0), 0);
+  EXPECT_TRUE(notes.has_notes());
+  taken.clear();
+  ASSERT_TRUE(notes.take(taken));
+  ASSERT_EQ(taken.size(), many + 1);
+  EXPECT_EQ(taken.offset(0), 1000000);
+  EXPECT_EQ(taken.offset(many), 2000000);
+  EXPECT_EQ(taken.summary(many).uniq_key, "u");
+  EXPECT_FALSE(notes.has_notes());
+  taken.clear();
+  EXPECT_FALSE(notes.take(taken));
+
+  // The bound counts every queued batch: the dispatcher taking one frees its notes.
+  for (size_t published = 0; published < DispatchNotes::kMaxNotes; published += many) {
+    add_notes(batch, static_cast<int64_t>(published), many);
+    notes.publish(batch);
+  }
+  add_notes(batch, 1 << 30, many);
+  notes.publish(batch);
+  EXPECT_EQ(notes.dropped(), many);
+  ASSERT_TRUE(notes.take(taken));
+  add_notes(batch, 1 << 30, many);
+  notes.publish(batch);
+  EXPECT_EQ(notes.dropped(), many);
+}
+
 // A commit log with notes, its consume queues and a dispatcher that is not started
 // (dispatch_available on this thread).
 struct NotedLog {
