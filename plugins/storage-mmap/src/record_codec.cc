@@ -134,11 +134,9 @@ void plan_record(const MessageView& msg, const HostAddress& store_host, RecordPl
 namespace {
 
 // From this body size on, write_record copies the body and checksums it in one pass; below,
-// it copies everything and then checksums the record in one call: the fused pass costs two
-// more CRC calls (header, suffix), each with its own final reduction, which a second read
-// of the body from L1 undercuts up to 1-2 KiB (AMD EPYC, AVX-512 folds: a 1 KiB record
-// 55-75 ns copied first against 67-84 fused; from 2 KiB the fused pass wins into cold memory).
-constexpr size_t kFusedCopyMinBody = 1536;
+// it copies everything and then checksums the record in one call (small pieces apart cost
+// more in the CRC's fixed per-call work than the second read of bytes in L1).
+constexpr size_t kFusedCopyMinBody = 512;
 
 // Topic length, topic, properties length, properties: the record's last bytes, from `q`.
 void write_suffix(char* q, const RecordPlan& plan) {
