@@ -63,8 +63,8 @@ class DispatchNoteBatch {
 // batch of kCopyBelow notes or more is queued by swapping buffers, never copied (a batched
 // put's notes cost the put lock no copy); smaller ones are appended to the newest queued
 // batch while it holds fewer than kCopyInto notes (single-message puts are not taken one
-// by one). Emptied buffers come back through take() and are reused: no allocation once
-// grown.
+// by one). Emptied buffers come back through take() and are reused (kMaxSpares of them
+// kept): no allocation once grown.
 // Threading: publish() under the caller's put lock; take() from the dispatching thread;
 // clear() before the dispatcher (re)starts. Bounded: while the dispatcher has not taken
 // kMaxNotes notes, newer ones are dropped (those records are parsed instead).
