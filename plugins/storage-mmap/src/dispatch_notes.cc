@@ -49,13 +49,13 @@ void DispatchNotes::publish(DispatchNoteBatch& batch) {
       if (batch.size() < kCopyBelow && !queued_.empty() && queued_.back().size() < kCopyInto) {
         queued_.back().append(batch);
       } else {
-        DispatchNoteBatch slot;
-        if (!spares_.empty()) {
-          slot.swap(spares_.back());
+        if (spares_.empty()) {
+          queued_.emplace_back();
+        } else {
+          queued_.push_back(std::move(spares_.back()));
           spares_.pop_back();
         }
-        slot.swap(batch);  // `batch` gets the spare's capacity
-        queued_.push_back(std::move(slot));
+        queued_.back().swap(batch);  // `batch` gets the spare's capacity
       }
       published_.store(true, std::memory_order_release);
     }
