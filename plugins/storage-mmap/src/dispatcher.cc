@@ -27,8 +27,9 @@ constexpr int64_t kCacheLine = 64;
 // what is available, right after the consume-queue units staged meanwhile are published
 // (into each queue's tail, once per queue touched, not once per run: runs of single messages
 // alternate between queues), and dispatched() moves only right after, so whoever sees it
-// pass a record knows its unit is readable and the listeners have been told. The cut at kPublishEvery keeps a long
-// backlog from holding pulls waiting or dispatched() still until all of it is dispatched.
+// pass a record knows its unit is readable and the listeners have been told. The cut at
+// kPublishEvery keeps a long backlog from holding pulls waiting or dispatched() still until
+// all of it is dispatched.
 class DispatchProgress {
  public:
   DispatchProgress(Dispatcher& dispatcher, const std::vector<ArrivalListener>& listeners)
