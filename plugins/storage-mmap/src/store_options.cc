@@ -167,7 +167,7 @@ Status validate_store_options(const StoreOptions& o) {
     return kOptions.bad("flushCommitLogLeastPages", std::to_string(o.flush_least_pages), "0 or more pages (default 4)");
   if (o.commit_log_cache_mib < 0 || o.commit_log_cache_mib > (int64_t{1} << 30))
     return kOptions.bad("commitLogPageCacheMiB", std::to_string(o.commit_log_cache_mib),
-                        "0 (off) to 1073741824 MiB (default 1024)");
+                        "0 (off) to 1073741824 MiB (default 512)");
   if (o.commit_log_cold_read_mib != 0 && (o.commit_log_cold_read_mib < 4 || o.commit_log_cold_read_mib > 65536))
     return kOptions.bad("commitLogColdReadMiB", std::to_string(o.commit_log_cold_read_mib),
                         "0 (off) or 4 to 65536 MiB (default 64; read in 2 MiB chunks)");

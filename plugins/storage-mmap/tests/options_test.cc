@@ -56,7 +56,7 @@ TEST(OptionsTest, DefaultsAndGoodValues) {
   EXPECT_EQ(d->flush_least_pages, 4);
   EXPECT_EQ(d->sync_flush_timeout_ms, 5000);
   EXPECT_EQ(d->max_message_size, 4 << 20);
-  EXPECT_EQ(d->commit_log_cache_mib, 1024);
+  EXPECT_EQ(d->commit_log_cache_mib, 512);
   EXPECT_EQ(d->commit_log_cold_read_mib, 64);
   EXPECT_TRUE(d->store_root.empty());
 
