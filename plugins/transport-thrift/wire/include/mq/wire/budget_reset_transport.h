@@ -2,9 +2,12 @@
 // boundary, so long-lived connections survive more than ~100 MB received.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
@@ -57,6 +60,9 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
   void set_write_coalescing(bool on);
   // Writes every pending byte now (a no-op when nothing is pending). Throws as TSocket::write.
   void flush_writes();
+  // As write() of the pieces' bytes one after another, in one sendmsg where the pieces are
+  // not held for coalescing. `pieces` is used up (advanced past what was sent).
+  void write_pieces(std::vector<iovec>& pieces);
   // Bytes received and not read yet (tests).
   uint32_t buffered() const { return read_end_ - read_pos_; }
   // Bytes written and not sent yet (tests).
@@ -72,8 +78,16 @@ class BudgetResetSocket final : public apache::thrift::transport::TSocket {
 
 // Framed transport over a BudgetResetSocket. Invariant: the budget of both layers is full
 // whenever a new frame (= one message) starts being read. Not thread-safe (like TFramedTransport).
+//
+// Writes of at least kWriteByReferenceBytes (a batch's encoded messages, a large body) are not
+// copied into the frame buffer: the frame notes where they go, and flush() sends the copied
+// bytes and the caller's with one sendmsg. So a referenced buffer must stay alive and
+// unchanged until the flush() that ends its message; Thrift's generated clients write a call
+// and flush it within one send_X(), while the caller's arguments are alive.
 class BudgetResetFramedTransport final : public apache::thrift::transport::TFramedTransport {
  public:
+  static constexpr uint32_t kWriteByReferenceBytes = 16 * 1024;
+
   BudgetResetFramedTransport(std::shared_ptr<BudgetResetSocket> socket,
                              std::shared_ptr<apache::thrift::TConfiguration> config)
       : TFramedTransport(socket, std::move(config)), socket_(std::move(socket)) {}
@@ -83,6 +97,10 @@ class BudgetResetFramedTransport final : public apache::thrift::transport::TFram
     reset_message_budget();
     return bytes;
   }
+  // Every Thrift write reaches the transport through TTransport::write, i.e. here.
+  void write_virt(const uint8_t* buf, uint32_t len) override;
+  uint32_t writeEnd() override;
+  void flush() override;
 
  protected:
   bool readFrame() override {
@@ -91,12 +109,20 @@ class BudgetResetFramedTransport final : public apache::thrift::transport::TFram
   }
 
  private:
+  struct Reference {
+    uint32_t at;  // offset in the frame buffer (its 4-byte length included) the bytes go before
+    const uint8_t* bytes;
+    uint32_t len;
+  };
   void reset_message_budget() {
     resetConsumedMessageSize();
     socket_->reset_message_budget();
   }
 
   std::shared_ptr<BudgetResetSocket> socket_;
+  std::vector<Reference> references_;  // of the frame being written, in order
+  uint64_t referenced_bytes_ = 0;
+  std::vector<iovec> pieces_;  // reused by flush()
 };
 
 }  // namespace mq::wire
