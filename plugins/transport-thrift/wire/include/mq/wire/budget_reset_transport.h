@@ -1,5 +1,6 @@
 // Thrift transports that reset 0.17's per-transport message-size budget at every message
-// boundary, so long-lived connections survive more than ~100 MB received.
+// boundary, so long-lived connections survive more than ~100 MB received; the framed one
+// also sends large writes from the caller's memory instead of copying them.
 #pragma once
 
 #include <sys/uio.h>
@@ -97,7 +98,8 @@ class BudgetResetFramedTransport final : public apache::thrift::transport::TFram
     reset_message_budget();
     return bytes;
   }
-  // Every Thrift write reaches the transport through TTransport::write, i.e. here.
+  // Thrift's protocols write through TTransport::write, i.e. here. (write() called on this
+  // type itself is TBufferBase's, which always copies.)
   void write_virt(const uint8_t* buf, uint32_t len) override;
   uint32_t writeEnd() override;
   void flush() override;
