@@ -17,6 +17,7 @@
 #include <thrift/transport/TTransportException.h>
 
 #include "mq/wire/budget_reset_transport.h"
+#include "test_support.h"
 
 namespace mq::transport_thrift::testing {
 namespace {
@@ -75,18 +76,13 @@ class BufferedSocket : public ::testing::Test {
     socket_->write(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<uint32_t>(bytes.size()));
     socket_->flush();
   }
-  static std::string pattern(size_t n, char seed) {
-    std::string s(n, '\0');
-    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7);
-    return s;
-  }
 
   int fds_[2] = {-1, -1};
   std::shared_ptr<BudgetResetSocket> socket_;
 };
 
 TEST_F(BufferedSocket, BytesThatArrivedTogetherAreReadWithOneRecvInOrder) {
-  const std::string a = pattern(4, 'a'), b = pattern(300, 'b'), c = pattern(5000, 'c');
+  const std::string a = byte_pattern(4, 'a'), b = byte_pattern(300, 'b'), c = byte_pattern(5000, 'c');
   write_all(a + b + c);
   EXPECT_EQ(read_exactly(a.size()), a);
   // The first read took everything that had arrived: the rest comes from the buffer.
@@ -99,7 +95,7 @@ TEST_F(BufferedSocket, BytesThatArrivedTogetherAreReadWithOneRecvInOrder) {
 
 TEST_F(BufferedSocket, ReadsCrossTheBufferBoundaryAndLargeReadsBypassIt) {
   const size_t big = 3 * BudgetResetSocket::kReadBufferBytes + 123;
-  const std::string first = pattern(10, 'x'), second = pattern(big, 'y'), third = pattern(77, 'z');
+  const std::string first = byte_pattern(10, 'x'), second = byte_pattern(big, 'y'), third = byte_pattern(77, 'z');
   std::thread writer([&] { write_all(first + second + third); });
   EXPECT_EQ(read_exactly(first.size()), first);
   EXPECT_EQ(read_exactly(second.size()), second);  // part buffered, the rest straight from the socket
@@ -136,7 +132,7 @@ TEST_F(BufferedSocket, WritesGoOutAtOnceUnlessCoalesced) {
 
 TEST_F(BufferedSocket, CoalescedWritesLeaveTogetherWhenTheSocketMustReceive) {
   socket_->set_write_coalescing(true);
-  const std::string a = pattern(100, 'a'), b = pattern(2000, 'b'), c = pattern(7, 'c');
+  const std::string a = byte_pattern(100, 'a'), b = byte_pattern(2000, 'b'), c = byte_pattern(7, 'c');
   write_frame(a);
   write_frame(b);
   write_frame(c);
@@ -161,7 +157,7 @@ TEST_F(BufferedSocket, CoalescedWritesLeaveTogetherWhenTheSocketMustReceive) {
 
 TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
   socket_->set_write_coalescing(true);
-  const std::string small = pattern(1000, 's');
+  const std::string small = byte_pattern(1000, 's');
   size_t held = 0;
   while (held + small.size() < BudgetResetSocket::kWriteCoalesceBytes) {
     write_frame(small);
@@ -177,7 +173,7 @@ TEST_F(BufferedSocket, CoalescedWritesGoOutOnceSixtyFourKiBWait) {
   for (size_t i = 0; i <= held / small.size(); ++i) expected += small;
   EXPECT_EQ(got, expected);
   // A frame of the threshold's size or more is sent from the caller's buffer at once.
-  const std::string big = pattern(BudgetResetSocket::kWriteCoalesceBytes + 10, 'B');
+  const std::string big = byte_pattern(BudgetResetSocket::kWriteCoalesceBytes + 10, 'B');
   got.clear();
   std::thread big_peer([&] { got = peer_reads(big.size()); });
   socket_->write(reinterpret_cast<const uint8_t*>(big.data()), static_cast<uint32_t>(big.size()));

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <string>
 #include <thread>
 
@@ -18,6 +17,7 @@
 
 #include "BrokerService.h"
 #include "mq/wire/budget_reset_transport.h"
+#include "test_support.h"
 
 namespace mq::transport_thrift::testing {
 namespace {
@@ -31,12 +31,6 @@ using wire::BudgetResetFramedTransport;
 using wire::BudgetResetSocket;
 
 constexpr uint32_t kLarge = BudgetResetFramedTransport::kWriteByReferenceBytes;
-
-std::string pattern(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 13 + i / 251);
-  return s;
-}
 
 class FramedWrite : public ::testing::Test {
  protected:
@@ -95,10 +89,10 @@ class FramedWrite : public ::testing::Test {
 
 TEST_F(FramedWrite, LargeWritesGoOutAsTheStockFrameInOrder) {
   const std::vector<std::string> small_only{"small frame before"};
-  const std::vector<std::string> mixed{pattern(10, 'a'),     pattern(kLarge, 'b'),
-                                       pattern(3, 'c'),      pattern(kLarge * 6 + 5, 'd'),
-                                       pattern(kLarge, 'e'), pattern(7, 'f')};
-  const std::vector<std::string> large_last{pattern(2, 'g'), pattern(kLarge + 1, 'h')};
+  const std::vector<std::string> mixed{byte_pattern(10, 'a'),     byte_pattern(kLarge, 'b'),
+                                       byte_pattern(3, 'c'),      byte_pattern(kLarge * 6 + 5, 'd'),
+                                       byte_pattern(kLarge, 'e'), byte_pattern(7, 'f')};
+  const std::vector<std::string> large_last{byte_pattern(2, 'g'), byte_pattern(kLarge + 1, 'h')};
   const std::vector<std::string> small_after{"small frame after"};
   const std::string expected =
       stock_frame(small_only) + stock_frame(mixed) + stock_frame(large_last) + stock_frame(small_after);
@@ -122,7 +116,7 @@ TEST_F(FramedWrite, AGeneratedCallWithALargeBinaryIsTheStockCall) {
   request.producerGroup = "g";
   request.topic = "T";
   request.queueId = 3;
-  request.encodedMessages = pattern(kLarge * 5 + 17, 'x');
+  request.encodedMessages = byte_pattern(kLarge * 5 + 17, 'x');
   request.__isset.encodedMessages = true;
   auto memory = std::make_shared<TMemoryBuffer>();
   wire::BrokerServiceClient stock(std::make_shared<TBinaryProtocol>(std::make_shared<TFramedTransport>(memory)));
@@ -138,7 +132,7 @@ TEST_F(FramedWrite, AGeneratedCallWithALargeBinaryIsTheStockCall) {
 TEST_F(FramedWrite, ASmallFrameWithAReferenceIsCoalescedUntilFlushed) {
   socket_->set_write_coalescing(true);
   const std::vector<std::string> first{"first"};
-  const std::vector<std::string> second{pattern(4, 'p'), pattern(kLarge, 'q'), pattern(4, 'r')};
+  const std::vector<std::string> second{byte_pattern(4, 'p'), byte_pattern(kLarge, 'q'), byte_pattern(4, 'r')};
   write_frame(first);
   write_frame(second);
   const std::string expected = stock_frame(first) + stock_frame(second);
@@ -150,7 +144,7 @@ TEST_F(FramedWrite, ASmallFrameWithAReferenceIsCoalescedUntilFlushed) {
 TEST_F(FramedWrite, ALargeFrameSendsWhatWasHeldFirst) {
   socket_->set_write_coalescing(true);
   const std::vector<std::string> held{"held"};
-  const std::vector<std::string> large{pattern(1, 's'), pattern(BudgetResetSocket::kWriteCoalesceBytes, 't')};
+  const std::vector<std::string> large{byte_pattern(1, 's'), byte_pattern(BudgetResetSocket::kWriteCoalesceBytes, 't')};
   write_frame(held);
   const std::string expected = stock_frame(held) + stock_frame(large);
   const std::string got = peer_reads_while(expected.size(), [&] { write_frame(large); });
@@ -160,7 +154,7 @@ TEST_F(FramedWrite, ALargeFrameSendsWhatWasHeldFirst) {
 
 TEST_F(FramedWrite, ASendTimeoutThrowsAndTheNextFrameStartsClean) {
   socket_->setSendTimeout(100);
-  const std::string large = pattern(8 << 20, 'u');  // more than the socket pair buffers
+  const std::string large = byte_pattern(8 << 20, 'u');  // more than the socket pair buffers
   const std::vector<std::string> frame{"head", large};
   try {
     write_frame(frame);

@@ -18,8 +18,14 @@
 
 namespace mq::transport_thrift::testing {
 
-using apache::thrift::transport::TMemoryBuffer;
 using apache::thrift::protocol::TBinaryProtocol;
+using apache::thrift::transport::TMemoryBuffer;
+
+std::string byte_pattern(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 13 + i / 251);
+  return s;
+}
 
 std::shared_ptr<spdlog::logger> test_logger() {
   auto logger = std::make_shared<spdlog::logger>("transport-test", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -86,7 +92,9 @@ void RawSocket::set_no_delay() {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-void RawSocket::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void RawSocket::shutdown_write() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 bool RawSocket::read_exact(char* out, size_t n) {
   size_t got = 0;

@@ -20,6 +20,10 @@ namespace mq::transport_thrift::testing {
 // logs show what the server said about bad input.
 std::shared_ptr<spdlog::logger> test_logger();
 
+// n bytes that differ from seed to seed and do not repeat every 256 bytes, so a piece sent
+// out of place or shifted shows in a comparison.
+std::string byte_pattern(size_t n, char seed);
+
 // Starts a ThriftTransport serving `broker` (and `name_server`) on 127.0.0.1:0.
 class TransportHarness {
  public:
@@ -67,13 +71,14 @@ std::string frame(const std::string& payload);
 std::string length_prefix(int32_t length);
 
 // A Thrift call message (strict binary), e.g. getTopicList with no arguments.
-std::string call_message(const std::string& method, int32_t seqid, const std::string& args_struct = std::string(1, '\0'));
+std::string call_message(const std::string& method, int32_t seqid,
+                         const std::string& args_struct = std::string(1, '\0'));
 
 struct DecodedReply {
   std::string name;
   int32_t seqid = 0;
-  int type = 0;                 // apache::thrift::protocol::TMessageType
-  int exception_type = -1;      // TApplicationException type when type == T_EXCEPTION
+  int type = 0;             // apache::thrift::protocol::TMessageType
+  int exception_type = -1;  // TApplicationException type when type == T_EXCEPTION
   std::string exception_message;
 };
 DecodedReply decode_reply(const std::string& payload);
