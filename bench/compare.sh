@@ -107,8 +107,8 @@ settle() {
 [[ "$FRESH" == 1 ]] || start_servers
 
 # scenario|metric|systems (first = ours)|mqbench arguments after the mode. The 1,024-queue
-# scenario comes right after its 8-queue twin: their ratio is a target, and on a shared
-# machine the host's speed drifts by a quarter within minutes (docs/benchmarks.md, round 21).
+# scenario is the 8-queue one's twin (TWIN below): on a shared machine the host's speed
+# drifts by a quarter within minutes (docs/benchmarks.md, rounds 21 and 24).
 SCENARIOS=(
   "async1_128B|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 128 --producers 4 --window 1024 --queues 8 --duration $SECS"
   "async1_1KiB|msgs_per_s|ours-sdk ours nats redis-everysec|produce --warmup $WARMUP --send async --batch 1 --size 1024 --producers 4 --window 1024 --queues 8 --duration $SECS"
@@ -132,22 +132,46 @@ run_one() {  # scenario system args...
   echo "$out" | python3 -c "import json,sys; j=json.load(sys.stdin); j['system']='$system'; j['scenario']='$scenario'; print(json.dumps(j))" >> "$results"
   echo "  $system: $out" >&2
 }
+# One scenario (a SCENARIOS entry) for one system in repetition $rep.
+run_scenario() {  # entry system
+  local name metric systems args system="$2"
+  IFS='|' read -r name metric systems args <<<"$1"
+  echo "-- $name" >&2
+  if [[ "$FRESH" == 1 ]]; then stop_servers; settle; RUN=$((RUN + 1)); start_system "$system"; fi
+  if [[ "$args" == CATCHUP* ]]; then
+    local size="${args#CATCHUP }"
+    ${CMD[$system]} produce --send async --batch 64 --size "$size" --producers 2 --window 16 --queues 8 \
+      --messages "$CATCHUP" --topic "catchup$rep$size" --progress 0 > /dev/null 2>"$tmp/fill.err" || { echo "  fill $system failed: $(tail -2 "$tmp/fill.err")" >&2; return; }
+    run_one "$name" "$system" consume --from first --queues 0 --topic "catchup$rep$size" --size "$size" \
+      --messages "$CATCHUP" --duration 120
+  else
+    run_one "$name" "$system" $args --topic "t_${name}_$rep"
+  fi
+}
+# A twin runs for each system right after (odd repetitions) or right before (even ones) the
+# scenario it is compared with: their ratio is a target, and the host's speed drifts within
+# minutes, so the two runs are adjacent and neither always goes first.
+declare -A TWIN=([batch64_128B]=batch64_128B_q1024)
+declare -A ENTRY
+for s in "${SCENARIOS[@]}"; do ENTRY[${s%%|*}]="$s"; done
 for rep in $(seq 1 "$REPS"); do
   echo "== repetition $rep/$REPS" >&2
   for s in "${SCENARIOS[@]}"; do
     IFS='|' read -r name metric systems args <<<"$s"
     [[ "$name" =~ $ONLY ]] || continue
-    echo "-- $name" >&2
+    twin="${TWIN[$name]:-}"
+    [[ -n "$twin" && "$twin" =~ $ONLY ]] || twin=""
+    # A twin whose partner also runs is run with it.
+    for partner in "${!TWIN[@]}"; do
+      [[ "${TWIN[$partner]}" == "$name" && "$partner" =~ $ONLY ]] && continue 2
+    done
     for system in $systems; do
-      if [[ "$FRESH" == 1 ]]; then stop_servers; settle; RUN=$((RUN + 1)); start_system "$system"; fi
-      if [[ "$args" == CATCHUP* ]]; then
-        size="${args#CATCHUP }"
-        ${CMD[$system]} produce --send async --batch 64 --size "$size" --producers 2 --window 16 --queues 8 \
-          --messages "$CATCHUP" --topic "catchup$rep$size" --progress 0 > /dev/null 2>"$tmp/fill.err" || { echo "  fill $system failed: $(tail -2 "$tmp/fill.err")" >&2; continue; }
-        run_one "$name" "$system" consume --from first --queues 0 --topic "catchup$rep$size" --size "$size" \
-          --messages "$CATCHUP" --duration 120
+      if [[ -z "$twin" ]]; then
+        run_scenario "$s" "$system"
+      elif (( rep % 2 == 1 )); then
+        run_scenario "$s" "$system"; run_scenario "${ENTRY[$twin]}" "$system"
       else
-        run_one "$name" "$system" $args --topic "t_${name}_$rep"
+        run_scenario "${ENTRY[$twin]}" "$system"; run_scenario "$s" "$system"
       fi
     done
   done
@@ -162,6 +186,11 @@ for r in rows:
     key = (r["scenario"], r["system"])
     if key not in by: order.append(key)
     by[key].append(r)
+# Twins run interleaved: list each scenario's systems together, scenarios in first-run order.
+first_run = {}
+for (s, _) in order:
+    first_run.setdefault(s, len(first_run))
+order.sort(key=lambda k: first_run[k[0]])
 metric = {"async1_128B": "msgs_per_s", "async1_1KiB": "msgs_per_s", "batch64_128B": "msgs_per_s",
           "batch64_1KiB": "mb_per_s", "batch64_128B_q1024": "msgs_per_s", "sync16_128B": "msgs_per_s",
           "sync1_rtt_128B": "p50_us", "syncflush_1KiB_async64": "msgs_per_s", "syncflush_1KiB_batch64": "msgs_per_s",
