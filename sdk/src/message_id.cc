@@ -60,25 +60,40 @@ uint64_t MessageIdGenerator::refresh_month(int64_t now) {
   return month;
 }
 
-std::pair<int64_t, uint16_t> MessageIdGenerator::take(int64_t now) {
+uint64_t MessageIdGenerator::take_packed(int64_t now, uint64_t n) {
   const uint64_t at_now = static_cast<uint64_t>(now) << 16;
   uint64_t last = last_.load(std::memory_order_relaxed);
-  uint64_t mine;
+  uint64_t first;
   do {
-    mine = at_now > last ? at_now : last + 1;
-  } while (!last_.compare_exchange_weak(last, mine, std::memory_order_relaxed));
-  return {static_cast<int64_t>(mine >> 16), static_cast<uint16_t>(mine & 0xFFFF)};
+    first = at_now > last ? at_now : last + 1;
+  } while (!last_.compare_exchange_weak(last, first + n - 1, std::memory_order_relaxed));
+  return first;
 }
 
-void MessageIdGenerator::next_into(char* out) {
-  const auto [ms, counter] = take(now_ms());
+std::pair<int64_t, uint16_t> MessageIdGenerator::take(int64_t now, uint64_t n) {
+  const uint64_t first = take_packed(now, n);
+  return {static_cast<int64_t>(first >> 16), static_cast<uint16_t>(first & 0xFFFF)};
+}
+
+void MessageIdGenerator::write_packed(char* out, uint64_t packed) {
+  const auto ms = static_cast<int64_t>(packed >> 16);
   uint64_t month = month_.load(std::memory_order_acquire);
   int64_t start = static_cast<int64_t>(month >> 32) * 1000;
   if (ms < start || ms >= start + static_cast<int64_t>(month & 0xFFFFFFFFu) * 1000) {
     month = refresh_month(ms);
     start = static_cast<int64_t>(month >> 32) * 1000;
   }
-  write(out, ms - start, counter);
+  write(out, ms - start, static_cast<uint16_t>(packed & 0xFFFF));
+}
+
+void MessageIdGenerator::next_into(char* out) {
+  write_packed(out, take_packed(now_ms(), 1));
+}
+
+void MessageIdGenerator::next_into(char* out, size_t n) {
+  if (n == 0) return;
+  const uint64_t first = take_packed(now_ms(), n);
+  for (size_t i = 0; i < n; ++i) write_packed(out + i * kIdLength, first + i);
 }
 
 std::string MessageIdGenerator::next() {

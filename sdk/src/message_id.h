@@ -25,13 +25,21 @@ class MessageIdGenerator {
   std::string next();
   // The next id into out[0, kIdLength): no allocation (a producer makes one per message).
   void next_into(char* out);
+  // `n` ids into out[0, n * kIdLength), taken with one atomic update for all of them (a
+  // batch's ids: the threads of a process share one counter word).
+  void next_into(char* out, size_t n);
   // Exposed for tests: the id for a time (ms since the month start) and a counter.
   std::string make(int64_t ms_in_month, uint16_t counter) const;
-  // Exposed for tests: the (ms since the epoch, counter) the next id takes at clock reading `now_ms`.
-  std::pair<int64_t, uint16_t> take(int64_t now_ms);
+  // Exposed for tests: the (ms since the epoch, counter) the next id takes at clock reading
+  // `now_ms`; with `n`, the first of n consecutive ones (the counter carries into the time).
+  std::pair<int64_t, uint16_t> take(int64_t now_ms, uint64_t n = 1);
 
  private:
   void write(char* out, int64_t ms_in_month, uint16_t counter) const;
+  // The id of packed (ms since the epoch << 16 | counter) `packed` into out.
+  void write_packed(char* out, uint64_t packed);
+  // Takes n packed values: the first is returned.
+  uint64_t take_packed(int64_t now_ms, uint64_t n);
   // The month around `now_ms`, packed as month_: under refresh_mu_.
   uint64_t refresh_month(int64_t now_ms);
 

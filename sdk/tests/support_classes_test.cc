@@ -118,6 +118,49 @@ TEST(MessageId, TimeAndCounterNeverRepeatWhateverTheClockDoes) {
   EXPECT_NE(s, gen.next());
 }
 
+// A batch's ids are taken with one update: consecutive (time, counter) pairs, the counter
+// carrying into the time, never the ids of another batch or single id.
+TEST(MessageId, BatchesTakeConsecutiveIds) {
+  MessageIdGenerator gen(0x7F000001, 1, 2);
+  EXPECT_EQ(gen.take(2000, 65535), (std::pair<int64_t, uint16_t>{2000, 0}));
+  EXPECT_EQ(gen.take(2000), (std::pair<int64_t, uint16_t>{2000, 65535}));
+  EXPECT_EQ(gen.take(2000, 3), (std::pair<int64_t, uint16_t>{2001, 0}));  // carried into the time
+  EXPECT_EQ(gen.take(2000), (std::pair<int64_t, uint16_t>{2001, 3}));
+
+  constexpr size_t kLen = MessageIdGenerator::kIdLength;
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 2000;
+  constexpr size_t kBatch = 64;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string block(kBatch * kLen, ' ');
+      for (int b = 0; b < kBatches; ++b) {
+        gen.next_into(block.data(), kBatch);
+        for (size_t i = 0; i < kBatch; ++i) ids[t].push_back(block.substr(i * kLen, kLen));
+        ids[t].push_back(gen.next());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& v : ids) {
+    for (const std::string& id : v) {
+      ASSERT_EQ(id.substr(0, 20), "7F000001000100000002");
+      ASSERT_EQ(id.find_first_not_of("0123456789ABCDEF"), std::string::npos) << id;
+    }
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kBatches * (kBatch + 1)));
+  // Within a batch the ids follow each other: (time, counter) as one number, one apart.
+  std::string block(2 * kLen, ' ');
+  gen.next_into(block.data(), 2);
+  const uint64_t a = std::stoull(block.substr(20, 12), nullptr, 16);
+  const uint64_t b = std::stoull(block.substr(kLen + 20, 12), nullptr, 16);
+  EXPECT_EQ(b, a + 1) << block;
+}
+
 TEST(NameServerList, ParsesSeparatorsAndFallsBackToEnvironment) {
   std::vector<std::string> out;
   ASSERT_TRUE(resolve_name_servers("a:9876;b:9877, c:1", &out));

@@ -65,12 +65,15 @@ wire::SendRequest make_request(const std::string& topic, int queue, const std::v
   for (const std::string& body : bodies) bytes += body.size() + batch::kMessageOverhead + kIdProperty;
   req.encodedMessages.reserve(bytes);
   std::string properties;
-  char id[client::MessageIdGenerator::kIdLength];
-  for (const std::string& body : bodies) {
+  constexpr size_t kIdLength = client::MessageIdGenerator::kIdLength;
+  thread_local std::string batch_ids;
+  batch_ids.resize(bodies.size() * kIdLength);
+  ids.next_into(batch_ids.data(), bodies.size());  // one update of the shared counter per batch
+  for (size_t i = 0; i < bodies.size(); ++i) {
     properties.clear();
-    ids.next_into(id);
-    append_encoded_property(client::property::kUniqKey, std::string_view(id, sizeof id), &properties);
-    batch::append_encoded_message(0, body, properties, &req.encodedMessages);
+    append_encoded_property(client::property::kUniqKey, std::string_view(batch_ids).substr(i * kIdLength, kIdLength),
+                            &properties);
+    batch::append_encoded_message(0, bodies[i], properties, &req.encodedMessages);
   }
   req.__isset.encodedMessages = true;
   return req;
