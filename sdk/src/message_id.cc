@@ -87,7 +87,7 @@ void MessageIdGenerator::write_packed(char* out, uint64_t packed) {
 }
 
 void MessageIdGenerator::next_into(char* out) {
-  write_packed(out, take_packed(now_ms(), 1));
+  next_into(out, 1);
 }
 
 void MessageIdGenerator::next_into(char* out, size_t n) {
