@@ -132,8 +132,21 @@ __attribute__((target("sse4.2"))) inline uint32_t crc_tail(uint64_t c, const uns
     p += 8;
     len -= 8;
   }
+  // The last 0-7 bytes as at most one 4-, one 2- and one 1-byte step.
   auto c32 = static_cast<uint32_t>(c);
-  while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  if (len & 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    c32 = __builtin_ia32_crc32si(c32, v);
+    p += 4;
+  }
+  if (len & 2) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    c32 = __builtin_ia32_crc32hi(c32, v);
+    p += 2;
+  }
+  if (len & 1) c32 = __builtin_ia32_crc32qi(c32, *p);
   return ~c32;
 }
 
@@ -421,6 +434,25 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t len) noexcept {
 #else
   return crc32c_sw(crc, data, len);
 #endif
+}
+
+#if defined(__x86_64__)
+namespace {
+__attribute__((target("sse4.2"))) inline uint32_t crc32c_8_hw(const void* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return ~static_cast<uint32_t>(__builtin_ia32_crc32di(0xFFFFFFFFu, v));
+}
+}  // namespace
+#endif
+
+uint32_t crc32c_8_then(const void* first8, const void* rest, size_t rest_len) noexcept {
+#if defined(__x86_64__)
+  static const CrcFn kFn = pick_crc();
+  static const bool kHw = __builtin_cpu_supports("sse4.2");
+  if (kHw) return kFn(crc32c_8_hw(first8), rest, rest_len);
+#endif
+  return crc32c_extend(crc32c_extend(0, first8, 8), rest, rest_len);
 }
 
 uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept {

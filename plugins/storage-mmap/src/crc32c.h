@@ -17,6 +17,9 @@ inline uint32_t crc32c(const void* data, size_t len) noexcept {
   return crc32c_extend(0, data, len);
 }
 
+// crc32c of the 8 bytes at `first8` followed by `rest_len` bytes at `rest` (a record: its
+// first 8 bytes, then everything after its CRC field), without a call for the 8 bytes.
+uint32_t crc32c_8_then(const void* first8, const void* rest, size_t rest_len) noexcept;
 // Copies `len` bytes from `src` to `dst` (not overlapping) and returns
 // crc32c_extend(crc, dst, len), in one pass over the bytes when crc32c_extend folds.
 uint32_t crc32c_copy(uint32_t crc, void* dst, const void* src, size_t len) noexcept;

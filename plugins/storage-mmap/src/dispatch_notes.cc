@@ -6,21 +6,31 @@ namespace mq::storage_mmap {
 void DispatchNoteBatch::add(int64_t offset, int32_t size, const RecordPlan& plan, QueueId queue_id,
                             int64_t queue_offset, int64_t store_timestamp_ms) {
   // Lengths fit their fields: topics are at most 127 bytes (one length byte in the record),
-  // properties at most kMaxPropertiesLength.
+  // properties at most kMaxPropertiesLength. A batch's records share one topic: its text is
+  // kept once.
   const PropertyFacts& f = plan.facts;
-  notes_.push_back(Note{offset, queue_offset, store_timestamp_ms, f.tag_hash, size, queue_id, plan.sys_flag,
+  uint32_t topic_at;
+  if (!notes_.empty() &&
+      same_text(plan.topic, std::string_view(text_.data() + notes_.back().topic_at, notes_.back().topic_len))) {
+    topic_at = notes_.back().topic_at;
+  } else {
+    topic_at = static_cast<uint32_t>(text_.size());
+    text_.append(plan.topic);
+  }
+  notes_.push_back(Note{offset, queue_offset, store_timestamp_ms, f.tag_hash, size, queue_id, plan.sys_flag, topic_at,
                         static_cast<uint32_t>(text_.size()), static_cast<uint32_t>(f.keys.size()),
                         static_cast<uint16_t>(f.uniq_key.size()), static_cast<uint8_t>(plan.topic.size())});
-  text_.append(plan.topic).append(f.keys).append(f.uniq_key);
+  if (!f.keys.empty()) text_.append(f.keys);
+  if (!f.uniq_key.empty()) text_.append(f.uniq_key);
 }
 
 RecordSummary DispatchNoteBatch::summary(size_t i) const {
   const Note& n = notes_[i];
   const char* text = text_.data() + n.text_at;
   RecordSummary s;
-  s.topic = std::string_view(text, n.topic_len);
-  s.keys = std::string_view(text + n.topic_len, n.keys_len);
-  s.uniq_key = std::string_view(text + n.topic_len + n.keys_len, n.uniq_len);
+  s.topic = std::string_view(text_.data() + n.topic_at, n.topic_len);
+  s.keys = std::string_view(text, n.keys_len);
+  s.uniq_key = std::string_view(text + n.keys_len, n.uniq_len);
   s.queue_id = n.queue_id;
   s.queue_offset = n.queue_offset;
   s.sys_flag = n.sys_flag;
@@ -33,7 +43,10 @@ void DispatchNoteBatch::append(const DispatchNoteBatch& other) {
   const auto shift = static_cast<uint32_t>(text_.size());
   const size_t first = notes_.size();
   notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
-  for (size_t i = first; i < notes_.size(); ++i) notes_[i].text_at += shift;
+  for (size_t i = first; i < notes_.size(); ++i) {
+    notes_[i].topic_at += shift;
+    notes_[i].text_at += shift;
+  }
   text_.append(other.text_);
 }
 

@@ -49,7 +49,8 @@ class DispatchNoteBatch {
     int32_t size;
     QueueId queue_id;
     int32_t sys_flag;
-    uint32_t text_at;  // topic, keys, unique key follow each other in text_ from here
+    uint32_t topic_at;  // the topic in text_ (shared with the previous note when the same)
+    uint32_t text_at;   // keys, then unique key, in text_ from here
     uint32_t keys_len;
     uint16_t uniq_len;
     uint8_t topic_len;

@@ -69,6 +69,49 @@ TEST(CommitLogTest, RollsOverManySmallSegmentsWithBlankMarkers) {
   }
 }
 
+// Planned records (the put paths'): small ones are sealed (their CRC written) only after
+// the next record, large ones as they are copied. Batches that mix both and roll over
+// segments mid-call, written into the mapping, staged for one pwrite per segment, or
+// deferred to the flush: every record's CRC must hold.
+TEST(CommitLogTest, PlannedBatchesSealEveryRecordAcrossRollsInEveryWriteMode) {
+  enum class Mode { kMapped, kStaged, kDeferred };
+  for (Mode mode : {Mode::kMapped, Mode::kStaged, Mode::kDeferred}) {
+    TempDir dir;
+    constexpr int64_t kSeg = 8192;
+    CommitLog log(dir.path() + "/commitlog", kSeg);
+    ASSERT_TRUE(log.load());
+    if (mode != Mode::kMapped) log.set_append_with_pwrite(true, 0);
+    std::vector<std::string> bodies;
+    size_t appended = 0;
+    for (int call = 0; call < 24; ++call) {
+      std::vector<StoredMessage> msgs;
+      for (int i = 0; i < 9; ++i) {
+        // Sizes vary from call to call, so that segments end anywhere in a batch.
+        const auto k = static_cast<size_t>(call * 9 + i);
+        const size_t n = k % 3 == 0 ? 500 + (k * 131) % 900 : 20 + (k * 29) % 150;
+        msgs.push_back(make_message("Seal", 1, std::string(n, static_cast<char>('a' + (call + i) % 26))));
+        bodies.push_back(msgs.back().body);
+      }
+      std::vector<std::string> props(msgs.size());
+      std::vector<RecordPlan> plans(msgs.size());
+      std::vector<AppendItem> items;
+      for (size_t i = 0; i < msgs.size(); ++i) {
+        plan_record(msgs[i], HostAddress{0x7F000001, 1}, &props[i], &plans[i]);
+        items.push_back(AppendItem{nullptr, msgs[i].topic, msgs[i].queue_id, true, {}, &plans[i]});
+      }
+      std::vector<AppendOutcome> out;
+      ASSERT_TRUE(log.append(items, &out, mode == Mode::kDeferred ? DeferWrite::kToFlush : DeferWrite::kNo));
+      appended += out.size();
+    }
+    ASSERT_TRUE(log.flush());
+    ASSERT_GT(log.segments().files().size(), 4u);
+    ScanResult scan = log.scan(0, /*verify_crc=*/true);
+    EXPECT_EQ(scan.records, appended) << static_cast<int>(mode) << ": " << scan.stop_reason;
+    EXPECT_TRUE(scan.stop_reason.empty()) << scan.stop_reason;
+    EXPECT_EQ(scan.end, log.write_pos());
+  }
+}
+
 TEST(CommitLogTest, RecordExactlyFillingASegmentLeavesRoomForTheBlank) {
   TempDir dir;
   constexpr int64_t kSeg = 4096;

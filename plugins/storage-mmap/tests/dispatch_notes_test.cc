@@ -39,6 +39,9 @@ TEST(DispatchNotesTest, NoteSummaryEqualsTheParsedRecord) {
       message_with("Tagged", 3, "TagA", "k1 k2", "0A0000010000AB"),
       message_with(std::string(127, 't'), 7, "x", std::string(3000, 'k'), "U"),
       message_with("Prepared", 1, "t", "", "id", kTransactionPreparedType),
+      // Consecutive records of one topic share its text; then the topic changes back.
+      message_with("Prepared", 2, "t2", "k", ""),
+      message_with("T", 0, "", "k9", "u9"),
   };
   DispatchNoteBatch batch;
   std::vector<std::string> records;

@@ -158,6 +158,59 @@ TEST(RecordCodecTest, ViewValidationFindsTheFactsTheDispatcherIndexesBy) {
   EXPECT_EQ(facts.uniq_key, "0A000001");
 }
 
+TEST(RecordCodecTest, SameTextComparesEveryByteAtEveryLength) {
+  for (size_t n = 0; n <= 40; ++n) {
+    const std::string a(n, 'x');
+    std::string b = a;
+    EXPECT_TRUE(same_text(a, b)) << n;
+    EXPECT_TRUE(same_text(a, a)) << n;
+    EXPECT_FALSE(same_text(a, a + "x")) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b[i] = 'y';
+      EXPECT_FALSE(same_text(a, b)) << n << "/" << i;
+      b[i] = 'x';
+    }
+  }
+}
+
+// The facts the general property walk gives (the last of repeated names wins).
+PropertyFacts walked_facts(std::string_view props) {
+  PropertyFacts f;
+  (void)record::for_each_encoded_property(props, [&f](std::string_view name, std::string_view value) {
+    if (name == prop::kTags) f.tag_hash = tag_hash(value);
+    if (name == prop::kKeys) f.keys = value;
+    if (name == prop::kUniqKey) f.uniq_key = value;
+  });
+  return f;
+}
+
+// Well-formed properties of 0 to ~90 bytes, across the 64 bytes scanned in one step: the
+// same facts as the general walk, which is what the short scan replaces.
+TEST(RecordCodecTest, ShortPropertiesGiveTheFactsOfTheGeneralWalk) {
+  std::mt19937 rng(11);
+  const std::string_view names[] = {prop::kTags, prop::kKeys, prop::kUniqKey, "X", "TAGSX", "KEY", "UNIQ_KEZ"};
+  for (int round = 0; round < 20000; ++round) {
+    std::string props;
+    const int entries = static_cast<int>(rng() % 6);
+    for (int e = 0; e < entries; ++e) {
+      props.append(names[rng() % std::size(names)]).push_back(kPropertyNameEnd);
+      const size_t value_len = rng() % 20;
+      for (size_t i = 0; i < value_len; ++i) props.push_back(static_cast<char>('a' + rng() % 26));
+      props.push_back(kPropertyEnd);
+    }
+    PropertyFacts scanned;
+    ASSERT_EQ(scan_property_facts(props, &scanned), "") << ::testing::PrintToString(props);
+    const PropertyFacts want = walked_facts(props);
+    ASSERT_EQ(scanned.tag_hash, want.tag_hash) << ::testing::PrintToString(props);
+    ASSERT_EQ(scanned.keys, want.keys) << ::testing::PrintToString(props);
+    ASSERT_EQ(scanned.uniq_key, want.uniq_key) << ::testing::PrintToString(props);
+    // Views into `props`, not copies.
+    if (!want.keys.empty()) {
+      EXPECT_EQ(scanned.keys.data(), want.keys.data());
+    }
+  }
+}
+
 // validate_view skips eight bytes at a time; whatever the shape, it must accept and refuse
 // exactly what the property decoder does, naming the same entry, and find the same facts.
 TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
@@ -169,7 +222,7 @@ TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
   };
   for (int round = 0; round < 20000; ++round) {
     std::string props;
-    const size_t len = rng() % 41;
+    const size_t len = rng() % 71;  // across the 64 bytes judged in one step
     for (size_t i = 0; i < len; ++i) {
       // Mostly text, so that long runs without separators take the eight-byte path.
       // Now and then a name the facts come from.
@@ -193,6 +246,10 @@ TEST(RecordCodecTest, ViewValidationAgreesWithThePropertyDecoder) {
       EXPECT_EQ(facts.tag_hash, scanned.tag_hash) << ::testing::PrintToString(props);
       EXPECT_EQ(facts.keys, scanned.keys) << ::testing::PrintToString(props);
       EXPECT_EQ(facts.uniq_key, scanned.uniq_key) << ::testing::PrintToString(props);
+      const PropertyFacts want = walked_facts(props);
+      EXPECT_EQ(facts.tag_hash, want.tag_hash) << ::testing::PrintToString(props);
+      EXPECT_EQ(facts.keys, want.keys) << ::testing::PrintToString(props);
+      EXPECT_EQ(facts.uniq_key, want.uniq_key) << ::testing::PrintToString(props);
     }
     if (!checked.is_ok()) {
       EXPECT_EQ(checked.status().code(), Code::kMessageIllegal);
