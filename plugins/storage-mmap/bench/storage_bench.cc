@@ -2,8 +2,9 @@
 // against a plain memcpy of the same bytes into a pre-faulted mapped file, SYNC_FLUSH group
 // commit with 1/16/64 writers, consume-queue read throughput and crash-recovery time.
 // Usage: storage_mmap_bench [--dir D] [--mib N] [--recovery-mib N] [--sync-seconds S] [--runs R]
-//                           [--only async|views|sync|recovery] [--pwrite 1] [--sync-writers loops|threads]
-// (--only views: the async part's put_views of 64 messages per call only, e.g. to profile it)
+//                           [--only async|views|floor|sync|recovery] [--pwrite 1] [--sync-writers loops|threads]
+// (--only views: the async part's put_views of 64 messages per call only, e.g. to profile it;
+// --only floor: its memcpy baseline and write_record alone)
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -128,35 +129,86 @@ struct AppendFigures {
   double batch_s = 0, batch_copy_s = 0;                 // put_batch of kBatch messages per call
   double views_s = 0, views_cpu = 0;                    // put_views of kBatch messages per call
   double view1_s = 0, view1_cpu = 0;                    // put_views of one message per call
+  double write_cpu = 0;                                 // record_write_floor
   int64_t count = 0, bytes = 0;
   uint64_t put_path_creates = 0;
   double read_s = 0;
   int64_t read_count = 0;
 };
 
-// memcpy of `count` records of `record_size` (cycling through `pool`) into a pre-faulted
-// MAP_SHARED file: the floor for an mmap append.
-Timed memcpy_baseline(const std::string& path, const std::vector<std::string>& pool, int64_t count) {
-  int64_t total = 0;
-  for (int64_t i = 0; i < count; ++i) total += static_cast<int64_t>(pool[i % pool.size()].size());
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || ::posix_fallocate(fd, 0, total) != 0) std::abort();
-  char* p = static_cast<char*>(::mmap(nullptr, static_cast<size_t>(total), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
-  if (p == MAP_FAILED) std::abort();
-  ::madvise(p, static_cast<size_t>(total), MADV_POPULATE_WRITE);
+// A file of `bytes`, fallocated, mapped MAP_SHARED and pre-faulted for writing; removed
+// with the object.
+class PrefaultedFile {
+ public:
+  PrefaultedFile(std::string path, int64_t bytes) : path_(std::move(path)), bytes_(static_cast<size_t>(bytes)) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd_ < 0 || ::posix_fallocate(fd_, 0, bytes) != 0) std::abort();
+    data_ = static_cast<char*>(::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));
+    if (data_ == MAP_FAILED) std::abort();
+    ::madvise(data_, bytes_, MADV_POPULATE_WRITE);
+  }
+  ~PrefaultedFile() {
+    ::munmap(data_, bytes_);
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  PrefaultedFile(const PrefaultedFile&) = delete;
+  PrefaultedFile& operator=(const PrefaultedFile&) = delete;
+  char* data() const noexcept { return data_; }
+
+ private:
+  std::string path_;
+  size_t bytes_;
+  int fd_ = -1;
+  char* data_ = nullptr;
+};
+
+// memcpy of `count` records (cycling through `pool`) into a pre-faulted MAP_SHARED file:
+// the floor for an mmap append.
+Timed memcpy_baseline(const std::string& path, const std::vector<std::string>& pool, int64_t count, int64_t bytes) {
+  PrefaultedFile file(path, bytes);
+  char* const p = file.data();
   auto t0 = Clock::now();
   double c0 = thread_cpu_s();
   int64_t w = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const std::string& r = pool[i % pool.size()];
+    const std::string& r = pool[static_cast<size_t>(i) % pool.size()];
     std::memcpy(p + w, r.data(), r.size());
     w += static_cast<int64_t>(r.size());
   }
-  Timed s{seconds_since(t0), thread_cpu_s() - c0};
-  ::munmap(p, static_cast<size_t>(total));
-  ::close(fd);
-  ::unlink(path.c_str());
-  return s;
+  return Timed{seconds_since(t0), thread_cpu_s() - c0};
+}
+
+// write_record alone, the same records from plans made before the clock starts, into a
+// pre-faulted file: header, body, topic, properties and the CRC over them, what every append
+// does whatever else it does (validation, queue offsets, the dispatcher's notes, positions).
+// Its ratio to the memcpy is the share of the append's ratio that comes with a CRC'd record.
+Timed record_write_floor(const std::string& path, const std::vector<StoredMessage>& pool,
+                         const std::vector<std::string>& props, int64_t count, int64_t bytes) {
+  std::vector<RecordPlan> plans(pool.size());
+  for (size_t i = 0; i < pool.size(); ++i)
+    plan_record(view_of(pool[i], props[i]), HostAddress{0x7F000001, 10911}, &plans[i]);
+  PrefaultedFile file(path, bytes);
+  char* const p = file.data();
+  auto t0 = Clock::now();
+  double c0 = thread_cpu_s();
+  int64_t w = 0;
+  char* unsealed = nullptr;  // the previous record, sealed once this one is written
+  int32_t unsealed_size = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const RecordPlan& plan = plans[static_cast<size_t>(i) % plans.size()];
+    if (seals_later(plan)) {
+      write_record_unsealed(p + w, plan, i, w, 1700000000000 + i);
+    } else {
+      write_record(p + w, plan, i, w, 1700000000000 + i);
+    }
+    if (unsealed) seal_record(unsealed, unsealed_size);
+    unsealed = seals_later(plan) ? p + w : nullptr;
+    unsealed_size = plan.size;
+    w += plan.size;
+  }
+  if (unsealed) seal_record(unsealed, unsealed_size);
+  return Timed{seconds_since(t0), thread_cpu_s() - c0};
 }
 
 constexpr int kBatch = 64;  // messages per put_batch call (one queue per call)
@@ -183,9 +235,28 @@ Timed timed_batches(MmapStore& store, const std::vector<StoredMessage>& pool, in
 }
 
 // put_views over `count` messages viewing `pool` (properties encoded once, as a producer
-// sends them), `per_call` per call, cycling over the 4 queues: no copy by the caller.
+// sends them), `per_call` per call, cycling over the 4 queues: no copy by the caller. The
+// views are built before the clock starts, as the memcpy baseline's records are: the loop
+// copies them (and sets the call's queue), it does not convert messages. What they view is
+// laid out one message after another (topic, properties, body), as in a received batch and
+// as the baseline's records are, not scattered over the heap with the messages' other parts.
 Timed timed_views(MmapStore& store, const std::vector<StoredMessage>& pool, const std::vector<std::string>& props,
                   int64_t count, int per_call, std::atomic<int64_t>& failed) {
+  std::string arena;
+  for (size_t i = 0; i < pool.size(); ++i) arena.append(pool[i].topic).append(props[i]).append(pool[i].body);
+  std::vector<MessageView> pool_views;
+  for (size_t i = 0, at = 0; i < pool.size(); ++i) {
+    MessageView v = view_of(pool[i], props[i]);
+    auto take = [&](size_t n) {
+      std::string_view piece(arena.data() + at, n);
+      at += n;
+      return piece;
+    };
+    v.topic = take(v.topic.size());
+    v.properties = take(v.properties.size());
+    v.body = take(v.body.size());
+    pool_views.push_back(v);
+  }
   std::vector<MessageView> views(static_cast<size_t>(per_call));
   auto t0 = Clock::now();
   double c0 = thread_cpu_s();
@@ -193,7 +264,7 @@ Timed timed_views(MmapStore& store, const std::vector<StoredMessage>& pool, cons
     const int64_t n = std::min<int64_t>(per_call, count - i);
     for (int64_t j = 0; j < n; ++j) {
       MessageView& v = views[static_cast<size_t>(j)];
-      v = view_of(pool[(i + j) & 1023], props[(i + j) & 1023]);
+      v = pool_views[static_cast<size_t>((i + j) & 1023)];
       v.queue_id = static_cast<QueueId>(call % 4);
     }
     store.put_views(std::span<const MessageView>(views.data(), static_cast<size_t>(n)), [&failed](PutViewsResult r) {
@@ -300,15 +371,16 @@ AppendFigures bench_async(const Args& a, int body_size, const std::string& root)
 
   // The baseline first, on a quiet machine: run after the store's phases it shared the
   // cores with their write-back and came out at 5-8 GB/s instead of ~15 (kinder ratios).
-  Timed mc = memcpy_baseline(a.dir + "/memcpy.dat", records, f.count);
+  Timed mc = memcpy_baseline(a.dir + "/memcpy.dat", records, f.count, f.bytes);
   f.memcpy_s = mc.wall;
   f.memcpy_cpu = mc.cpu;
-  if (a.only != "views") put_and_batch_phases(pool, root, &f);
-  std::atomic<int64_t> failed{0};
   std::vector<std::string> props;
   for (const StoredMessage& m : pool) props.push_back(encode_properties(m));
+  f.write_cpu = record_write_floor(a.dir + "/records.dat", pool, props, f.count, f.bytes).cpu;
+  if (a.only != "views" && a.only != "floor") put_and_batch_phases(pool, root, &f);
+  std::atomic<int64_t> failed{0};
   for (int per_call : {kBatch, 1}) {  // the same bytes through put_views, each into a fresh store
-    if (per_call == 1 && a.only == "views") continue;
+    if (a.only == "floor" || (per_call == 1 && a.only == "views")) continue;
     const std::string vroot = root + "-views" + std::to_string(per_call);
     auto vstore = std::make_shared<MmapStore>(options(vroot, FlushDiskType::kAsync, int64_t{128} << 20),
                                               HostAddress{0x7F000001, 10911}, make_logger());
@@ -449,15 +521,16 @@ int run(const Args& a) {
               a.dir.c_str(), static_cast<long long>(a.mib), static_cast<long long>(a.recovery_mib), a.sync_seconds,
               a.runs);
   auto part = [&](const char* name) { return a.only.empty() || a.only == name; };
-  if (part("async") || a.only == "views") {
+  if (part("async") || a.only == "views" || a.only == "floor") {
     std::printf("\n== ASYNC_FLUSH append vs memcpy into a pre-faulted mapped file ==\n");
     std::printf(
-        "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s | %11s %7s %7s | %5s %11s\n",
+        "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s %7s | %11s %7s %7s | %5s %11s\n",
         "body", "records", "put/s", "MB/s", "memcpy MB/s", "ratio", "ratio-c", "cpu-r", "copy%", "batch/s", "ratio",
-        "ratio-c", "cpu-r", "copy%", "views64/s", "ratio", "cpu-r", "views1/s", "ratio", "cpu-r", "seg", "read msg/s");
+        "ratio-c", "cpu-r", "copy%", "views64/s", "ratio", "cpu-r", "write-r", "views1/s", "ratio", "cpu-r", "seg",
+        "read msg/s");
     for (int body : a.only_body ? std::vector<int>{a.only_body} : std::vector<int>{128, 1024, 4096}) {
       std::vector<double> store_s, memcpy_s, copy_s, read_s, batch_s, batch_copy_s, cpu_r, batch_cpu_r;
-      std::vector<double> views_s, views_cpu_r, view1_s, view1_cpu_r;
+      std::vector<double> views_s, views_cpu_r, view1_s, view1_cpu_r, write_r;
       AppendFigures last;
       for (int r = 0; r < a.runs; ++r) {
         last = bench_async(a, body, a.dir + "/async");
@@ -473,17 +546,19 @@ int run(const Args& a) {
         views_cpu_r.push_back(last.views_cpu / last.memcpy_cpu);
         view1_s.push_back(last.view1_s);
         view1_cpu_r.push_back(last.view1_cpu / last.memcpy_cpu);
+        write_r.push_back(last.write_cpu / last.memcpy_cpu);
       }
       const double vs = median(views_s), v1 = median(view1_s);
       double s = median(store_s), m = median(memcpy_s), c = median(copy_s);
       double b = median(batch_s), bc = median(batch_copy_s);
       std::printf(
           "%6d %9lld %11.0f %8.1f %11.1f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f "
-          "%6.2fx %6.2fx | %11.0f %6.2fx %6.2fx | %5llu %11.0f\n",
+          "%6.2fx %6.2fx %6.2fx | %11.0f %6.2fx %6.2fx | %5llu %11.0f\n",
           body, static_cast<long long>(last.count), last.count / s, last.bytes / s / 1e6, last.bytes / m / 1e6, s / m,
           (s - c) / m, median(cpu_r), 100 * c / s, last.count / b, b / m, (b - bc) / m, median(batch_cpu_r),
-          100 * bc / b, last.count / vs, vs / m, median(views_cpu_r), last.count / v1, v1 / m, median(view1_cpu_r),
-          static_cast<unsigned long long>(last.put_path_creates), last.read_count / median(read_s));
+          100 * bc / b, last.count / vs, vs / m, median(views_cpu_r), median(write_r), last.count / v1, v1 / m,
+          median(view1_cpu_r), static_cast<unsigned long long>(last.put_path_creates),
+          last.read_count / median(read_s));
     }
     std::printf(
         "(put/s: single put() calls; batch/s: put_batch() of %d messages per call (one queue per call).\n"
@@ -492,6 +567,8 @@ int run(const Args& a) {
         " separately: copy%% of the store time); cpu-r = store / memcpy in thread CPU time (caller's copy\n"
         " included), not inflated by other processes taking the core; views64/s, views1/s: put_views() of %d\n"
         " and of 1 message per call, viewing the caller's bytes (properties pre-encoded): no copy by the caller;\n"
+        " write-r = write_record alone (the record's bytes and CRC from ready plans, nothing else) / memcpy\n"
+        " in thread CPU time: the part of any append's ratio that a CRC'd record costs;\n"
         " seg = segments the put paths created)\n",
         kBatch, kBatch);
   }
