@@ -129,7 +129,7 @@ struct AppendFigures {
   double batch_s = 0, batch_copy_s = 0;                 // put_batch of kBatch messages per call
   double views_s = 0, views_cpu = 0;                    // put_views of kBatch messages per call
   double view1_s = 0, view1_cpu = 0;                    // put_views of one message per call
-  double write_cpu = 0;                                 // record_write_floor
+  double write_cpu = 0, place_cpu = 0;                  // record_write_floor with, without CRC
   int64_t count = 0, bytes = 0;
   uint64_t put_path_creates = 0;
   double read_s = 0;
@@ -183,8 +183,10 @@ Timed memcpy_baseline(const std::string& path, const std::vector<std::string>& p
 // pre-faulted file: header, body, topic, properties and the CRC over them, what every append
 // does whatever else it does (validation, queue offsets, the dispatcher's notes, positions).
 // Its ratio to the memcpy is the share of the append's ratio that comes with a CRC'd record.
+// Without `seal`, the same pieces put in place with no CRC computed (write_record_unsealed):
+// what placing a record's parts costs over copying the same bytes in one piece.
 Timed record_write_floor(const std::string& path, const std::vector<StoredMessage>& pool,
-                         const std::vector<std::string>& props, int64_t count, int64_t bytes) {
+                         const std::vector<std::string>& props, int64_t count, int64_t bytes, bool seal) {
   std::vector<RecordPlan> plans(pool.size());
   for (size_t i = 0; i < pool.size(); ++i)
     plan_record(view_of(pool[i], props[i]), HostAddress{0x7F000001, 10911}, &plans[i]);
@@ -197,13 +199,14 @@ Timed record_write_floor(const std::string& path, const std::vector<StoredMessag
   int32_t unsealed_size = 0;
   for (int64_t i = 0; i < count; ++i) {
     const RecordPlan& plan = plans[static_cast<size_t>(i) % plans.size()];
-    if (seals_later(plan)) {
+    const bool later = !seal || seals_later(plan);
+    if (later) {
       write_record_unsealed(p + w, plan, i, w, 1700000000000 + i);
     } else {
       write_record(p + w, plan, i, w, 1700000000000 + i);
     }
     if (unsealed) seal_record(unsealed, unsealed_size);
-    unsealed = seals_later(plan) ? p + w : nullptr;
+    unsealed = seal && later ? p + w : nullptr;
     unsealed_size = plan.size;
     w += plan.size;
   }
@@ -376,7 +379,8 @@ AppendFigures bench_async(const Args& a, int body_size, const std::string& root)
   f.memcpy_cpu = mc.cpu;
   std::vector<std::string> props;
   for (const StoredMessage& m : pool) props.push_back(encode_properties(m));
-  f.write_cpu = record_write_floor(a.dir + "/records.dat", pool, props, f.count, f.bytes).cpu;
+  f.write_cpu = record_write_floor(a.dir + "/records.dat", pool, props, f.count, f.bytes, true).cpu;
+  f.place_cpu = record_write_floor(a.dir + "/records.dat", pool, props, f.count, f.bytes, false).cpu;
   // put_views (the broker's path) next, while the machine is as quiet as for the baseline;
   // then put() and put_batch(), whose removed stores' write-back would share the run.
   std::atomic<int64_t> failed{0};
@@ -526,13 +530,14 @@ int run(const Args& a) {
   if (part("async") || a.only == "views" || a.only == "floor") {
     std::printf("\n== ASYNC_FLUSH append vs memcpy into a pre-faulted mapped file ==\n");
     std::printf(
-        "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s %7s | %11s %7s %7s | %5s %11s\n",
+        "%6s %9s %11s %8s %11s %7s %7s %7s %6s | %11s %7s %7s %7s %6s | %11s %7s %7s %7s %7s | %11s %7s %7s | %5s "
+        "%11s\n",
         "body", "records", "put/s", "MB/s", "memcpy MB/s", "ratio", "ratio-c", "cpu-r", "copy%", "batch/s", "ratio",
-        "ratio-c", "cpu-r", "copy%", "views64/s", "ratio", "cpu-r", "write-r", "views1/s", "ratio", "cpu-r", "seg",
-        "read msg/s");
+        "ratio-c", "cpu-r", "copy%", "views64/s", "ratio", "cpu-r", "write-r", "place-r", "views1/s", "ratio", "cpu-r",
+        "seg", "read msg/s");
     for (int body : a.only_body ? std::vector<int>{a.only_body} : std::vector<int>{128, 1024, 4096}) {
       std::vector<double> store_s, memcpy_s, copy_s, read_s, batch_s, batch_copy_s, cpu_r, batch_cpu_r;
-      std::vector<double> views_s, views_cpu_r, view1_s, view1_cpu_r, write_r;
+      std::vector<double> views_s, views_cpu_r, view1_s, view1_cpu_r, write_r, place_r;
       AppendFigures last;
       for (int r = 0; r < a.runs; ++r) {
         last = bench_async(a, body, a.dir + "/async");
@@ -549,17 +554,18 @@ int run(const Args& a) {
         view1_s.push_back(last.view1_s);
         view1_cpu_r.push_back(last.view1_cpu / last.memcpy_cpu);
         write_r.push_back(last.write_cpu / last.memcpy_cpu);
+        place_r.push_back(last.place_cpu / last.memcpy_cpu);
       }
       const double vs = median(views_s), v1 = median(view1_s);
       double s = median(store_s), m = median(memcpy_s), c = median(copy_s);
       double b = median(batch_s), bc = median(batch_copy_s);
       std::printf(
           "%6d %9lld %11.0f %8.1f %11.1f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f %6.2fx %6.2fx %6.2fx %5.0f%% | %11.0f "
-          "%6.2fx %6.2fx %6.2fx | %11.0f %6.2fx %6.2fx | %5llu %11.0f\n",
+          "%6.2fx %6.2fx %6.2fx %6.2fx | %11.0f %6.2fx %6.2fx | %5llu %11.0f\n",
           body, static_cast<long long>(last.count), last.count / s, last.bytes / s / 1e6, last.bytes / m / 1e6, s / m,
           (s - c) / m, median(cpu_r), 100 * c / s, last.count / b, b / m, (b - bc) / m, median(batch_cpu_r),
-          100 * bc / b, last.count / vs, vs / m, median(views_cpu_r), median(write_r), last.count / v1, v1 / m,
-          median(view1_cpu_r), static_cast<unsigned long long>(last.put_path_creates),
+          100 * bc / b, last.count / vs, vs / m, median(views_cpu_r), median(write_r), median(place_r), last.count / v1,
+          v1 / m, median(view1_cpu_r), static_cast<unsigned long long>(last.put_path_creates),
           last.read_count / median(read_s));
     }
     std::printf(
@@ -570,7 +576,8 @@ int run(const Args& a) {
         " included), not inflated by other processes taking the core; views64/s, views1/s: put_views() of %d\n"
         " and of 1 message per call, viewing the caller's bytes (properties pre-encoded): no copy by the caller;\n"
         " write-r = write_record alone (the record's bytes and CRC from ready plans, nothing else) / memcpy\n"
-        " in thread CPU time: the part of any append's ratio that a CRC'd record costs;\n"
+        " in thread CPU time: the part of any append's ratio that a CRC'd record costs; place-r = the same\n"
+        " pieces (header, body, topic, properties) put in place without the CRC / memcpy of the record;\n"
         " seg = segments the put paths created)\n",
         kBatch, kBatch);
   }
