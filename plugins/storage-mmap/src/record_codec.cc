@@ -198,6 +198,20 @@ void write_suffix(char* q, const RecordPlan& plan) {
   std::memcpy(q + 2, plan.props.data(), plan.props.size());
 }
 
+// The three fields known only under the put lock.
+void put_late_fields(char* rec, int64_t queue_offset, int64_t physical_offset, int64_t store_timestamp_ms) {
+  put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
+  put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
+  put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+}
+
+// The planned header with its late fields; the CRC field stays 0.
+void write_header(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
+                  int64_t store_timestamp_ms) {
+  std::memcpy(dst, plan.header, pos::kBody);
+  put_late_fields(dst, queue_offset, physical_offset, store_timestamp_ms);
+}
+
 }  // namespace
 
 bool seals_later(const RecordPlan& plan) noexcept {
@@ -206,10 +220,7 @@ bool seals_later(const RecordPlan& plan) noexcept {
 
 void write_record_unsealed(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
                            int64_t store_timestamp_ms) {
-  std::memcpy(dst, plan.header, pos::kBody);
-  put_be64(dst + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
-  put_be64(dst + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
-  put_be64(dst + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  write_header(dst, plan, queue_offset, physical_offset, store_timestamp_ms);
   std::memcpy(dst + pos::kBody, plan.body.data(), plan.body.size());
   write_suffix(dst + pos::kBody + plan.body.size(), plan);
 }
@@ -228,10 +239,7 @@ void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64
     seal_record(dst, plan.size);
     return;
   }
-  std::memcpy(dst, plan.header, pos::kBody);
-  put_be64(dst + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
-  put_be64(dst + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
-  put_be64(dst + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  write_header(dst, plan, queue_offset, physical_offset, store_timestamp_ms);
   uint32_t crc = crc32c_8_then(dst, dst + pos::kQueueId, pos::kBody - pos::kQueueId);
   crc = crc32c_copy(crc, dst + pos::kBody, plan.body.data(), body_size);
   write_suffix(suffix, plan);
@@ -253,9 +261,7 @@ void encode_record(const StoredMessage& msg, const HostAddress& store_host, Enco
 
 void finalize_record(char* rec, uint32_t tail_crc, uint32_t tail_shift, int64_t queue_offset, int64_t physical_offset,
                      int64_t store_timestamp_ms) {
-  put_be64(rec + pos::kQueueOffset, static_cast<uint64_t>(queue_offset));
-  put_be64(rec + pos::kPhysicalOffset, static_cast<uint64_t>(physical_offset));
-  put_be64(rec + pos::kStoreTimestamp, static_cast<uint64_t>(store_timestamp_ms));
+  put_late_fields(rec, queue_offset, physical_offset, store_timestamp_ms);
   uint32_t head = crc32c(rec, pos::kCrc);
   head = crc32c_extend(head, rec + pos::kQueueId, pos::kTail - pos::kQueueId);
   put_be32(rec + pos::kCrc, crc32c_combine_op(head, tail_crc, tail_shift));
