@@ -195,22 +195,17 @@ Timed record_write_floor(const std::string& path, const std::vector<StoredMessag
   auto t0 = Clock::now();
   double c0 = thread_cpu_s();
   int64_t w = 0;
-  char* unsealed = nullptr;  // the previous record, sealed once this one is written
-  int32_t unsealed_size = 0;
+  RecordWriter writer;  // as the store writes records
   for (int64_t i = 0; i < count; ++i) {
     const RecordPlan& plan = plans[static_cast<size_t>(i) % plans.size()];
-    const bool later = !seal || seals_later(plan);
-    if (later) {
-      write_record_unsealed(p + w, plan, i, w, 1700000000000 + i);
+    if (seal) {
+      writer.write(p + w, plan, i, w, 1700000000000 + i);
     } else {
-      write_record(p + w, plan, i, w, 1700000000000 + i);
+      write_record_unsealed(p + w, plan, i, w, 1700000000000 + i);
     }
-    if (unsealed) seal_record(unsealed, unsealed_size);
-    unsealed = seal && later ? p + w : nullptr;
-    unsealed_size = plan.size;
     w += plan.size;
   }
-  if (unsealed) seal_record(unsealed, unsealed_size);
+  writer.seal_pending();
   return Timed{seconds_since(t0), thread_cpu_s() - c0};
 }
 

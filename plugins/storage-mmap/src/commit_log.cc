@@ -254,19 +254,14 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       return st;
     };
 
-    // A record whose CRC is computed from its bytes in place is sealed after the next one is
-    // written (record_codec.h, seals_later), and always before its bytes are staged out.
-    char* unsealed = nullptr;
-    int32_t unsealed_size = 0;
-    auto seal_pending = [&] {
-      if (unsealed) seal_record(unsealed, unsealed_size);
-      unsealed = nullptr;
-    };
+    // Small records are sealed after the next one is written, and always before their bytes
+    // are staged out (record_codec.h, RecordWriter).
+    RecordWriter writer;
 
     for (AppendItem& item : items) {
       const int32_t size = item.size();
       if (!seg || w + size + kBlankSize > seg->end()) {
-        seal_pending();
+        writer.seal_pending();
         int64_t next_base = seg ? seg->end() : w;
         // Exists: first_missing_segment() found every segment the batch needs, and files are
         // only removed from the front, far behind the write position.
@@ -306,17 +301,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       }
       char* dst = place(w);
       if (item.plan) {
-        const bool later = seals_later(*item.plan);
-        if (later) {
-          write_record_unsealed(dst, *item.plan, qoff, w, ts);
-        } else {
-          write_record(dst, *item.plan, qoff, w, ts);
-        }
-        seal_pending();
-        if (later) {
-          unsealed = dst;
-          unsealed_size = size;
-        }
+        writer.write(dst, *item.plan, qoff, w, ts);
         if (notes_enabled_) call_notes_.add(w, size, *item.plan, item.queue_id, qoff, ts);
       } else {
         char* rec = item.rec->bytes.data();
@@ -326,7 +311,7 @@ Status CommitLog::append(std::span<AppendItem> items, std::vector<AppendOutcome>
       out->push_back(AppendOutcome{w, size, qoff, ts});
       w += size;
     }
-    seal_pending();
+    writer.seal_pending();
     if (Status st = write_stage(w); !st) return fail(std::move(st));
     if (stage_.size() > kKeptStageBytes) std::string().swap(stage_);  // after an unusually large call
     for (auto& [slot, next] : next_offsets) *slot = next;

@@ -229,6 +229,26 @@ void seal_record(char* rec, int32_t size) {
   put_be32(rec + pos::kCrc, record_crc(rec, size));
 }
 
+void RecordWriter::write(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
+                         int64_t store_timestamp_ms) {
+  const bool later = seals_later(plan);
+  if (later) {
+    write_record_unsealed(dst, plan, queue_offset, physical_offset, store_timestamp_ms);
+  } else {
+    write_record(dst, plan, queue_offset, physical_offset, store_timestamp_ms);
+  }
+  seal_pending();
+  if (later) {
+    unsealed_ = dst;
+    unsealed_size_ = plan.size;
+  }
+}
+
+void RecordWriter::seal_pending() {
+  if (unsealed_) seal_record(unsealed_, unsealed_size_);
+  unsealed_ = nullptr;
+}
+
 void write_record(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
                   int64_t store_timestamp_ms) {
   const size_t body_size = plan.body.size();

@@ -110,6 +110,19 @@ void write_record_unsealed(char* dst, const RecordPlan& plan, int64_t queue_offs
                            int64_t store_timestamp_ms);
 void seal_record(char* rec, int32_t size);
 
+// Writes planned records one after another, each that seals_later sealed once the next one
+// is written. seal_pending() before the written bytes are read, staged out or published.
+class RecordWriter {
+ public:
+  void write(char* dst, const RecordPlan& plan, int64_t queue_offset, int64_t physical_offset,
+             int64_t store_timestamp_ms);
+  void seal_pending();
+
+ private:
+  char* unsealed_ = nullptr;  // the last record written, its CRC field still 0
+  int32_t unsealed_size_ = 0;
+};
+
 // An encoded record waiting for its offsets (tests and tools; the store writes plans). `tail_crc` is crc32c of bytes
 // [pos::kTail, end).
 struct EncodedRecord {

@@ -81,7 +81,6 @@ TEST(CommitLogTest, PlannedBatchesSealEveryRecordAcrossRollsInEveryWriteMode) {
     CommitLog log(dir.path() + "/commitlog", kSeg);
     ASSERT_TRUE(log.load());
     if (mode != Mode::kMapped) log.set_append_with_pwrite(true, 0);
-    std::vector<std::string> bodies;
     size_t appended = 0;
     for (int call = 0; call < 24; ++call) {
       std::vector<StoredMessage> msgs;
@@ -90,7 +89,6 @@ TEST(CommitLogTest, PlannedBatchesSealEveryRecordAcrossRollsInEveryWriteMode) {
         const auto k = static_cast<size_t>(call * 9 + i);
         const size_t n = k % 3 == 0 ? 500 + (k * 131) % 900 : 20 + (k * 29) % 150;
         msgs.push_back(make_message("Seal", 1, std::string(n, static_cast<char>('a' + (call + i) % 26))));
-        bodies.push_back(msgs.back().body);
       }
       std::vector<std::string> props(msgs.size());
       std::vector<RecordPlan> plans(msgs.size());
